@@ -1,0 +1,41 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Config } from './plugins/config.js'
+import configPlugin from './plugins/config.js'
+import errors, { clientErrorHandler } from './plugins/errors.js'
+import allowedHosts from './plugins/allowed-hosts.js'
+import db from './plugins/db.js'
+import mailer from './plugins/mailer.js'
+import auth from './plugins/auth.js'
+import mfa from './plugins/mfa.js'
+import rateLimit from './plugins/rate-limit.js'
+import openapi from './plugins/openapi.js'
+import { handlers } from './routes/index.js'
+
+export type BuildOptions = { logger?: FastifyServerOptions['logger'] }
+
+// Headers and bodies that carry secrets; the request log must never show them.
+const redact = ['req.headers.authorization', 'req.headers.cookie']
+
+/** Builds the whole application from a validated config. Tests build exactly this. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact },
+    routerOptions: { ignoreTrailingSlash: true },
+    exposeHeadRoutes: false,
+    trustProxy: config.trustProxy,
+    // Room for a maximal message plus its JSON escaping; the per-message cap is checked in the handler.
+    bodyLimit: Math.max(1024 * 1024, config.maxMessageBytes * 2 + 4096),
+    clientErrorHandler,
+    ajv: { customOptions: { removeAdditional: false } },
+  })
+  await app.register(configPlugin, { config })
+  await app.register(errors)
+  await app.register(allowedHosts)
+  await app.register(db)
+  await app.register(mailer)
+  await app.register(auth)
+  await app.register(mfa)
+  await app.register(rateLimit)
+  await app.register(openapi, { handlers })
+  return app
+}

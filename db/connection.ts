@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import knex, { type Knex } from 'knex'
+import pg from 'pg'
+import { migrationSource } from './migrations/index.js'
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url)
+}
+
+/** A knex instance for a `postgres://` URL or a SQLite file path (`:memory:` for a private in-memory database). */
+export function createKnex(databaseUrl: string): Knex {
+  if (isPostgresUrl(databaseUrl)) {
+    // Our bigints (ids, ms timestamps) stay below 2^53; numbers beat strings everywhere else.
+    pg.types.setTypeParser(pg.types.builtins.INT8, Number)
+    return knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 10 } })
+  }
+  if (databaseUrl !== ':memory:') mkdirSync(dirname(databaseUrl), { recursive: true })
+  return knex({
+    client: 'better-sqlite3',
+    connection: { filename: databaseUrl },
+    useNullAsDefault: true,
+    pool: {
+      // SQLite enforces foreign keys only when asked, per connection; cascades depend on it.
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        conn.pragma('journal_mode = WAL')
+        conn.pragma('synchronous = NORMAL')
+        conn.pragma('foreign_keys = ON')
+        conn.pragma('busy_timeout = 5000')
+        done(null, conn)
+      },
+    },
+  })
+}
+
+export async function migrateLatest(db: Knex): Promise<void> {
+  await db.migrate.latest({ migrationSource })
+}
+
+export type Queryable = Knex | Knex.Transaction
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string }
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}

@@ -1,0 +1,53 @@
+import type { Knex } from 'knex'
+
+export type DeviceRow = { id: number; user_id: number; address: string; identity_key: string; registration_id: number; created_at: number }
+export type PreKey = { keyId: number; publicKey: string }
+export type SignedPreKey = PreKey & { signature: string }
+export type NewDevice = { address: string; identityKey: string; registrationId: number; preKeys: PreKey[]; signedPreKey: SignedPreKey }
+
+export function devicesRepository(knex: Knex) {
+  return {
+    findByUser: (userId: number, trx: Knex | Knex.Transaction = knex): Promise<DeviceRow | undefined> =>
+      trx<DeviceRow>('devices').where({ user_id: userId }).first(),
+
+    /** The device of the user with that email, in one round trip. */
+    findByEmail: (email: string, trx: Knex | Knex.Transaction = knex): Promise<(DeviceRow & { email: string }) | undefined> =>
+      trx('users')
+        .leftJoin('devices', 'devices.user_id', 'users.id')
+        .select('users.email', 'devices.*')
+        .where('users.email', email.toLowerCase())
+        .first(),
+
+    /** Inserts the device with its signed prekey and one-time prekeys; the caller supplies the transaction. */
+    async create(userId: number, d: NewDevice, trx: Knex.Transaction): Promise<number> {
+      const [inserted] = await trx('devices')
+        .insert({ user_id: userId, address: d.address, identity_key: d.identityKey, registration_id: d.registrationId, created_at: Date.now() })
+        .returning('id')
+      const deviceId = Number(typeof inserted === 'object' ? inserted.id : inserted)
+      await trx('signed_prekeys').insert({
+        device_id: deviceId,
+        key_id: d.signedPreKey.keyId,
+        public_key: d.signedPreKey.publicKey,
+        signature: d.signedPreKey.signature,
+      })
+      if (d.preKeys.length) {
+        await trx.batchInsert('prekeys', d.preKeys.map((k) => ({ device_id: deviceId, key_id: k.keyId, public_key: k.publicKey })), 200)
+      }
+      return deviceId
+    },
+
+    /** Keys and queued messages go with it through ON DELETE CASCADE. */
+    delete: (id: number, trx: Knex | Knex.Transaction = knex) => trx('devices').where({ id }).delete(),
+
+    /**
+     * Takes a row lock on the device for the rest of the transaction (PostgreSQL), so that
+     * concurrent prekey uploads for one device are counted one after the other. SQLite runs one
+     * write transaction at a time already.
+     */
+    async lock(id: number, trx: Knex.Transaction): Promise<boolean> {
+      const q = trx('devices').select('id').where({ id })
+      const row = await (trx.client.config.client === 'pg' ? q.forUpdate() : q).first()
+      return row !== undefined
+    },
+  }
+}

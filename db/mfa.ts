@@ -1,0 +1,74 @@
+import type { Knex } from 'knex'
+
+export type MethodName = 'email' | 'app'
+export type MfaMethodRow = {
+  id: number
+  user_id: number
+  name: MethodName
+  secret: string
+  is_active: boolean
+  is_primary: boolean
+  last_totp_step: number
+  email_code_hash: string | null
+  email_code_expires_at: number | null
+}
+
+function fromDb(row: MfaMethodRow | undefined): MfaMethodRow | undefined {
+  // SQLite hands booleans back as 0/1.
+  return row && { ...row, is_active: Boolean(row.is_active), is_primary: Boolean(row.is_primary) }
+}
+
+export function mfaRepository(knex: Knex) {
+  return {
+    async find(userId: number, name: MethodName, trx: Knex | Knex.Transaction = knex) {
+      return fromDb(await trx<MfaMethodRow>('mfa_methods').where({ user_id: userId, name }).first())
+    },
+
+    async active(userId: number, trx: Knex | Knex.Transaction = knex): Promise<MfaMethodRow[]> {
+      const rows = await trx<MfaMethodRow>('mfa_methods')
+        .where({ user_id: userId, is_active: true })
+        .orderBy([{ column: 'is_primary', order: 'desc' }, { column: 'id' }])
+      return rows.map((r) => fromDb(r)!)
+    },
+
+    /** Creates the method inactive, or resets a pending one with a fresh secret. */
+    async upsertPending(userId: number, name: MethodName, secret: string, trx: Knex | Knex.Transaction = knex) {
+      await trx('mfa_methods')
+        .insert({ user_id: userId, name, secret, is_active: false, is_primary: false, last_totp_step: -1 })
+        .onConflict(['user_id', 'name'])
+        .merge({ secret, is_active: false, is_primary: false, last_totp_step: -1, email_code_hash: null, email_code_expires_at: null })
+    },
+
+    update: (id: number, changes: Partial<Omit<MfaMethodRow, 'id' | 'user_id' | 'name'>>, trx: Knex | Knex.Transaction = knex) =>
+      trx('mfa_methods').where({ id }).update(changes),
+
+    /** Atomically advances the last accepted TOTP step; false when that step (or a later one) was used. */
+    async claimTotpStep(id: number, step: number, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      const n = await trx('mfa_methods').where({ id }).andWhere('last_totp_step', '<', step).update({ last_totp_step: step })
+      return n === 1
+    },
+
+    /** Atomically consumes the outstanding emailed code if it matches and is still valid. */
+    async claimEmailCode(id: number, codeHash: string, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      const n = await trx('mfa_methods')
+        .where({ id, email_code_hash: codeHash })
+        .andWhere('email_code_expires_at', '>', Date.now())
+        .update({ email_code_hash: null, email_code_expires_at: null })
+      return n === 1
+    },
+
+    async replaceBackupCodes(methodId: number, codeHashes: string[], trx: Knex | Knex.Transaction = knex) {
+      await trx('mfa_backup_codes').where({ method_id: methodId }).delete()
+      if (codeHashes.length) await trx('mfa_backup_codes').insert(codeHashes.map((code_hash) => ({ method_id: methodId, code_hash })))
+    },
+
+    /** Deletes one matching backup code of any active method of the user; true when one was used up. */
+    async claimBackupCode(userId: number, codeHash: string, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      const ids = trx('mfa_methods').select('id').where({ user_id: userId, is_active: true })
+      const n = await trx('mfa_backup_codes').whereIn('method_id', ids).andWhere({ code_hash: codeHash }).delete()
+      return n > 0
+    },
+
+    delete: (id: number, trx: Knex | Knex.Transaction = knex) => trx('mfa_methods').where({ id }).delete(),
+  }
+}

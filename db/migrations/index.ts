@@ -1,0 +1,13 @@
+import type { Knex } from 'knex'
+import * as initial from './0001_initial.js'
+
+// Migrations are listed here, not discovered on disk, so they work the same from .ts and compiled .js.
+const migrations: Record<string, Knex.Migration> = {
+  '0001_initial': initial,
+}
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+}

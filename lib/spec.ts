@@ -1,0 +1,64 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
+
+// The contract sits at the package root: one level up from lib/, two from dist/lib/.
+const candidates = ['../openapi.yaml', '../../openapi.yaml'].map((p) => fileURLToPath(new URL(p, import.meta.url)))
+export const specPath = candidates.find((p) => existsSync(p)) ?? candidates[0]
+
+type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+export const spec: Json = parse(readFileSync(specPath, 'utf8'))
+
+export type OperationInfo = {
+  operationId: string
+  method: string
+  path: string
+  authenticated: boolean
+  bodyRequired: boolean
+  bodyTypes: string[]
+  throttles: string[]
+  /** The media type each status answers with, e.g. text/html for the reset page. */
+  responseTypes: Record<string, string | undefined>
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace']
+
+function resolve(obj: Json | undefined): Json | undefined {
+  if (!obj?.$ref) return obj
+  const target = (obj.$ref as string).slice(2).split('/').reduce((o: Json, k: string) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], spec)
+  return resolve(target)
+}
+
+export const operations = new Map<string, OperationInfo>()
+const pathMatchers: { re: RegExp; methods: string[] }[] = []
+
+for (const [path, item] of Object.entries<Json>(spec.paths)) {
+  const methods: string[] = []
+  for (const method of METHODS) {
+    const op = item[method]
+    if (!op) continue
+    methods.push(method.toUpperCase())
+    const body = resolve(op.requestBody)
+    const responseTypes: Record<string, string | undefined> = {}
+    for (const [status, response] of Object.entries<Json>(op.responses)) {
+      responseTypes[status] = Object.keys(resolve(response)?.content ?? {})[0]
+    }
+    operations.set(op.operationId, {
+      operationId: op.operationId,
+      method: method.toUpperCase(),
+      path,
+      authenticated: (op.security ?? spec.security ?? []).length > 0,
+      bodyRequired: Boolean(body?.required),
+      bodyTypes: Object.keys(body?.content ?? {}),
+      throttles: op['x-throttle'] ?? [],
+      responseTypes,
+    })
+  }
+  const pattern = path.replace(/\/+$/, '').replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')
+  pathMatchers.push({ re: new RegExp(`^${pattern}/?$`), methods })
+}
+
+/** The methods the spec defines for a concrete URL path, or [] when no path matches it. */
+export function allowedMethods(urlPath: string): string[] {
+  return pathMatchers.find(({ re }) => re.test(urlPath))?.methods ?? []
+}

@@ -1,0 +1,25 @@
+import fp from 'fastify-plugin'
+import { ApiError } from '../lib/api-error.js'
+
+// The seed's ALLOWED_HOSTS: refuse requests whose Host header names another site, so that links
+// built from the request (and cache keys upstream) cannot be pointed elsewhere. Empty means any.
+// Entries match like Django's: "example.com" exactly, ".example.com" that domain and subdomains, "*" any.
+export function hostAllowed(hostHeader: string | undefined, allowed: string[]): boolean {
+  if (allowed.length === 0 || allowed.includes('*')) return true
+  const host = (hostHeader ?? '').toLowerCase().replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')
+  return allowed.some((entry) => {
+    const e = entry.toLowerCase()
+    return e.startsWith('.') ? host === e.slice(1) || host.endsWith(e) : host === e
+  })
+}
+
+export default fp(
+  async (app) => {
+    const allowed = app.config.allowedHosts
+    if (allowed.length === 0) return
+    app.addHook('onRequest', async (request) => {
+      if (!hostAllowed(request.headers.host, allowed)) throw new ApiError(400, 'invalid_host', 'The Host header is not allowed.')
+    })
+  },
+  { name: 'allowed-hosts', dependencies: ['config', 'errors'] },
+)

@@ -1,0 +1,78 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import fp from 'fastify-plugin'
+import jwt from '@fastify/jwt'
+import type { FastifyRequest } from 'fastify'
+import { ApiError } from '../lib/api-error.js'
+
+export type Principal = { id: number; sessionId: string }
+type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string }
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: Claims
+    user: Principal
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: {
+      /** Opens a session and returns its token. */
+      issueToken(userId: number): Promise<string>
+      /** Sets `request.user` from a live token in the Authorization header, or throws 401. */
+      authenticate(request: FastifyRequest): Promise<void>
+      /** A short-lived token that is good only for completing a 2FA login. */
+      issueEphemeralToken(userId: number): string
+      /** The user id of a valid ephemeral token, or undefined. */
+      verifyEphemeralToken(token: string): number | undefined
+    }
+  }
+}
+
+const notAuthenticated = () =>
+  new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
+
+export default fp(
+  async (app) => {
+    const { config, db } = app
+    // A key of its own, so that a token can never be mistaken for another HMAC the server makes.
+    const secret = createHmac('sha256', config.secretKey).update('auth-tokens').digest()
+    await app.register(jwt, { secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } })
+
+    function claimsOf(token: string, typ: Claims['typ']): Claims | undefined {
+      try {
+        const claims = app.jwt.verify<Claims>(token)
+        return claims.typ === typ ? claims : undefined
+      } catch {
+        return undefined
+      }
+    }
+
+    app.decorate('auth', {
+      async issueToken(userId: number) {
+        const sid = randomBytes(18).toString('base64url')
+        await db.sessions.create(sid, userId, Date.now() + config.authTokenTtl * 1000)
+        return app.jwt.sign({ sub: String(userId), typ: 'auth', sid }, { expiresIn: config.authTokenTtl })
+      },
+
+      async authenticate(request: FastifyRequest) {
+        const match = /^(?:Bearer|Token) +([A-Za-z0-9._~+/=-]+) *$/i.exec(request.headers.authorization ?? '')
+        const claims = match ? claimsOf(match[1], 'auth') : undefined
+        if (!claims?.sid) throw notAuthenticated()
+        const userId = await db.sessions.activeUserId(claims.sid)
+        if (userId === undefined || String(userId) !== claims.sub) throw notAuthenticated()
+        request.user = { id: userId, sessionId: claims.sid }
+      },
+
+      issueEphemeralToken(userId: number) {
+        return app.jwt.sign({ sub: String(userId), typ: 'mfa' }, { expiresIn: config.ephemeralTokenTtl })
+      },
+
+      verifyEphemeralToken(token: string) {
+        const claims = claimsOf(token, 'mfa')
+        return claims ? Number(claims.sub) : undefined
+      },
+    })
+  },
+  { name: 'auth', dependencies: ['config', 'db'] },
+)

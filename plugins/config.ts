@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto'
+import fp from 'fastify-plugin'
+import { Type, type Static } from '@sinclair/typebox'
+import { Ajv } from 'ajv'
+
+// Django-style rates ("3/hour", "20/minute") or "off".
+const Rate = Type.String({ pattern: '^(off|[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day))$' })
+
+export const ConfigSchema = Type.Object({
+  nodeEnv: Type.String({ default: 'development' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
+  host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  trustProxy: Type.Boolean({ default: false }),
+  databaseUrl: Type.String({ minLength: 1, default: './data/signal-server.sqlite' }),
+  secretKey: Type.String({ minLength: 32 }),
+  allowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  emailHost: Type.Optional(Type.String({ minLength: 1 })),
+  emailPort: Type.Integer({ minimum: 1, maximum: 65535, default: 25 }),
+  emailHostUser: Type.Optional(Type.String()),
+  emailHostPassword: Type.Optional(Type.String()),
+  emailUseTls: Type.Boolean({ default: false }),
+  emailUseSsl: Type.Boolean({ default: false }),
+  emailTimeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  emailSslKeyfile: Type.Optional(Type.String({ minLength: 1 })),
+  emailSslCertfile: Type.Optional(Type.String({ minLength: 1 })),
+  fromEmail: Type.String({ minLength: 3, default: 'no-reply@localhost' }),
+  applicationName: Type.String({ minLength: 1, default: 'Signal Server' }),
+  throttleAnon: Type.String({ ...Rate, default: '3/hour' }),
+  throttleUser: Type.String({ ...Rate, default: '1000/day' }),
+  throttlePrekeybundle: Type.String({ ...Rate, default: '3/day' }),
+  maxPrekeys: Type.Integer({ minimum: 1, maximum: 100000, default: 100 }),
+  maxMessageBytes: Type.Integer({ minimum: 1, maximum: 16 * 1024 * 1024, default: 65536 }),
+  authTokenTtl: Type.Integer({ minimum: 60, default: 30 * 24 * 3600 }),
+  ephemeralTokenTtl: Type.Integer({ minimum: 30, default: 600 }),
+  emailCodeTtl: Type.Integer({ minimum: 30, default: 600 }),
+  passwordResetTimeout: Type.Integer({ minimum: 60, default: 3600 }),
+  bcryptCost: Type.Integer({ minimum: 4, maximum: 31, default: 12 }),
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+// Each setting, the environment variables it is read from (first one set wins), and how to read it.
+const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
+  nodeEnv: { env: ['NODE_ENV'] },
+  port: { env: ['PORT'] },
+  host: { env: ['HOST'] },
+  logLevel: { env: ['LOG_LEVEL'] },
+  trustProxy: { env: ['TRUST_PROXY'] },
+  databaseUrl: { env: ['DATABASE_URL'] },
+  secretKey: { env: ['SECRET_KEY', 'DJANGO_SECRET_KEY'] },
+  allowedHosts: { env: ['ALLOWED_HOSTS', 'DJANGO_ALLOWED_HOSTS'], kind: 'list' },
+  publicUrl: { env: ['PUBLIC_URL'] },
+  redisUrl: { env: ['REDIS_URL'] },
+  emailHost: { env: ['EMAIL_HOST'] },
+  emailPort: { env: ['EMAIL_PORT'] },
+  emailHostUser: { env: ['EMAIL_HOST_USER'] },
+  emailHostPassword: { env: ['EMAIL_HOST_PASSWORD'] },
+  emailUseTls: { env: ['EMAIL_USE_TLS'] },
+  emailUseSsl: { env: ['EMAIL_USE_SSL'] },
+  emailTimeout: { env: ['EMAIL_TIMEOUT'] },
+  emailSslKeyfile: { env: ['EMAIL_SSL_KEYFILE'] },
+  emailSslCertfile: { env: ['EMAIL_SSL_CERTFILE'] },
+  fromEmail: { env: ['2FA_FROM_EMAIL', 'MFA_FROM_EMAIL', 'DEFAULT_FROM_EMAIL'] },
+  applicationName: { env: ['2FA_APPLICATION_NAME', 'MFA_APPLICATION_NAME'] },
+  throttleAnon: { env: ['THROTTLE_ANON'] },
+  throttleUser: { env: ['THROTTLE_USER'] },
+  throttlePrekeybundle: { env: ['THROTTLE_PREKEYBUNDLE'] },
+  maxPrekeys: { env: ['MAX_PREKEYS'] },
+  maxMessageBytes: { env: ['MAX_MESSAGE_BYTES'] },
+  authTokenTtl: { env: ['AUTH_TOKEN_TTL'] },
+  ephemeralTokenTtl: { env: ['MFA_EPHEMERAL_TOKEN_TTL'] },
+  emailCodeTtl: { env: ['MFA_EMAIL_CODE_TTL'] },
+  passwordResetTimeout: { env: ['PASSWORD_RESET_TIMEOUT'] },
+  bcryptCost: { env: ['BCRYPT_COST'] },
+}
+
+const WEAK_SECRETS = new Set(['changeme', 'secret', 'django-insecure', 'please-change-me'])
+
+export class ConfigError extends Error {}
+
+const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: false })
+const validate = ajv.compile(ConfigSchema)
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const raw: Record<string, unknown> = {}
+  for (const [key, { env: names, kind }] of Object.entries(sources)) {
+    const name = names.find((n) => env[n] !== undefined && env[n] !== '')
+    if (!name) continue
+    const value = env[name] as string
+    raw[key] = kind === 'list' ? value.split(/[\s,]+/).filter(Boolean) : value
+  }
+  // The seed configured PostgreSQL through separate variables.
+  if (raw.databaseUrl === undefined && env.DATABASE_NAME) {
+    const auth = env.DATABASE_USER
+      ? `${encodeURIComponent(env.DATABASE_USER)}${env.DATABASE_PASSWORD ? ':' + encodeURIComponent(env.DATABASE_PASSWORD) : ''}@`
+      : ''
+    raw.databaseUrl = `postgres://${auth}${env.DATABASE_HOST || '127.0.0.1'}:${env.DATABASE_PORT || 5432}/${encodeURIComponent(env.DATABASE_NAME)}`
+  }
+  return raw
+}
+
+function envNameOf(key: string): string {
+  return (sources as Record<string, { env: string[] }>)[key]?.env[0] ?? key
+}
+
+/**
+ * Reads and validates the whole configuration once. Throws ConfigError with one line naming the
+ * offending variable. `overrides` (tests, tools) win over the environment.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = { ...fromEnv(env), ...overrides }
+  const production = (raw.nodeEnv ?? 'development') === 'production'
+  if (raw.secretKey === undefined) {
+    if (production) throw new ConfigError('SECRET_KEY must be set when NODE_ENV=production.')
+    // Development only: tokens do not survive a restart, which is what a throwaway key should mean.
+    raw.secretKey = randomBytes(32).toString('hex')
+  } else if (production && WEAK_SECRETS.has(String(raw.secretKey).toLowerCase())) {
+    throw new ConfigError('SECRET_KEY is a known default; set a long random value.')
+  }
+  if (raw.publicUrl === undefined) raw.publicUrl = `http://localhost:${raw.port ?? 8000}`
+  if (!validate(raw)) {
+    const err = validate.errors![0]
+    const key = err.instancePath.split('/')[1] || (err.params as { missingProperty?: string }).missingProperty || ''
+    throw new ConfigError(`${envNameOf(key)}: ${err.message}${key === 'secretKey' ? '' : ` (got ${JSON.stringify(raw[key])})`}`)
+  }
+  const config = raw as Config
+  config.publicUrl = config.publicUrl.replace(/\/+$/, '')
+  if (config.emailUseTls && config.emailUseSsl) throw new ConfigError('EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive.')
+  return config
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
+    app.decorate('config', config)
+  },
+  { name: 'config' },
+)

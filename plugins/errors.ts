@@ -1,0 +1,97 @@
+import type { Socket } from 'node:net'
+import fp from 'fastify-plugin'
+import type { FastifyError } from 'fastify'
+import { ApiError, type FieldError } from '../lib/api-error.js'
+import { allowedMethods } from '../lib/spec.js'
+
+type ValidationIssue = { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }
+
+function fieldOf(context: string, issue: ValidationIssue): string {
+  const path = issue.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+    .join('')
+  const extra = issue.params.missingProperty ?? issue.params.additionalProperty
+  return `${context}${path}${extra !== undefined ? `.${extra}` : ''}`
+}
+
+/** Maps anything thrown while handling a request to the API's one error shape. */
+export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError {
+  if (err instanceof ApiError) return err
+  if (err.validation) {
+    const context = err.validationContext ?? 'body'
+    // A path segment outside its enum names a resource that does not exist (e.g. /auth/sms/activate/).
+    if (context === 'params' && err.validation.some((v) => v.keyword === 'enum')) return new ApiError(404, 'not_found', 'Not found.')
+    const seen = new Set<string>()
+    const errors: FieldError[] = []
+    for (const issue of err.validation as ValidationIssue[]) {
+      const field = fieldOf(context, issue)
+      const key = `${field}\u0000${issue.message}`
+      if (!seen.has(key)) errors.push({ field, message: issue.message ?? 'is invalid' }), seen.add(key)
+    }
+    return new ApiError(400, 'invalid_data', 'The request is invalid.', errors)
+  }
+  // fastify-openapi-glue wraps what the security handler threw.
+  if (err.name === 'Unauthorized' && err.statusCode === 401) {
+    const inner = err.errors?.find((e): e is ApiError => e instanceof ApiError)
+    return inner ?? new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.')
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'request_too_large', 'The request body is too large.')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(400, 'parse_error', 'The body is empty but its Content-Type is application/json.')
+  }
+  if (err.statusCode === 400 && (err instanceof SyntaxError || /JSON/i.test(err.message))) {
+    return new ApiError(400, 'parse_error', 'The body is not valid JSON.')
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new ApiError(err.statusCode, 'bad_request', 'The request could not be processed.')
+  }
+  return new ApiError(500, 'server_error', 'Internal server error.')
+}
+
+/** Answers requests Node's HTTP parser rejects (e.g. 431) in the API's error shape. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const [status, reason, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive.']
+        : [400, 'Bad Request', 'bad_request', 'The request is not valid HTTP.']
+  const body = JSON.stringify({ code, message })
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
+
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const apiError = toApiError(err)
+      if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed')
+      if (apiError.headers) reply.headers(apiError.headers)
+      const body = { code: apiError.code, message: apiError.message, ...(apiError.errors && { errors: apiError.errors }) }
+      return reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(body)
+    })
+
+    app.setNotFoundHandler((request, reply) => {
+      const allow = allowedMethods(request.url.split('?')[0])
+      if (allow.length) {
+        return reply
+          .code(405)
+          .header('allow', allow.join(', '))
+          .send({ code: 'method_not_allowed', message: `Method ${request.method} is not allowed here.` })
+      }
+      return reply.code(404).send({ code: 'not_found', message: 'Not found.' })
+    })
+  },
+  { name: 'errors' },
+)

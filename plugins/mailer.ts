@@ -1,0 +1,56 @@
+import fp from 'fastify-plugin'
+import nodemailer, { type Transporter } from 'nodemailer'
+import { readFileSync } from 'node:fs'
+import type { Config } from './config.js'
+
+export type Mail = { to: string; subject: string; text: string }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mailer: { send(mail: Mail): Promise<void> }
+  }
+}
+
+function smtpTransport(c: Config): Transporter {
+  const timeout = c.emailTimeout ? c.emailTimeout * 1000 : undefined
+  return nodemailer.createTransport({
+    host: c.emailHost,
+    port: c.emailPort,
+    secure: c.emailUseSsl,
+    requireTLS: c.emailUseTls,
+    ignoreTLS: !c.emailUseTls && !c.emailUseSsl,
+    auth: c.emailHostUser ? { user: c.emailHostUser, pass: c.emailHostPassword ?? '' } : undefined,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+    tls: {
+      key: c.emailSslKeyfile ? readFileSync(c.emailSslKeyfile) : undefined,
+      cert: c.emailSslCertfile ? readFileSync(c.emailSslCertfile) : undefined,
+    },
+  })
+}
+
+export default fp(
+  async (app) => {
+    const { config } = app
+    if (!config.emailHost) {
+      // Like Django's console backend: without EMAIL_HOST, development mails (codes and reset
+      // links included) go to standard output, never to the structured request log.
+      app.log.warn('EMAIL_HOST is not set: emails are printed to standard output, not sent')
+      app.decorate('mailer', {
+        async send(mail: Mail) {
+          process.stdout.write(`\n--- email to ${mail.to}: ${mail.subject}\n${mail.text}\n---\n`)
+        },
+      })
+      return
+    }
+    const transport = smtpTransport(config)
+    app.addHook('onClose', async () => transport.close())
+    app.decorate('mailer', {
+      async send(mail: Mail) {
+        await transport.sendMail({ from: config.fromEmail, to: mail.to, subject: mail.subject, text: mail.text })
+      },
+    })
+  },
+  { name: 'mailer', dependencies: ['config'] },
+)

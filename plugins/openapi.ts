@@ -1,0 +1,85 @@
+import fp from 'fastify-plugin'
+import openapiGlue from 'fastify-openapi-glue'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ApiError } from '../lib/api-error.js'
+import type { Handlers } from '../lib/handlers.js'
+import { operations, spec, type OperationInfo } from '../lib/spec.js'
+import type { ThrottleScope } from './rate-limit.js'
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
+
+// Bodies are checked strictly: no type coercion, and `additionalProperties: false` rejects rather
+// than silently strips. Path parameters arrive as strings, so there numbers are coerced.
+function makeAjv(coerce: boolean) {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: coerce, removeAdditional: false, useDefaults: false })
+  addFormats(ajv)
+  return ajv
+}
+
+function checkBody(op: OperationInfo, request: FastifyRequest): void {
+  if (op.bodyTypes.length === 0) return
+  if (request.body === undefined || request.body === null) {
+    if (op.bodyRequired) throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body', message: 'is required' }])
+    return
+  }
+  const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+  if (!op.bodyTypes.includes(type)) throw new ApiError(415, 'unsupported_media_type', `Send the body as ${op.bodyTypes.join(' or ')}.`)
+}
+
+export default fp<{ handlers: Handlers }>(
+  async (app, { handlers }) => {
+    const bodyAjv = makeAjv(false)
+    const paramAjv = makeAjv(true)
+    app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema))
+
+    // An empty body with a JSON content type is "no body" (some clients always send the header);
+    // operations that need one answer 400 for it below.
+    const parseJson = app.getDefaultJsonParser('error', 'error')
+    app.removeAllContentTypeParsers()
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+      body === '' ? done(null, undefined) : parseJson(req, body as string, done),
+    )
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    )
+
+    // Order per operation, all from the spec: authenticate (its `security`), throttle, then check
+    // the body's presence and type before schema validation. fastify-openapi-glue puts security in
+    // preHandler, after validation; it moves to onRequest so that an anonymous caller learns nothing
+    // about a body before being refused.
+    app.addHook('onRoute', (route) => {
+      const op = operations.get((route.schema as { operationId?: string } | undefined)?.operationId ?? '')
+      if (!op) return
+      const authenticate = route.preHandler
+      delete route.preHandler
+      const scopes: ThrottleScope[] = [op.authenticated ? 'user' : 'anon', ...(op.throttles as ThrottleScope[])]
+      route.onRequest = [
+        ...(authenticate ? [authenticate as never] : []),
+        async (request: FastifyRequest) => {
+          for (const scope of scopes) await app.throttle.check(scope, request)
+        },
+      ]
+      route.preValidation = async (request: FastifyRequest) => checkBody(op, request)
+    })
+
+    const serviceHandlers: Record<string, (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>> = {}
+    for (const [operationId, handler] of Object.entries(handlers)) {
+      const op = operations.get(operationId)!
+      serviceHandlers[operationId] = async (request, reply) => {
+        const { status, body } = await (handler as (r: FastifyRequest) => Promise<{ status: number; body?: unknown }>)(request)
+        const type = op.responseTypes[String(status)]
+        if (type) reply.type(type.startsWith('text/') ? `${type}; charset=utf-8` : type)
+        return reply.code(status).send(body)
+      }
+    }
+
+    await app.register(openapiGlue, {
+      specification: structuredClone(spec),
+      serviceHandlers,
+      securityHandlers: { bearerAuth: (request: FastifyRequest) => app.auth.authenticate(request) },
+    })
+  },
+  { name: 'openapi', dependencies: ['config', 'errors', 'auth', 'rate-limit'] },
+)

@@ -1,0 +1,67 @@
+import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
+import { Redis } from 'ioredis'
+import type { FastifyRequest } from 'fastify'
+import { ApiError } from '../lib/api-error.js'
+import { parseRate } from '../lib/rate.js'
+
+export type ThrottleScope = 'anon' | 'user' | 'prekeybundle'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    throttle: {
+      /** Counts the request against the scope's limit; throws 429 `throttled` past it. */
+      check(scope: ThrottleScope, request: FastifyRequest): Promise<void>
+    }
+  }
+}
+
+type Limiter = (req: FastifyRequest) => Promise<{ isAllowed: boolean; isExceeded: boolean; ttlInSeconds: number }>
+
+export default fp(
+  async (app) => {
+    const { config } = app
+    let redis: Redis | undefined
+    if (config.redisUrl) {
+      // Counters in Redis are shared by every instance; a Redis outage must not take the API down.
+      redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+      redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
+      app.addHook('onClose', async () => void redis!.quit().catch(() => redis!.disconnect()))
+    }
+    await app.register(rateLimit, { global: false, ...(redis && { redis, nameSpace: 'signal-server:throttle:', skipOnError: true }) })
+
+    const rates: Record<ThrottleScope, string> = {
+      anon: config.throttleAnon,
+      user: config.throttleUser,
+      prekeybundle: config.throttlePrekeybundle,
+    }
+    const limiters = new Map<ThrottleScope, Limiter>()
+    for (const [scope, rate] of Object.entries(rates) as [ThrottleScope, string][]) {
+      const parsed = parseRate(rate)
+      if (!parsed) continue
+      limiters.set(
+        scope,
+        app.createRateLimit({
+          max: parsed.max,
+          timeWindow: parsed.windowMs,
+          keyGenerator: (req: FastifyRequest) => (scope === 'anon' ? `${scope}:${req.ip}` : `${scope}:${req.user.id}`),
+        }) as unknown as Limiter,
+      )
+    }
+
+    app.decorate('throttle', {
+      async check(scope: ThrottleScope, request: FastifyRequest) {
+        const limiter = limiters.get(scope)
+        if (!limiter) return
+        const result = await limiter(request)
+        if (!result.isAllowed && result.isExceeded) {
+          const wait = Math.max(1, result.ttlInSeconds)
+          throw new ApiError(429, 'throttled', `Request was throttled. Expected available in ${wait} seconds.`, undefined, {
+            'retry-after': wait,
+          })
+        }
+      },
+    })
+  },
+  { name: 'rate-limit', dependencies: ['config'] },
+)

@@ -1,0 +1,39 @@
+import { ApiError } from '../lib/api-error.js'
+import { verifyPassword } from '../lib/passwords.js'
+import { normalizeCode } from '../plugins/mfa.js'
+import type { Handlers } from '../lib/handlers.js'
+
+export const auth = {
+  async login(request) {
+    const { db, config, mfa } = request.server
+    const user = await db.users.findByEmail(request.body.email)
+    // verifyPassword runs a full bcrypt check even for an unknown email, so both answers take as long.
+    const ok = await verifyPassword(request.body.password, user?.password_hash, config.bcryptCost)
+    if (!user || !ok) throw new ApiError(400, 'invalid_credentials', 'Unable to log in with the provided credentials.')
+    const methods = await db.mfa.active(user.id)
+    if (methods.length === 0) return { status: 200, body: { auth_token: await request.server.auth.issueToken(user.id) } }
+    const primary = methods.find((m) => m.is_primary) ?? methods[0]
+    if (primary.name === 'email') await mfa.sendEmailCode(primary, user.email)
+    return { status: 200, body: { ephemeral_token: request.server.auth.issueEphemeralToken(user.id), method: primary.name } }
+  },
+
+  async loginCode(request) {
+    const { db, mfa } = request.server
+    const userId = request.server.auth.verifyEphemeralToken(request.body.ephemeral_token)
+    const methods = userId === undefined ? [] : await db.mfa.active(userId)
+    if (userId === undefined || methods.length === 0) {
+      throw new ApiError(400, 'invalid_token', 'The ephemeral token is invalid or has expired; log in again.')
+    }
+    const code = normalizeCode(request.body.code)
+    let accepted = false
+    for (const method of methods) if (!accepted) accepted = await mfa.consumeCode(method, code)
+    if (!accepted) accepted = await db.mfa.claimBackupCode(userId, mfa.hashCode(code))
+    if (!accepted) throw new ApiError(400, 'invalid_code', 'The code is invalid or has expired.')
+    return { status: 200, body: { auth_token: await request.server.auth.issueToken(userId) } }
+  },
+
+  async logout(request) {
+    await request.server.db.sessions.delete(request.user.sessionId)
+    return { status: 204 }
+  },
+} satisfies Partial<Handlers>

@@ -1,0 +1,31 @@
+import { ApiError } from '../lib/api-error.js'
+import { isUniqueViolation } from '../db/connection.js'
+import type { Handlers } from '../lib/handlers.js'
+import { checkPreKeyBatch } from './keys.js'
+
+const deviceExists = () => new ApiError(403, 'device_exists', 'This user already has a device.')
+
+export const devices = {
+  async createDevice(request) {
+    const { db, config } = request.server
+    const body = request.body
+    checkPreKeyBatch(body.preKeys, 0, config.maxPrekeys)
+    if (await db.devices.findByUser(request.user.id)) throw deviceExists()
+    try {
+      await db.knex.transaction((trx) => db.devices.create(request.user.id, body, trx))
+    } catch (err) {
+      // A concurrent registration for the same user: the unique user_id decides.
+      if (isUniqueViolation(err)) throw deviceExists()
+      throw err
+    }
+    return { status: 201, body: { code: 'device_created', message: 'Device created.' } }
+  },
+
+  async deleteDevice(request) {
+    const { db } = request.server
+    const device = await db.devices.findByUser(request.user.id)
+    if (!device) throw new ApiError(404, 'no_device', 'You have no registered device.')
+    await db.devices.delete(device.id)
+    return { status: 204 }
+  },
+} satisfies Partial<Handlers>

@@ -1,0 +1,66 @@
+import { ApiError } from '../lib/api-error.js'
+import type { Handlers } from '../lib/handlers.js'
+import { ownDevice, toMessage } from './common.js'
+import { assertRecipientEmail } from './keys.js'
+
+/** The registration ID the sender encrypted for, from the client's serialized ciphertext. */
+function targetRegistrationId(message: string): number {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(message)
+  } catch {
+    parsed = undefined
+  }
+  const id = (parsed as { registrationId?: unknown } | undefined)?.registrationId
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Number.isInteger(id)) {
+    throw new ApiError(400, 'invalid_message', "The message must be a JSON object with the recipient's registrationId.")
+  }
+  return id as number
+}
+
+export const messages = {
+  async sendMessage(request) {
+    const { db, config } = request.server
+    const { recipient, message } = request.body
+    if (Buffer.byteLength(message, 'utf8') > config.maxMessageBytes) {
+      throw new ApiError(413, 'message_too_large', `Messages can be at most ${config.maxMessageBytes} bytes.`)
+    }
+    assertRecipientEmail(recipient)
+    const sender = await ownDevice(request, request.params.registrationId)
+    const target = targetRegistrationId(message)
+    const device = await db.devices.findByEmail(recipient)
+    if (!device) throw new ApiError(404, 'no_recipient', 'No user has that email.')
+    if (device.id === null) throw new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
+    if (device.registration_id !== target) {
+      throw new ApiError(403, 'recipient_identity_changed', "The recipient's device has changed; fetch a new prekey bundle.")
+    }
+    const row = await db.messages.insert({
+      recipient_device_id: device.id,
+      sender_address: sender.address,
+      sender_registration_id: sender.registration_id,
+      recipient_address: device.address,
+      content: message,
+    })
+    return { status: 201, body: toMessage(row) }
+  },
+
+  async getMessages(request) {
+    const device = await ownDevice(request, request.params.registrationId)
+    const rows = await request.server.db.messages.listFor(device.id)
+    return { status: 200, body: rows.map(toMessage) }
+  },
+
+  async deleteMessages(request) {
+    const device = await ownDevice(request, request.params.registrationId)
+    const ids = request.body
+    const deleted = await request.server.db.messages.deleteFor(device.id, [...new Set(ids)])
+    return {
+      status: 200,
+      body: ids.map((id) =>
+        deleted.delete(id)
+          ? ('message_deleted' as const)
+          : { code: 'non-existant_message' as const, message: `Message ${id} does not exist.` },
+      ),
+    }
+  },
+} satisfies Partial<Handlers>

@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify'
+import { ApiError } from '../lib/api-error.js'
+import type { Handlers } from '../lib/handlers.js'
+import { hashPassword } from '../lib/passwords.js'
+import { validatePassword } from '../lib/password-policy.js'
+import { checkResetToken, decodeUid, encodeUid, makeResetToken } from '../lib/reset-tokens.js'
+import type { UserRow } from '../db/users.js'
+import { assertPasswordAllowed } from './common.js'
+import { resetDonePage, resetFormPage, resetInvalidPage } from './reset-page.js'
+
+/** The user a reset link belongs to, when the link is valid now. */
+async function userForToken(app: FastifyInstance, uid: string, token: string): Promise<UserRow | undefined> {
+  const id = decodeUid(uid)
+  const user = id === undefined ? undefined : await app.db.users.findById(id)
+  return user && checkResetToken(app.config.secretKey, user, token, app.config.passwordResetTimeout) ? user : undefined
+}
+
+async function completeReset(app: FastifyInstance, user: UserRow, newPassword: string): Promise<void> {
+  const passwordHash = await hashPassword(newPassword, app.config.bcryptCost)
+  await app.db.knex.transaction(async (trx) => {
+    await app.db.users.setPassword(user.id, passwordHash, trx)
+    await app.db.sessions.deleteAllOf(user.id, undefined, trx)
+  })
+}
+
+export const passwordReset = {
+  async resetPassword(request) {
+    const app = request.server
+    const user = await app.db.users.findByEmail(request.body.email)
+    if (user) {
+      const link = `${app.config.publicUrl}/auth/password/reset/confirm/${encodeUid(user.id)}/${makeResetToken(app.config.secretKey, user)}/`
+      // Not awaited: the answer must not take longer for a registered email than for an unknown one.
+      app.mailer
+        .send({
+          to: user.email,
+          subject: `${app.config.applicationName} password reset`,
+          text: `Someone asked to reset the password for ${user.email}.\n\nTo choose a new password, open:\n${link}\n\nThe link works once and expires in ${Math.round(app.config.passwordResetTimeout / 60)} minutes. If you did not ask for this, ignore this email.\n`,
+        })
+        .catch((err: Error) => app.log.error({ err: err.message }, 'could not send the password reset email'))
+    }
+    return { status: 204 }
+  },
+
+  async resetPasswordConfirm(request) {
+    const { uid, token, new_password } = request.body
+    const user = await userForToken(request.server, uid, token)
+    if (!user) throw new ApiError(400, 'invalid_token', 'The reset link is invalid or has expired.')
+    assertPasswordAllowed(new_password, user.email, 'new_password')
+    await completeReset(request.server, user, new_password)
+    return { status: 204 }
+  },
+
+  async resetPasswordPage(request) {
+    const app = request.server
+    const user = await userForToken(app, request.params.uid, request.params.token)
+    return { status: 200, body: user ? resetFormPage(app.config.applicationName) : resetInvalidPage(app.config.applicationName) }
+  },
+
+  async resetPasswordPageSubmit(request) {
+    const app = request.server
+    const name = app.config.applicationName
+    const user = await userForToken(app, request.params.uid, request.params.token)
+    if (!user) return { status: 400, body: resetInvalidPage(name) }
+    const { new_password, re_new_password } = request.body
+    if (new_password !== re_new_password) return { status: 400, body: resetFormPage(name, ['The two passwords do not match.']) }
+    const problems = validatePassword(new_password, user.email)
+    if (problems.length) return { status: 400, body: resetFormPage(name, problems.map((p) => p.message)) }
+    await completeReset(app, user, new_password)
+    return { status: 200, body: resetDonePage(name) }
+  },
+} satisfies Partial<Handlers>

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import knex from 'knex'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../app.js'
+import { loadConfig, type Config } from '../plugins/config.js'
+import { checkAgainstSpec } from './spec-check.js'
+import { startSmtp } from './smtp.js'
+
+type T = { teardown(fn: () => unknown): void; fail(msg: string): void }
+
+/** Which database this run of the suite uses: `TEST_DB=postgres` or SQLite by default. */
+export const database: 'sqlite' | 'postgres' = process.env.TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
+const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** A new, empty database for one app, dropped again at teardown. */
+async function freshDatabaseUrl(t: T): Promise<string> {
+  const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+  if (database === 'sqlite') {
+    const file = join(tmpdir(), `signal-server-${name}.sqlite`)
+    t.teardown(() => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true })))
+    return file
+  }
+  const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
+  await admin.raw('CREATE DATABASE ??', [name])
+  await admin.destroy()
+  t.teardown(async () => {
+    const a = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
+    await a.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name])
+    await a.destroy()
+  })
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+export type ApiResponse<B = any> = { status: number; body: B; headers: Record<string, unknown>; text: string }
+export type RequestOptions = { token?: string; headers?: Record<string, string>; raw?: string | Buffer; form?: Record<string, string> }
+
+/**
+ * Builds the app on a fresh database with test-friendly settings (throttles off, cheap bcrypt).
+ * `overrides` take any config value. Closed at teardown.
+ */
+export async function build(t: T, overrides: Partial<Config> = {}) {
+  const databaseUrl = await freshDatabaseUrl(t)
+  const config = loadConfig(
+    {},
+    {
+      databaseUrl,
+      secretKey: 'test-secret-key-that-is-long-enough-0123456789',
+      bcryptCost: 4,
+      throttleAnon: 'off',
+      throttleUser: 'off',
+      throttlePrekeybundle: 'off',
+      logLevel: 'silent',
+      ...overrides,
+    },
+  )
+  const app = await buildApp(config, { logger: false })
+  t.teardown(() => app.close())
+  return { app, config, api: client(app, t) }
+}
+
+/** Builds the app with a real SMTP server behind it. */
+export async function buildWithMail(t: T, overrides: Partial<Config> = {}) {
+  const smtp = await startSmtp()
+  t.teardown(() => smtp.close())
+  return { ...(await build(t, { emailHost: '127.0.0.1', emailPort: smtp.port, ...overrides })), smtp }
+}
+
+/** Requests through app.inject; every response is checked against openapi.yaml and fails the test if it breaks it. */
+export function client(app: FastifyInstance, t: T) {
+  async function request<B = any>(method: string, url: string, body?: unknown, opts: RequestOptions = {}): Promise<ApiResponse<B>> {
+    const headers: Record<string, string> = { ...opts.headers }
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`
+    let payload: string | Buffer | undefined = opts.raw
+    if (opts.form) {
+      payload = new URLSearchParams(opts.form).toString()
+      headers['content-type'] ??= 'application/x-www-form-urlencoded'
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const res = await app.inject({ method: method as 'GET', url, headers, payload })
+    const contentType = String(res.headers['content-type'] ?? '')
+    let parsed: unknown = res.body === '' ? undefined : res.body
+    if (contentType.startsWith('application/json')) parsed = JSON.parse(res.body)
+    const problems = checkAgainstSpec(method, url, { status: res.statusCode, contentType, body: parsed })
+    for (const p of problems) t.fail(`contract: ${p}`)
+    return { status: res.statusCode, body: parsed as B, headers: res.headers, text: res.body }
+  }
+  return {
+    request,
+    get: <B = any>(url: string, opts?: RequestOptions) => request<B>('GET', url, undefined, opts),
+    post: <B = any>(url: string, body?: unknown, opts?: RequestOptions) => request<B>('POST', url, body, opts),
+    delete: <B = any>(url: string, body?: unknown, opts?: RequestOptions) => request<B>('DELETE', url, body, opts),
+  }
+}
+
+export type Api = ReturnType<typeof client>
+
+// ---- fixtures -------------------------------------------------------------------------------
+
+export const PASSWORD = 'correct-horse-battery-staple'
+let counter = 0
+export const uniqueEmail = (name = 'user') => `${name}${++counter}.${randomBytes(3).toString('hex')}@example.com`
+
+/** A libsignal-shaped Curve25519 public key: 0x05 then 32 bytes, base64. */
+export const publicKey = () => Buffer.concat([Buffer.from([5]), randomBytes(32)]).toString('base64')
+export const signature = () => randomBytes(64).toString('base64')
+export const preKeys = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ keyId: from + i, publicKey: publicKey() }))
+export const signedPreKey = (keyId = 1) => ({ keyId, publicKey: publicKey(), signature: signature() })
+
+export function deviceBody(registrationId: number, address = `device-${registrationId}`, preKeyCount = 10) {
+  return { address, identityKey: publicKey(), registrationId, preKeys: preKeys(1, preKeyCount), signedPreKey: signedPreKey() }
+}
+
+/** Signs up and logs in; returns the token. */
+export async function signUp(api: Api, email = uniqueEmail(), password = PASSWORD) {
+  const created = await api.post('/auth/users/', { email, password })
+  if (created.status !== 201) throw new Error(`sign-up failed: ${created.status} ${created.text}`)
+  const login = await api.post('/auth/login/', { email, password })
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`)
+  return { id: created.body.id as number, email, password, token: login.body.auth_token as string }
+}
+
+let nextRegistrationId = 1000
+/** A signed-up user with a registered device. */
+export async function userWithDevice(api: Api, opts: { email?: string; preKeyCount?: number } = {}) {
+  const user = await signUp(api, opts.email)
+  const registrationId = ++nextRegistrationId
+  const device = deviceBody(registrationId, `${user.email}.1`, opts.preKeyCount ?? 10)
+  const res = await api.post('/device/', device, { token: user.token })
+  if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${res.text}`)
+  return { ...user, registrationId, device }
+}
+
+/** A ciphertext as the seed's clients serialize it, addressed to a registration ID. */
+export const ciphertext = (registrationId: number, body = randomBytes(48).toString('base64')) =>
+  JSON.stringify({ type: 3, body, registrationId })

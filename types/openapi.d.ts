@@ -1,0 +1,2024 @@
+/**
+ * DO NOT EDIT: generated from openapi.yaml by `npm run codegen`.
+ * Change openapi.yaml and regenerate; `npm test` fails while this file is stale.
+ */
+
+export type paths = {
+    "/auth/users/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up
+         * @description Creates an account. Emails are case-insensitive and unique.
+         */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/me/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete the account
+         * @description Deletes the user with everything it owns: its device, prekeys, signed prekey, the messages
+         *     queued for it, its 2FA methods and all its sessions.
+         */
+        delete: operations["deleteMe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/set_password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password
+         * @description Changes the password. Every other session of the user is revoked; this one stays.
+         */
+        post: operations["setPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in
+         * @description Without an active 2FA method the answer carries an `auth_token`. With one, it carries an
+         *     `ephemeral_token` and the primary method; for the `email` method the code is mailed now.
+         *     Complete the login with `POST /auth/login/code/`.
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login/code/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a 2FA login
+         * @description Exchanges the ephemeral token from `POST /auth/login/` and a code for an auth token. The code
+         *     may be a current code of any active method or an unused backup code.
+         */
+        post: operations["loginCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Revokes the token used for this request at once. Other sessions stay.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request a password reset email
+         * @description Always answers 204, whether or not the email is registered. A registered user is mailed a
+         *     link to `<PUBLIC_URL>/auth/password/reset/confirm/<uid>/<token>/`.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset token
+         * @description The token works once, expires, and dies when the password changes. On success every session
+         *     of the user is revoked.
+         */
+        post: operations["resetPasswordConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset/confirm/{uid}/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id, base64url-encoded, from the reset link. */
+                uid: components["parameters"]["Uid"];
+                /** @description The reset token from the reset link. */
+                token: components["parameters"]["ResetToken"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Password reset page
+         * @description The page the emailed link opens, with a form for the new password.
+         */
+        get: operations["resetPasswordPage"];
+        put?: never;
+        /**
+         * Submit the password reset page
+         * @description Completes the reset from the page's form and shows the result as a page.
+         */
+        post: operations["resetPasswordPageSubmit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/{method}/activate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start activating a 2FA method
+         * @description For `app`, answers a standard `otpauth://totp/` URI and a QR picture of it. For `email`,
+         *     mails a 6-digit code valid for 10 minutes. The method is active once confirmed.
+         */
+        post: operations["activateMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/{method}/activate/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a 2FA method
+         * @description Activates the method with a code from it. The first confirmed method becomes primary.
+         */
+        post: operations["confirmMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/{method}/deactivate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deactivate a 2FA method
+         * @description Needs a current code of that method. When the primary method is deactivated, another active
+         *     method (if any) becomes primary.
+         */
+        post: operations["deactivateMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/{method}/codes/regenerate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate backup codes
+         * @description Issues new backup codes for the method; the old ones stop working.
+         */
+        post: operations["regenerateBackupCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/code/request/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request a fresh 2FA code
+         * @description Mails a fresh code for the `email` method. The `app` method needs none.
+         */
+        post: operations["requestMfaCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/config/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 2FA configuration
+         * @description The methods this server offers and how their codes work.
+         */
+        get: operations["getMfaConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/user-active-methods/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's active 2FA methods */
+        get: operations["getActiveMfaMethods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/change-primary-method/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the primary 2FA method
+         * @description Makes another active method primary. `code` is a current code of the current primary method.
+         */
+        post: operations["changePrimaryMfaMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/device/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register the caller's device
+         * @description Registers the caller's one device with its identity key, signed prekey and one-time prekeys.
+         */
+        post: operations["createDevice"];
+        /**
+         * Delete the caller's device
+         * @description Deletes the device with its keys and the messages queued for it.
+         */
+        delete: operations["deleteDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/prekeys/{registrationId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload one-time prekeys
+         * @description Stores more one-time prekeys, all or none: nothing is stored when the stored count would pass
+         *     the limit (100 by default) or a keyId repeats, in the body or against a stored key.
+         */
+        post: operations["uploadPreKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signedprekey/{registrationId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signed prekey */
+        post: operations["replaceSignedPreKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/prekeybundle/{recipientEmail}/{registrationId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The email of the user whose bundle is claimed. */
+                recipientEmail: components["parameters"]["RecipientEmail"];
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Claim a prekey bundle
+         * @description Answers the recipient's keys for starting a session. The one-time prekey it carries is
+         *     deleted in the same transaction, so no two callers ever get the same one; when none is left
+         *     the bundle comes without `preKey`. Limited per user (`THROTTLE_PREKEYBUNDLE`).
+         */
+        get: operations["getPreKeyBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/{registrationId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Fetch queued messages
+         * @description The messages queued for the caller's device, oldest first. They stay until deleted.
+         */
+        get: operations["getMessages"];
+        put?: never;
+        /**
+         * Send an encrypted message
+         * @description Queues a message for the recipient's device. `message` is the client's serialized ciphertext:
+         *     a JSON string whose `registrationId` must equal the recipient device's.
+         */
+        post: operations["sendMessage"];
+        /**
+         * Delete fetched messages
+         * @description Deletes messages from the caller's queue. The answer has one entry per id, in order; an id
+         *     that does not exist and one queued for someone else get the same answer.
+         */
+        delete: operations["deleteMessages"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+};
+export type webhooks = Record<string, never>;
+export type components = {
+    schemas: {
+        Error: {
+            /** @description A stable, machine-readable error code. */
+            code: string;
+            /** @description A human-readable explanation. */
+            message: string;
+            /** @description Each invalid field, for `invalid_data`. */
+            errors?: {
+                /** @description Where the problem is, e.g. `body.preKeys[0].keyId`. */
+                field: string;
+                message: string;
+            }[];
+        };
+        Status: {
+            code: string;
+            message: string;
+        };
+        /**
+         * Format: email
+         * @example alice@example.com
+         */
+        Email: string;
+        /** @example correct-horse-battery */
+        Password: string;
+        Credentials: {
+            email: components["schemas"]["Email"];
+            password: components["schemas"]["Password"];
+        };
+        EmailOnly: {
+            email: components["schemas"]["Email"];
+        };
+        User: {
+            id: number;
+            email: components["schemas"]["Email"];
+        };
+        DeleteAccount: {
+            currentPassword: components["schemas"]["Password"];
+        };
+        SetPassword: {
+            current_password: components["schemas"]["Password"];
+            new_password: components["schemas"]["Password"];
+        };
+        ResetConfirm: {
+            uid: string;
+            token: string;
+            new_password: components["schemas"]["Password"];
+        };
+        AuthToken: {
+            /** @description Send as `Authorization: Bearer <auth_token>`. */
+            auth_token: string;
+        };
+        MfaChallenge: {
+            /** @description Valid for 10 minutes, only for `POST /auth/login/code/`. */
+            ephemeral_token: string;
+            method: components["schemas"]["MfaMethodName"];
+        };
+        /** @enum {string} */
+        MfaMethodName: "email" | "app";
+        /** @description A 6-digit code (as a string, or as an integer that is left-padded with zeros) or a backup code. */
+        Code: string | number;
+        CodeOnly: {
+            code: components["schemas"]["Code"];
+        };
+        LoginCode: {
+            ephemeral_token: string;
+            code: components["schemas"]["Code"];
+        };
+        QrCode: {
+            /** @description An `otpauth://totp/` URI: 30 s step, 6 digits, SHA-1. */
+            qr_link: string;
+            /** @description A `data:image/png;base64,...` QR picture of `qr_link`. */
+            qr_code: string;
+        };
+        BackupCodes: {
+            backup_codes: string[];
+        };
+        ActiveMethod: {
+            name: components["schemas"]["MfaMethodName"];
+            is_primary: boolean;
+        };
+        MfaConfig: {
+            methods: components["schemas"]["MfaMethodName"][];
+            application_issuer_name: string;
+            backup_codes_count: number;
+            allow_backup_codes_regeneration: boolean;
+            email_code_validity_seconds: number;
+            totp: {
+                digits: number;
+                period: number;
+                algorithm: string;
+            };
+        };
+        /** @example 4321 */
+        RegistrationId: number;
+        /** @example 1 */
+        KeyId: number;
+        /**
+         * @description A Curve25519 public key as libsignal serializes it (type byte 0x05, then 32 bytes), base64.
+         * @example BQpYJ1Lsr9qh4J1LSTmo4Hc2x6bdUR0M2+VXRa5nZ5cH
+         */
+        PublicKey: string;
+        /**
+         * @description A 64-byte XEdDSA signature, base64.
+         * @example 2k8cWuGZp0FZt1Ef3k8gqYVtJYV8c4n0s5o0Hc1kV8e1nqg3c3VlY0jC6wQpXg0m2V6a4nRz8o6r2y1jH0o0Bg==
+         */
+        Signature: string;
+        PreKey: {
+            keyId: components["schemas"]["KeyId"];
+            publicKey: components["schemas"]["PublicKey"];
+        };
+        SignedPreKey: {
+            keyId: components["schemas"]["KeyId"];
+            publicKey: components["schemas"]["PublicKey"];
+            signature: components["schemas"]["Signature"];
+        };
+        DeviceCreate: {
+            /** @description The device's Signal protocol address name. */
+            address: string;
+            identityKey: components["schemas"]["PublicKey"];
+            registrationId: components["schemas"]["RegistrationId"];
+            preKeys: components["schemas"]["PreKey"][];
+            signedPreKey: components["schemas"]["SignedPreKey"];
+        };
+        PreKeyBundle: {
+            address: string;
+            identityKey: components["schemas"]["PublicKey"];
+            registrationId: components["schemas"]["RegistrationId"];
+            signedPreKey: components["schemas"]["SignedPreKey"];
+            preKey?: components["schemas"]["PreKey"];
+        };
+        /** @example 17 */
+        MessageId: number;
+        MessageSend: {
+            /** @description The recipient's email. */
+            recipient: string;
+            /** @description The serialized ciphertext: a JSON object with the recipient device's `registrationId`. At most `MAX_MESSAGE_BYTES` (64 KiB by default). */
+            message: string;
+        };
+        Message: {
+            id: components["schemas"]["MessageId"];
+            senderAddress: string;
+            senderRegistrationId: components["schemas"]["RegistrationId"];
+            recipientAddress: string;
+            content: string;
+            /** Format: date-time */
+            created: string;
+        };
+        MissingMessage: {
+            /** @constant */
+            code: "non-existant_message";
+            message: string;
+        };
+    };
+    responses: {
+        /** @description `invalid_data`: the body or a parameter breaks the schema; `errors` names each field. `parse_error`: the body is not valid JSON. */
+        InvalidData: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_data",
+                 *       "message": "The request is invalid.",
+                 *       "errors": [
+                 *         {
+                 *           "field": "body.email",
+                 *           "message": "must match format \"email\""
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_data` (a password rule, named in `errors`, or the schema), `email_exists`, or `parse_error`. */
+        SignUpRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "email_exists",
+                 *       "message": "A user with that email already exists."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_credentials` (wrong email or password, indistinguishable), `invalid_data` or `parse_error`. */
+        CredentialsRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_credentials",
+                 *       "message": "Unable to log in with the provided credentials."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_password` (the current password is wrong), `invalid_data` (schema or a rule for the new password) or `parse_error`. */
+        PasswordRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_password",
+                 *       "message": "The password is wrong."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_token` (unknown user, wrong, used or expired token), `invalid_data` or `parse_error`. */
+        TokenRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_token",
+                 *       "message": "The reset link is invalid or has expired."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_code`, `invalid_token` (expired or wrong ephemeral token), `method_not_active`, `invalid_data` or `parse_error`. */
+        CodeRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_code",
+                 *       "message": "The code is invalid or has expired."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `method_already_active` (activate), `method_not_active` (code request), `invalid_data` or `parse_error`. */
+        MethodRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "method_already_active",
+                 *       "message": "This 2FA method is already active."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `reached_max_prekeys`, `prekey_id_exists`, `invalid_data` or `parse_error`. */
+        PreKeysRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "reached_max_prekeys",
+                 *       "message": "At most 100 prekeys can be stored."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_recipient_email` or `invalid_data`. */
+        RecipientRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_recipient_email",
+                 *       "message": "The recipient email is not a valid email address."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_recipient_email`, `invalid_message` (not a JSON object with an integer `registrationId`), `invalid_data` or `parse_error`. */
+        MessageRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_message",
+                 *       "message": "The message must be a JSON object with the recipient's registrationId."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `not_authenticated`: the token is missing, invalid, expired or revoked. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "not_authenticated",
+                 *       "message": "Authentication credentials were not provided or are invalid."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `device_exists`: the caller already has a device. */
+        DeviceExists: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "device_exists",
+                 *       "message": "This user already has a device."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `device_changed`: the path's registration ID is not the caller's device's. */
+        DeviceChanged: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "device_changed",
+                 *       "message": "The registration ID does not match your device."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `device_changed` (the path's registration ID is not the caller's device's) or `recipient_identity_changed` (the message was encrypted for another device of the recipient). */
+        MessageForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "recipient_identity_changed",
+                 *       "message": "The recipient's device has changed; fetch a new prekey bundle."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `no_device`: the caller has no device. */
+        NoDevice: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "no_device",
+                 *       "message": "You have no registered device."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `no_device` (the caller has none), `no_recipient` (no such user) or `no_recipient_device` (the recipient has no device). */
+        RecipientNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "no_recipient",
+                 *       "message": "No user has that email."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `not_found`: no such resource, e.g. an unknown 2FA method. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "not_found",
+                 *       "message": "Not found."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `request_too_large`: the body is larger than the server accepts. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "request_too_large",
+                 *       "message": "The request body is too large."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `message_too_large` (the message is over `MAX_MESSAGE_BYTES`) or `request_too_large` (the whole body is). */
+        MessageTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "message_too_large",
+                 *       "message": "Messages can be at most 65536 bytes."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `unsupported_media_type`: the body is not of the type the operation takes. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "unsupported_media_type",
+                 *       "message": "Send the body as application/json."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `throttled`: too many requests; retry after `Retry-After` seconds. */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds until a request may succeed. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "throttled",
+                 *       "message": "Request was throttled. Expected available in 3600 seconds."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
+    parameters: {
+        /** @description The registration ID of the caller's own device. */
+        RegistrationId: components["schemas"]["RegistrationId"];
+        /** @description The email of the user whose bundle is claimed. */
+        RecipientEmail: string;
+        /** @description The 2FA method. Any other value answers 404. */
+        MfaMethodName: components["schemas"]["MfaMethodName"];
+        /** @description The user's id, base64url-encoded, from the reset link. */
+        Uid: string;
+        /** @description The reset token from the reset link. */
+        ResetToken: string;
+    };
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+};
+export type $defs = Record<string, never>;
+export interface operations {
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com",
+                 *       "password": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description The account was created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["SignUpRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authenticated user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currentPassword": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeleteAccount"];
+            };
+        };
+        responses: {
+            /** @description The account and everything it owned are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PasswordRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    setPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct-horse-battery",
+                 *       "new_password": "staple-lantern-orbit"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SetPassword"];
+            };
+        };
+        responses: {
+            /** @description The password was changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PasswordRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com",
+                 *       "password": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description Logged in, or the second factor is needed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthToken"] | components["schemas"]["MfaChallenge"];
+                };
+            };
+            400: components["responses"]["CredentialsRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    loginCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ephemeral_token": "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl",
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LoginCode"];
+            };
+        };
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "auth_token": "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthToken"];
+                };
+            };
+            400: components["responses"]["CodeRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmailOnly"];
+            };
+        };
+        responses: {
+            /** @description If the email is registered, a reset link was mailed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidData"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resetPasswordConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "uid": "MQ",
+                 *       "token": "ab12cd-0123456789abcdef0123456789abcdef",
+                 *       "new_password": "staple-lantern-orbit"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResetConfirm"];
+            };
+        };
+        responses: {
+            /** @description The password was changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["TokenRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resetPasswordPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id, base64url-encoded, from the reset link. */
+                uid: components["parameters"]["Uid"];
+                /** @description The reset token from the reset link. */
+                token: components["parameters"]["ResetToken"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page with the form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html>...</html> */
+                    "text/html": string;
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resetPasswordPageSubmit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id, base64url-encoded, from the reset link. */
+                uid: components["parameters"]["Uid"];
+                /** @description The reset token from the reset link. */
+                token: components["parameters"]["ResetToken"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "new_password": "staple-lantern-orbit",
+                 *       "re_new_password": "staple-lantern-orbit"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    new_password: string;
+                    re_new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The password was changed; the page says so. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html>...</html> */
+                    "text/html": string;
+                };
+            };
+            /** @description The form was rejected; the page says why and shows the form again where that helps. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html>...</html> */
+                    "text/html": string;
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    activateMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The method is pending confirmation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QrCode"] | components["schemas"]["Status"];
+                };
+            };
+            400: components["responses"]["MethodRejected"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    confirmMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CodeOnly"];
+            };
+        };
+        responses: {
+            /** @description The method is active. Keep the backup codes; each works once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "backup_codes": [
+                     *         "k3v9x2mq7d",
+                     *         "p8w2n5c4za"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BackupCodes"];
+                };
+            };
+            400: components["responses"]["CodeRejected"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deactivateMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CodeOnly"];
+            };
+        };
+        responses: {
+            /** @description The method is inactive and its backup codes are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["CodeRejected"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    regenerateBackupCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The 2FA method. Any other value answers 404. */
+                method: components["parameters"]["MfaMethodName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CodeOnly"];
+            };
+        };
+        responses: {
+            /** @description The new backup codes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "backup_codes": [
+                     *         "k3v9x2mq7d",
+                     *         "p8w2n5c4za"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BackupCodes"];
+                };
+            };
+            400: components["responses"]["CodeRejected"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    requestMfaCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "method": "email"
+                 *     }
+                 */
+                "application/json": {
+                    method: components["schemas"]["MfaMethodName"];
+                };
+            };
+        };
+        responses: {
+            /** @description A code was mailed, or none is needed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            400: components["responses"]["MethodRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getMfaConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The 2FA configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "methods": [
+                     *         "email",
+                     *         "app"
+                     *       ],
+                     *       "application_issuer_name": "Signal Server",
+                     *       "backup_codes_count": 8,
+                     *       "allow_backup_codes_regeneration": true,
+                     *       "email_code_validity_seconds": 600,
+                     *       "totp": {
+                     *         "digits": 6,
+                     *         "period": 30,
+                     *         "algorithm": "SHA1"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MfaConfig"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getActiveMfaMethods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active methods, primary first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "name": "app",
+                     *         "is_primary": true
+                     *       },
+                     *       {
+                     *         "name": "email",
+                     *         "is_primary": false
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["ActiveMethod"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    changePrimaryMfaMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "method": "email",
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    method: components["schemas"]["MfaMethodName"];
+                    code: components["schemas"]["Code"];
+                };
+            };
+        };
+        responses: {
+            /** @description The primary method changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["CodeRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "address": "alice.1",
+                 *       "identityKey": "BQpYJ1Lsr9qh4J1LSTmo4Hc2x6bdUR0M2+VXRa5nZ5cH",
+                 *       "registrationId": 4321,
+                 *       "preKeys": [
+                 *         {
+                 *           "keyId": 1,
+                 *           "publicKey": "BbQ9tJzELNyq5CRdF0tNCJXs7Vv+6xZfMdN0z8R2mJ0q"
+                 *         }
+                 *       ],
+                 *       "signedPreKey": {
+                 *         "keyId": 1,
+                 *         "publicKey": "BXl2n9r6lWw8m8yY4m1Lq7bNn6s0mS0aS3LJd3p8W8Bg",
+                 *         "signature": "2k8cWuGZp0FZt1Ef3k8gqYVtJYV8c4n0s5o0Hc1kV8e1nqg3c3VlY0jC6wQpXg0m2V6a4nRz8o6r2y1jH0o0Bg=="
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeviceCreate"];
+            };
+        };
+        responses: {
+            /** @description The device was registered. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "device_created",
+                     *       "message": "Device created."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceExists"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NoDevice"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    uploadPreKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "keyId": 2,
+                 *         "publicKey": "BbQ9tJzELNyq5CRdF0tNCJXs7Vv+6xZfMdN0z8R2mJ0q"
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["PreKey"][];
+            };
+        };
+        responses: {
+            /** @description The prekeys were stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "prekeys_stored",
+                     *       "message": "Prekeys stored."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            400: components["responses"]["PreKeysRejected"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["NoDevice"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    replaceSignedPreKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "keyId": 2,
+                 *       "publicKey": "BXl2n9r6lWw8m8yY4m1Lq7bNn6s0mS0aS3LJd3p8W8Bg",
+                 *       "signature": "2k8cWuGZp0FZt1Ef3k8gqYVtJYV8c4n0s5o0Hc1kV8e1nqg3c3VlY0jC6wQpXg0m2V6a4nRz8o6r2y1jH0o0Bg=="
+                 *     }
+                 */
+                "application/json": components["schemas"]["SignedPreKey"];
+            };
+        };
+        responses: {
+            /** @description The signed prekey was replaced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "signed_prekey_stored",
+                     *       "message": "Signed prekey stored."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["NoDevice"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPreKeyBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The email of the user whose bundle is claimed. */
+                recipientEmail: components["parameters"]["RecipientEmail"];
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recipient's prekey bundle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "address": "bob.1",
+                     *       "identityKey": "BQpYJ1Lsr9qh4J1LSTmo4Hc2x6bdUR0M2+VXRa5nZ5cH",
+                     *       "registrationId": 1234,
+                     *       "signedPreKey": {
+                     *         "keyId": 1,
+                     *         "publicKey": "BXl2n9r6lWw8m8yY4m1Lq7bNn6s0mS0aS3LJd3p8W8Bg",
+                     *         "signature": "2k8cWuGZp0FZt1Ef3k8gqYVtJYV8c4n0s5o0Hc1kV8e1nqg3c3VlY0jC6wQpXg0m2V6a4nRz8o6r2y1jH0o0Bg=="
+                     *       },
+                     *       "preKey": {
+                     *         "keyId": 7,
+                     *         "publicKey": "BbQ9tJzELNyq5CRdF0tNCJXs7Vv+6xZfMdN0z8R2mJ0q"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PreKeyBundle"];
+                };
+            };
+            400: components["responses"]["RecipientRejected"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["RecipientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queued messages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 17,
+                     *         "senderAddress": "alice.1",
+                     *         "senderRegistrationId": 4321,
+                     *         "recipientAddress": "bob.1",
+                     *         "content": "{\"type\":3,\"body\":\"MwohBQ...\",\"registrationId\":1234}",
+                     *         "created": "2026-11-25T10:00:00.000Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Message"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["NoDevice"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "recipient": "bob@example.com",
+                 *       "message": "{\"type\":3,\"body\":\"MwohBQ...\",\"registrationId\":1234}"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessageSend"];
+            };
+        };
+        responses: {
+            /** @description The message is queued. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 17,
+                     *       "senderAddress": "alice.1",
+                     *       "senderRegistrationId": 4321,
+                     *       "recipientAddress": "bob.1",
+                     *       "content": "{\"type\":3,\"body\":\"MwohBQ...\",\"registrationId\":1234}",
+                     *       "created": "2026-11-25T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            400: components["responses"]["MessageRejected"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["MessageForbidden"];
+            404: components["responses"]["RecipientNotFound"];
+            413: components["responses"]["MessageTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       17,
+                 *       18
+                 *     ]
+                 */
+                "application/json": components["schemas"]["MessageId"][];
+            };
+        };
+        responses: {
+            /** @description One result per id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       "message_deleted",
+                     *       {
+                     *         "code": "non-existant_message",
+                     *         "message": "Message 18 does not exist."
+                     *       }
+                     *     ]
+                     */
+                    "application/json": ("message_deleted" | components["schemas"]["MissingMessage"])[];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["NoDevice"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+}
