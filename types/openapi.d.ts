@@ -656,6 +656,21 @@ export type components = {
         };
     };
     responses: {
+        /** @description `invalid_data` (a path parameter breaks the schema) or `invalid_host` (the Host header is not in `ALLOWED_HOSTS`). */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_host",
+                 *       "message": "The Host header is not allowed."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description `invalid_data`: the body or a parameter breaks the schema; `errors` names each field. `parse_error`: the body is not valid JSON. */
         InvalidData: {
             headers: {
@@ -737,7 +752,7 @@ export type components = {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `invalid_code`, `invalid_token` (expired or wrong ephemeral token), `method_not_active`, `invalid_data` or `parse_error`. */
+        /** @description `invalid_code`, `invalid_token` (expired or wrong ephemeral token), `method_not_active`, `method_not_pending` (confirm before activate), `method_already_active`, `invalid_data` or `parse_error`. */
         CodeRejected: {
             headers: {
                 [name: string]: unknown;
@@ -1062,6 +1077,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
         };
@@ -1220,6 +1236,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
         };
@@ -1312,6 +1329,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1593,6 +1611,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaConfig"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
         };
@@ -1627,6 +1646,7 @@ export interface operations {
                     "application/json": components["schemas"]["ActiveMethod"][];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
         };
@@ -1737,6 +1757,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NoDevice"];
             429: components["responses"]["TooManyRequests"];
@@ -1916,6 +1937,7 @@ export interface operations {
                     "application/json": components["schemas"]["Message"][];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DeviceChanged"];
             404: components["responses"]["NoDevice"];
