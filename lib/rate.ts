@@ -1,8 +1,13 @@
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+const RATE = /^([0-9]+)\/(s|sec|second|m|min|minute|h|hour|d|day)$/
 
-/** Parses a Django-style rate ("3/hour", "20/min") into a count and a window in ms; "off" is null. */
+/**
+ * Parses a Django-style rate ("3/hour", "20/min") into a count and a window in ms; "off" is null.
+ * Anything else throws: a typo must never quietly become "no limit" or a NaN window.
+ */
 export function parseRate(rate: string): { max: number; windowMs: number } | null {
   if (rate === 'off') return null
-  const [count, unit] = rate.split('/')
-  return { max: Number(count), windowMs: UNITS[unit[0]] * 1000 }
+  const match = RATE.exec(rate)
+  if (!match) throw new Error(`Invalid rate "${rate}": expected "<count>/<second|minute|hour|day>" or "off".`)
+  return { max: Number(match[1]), windowMs: UNITS[match[2][0]] * 1000 }
 }

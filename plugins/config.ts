@@ -6,11 +6,14 @@ import { Ajv } from 'ajv'
 // Django-style rates ("3/hour", "20/minute") or "off".
 const Rate = Type.String({ pattern: '^(off|[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day))$' })
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+type LogLevel = (typeof LOG_LEVELS)[number]
+
 export const ConfigSchema = Type.Object({
   nodeEnv: Type.String({ default: 'development' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
   host: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  logLevel: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
   trustProxy: Type.Boolean({ default: false }),
   databaseUrl: Type.String({ minLength: 1, default: './data/signal-server.sqlite' }),
   secretKey: Type.String({ minLength: 32 }),
@@ -78,32 +81,53 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
 }
 
 const WEAK_SECRETS = new Set(['changeme', 'secret', 'django-insecure', 'please-change-me'])
+// Django's startproject writes keys like "django-insecure-<50 random chars>": long, but meant for development.
+const isWeakSecret = (key: string) => WEAK_SECRETS.has(key.toLowerCase()) || key.toLowerCase().startsWith('django-insecure')
+
+// Booleans as the seed's (Python) deployments spell them too: True/False, 1/0.
+const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false }
+const booleanKeys = new Set(
+  Object.entries(ConfigSchema.properties)
+    .filter(([, schema]) => (schema as { type?: string }).type === 'boolean')
+    .map(([key]) => key),
+)
 
 export class ConfigError extends Error {}
+
+// Settings that hold (or may embed) credentials: an error names the variable but never echoes the value.
+const SECRET_KEYS = new Set(['secretKey', 'emailHostPassword', 'databaseUrl', 'redisUrl'])
 
 const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: false })
 const validate = ajv.compile(ConfigSchema)
 
-function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+/** The settings found in `env`, and for each the variable it was read from (for error messages). */
+function fromEnv(env: NodeJS.ProcessEnv): { raw: Record<string, unknown>; usedNames: Record<string, string> } {
   const raw: Record<string, unknown> = {}
+  const usedNames: Record<string, string> = {}
   for (const [key, { env: names, kind }] of Object.entries(sources)) {
     const name = names.find((n) => env[n] !== undefined && env[n] !== '')
     if (!name) continue
     const value = env[name] as string
-    raw[key] = kind === 'list' ? value.split(/[\s,]+/).filter(Boolean) : value
+    usedNames[key] = name
+    if (kind === 'list') raw[key] = value.split(/[\s,]+/).filter(Boolean)
+    else if (booleanKeys.has(key)) raw[key] = BOOLEANS[value.trim().toLowerCase()] ?? value
+    else raw[key] = value
   }
   // The seed configured PostgreSQL through separate variables.
   if (raw.databaseUrl === undefined && env.DATABASE_NAME) {
+    if (env.DATABASE_PORT && !/^[0-9]{1,5}$/.test(env.DATABASE_PORT))
+      throw new ConfigError(`DATABASE_PORT: must be integer (got ${JSON.stringify(env.DATABASE_PORT)})`)
     const auth = env.DATABASE_USER
       ? `${encodeURIComponent(env.DATABASE_USER)}${env.DATABASE_PASSWORD ? ':' + encodeURIComponent(env.DATABASE_PASSWORD) : ''}@`
       : ''
     raw.databaseUrl = `postgres://${auth}${env.DATABASE_HOST || '127.0.0.1'}:${env.DATABASE_PORT || 5432}/${encodeURIComponent(env.DATABASE_NAME)}`
+    usedNames.databaseUrl = 'DATABASE_NAME'
   }
-  return raw
+  return { raw, usedNames }
 }
 
-function envNameOf(key: string): string {
-  return (sources as Record<string, { env: string[] }>)[key]?.env[0] ?? key
+function envNameOf(key: string, usedNames: Record<string, string>): string {
+  return usedNames[key] ?? (sources as Record<string, { env: string[] }>)[key]?.env[0] ?? key
 }
 
 /**
@@ -111,20 +135,26 @@ function envNameOf(key: string): string {
  * offending variable. `overrides` (tests, tools) win over the environment.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const raw: Record<string, unknown> = { ...fromEnv(env), ...overrides }
+  const found = fromEnv(env)
+  const usedNames = found.usedNames
+  for (const key of Object.keys(overrides)) delete usedNames[key]
+  const raw: Record<string, unknown> = { ...found.raw, ...overrides }
+  const secretName = envNameOf('secretKey', usedNames)
   const production = (raw.nodeEnv ?? 'development') === 'production'
   if (raw.secretKey === undefined) {
     if (production) throw new ConfigError('SECRET_KEY must be set when NODE_ENV=production.')
     // Development only: tokens do not survive a restart, which is what a throwaway key should mean.
     raw.secretKey = randomBytes(32).toString('hex')
-  } else if (production && WEAK_SECRETS.has(String(raw.secretKey).toLowerCase())) {
-    throw new ConfigError('SECRET_KEY is a known default; set a long random value.')
+  } else if (production && isWeakSecret(String(raw.secretKey))) {
+    throw new ConfigError(`${secretName} is a known default; set a long random value.`)
   }
   if (raw.publicUrl === undefined) raw.publicUrl = `http://localhost:${raw.port ?? 8000}`
   if (!validate(raw)) {
     const err = validate.errors![0]
     const key = err.instancePath.split('/')[1] || (err.params as { missingProperty?: string }).missingProperty || ''
-    throw new ConfigError(`${envNameOf(key)}: ${err.message}${key === 'secretKey' ? '' : ` (got ${JSON.stringify(raw[key])})`}`)
+    const allowed = (err.params as { allowedValues?: unknown[] }).allowedValues
+    const detail = allowed ? `${err.message}: ${allowed.join(', ')}` : err.message
+    throw new ConfigError(`${envNameOf(key, usedNames)}: ${detail}${SECRET_KEYS.has(key) ? '' : ` (got ${JSON.stringify(raw[key])})`}`)
   }
   const config = raw as Config
   config.publicUrl = config.publicUrl.replace(/\/+$/, '')
