@@ -1,7 +1,7 @@
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './plugins/config.js'
 
-let config
+let config: ReturnType<typeof loadConfig>
 try {
   config = loadConfig()
 } catch (err) {
@@ -10,7 +10,14 @@ try {
   process.exit(1)
 }
 
-const app = await buildApp(config)
+let app: Awaited<ReturnType<typeof buildApp>>
+try {
+  app = await buildApp(config)
+} catch (err) {
+  // Most often the database: unreachable, or a migration failed. One line, then a non-zero exit.
+  console.error(`Start-up failed: ${(err as Error).message}`)
+  process.exit(1)
+}
 
 let closing = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

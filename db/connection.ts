@@ -9,17 +9,27 @@ export function isPostgresUrl(url: string): boolean {
 }
 
 /** A knex instance for a `postgres://` URL or a SQLite file path (`:memory:` for a private in-memory database). */
-export function createKnex(databaseUrl: string): Knex {
+export type DbLog = { warn(msg: string): void; error(msg: string): void }
+
+export function createKnex(databaseUrl: string, logger?: DbLog): Knex {
+  // knex prints to the console unless told otherwise; route it to the app's logger.
+  const log = logger && {
+    warn: (m: unknown) => logger.warn(String(m)),
+    error: (m: unknown) => logger.error(String(m)),
+    deprecate: (m: unknown) => logger.warn(String(m)),
+    debug: () => {},
+  }
   if (isPostgresUrl(databaseUrl)) {
     // Our bigints (ids, ms timestamps) stay below 2^53; numbers beat strings everywhere else.
     pg.types.setTypeParser(pg.types.builtins.INT8, Number)
-    return knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 10 } })
+    return knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 10 }, log })
   }
   if (databaseUrl !== ':memory:') mkdirSync(dirname(databaseUrl), { recursive: true })
   return knex({
     client: 'better-sqlite3',
     connection: { filename: databaseUrl },
     useNullAsDefault: true,
+    log,
     pool: {
       // SQLite enforces foreign keys only when asked, per connection; cascades depend on it.
       afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {

@@ -92,7 +92,9 @@ const booleanKeys = new Set(
     .map(([key]) => key),
 )
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
 
 // Settings that hold (or may embed) credentials: an error names the variable but never echoes the value.
 const SECRET_KEYS = new Set(['secretKey', 'emailHostPassword', 'databaseUrl', 'redisUrl'])

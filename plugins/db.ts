@@ -10,7 +10,7 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    const knex = createKnex(app.config.databaseUrl)
+    const knex = createKnex(app.config.databaseUrl, { warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) })
     app.addHook('onClose', () => knex.destroy())
     await migrateLatest(knex)
     app.decorate('db', createRepositories(knex))

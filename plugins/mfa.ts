@@ -40,8 +40,17 @@ export default fp(
       totp: TOTP,
       backupCodesCount: BACKUP_CODES,
       newSecret: () => generateSecret({ length: 20 }),
-      otpauthUri: (secret: string, email: string) =>
-        generateURI({ issuer: config.applicationName, label: email, secret, ...TOTP }),
+      otpauthUri(secret: string, email: string) {
+        const uri = generateURI({ issuer: config.applicationName, label: email, secret, ...TOTP })
+        // otplib leaves out parameters that equal the defaults; spell all three out (as the spec's
+        // example does) so an app with other defaults cannot compute different codes. Appended by
+        // hand: URLSearchParams would turn the issuer's spaces into '+', which some apps show as is.
+        const params = new URL(uri).searchParams
+        const extra = Object.entries({ period: String(TOTP.period), digits: String(TOTP.digits), algorithm: TOTP.algorithm.toUpperCase() })
+          .filter(([key]) => !params.has(key))
+          .map(([key, value]) => `&${key}=${value}`)
+        return uri + extra.join('')
+      },
       hashCode,
 
       newBackupCodes() {

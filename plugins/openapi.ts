@@ -44,6 +44,11 @@ export default fp<{ handlers: Handlers }>(
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
       done(null, Object.fromEntries(new URLSearchParams(body as string))),
     )
+    // The spec answers text/html but never accepts it; an explicit refusal also keeps
+    // fastify-openapi-glue from warning at every start that no parser exists for it.
+    app.addContentTypeParser('text/html', (_req, _payload, done) =>
+      done(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.'), undefined),
+    )
 
     // Order per operation, all from the spec: authenticate (its `security`), throttle, then check
     // the body's presence and type before schema validation. fastify-openapi-glue puts security in

@@ -3,7 +3,11 @@
 // combined count. PostgreSQL is required under CI (CI=true) or TEST_POSTGRES=required; elsewhere
 // a machine without it runs SQLite only and says so loudly.
 import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import knex from 'knex'
+import { operations } from '../lib/spec.js'
 
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, encoding: 'utf8' })
@@ -43,12 +47,13 @@ else if (requirePostgres) databases.push('postgres') // and let it fail: CI must
 else console.warn('\n*** PostgreSQL is not reachable: the suite runs on SQLite only. Set TEST_POSTGRES_URL to include it. ***\n')
 
 const extra = process.argv.slice(2)
+const coverageDir = mkdtempSync(join(tmpdir(), 'operation-coverage-'))
 let passed = 0
 let failed = 0
 let allOk = true
 for (const db of databases) {
   console.log(`\n=== test suite on ${db} ===`)
-  const r = run('npx', ['tap', '--reporter=tap', ...extra], { TEST_DB: db })
+  const r = run('npx', ['tap', '--reporter=tap', ...extra], { TEST_DB: db, OPERATION_COVERAGE_DIR: join(coverageDir, db) })
   const summary = /# \{ ?total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/.exec(r.out.split('\n').reverse().find((l) => l.startsWith('# { total')) ?? '')
   const pass = Number(summary?.[2] ?? 0)
   const fail = Number(summary?.[3] ?? 0) + (r.ok || summary?.[3] ? 0 : 1)
@@ -57,5 +62,25 @@ for (const db of databases) {
   failed += fail
   allOk &&= r.ok
 }
+// Every operation in the contract must have been called by the suite (on each database); a whole
+// run only, since a file or two cannot cover everything.
+if (extra.length === 0) {
+  for (const db of databases) {
+    const dir = join(coverageDir, db)
+    const hit = new Set<string>()
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+      for (const entry of JSON.parse(readFileSync(join(dir, f), 'utf8')) as string[]) hit.add(entry.split(' ')[0])
+    }
+    const missing = [...operations.keys()].filter((id) => !hit.has(id))
+    if (missing.length) {
+      console.error(`${db}: operations never exercised by the suite: ${missing.join(', ')}`)
+      failed += 1
+    } else {
+      passed += 1
+      console.log(`${db}: all ${operations.size} operations exercised`)
+    }
+  }
+}
+rmSync(coverageDir, { recursive: true, force: true })
 console.log(`\n${passed} passed, ${failed} failed`)
 process.exit(allOk && failed === 0 ? 0 : 1)

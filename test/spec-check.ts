@@ -1,6 +1,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import type { ValidateFunction } from 'ajv'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { spec } from '../lib/spec.js'
 
 // Checks a response against openapi.yaml: the status must be documented for the operation and
@@ -34,6 +36,17 @@ function resolveResponse(response: Record<string, unknown>): { ref: string; obj:
   return { ref: `openapi#/components/responses/${name}`, obj: spec.components.responses[name] }
 }
 
+// Which operation answered with which status, across this test process. scripts/test.ts sets
+// OPERATION_COVERAGE_DIR and fails the run when an operation was never exercised.
+const seen = new Set<string>()
+const coverageDir = process.env.OPERATION_COVERAGE_DIR
+if (coverageDir) {
+  process.on('exit', () => {
+    mkdirSync(coverageDir, { recursive: true })
+    writeFileSync(join(coverageDir, `${process.pid}.json`), JSON.stringify([...seen]))
+  })
+}
+
 export type CheckedResponse = { status: number; contentType: string; body: unknown }
 
 /** Returns a list of problems; empty means the response is what the contract promises. */
@@ -46,6 +59,7 @@ export function checkAgainstSpec(method: string, url: string, res: CheckedRespon
     if (![400, 404, 405, 413, 415, 429, 431].includes(res.status)) return [`${method} ${path}: no operation, and status ${res.status}`]
     return errorShape(res.body) ? [] : [`${method} ${path}: ${res.status} body is not the error shape: ${ajv.errorsText(errorShape.errors)}`]
   }
+  seen.add(`${op.operationId} ${res.status}`)
   const declared = op.responses[String(res.status)]
   if (!declared) return [`${op.operationId}: status ${res.status} is not documented (body ${JSON.stringify(res.body)})`]
   const resolved = resolveResponse(declared)
