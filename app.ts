@@ -27,7 +27,8 @@ const serializers = {
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, serializers },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Long path parameters are the schema's to judge (a clear 400), not the router's (a bare 414).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16384 },
     exposeHeadRoutes: false,
     trustProxy: config.trustProxy,
     // Room for a maximal message plus its JSON escaping; the per-message cap is checked in the handler.

@@ -18,10 +18,13 @@ function makeAjv(coerce: boolean) {
   return ajv
 }
 
+// Operations that answer 400 as a page (the reset form) render their own validation errors.
+const rendersErrors = (op: OperationInfo) => op.responseTypes['400'] === 'text/html'
+
 function checkBody(op: OperationInfo, request: FastifyRequest): void {
   if (op.bodyTypes.length === 0) return
   if (request.body === undefined || request.body === null) {
-    if (op.bodyRequired) throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body', message: 'is required' }])
+    if (op.bodyRequired && !rendersErrors(op)) throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body', message: 'is required' }])
     return
   }
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
@@ -67,6 +70,7 @@ export default fp<{ handlers: Handlers }>(
         },
       ]
       route.preValidation = async (request: FastifyRequest) => checkBody(op, request)
+      if (rendersErrors(op)) route.attachValidation = true
     })
 
     const serviceHandlers: Record<string, (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>> = {}

@@ -24,9 +24,16 @@ export default fp(
     let redis: Redis | undefined
     if (config.redisUrl) {
       // Counters in Redis are shared by every instance; a Redis outage must not take the API down.
-      redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+      redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, connectTimeout: 5000 })
       redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
-      app.addHook('onClose', async () => void redis!.quit().catch(() => redis!.disconnect()))
+      app.addHook('onClose', async () => void (await redis!.quit().catch(() => redis!.disconnect())))
+      // Without the offline queue, every request sent before the connection is ready would skip its
+      // throttle; so start serving only once Redis answers (or has failed once, then keep retrying).
+      try {
+        await redis.connect()
+      } catch (err) {
+        app.log.warn({ err: (err as Error).message }, 'redis unreachable at start-up; throttles are skipped until it is back')
+      }
     }
     await app.register(rateLimit, { global: false, ...(redis && { redis, nameSpace: 'signal-server:throttle:', skipOnError: true }) })
 

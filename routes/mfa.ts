@@ -43,7 +43,8 @@ export const mfa = {
     const { db, mfa } = request.server
     const name = request.params.method
     const method = await db.mfa.find(request.user.id, name)
-    if (!method) throw new ApiError(400, 'method_not_pending', `Activate the ${name} method first.`)
+    // The spec's CodeRejected lists method_not_active for this: the method is not (yet) active.
+    if (!method) throw new ApiError(400, 'method_not_active', `The ${name} method is not active; activate it first.`)
     if (method.is_active) throw new ApiError(400, 'method_already_active', `The ${name} method is already active.`)
     await requireCode(request, method, request.body.code)
     const { codes, hashes } = mfa.newBackupCodes()

@@ -61,6 +61,7 @@ export const passwordReset = {
     const name = app.config.applicationName
     const user = await userForToken(app, request.params.uid, request.params.token)
     if (!user) return { status: 400, body: resetInvalidPage(name) }
+    if (request.validationError || !request.body) return { status: 400, body: resetFormPage(name, ['Fill in both password fields.']) }
     const { new_password, re_new_password } = request.body
     if (new_password !== re_new_password) return { status: 400, body: resetFormPage(name, ['The two passwords do not match.']) }
     const problems = validatePassword(new_password, user.email)

@@ -176,9 +176,9 @@ export type paths = {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id, base64url-encoded, from the reset link. */
+                /** @description The user's id, base64url-encoded, from the reset link. A malformed one shows the invalid-link page. */
                 uid: components["parameters"]["Uid"];
-                /** @description The reset token from the reset link. */
+                /** @description The reset token from the reset link. A malformed one shows the invalid-link page. */
                 token: components["parameters"]["ResetToken"];
             };
             cookie?: never;
@@ -305,7 +305,7 @@ export type paths = {
         put?: never;
         /**
          * Request a fresh 2FA code
-         * @description Mails a fresh code for the `email` method. The `app` method needs none.
+         * @description Mails a fresh code for the `email` method, active or still pending confirmation (to resend the activation code). The `app` method needs none.
          */
         post: operations["requestMfaCode"];
         delete?: never;
@@ -752,7 +752,7 @@ export type components = {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `invalid_code`, `invalid_token` (expired or wrong ephemeral token), `method_not_active`, `method_not_pending` (confirm before activate), `method_already_active`, `invalid_data` or `parse_error`. */
+        /** @description `invalid_code`, `invalid_token` (expired or wrong ephemeral token), `method_not_active` (also: confirm before activate), `method_already_active`, `invalid_data` or `parse_error`. */
         CodeRejected: {
             headers: {
                 [name: string]: unknown;
@@ -1002,9 +1002,9 @@ export type components = {
         RecipientEmail: string;
         /** @description The 2FA method. Any other value answers 404. */
         MfaMethodName: components["schemas"]["MfaMethodName"];
-        /** @description The user's id, base64url-encoded, from the reset link. */
+        /** @description The user's id, base64url-encoded, from the reset link. A malformed one shows the invalid-link page. */
         Uid: string;
-        /** @description The reset token from the reset link. */
+        /** @description The reset token from the reset link. A malformed one shows the invalid-link page. */
         ResetToken: string;
     };
     requestBodies: never;
@@ -1310,9 +1310,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id, base64url-encoded, from the reset link. */
+                /** @description The user's id, base64url-encoded, from the reset link. A malformed one shows the invalid-link page. */
                 uid: components["parameters"]["Uid"];
-                /** @description The reset token from the reset link. */
+                /** @description The reset token from the reset link. A malformed one shows the invalid-link page. */
                 token: components["parameters"]["ResetToken"];
             };
             cookie?: never;
@@ -1338,9 +1338,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id, base64url-encoded, from the reset link. */
+                /** @description The user's id, base64url-encoded, from the reset link. A malformed one shows the invalid-link page. */
                 uid: components["parameters"]["Uid"];
-                /** @description The reset token from the reset link. */
+                /** @description The reset token from the reset link. A malformed one shows the invalid-link page. */
                 token: components["parameters"]["ResetToken"];
             };
             cookie?: never;

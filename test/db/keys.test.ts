@@ -1,0 +1,120 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { isUniqueViolation } from '../../db/connection.js'
+import { build, deviceBody, preKeys, signedPreKey, uniqueEmail } from '../helper.js'
+
+// The keys repository on its own, against the same fresh databases the route tests use.
+
+async function newDevice(app: FastifyInstance, preKeyCount = 0, registrationId = 1234) {
+  const user = await app.db.users.create(uniqueEmail(), 'not-a-real-hash')
+  const body = deviceBody(registrationId, `${user.email}.1`, preKeyCount)
+  const id = await app.db.knex.transaction((trx) => app.db.devices.create(user.id, body, trx))
+  return { id, userId: user.id, body }
+}
+
+t.test('countPreKeys counts per device; an unknown device has none', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 3)
+  const b = await newDevice(app, 5)
+  t.equal(await app.db.keys.countPreKeys(a.id), 3)
+  t.equal(await app.db.keys.countPreKeys(b.id), 5)
+  t.equal(await app.db.keys.countPreKeys(999999), 0)
+  await app.db.keys.insertPreKeys(a.id, preKeys(100, 250)) // more than one insert batch
+  t.equal(await app.db.keys.countPreKeys(a.id), 253)
+  t.equal(await app.db.keys.countPreKeys(b.id), 5)
+})
+
+t.test("existingKeyIds reports only the given ids stored for that device", async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 5) // keyIds 1..5
+  const b = await newDevice(app, 0)
+  await app.db.keys.insertPreKeys(b.id, preKeys(40, 2))
+  t.same((await app.db.keys.existingKeyIds(a.id, [2, 4, 40, 41, 99])).sort((x, y) => x - y), [2, 4])
+  t.same(await app.db.keys.existingKeyIds(b.id, [2, 4]), [])
+  t.same(await app.db.keys.existingKeyIds(a.id, []), [])
+})
+
+t.test('insertPreKeys refuses a keyId the device already has with a unique violation', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 3)
+  const err = await app.db.keys.insertPreKeys(a.id, [{ keyId: 2, publicKey: preKeys(0, 1)[0].publicKey }]).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  t.ok(err, 'the insert fails')
+  t.ok(isUniqueViolation(err), 'as a unique violation, which the route maps to prekey_id_exists')
+  t.equal(await app.db.keys.countPreKeys(a.id), 3)
+})
+
+t.test('claimPreKey returns and deletes one prekey at a time, then undefined', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 3)
+  const other = await newDevice(app, 2)
+  const claimed = []
+  for (let i = 0; i < 3; i++) {
+    const k = await app.db.keys.claimPreKey(a.id)
+    t.ok(k, `claim ${i + 1} returns a prekey`)
+    t.same(k, a.body.preKeys.find((p) => p.keyId === k!.keyId), 'with the stored public key')
+    claimed.push(k!.keyId)
+    t.equal(await app.db.keys.countPreKeys(a.id), 2 - i)
+  }
+  t.same(claimed.sort(), [1, 2, 3])
+  t.equal(await app.db.keys.claimPreKey(a.id), undefined, 'empty: undefined')
+  t.equal(await app.db.keys.claimPreKey(a.id), undefined, 'and again')
+  t.equal(await app.db.keys.claimPreKey(424242), undefined, 'unknown device: undefined')
+  t.equal(await app.db.keys.countPreKeys(other.id), 2, "another device's prekeys are untouched")
+})
+
+t.test('a claim inside a rolled-back transaction keeps the prekey', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 1)
+  await app.db.knex
+    .transaction(async (trx) => {
+      t.ok(await app.db.keys.claimPreKey(a.id, trx))
+      throw new Error('roll back')
+    })
+    .catch(() => {})
+  t.equal(await app.db.keys.countPreKeys(a.id), 1)
+})
+
+t.test('concurrent claims in separate transactions never return the same prekey', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 10)
+  const results = await Promise.all(
+    Array.from({ length: 16 }, () => app.db.knex.transaction((trx) => app.db.keys.claimPreKey(a.id, trx))),
+  )
+  const ids = results.filter((k) => k !== undefined).map((k) => k!.keyId)
+  t.equal(ids.length, 10)
+  t.equal(new Set(ids).size, 10)
+  t.equal(results.filter((k) => k === undefined).length, 6)
+  t.equal(await app.db.keys.countPreKeys(a.id), 0)
+})
+
+t.test('getSignedPreKey and replaceSignedPreKey keep exactly one per device', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app)
+  const b = await newDevice(app)
+  t.same(await app.db.keys.getSignedPreKey(a.id), a.body.signedPreKey)
+  t.equal(await app.db.keys.getSignedPreKey(999999), undefined)
+  const next = signedPreKey(9)
+  await app.db.keys.replaceSignedPreKey(a.id, next)
+  t.same(await app.db.keys.getSignedPreKey(a.id), next)
+  t.equal((await app.db.knex('signed_prekeys').where({ device_id: a.id })).length, 1)
+  t.same(await app.db.keys.getSignedPreKey(b.id), b.body.signedPreKey, "another device's is untouched")
+
+  // A device without one (e.g. a row written by hand) gets one inserted.
+  await app.db.knex('signed_prekeys').where({ device_id: b.id }).delete()
+  t.equal(await app.db.keys.getSignedPreKey(b.id), undefined)
+  await app.db.keys.replaceSignedPreKey(b.id, next)
+  t.same(await app.db.keys.getSignedPreKey(b.id), next)
+})
+
+t.test('deleting a device cascades to its prekeys and signed prekey', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 4)
+  const b = await newDevice(app, 4)
+  await app.db.devices.delete(a.id)
+  t.equal(await app.db.keys.countPreKeys(a.id), 0)
+  t.equal(await app.db.keys.getSignedPreKey(a.id), undefined)
+  t.equal(await app.db.keys.countPreKeys(b.id), 4)
+})

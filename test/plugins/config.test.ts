@@ -1,0 +1,222 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+import { ConfigError, loadConfig } from '../../plugins/config.js'
+
+const STRONG = 'a-strong-random-secret-key-0123456789abcdef'
+
+/** The error `fn` throws (undefined when it does not throw). */
+function thrown(fn: () => unknown): Error | undefined {
+  try {
+    fn()
+  } catch (err) {
+    return err as Error
+  }
+  return undefined
+}
+
+/** Asserts that `env` is refused with a ConfigError whose one-line message starts with `variable`. */
+function refused(t: Test, env: Record<string, string>, variable: string) {
+  try {
+    loadConfig(env)
+    t.fail(`${JSON.stringify(env)} was accepted`)
+  } catch (err) {
+    t.type(err, ConfigError, `${JSON.stringify(env)} throws ConfigError`)
+    const message = (err as Error).message
+    t.ok(message.startsWith(variable), `message names ${variable}: ${message}`)
+    t.notMatch(message, /\n/, 'one line')
+  }
+}
+
+t.test('defaults: nothing set serves SQLite under ./data/ on 127.0.0.1:8000 with the seed throttles', async (t) => {
+  const c = loadConfig({})
+  t.equal(c.port, 8000)
+  t.equal(c.host, '127.0.0.1')
+  t.match(c.databaseUrl, /^\.\/data\/[^/]+\.sqlite$/)
+  t.equal(c.throttleAnon, '3/hour')
+  t.equal(c.throttleUser, '1000/day')
+  t.equal(c.throttlePrekeybundle, '3/day')
+  t.equal(c.maxPrekeys, 100)
+  t.equal(c.maxMessageBytes, 65536)
+  t.same(c.allowedHosts, [])
+  t.equal(c.emailUseTls, false)
+  t.equal(c.emailUseSsl, false)
+  t.equal(c.redisUrl, undefined)
+  t.equal(c.emailHost, undefined, 'no EMAIL_HOST: mails go to the log')
+  t.equal(c.publicUrl, 'http://localhost:8000')
+  t.equal(c.nodeEnv, 'development')
+})
+
+t.test('development without SECRET_KEY gets a random throwaway key, different each start', async (t) => {
+  const a = loadConfig({}).secretKey
+  const b = loadConfig({}).secretKey
+  t.ok(a.length >= 32)
+  t.not(a, b)
+})
+
+t.test('plain variables are read and typed', async (t) => {
+  const c = loadConfig({
+    PORT: '9001',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u@db:5432/signal',
+    SECRET_KEY: STRONG,
+    REDIS_URL: 'redis://cache:6379',
+    EMAIL_HOST: 'smtp.example.com',
+    EMAIL_PORT: '587',
+    EMAIL_HOST_USER: 'mailer',
+    EMAIL_HOST_PASSWORD: 'pw',
+    EMAIL_TIMEOUT: '2.5',
+    PUBLIC_URL: 'https://chat.example.com/',
+    THROTTLE_ANON: '20/minute',
+    THROTTLE_USER: 'off',
+    THROTTLE_PREKEYBUNDLE: '5/d',
+    MAX_PREKEYS: '50',
+    MAX_MESSAGE_BYTES: '1024',
+  })
+  t.equal(c.port, 9001)
+  t.equal(c.host, '0.0.0.0')
+  t.equal(c.databaseUrl, 'postgres://u@db:5432/signal')
+  t.equal(c.secretKey, STRONG)
+  t.equal(c.redisUrl, 'redis://cache:6379')
+  t.equal(c.emailHost, 'smtp.example.com')
+  t.equal(c.emailPort, 587)
+  t.equal(c.emailHostUser, 'mailer')
+  t.equal(c.emailHostPassword, 'pw')
+  t.equal(c.emailTimeout, 2.5)
+  t.equal(c.publicUrl, 'https://chat.example.com', 'trailing slash dropped so links join cleanly')
+  t.equal(c.throttleAnon, '20/minute')
+  t.equal(c.throttleUser, 'off')
+  t.equal(c.throttlePrekeybundle, '5/d')
+  t.equal(c.maxPrekeys, 50)
+  t.equal(c.maxMessageBytes, 1024)
+})
+
+t.test('an empty variable counts as unset', async (t) => {
+  const c = loadConfig({ PORT: '', SECRET_KEY: '', DJANGO_SECRET_KEY: STRONG })
+  t.equal(c.port, 8000)
+  t.equal(c.secretKey, STRONG)
+})
+
+t.test('seed alias DJANGO_SECRET_KEY; SECRET_KEY wins when both are set', async (t) => {
+  t.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG)
+  t.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG, SECRET_KEY: STRONG + 'x' }).secretKey, STRONG + 'x')
+  t.equal(loadConfig({ NODE_ENV: 'production', DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG, 'satisfies production')
+})
+
+t.test('seed alias DJANGO_ALLOWED_HOSTS is space-separated', async (t) => {
+  t.same(loadConfig({ DJANGO_ALLOWED_HOSTS: 'foo.com baa.com  .example.org' }).allowedHosts, ['foo.com', 'baa.com', '.example.org'])
+  t.same(loadConfig({ ALLOWED_HOSTS: 'a.com' }).allowedHosts, ['a.com'])
+  t.same(loadConfig({ ALLOWED_HOSTS: 'a.com', DJANGO_ALLOWED_HOSTS: 'b.com' }).allowedHosts, ['a.com'])
+})
+
+t.test('2FA_* names and their MFA_* spellings (sh drops names starting with a digit)', async (t) => {
+  t.equal(loadConfig({ '2FA_FROM_EMAIL': 'security@example.com' }).fromEmail, 'security@example.com')
+  t.equal(loadConfig({ MFA_FROM_EMAIL: 'mfa@example.com' }).fromEmail, 'mfa@example.com')
+  t.equal(loadConfig({ '2FA_APPLICATION_NAME': 'Chatty' }).applicationName, 'Chatty')
+  t.equal(loadConfig({ MFA_APPLICATION_NAME: 'Chatty MFA' }).applicationName, 'Chatty MFA')
+  const both = loadConfig({ '2FA_APPLICATION_NAME': 'Seed name', MFA_APPLICATION_NAME: 'Other' })
+  t.equal(both.applicationName, 'Seed name', 'the seed name wins when both are set')
+})
+
+t.test("the seed's DATABASE_NAME/USER/PASSWORD/HOST/PORT become a postgres URL", async (t) => {
+  const c = loadConfig({ DATABASE_NAME: 'signal', DATABASE_USER: 'app', DATABASE_PASSWORD: 'pw', DATABASE_HOST: 'db.internal', DATABASE_PORT: '6543' })
+  t.equal(c.databaseUrl, 'postgres://app:pw@db.internal:6543/signal')
+  t.equal(loadConfig({ DATABASE_NAME: 'signal' }).databaseUrl, 'postgres://127.0.0.1:5432/signal', 'host and port default')
+  const direct = loadConfig({ DATABASE_URL: './data/x.sqlite', DATABASE_NAME: 'signal' })
+  t.equal(direct.databaseUrl, './data/x.sqlite', 'DATABASE_URL wins')
+})
+
+t.test('special characters in the seed database password are URL-encoded and survive parsing', async (t) => {
+  const password = 'p@ss:w/rd#?% &é'
+  const c = loadConfig({ DATABASE_NAME: 'signal', DATABASE_USER: 'us@r', DATABASE_PASSWORD: password, DATABASE_HOST: 'db' })
+  const url = new URL(c.databaseUrl)
+  t.equal(url.protocol, 'postgres:')
+  t.equal(decodeURIComponent(url.password), password)
+  t.equal(decodeURIComponent(url.username), 'us@r')
+  t.equal(url.hostname, 'db')
+  t.equal(url.port, '5432')
+  t.equal(url.pathname, '/signal')
+})
+
+t.test('production refuses to start without SECRET_KEY', async (t) => {
+  refused(t, { NODE_ENV: 'production' }, 'SECRET_KEY')
+  t.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG }).nodeEnv, 'production')
+})
+
+t.test('production refuses a known weak SECRET_KEY', async (t) => {
+  refused(t, { NODE_ENV: 'production', SECRET_KEY: 'changeme' }, 'SECRET_KEY')
+  // What Django's startproject generates: long enough, but a development key.
+  refused(t, { NODE_ENV: 'production', SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' }, 'SECRET_KEY')
+  refused(t, { NODE_ENV: 'production', DJANGO_SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' }, 'DJANGO_SECRET_KEY')
+})
+
+t.test('a short SECRET_KEY is refused in any environment, without echoing it', async (t) => {
+  refused(t, { SECRET_KEY: 'too-short' }, 'SECRET_KEY')
+  refused(t, { DJANGO_SECRET_KEY: 'too-short' }, 'DJANGO_SECRET_KEY')
+  const err = thrown(() => loadConfig({ SECRET_KEY: 'too-short-hunter2' }))
+  t.type(err, ConfigError)
+  t.notMatch(err?.message ?? '', /hunter2/)
+})
+
+t.test('bad values stop start-up with one line naming the variable', async (t) => {
+  const cases: [Record<string, string>, string][] = [
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '8080.5' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ THROTTLE_ANON: '3/fortnight' }, 'THROTTLE_ANON'],
+    [{ THROTTLE_USER: 'lots' }, 'THROTTLE_USER'],
+    [{ THROTTLE_PREKEYBUNDLE: '3 per day' }, 'THROTTLE_PREKEYBUNDLE'],
+    [{ EMAIL_USE_TLS: 'true', EMAIL_USE_SSL: 'true' }, 'EMAIL_USE_TLS'],
+    [{ EMAIL_USE_TLS: 'maybe' }, 'EMAIL_USE_TLS'],
+    [{ EMAIL_PORT: 'smtp' }, 'EMAIL_PORT'],
+    [{ BCRYPT_COST: '2' }, 'BCRYPT_COST'],
+    [{ BCRYPT_COST: '40' }, 'BCRYPT_COST'],
+    [{ MAX_PREKEYS: '0' }, 'MAX_PREKEYS'],
+    [{ MAX_MESSAGE_BYTES: 'big' }, 'MAX_MESSAGE_BYTES'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
+    [{ PUBLIC_URL: 'chat.example.com' }, 'PUBLIC_URL'],
+    [{ DATABASE_NAME: 'signal', DATABASE_PORT: 'five' }, 'DATABASE_PORT'],
+  ]
+  for (const [env, variable] of cases) refused(t, env, variable)
+})
+
+t.test('the error names the value that was read', async (t) => {
+  t.match(thrown(() => loadConfig({ PORT: 'abc' }))?.message, /"abc"/)
+  t.match(thrown(() => loadConfig({ LOG_LEVEL: 'loud' }))?.message, /info/, 'lists the allowed levels')
+})
+
+t.test("booleans: 'true'/'false', and the seed's Python spellings", async (t) => {
+  t.equal(loadConfig({ EMAIL_USE_TLS: 'true' }).emailUseTls, true)
+  t.equal(loadConfig({ EMAIL_USE_TLS: 'false' }).emailUseTls, false)
+  t.equal(loadConfig({ EMAIL_USE_SSL: 'true' }).emailUseSsl, true)
+  t.equal(loadConfig({ EMAIL_USE_SSL: 'True' }).emailUseSsl, true)
+  t.equal(loadConfig({ EMAIL_USE_TLS: 'False', EMAIL_USE_SSL: 'True' }).emailUseTls, false, 'False is not mistaken for true')
+  t.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, true)
+  t.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false)
+})
+
+t.test('overrides win over the environment and are validated too', async (t) => {
+  t.equal(loadConfig({ PORT: '9001' }, { port: 9002 }).port, 9002)
+  t.equal(loadConfig({ PORT: 'abc' }, { port: 9002 }).port, 9002, 'a bad variable that is overridden does not matter')
+  t.type(thrown(() => loadConfig({}, { throttleAnon: '3/fortnight' })), ConfigError)
+})
+
+t.test('the server entry point exits non-zero with one line naming PORT', async (t) => {
+  const cwd = fileURLToPath(new URL('../..', import.meta.url))
+  // A minimal environment: nothing from this test run (TEST_DB, NODE_ENV...) leaks into the server.
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: 'abc' }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  t.not(code, 0, 'exit code')
+  t.not(code, null, 'exited by itself, not killed')
+  const lines = stderr.trim().split('\n')
+  t.equal(lines.length, 1, `one line on stderr: ${JSON.stringify(stderr)}`)
+  t.match(lines[0], /\bPORT\b/)
+  t.match(lines[0], /abc/)
+  t.equal(stdout, '', 'nothing else printed')
+})

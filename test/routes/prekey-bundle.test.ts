@@ -1,0 +1,144 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { build, signUp, userWithDevice } from '../helper.js'
+
+async function storedKeyIds(app: FastifyInstance, userId: number): Promise<number[]> {
+  const rows = await app.db
+    .knex('prekeys')
+    .join('devices', 'devices.id', 'prekeys.device_id')
+    .where('devices.user_id', userId)
+    .orderBy('prekeys.key_id')
+    .select('prekeys.key_id')
+  return rows.map((r: { key_id: number }) => r.key_id)
+}
+
+const bundleUrl = (email: string, registrationId: number) => `/prekeybundle/${encodeURIComponent(email)}/${registrationId}/`
+
+t.test('GET /prekeybundle/ answers the recipient keys and deletes the prekey it hands out', async (t) => {
+  const { app, api } = await build(t)
+  const alice = await userWithDevice(api)
+  const bob = await userWithDevice(api)
+  const res = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
+  t.equal(res.status, 200)
+  const { preKey, ...rest } = res.body
+  t.same(rest, {
+    address: bob.device.address,
+    identityKey: bob.device.identityKey,
+    registrationId: bob.registrationId,
+    signedPreKey: bob.device.signedPreKey,
+  })
+  t.ok(preKey, 'a one-time prekey is included')
+  t.same(preKey, bob.device.preKeys.find((k) => k.keyId === preKey.keyId), "it is one of bob's uploaded prekeys, with its key")
+
+  const left = await storedKeyIds(app, bob.id)
+  t.equal(left.length, 9, 'the count drops by one')
+  t.notOk(left.includes(preKey.keyId), 'the claimed prekey is deleted')
+  t.equal((await storedKeyIds(app, alice.id)).length, 10, "the caller's own prekeys are untouched")
+})
+
+t.test('successive claims never repeat a keyId; with none left the bundle has no preKey key', async (t) => {
+  const { app, api } = await build(t)
+  const alice = await userWithDevice(api)
+  const bob = await userWithDevice(api, { preKeyCount: 4 })
+  const seen: number[] = []
+  for (let i = 0; i < 4; i++) {
+    const res = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
+    t.equal(res.status, 200)
+    seen.push(res.body.preKey.keyId)
+    t.equal((await storedKeyIds(app, bob.id)).length, 3 - i)
+  }
+  t.same([...seen].sort((a, b) => a - b), [1, 2, 3, 4], 'each prekey exactly once')
+
+  for (let i = 0; i < 2; i++) {
+    const empty = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
+    t.equal(empty.status, 200)
+    t.notOk('preKey' in empty.body, 'no preKey key at all, not null')
+    t.same(empty.body.signedPreKey, bob.device.signedPreKey, 'the signed prekey is still handed out')
+    t.equal(empty.body.identityKey, bob.device.identityKey)
+  }
+})
+
+t.test('a device registered without prekeys gives bundles without preKey', async (t) => {
+  const { api } = await build(t)
+  const alice = await userWithDevice(api)
+  const bob = await userWithDevice(api, { preKeyCount: 0 })
+  const res = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
+  t.equal(res.status, 200)
+  t.notOk('preKey' in res.body)
+})
+
+t.test('the recipient email is case-insensitive', async (t) => {
+  const { app, api } = await build(t)
+  const alice = await userWithDevice(api)
+  const bob = await userWithDevice(api)
+  const res = await api.get(bundleUrl(bob.email.toUpperCase(), alice.registrationId), { token: alice.token })
+  t.equal(res.status, 200)
+  t.equal(res.body.registrationId, bob.registrationId)
+  t.equal(res.body.identityKey, bob.device.identityKey)
+  t.equal((await storedKeyIds(app, bob.id)).length, 9)
+
+  const tagged = await userWithDevice(api, { email: `Carol+Tag.${Date.now()}@Example.com` })
+  const plus = await api.get(`/prekeybundle/${tagged.email}/${alice.registrationId}/`, { token: alice.token })
+  t.equal(plus.status, 200, 'a literal + in the path is part of the email')
+  t.equal(plus.body.registrationId, tagged.registrationId)
+  const encoded = await api.get(bundleUrl(tagged.email.toLowerCase(), alice.registrationId), { token: alice.token })
+  t.equal(encoded.status, 200, 'and so is an encoded one')
+  t.equal(encoded.body.registrationId, tagged.registrationId)
+})
+
+t.test('bundle errors claim nothing', async (t) => {
+  const { app, api } = await build(t)
+  const alice = await userWithDevice(api)
+  const bob = await userWithDevice(api)
+  const deviceless = await signUp(api)
+
+  const cases: [string, string, string | undefined, number, string][] = [
+    ['a malformed email', bundleUrl('not-an-email', alice.registrationId), alice.token, 400, 'invalid_recipient_email'],
+    ['an email with two @', bundleUrl(`x@${bob.email}`, alice.registrationId), alice.token, 400, 'invalid_recipient_email'],
+    ['an unknown email', bundleUrl('nobody-here@example.com', alice.registrationId), alice.token, 404, 'no_recipient'],
+    ['a recipient without a device', bundleUrl(deviceless.email, alice.registrationId), alice.token, 404, 'no_recipient_device'],
+    ['a caller without a device', bundleUrl(bob.email, alice.registrationId), deviceless.token, 404, 'no_device'],
+    ['a registrationId that is not the caller device', bundleUrl(bob.email, alice.registrationId + 1), alice.token, 403, 'device_changed'],
+    ["the recipient's registrationId in the path", bundleUrl(bob.email, bob.registrationId), alice.token, 403, 'device_changed'],
+    ['no token', bundleUrl(bob.email, alice.registrationId), undefined, 401, 'not_authenticated'],
+    ['a bad token', bundleUrl(bob.email, alice.registrationId), 'nope', 401, 'not_authenticated'],
+  ]
+  for (const [name, url, token, status, code] of cases) {
+    const res = await api.get(url, { token })
+    t.equal(res.status, status, `${name}: status`)
+    t.equal(res.body.code, code, `${name}: code`)
+  }
+  t.equal((await storedKeyIds(app, bob.id)).length, 10, "none of bob's prekeys was claimed")
+})
+
+t.test('a non-integer registrationId in the path is 400 invalid_data', async (t) => {
+  const { api } = await build(t)
+  const alice = await userWithDevice(api)
+  const bob = await userWithDevice(api)
+  const res = await api.get(`/prekeybundle/${bob.email}/abc/`, { token: alice.token })
+  t.equal(res.status, 400)
+  t.equal(res.body.code, 'invalid_data')
+  t.same(res.body.errors.map((e: { field: string }) => e.field), ['params.registrationId'])
+})
+
+t.test('30 concurrent claims on 20 prekeys: 20 distinct keyIds, 10 bundles without preKey', async (t) => {
+  const { app, api } = await build(t)
+  const bob = await userWithDevice(api, { preKeyCount: 20 })
+  const callers = [await userWithDevice(api), await userWithDevice(api), await userWithDevice(api)]
+  const results = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => {
+      const caller = callers[i % callers.length]
+      return api.get(bundleUrl(bob.email, caller.registrationId), { token: caller.token })
+    }),
+  )
+  t.same(
+    results.map((r) => r.status),
+    Array(30).fill(200),
+  )
+  const claimed = results.filter((r) => 'preKey' in r.body).map((r) => r.body.preKey.keyId as number)
+  t.equal(claimed.length, 20, 'exactly 20 bundles carry a preKey')
+  t.equal(new Set(claimed).size, 20, 'no keyId was handed out twice')
+  t.same([...claimed].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1))
+  t.equal(results.filter((r) => !('preKey' in r.body)).length, 10)
+  t.same(await storedKeyIds(app, bob.id), [], 'all prekeys are gone')
+})
