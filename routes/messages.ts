@@ -1,4 +1,5 @@
 import { ApiError } from '../lib/api-error.js'
+import { isForeignKeyViolation } from '../db/connection.js'
 import type { Handlers } from '../lib/handlers.js'
 import { ownDevice, toMessage } from './common.js'
 import { assertRecipientEmail } from './keys.js'
@@ -34,14 +35,20 @@ export const messages = {
     if (device.registration_id !== target) {
       throw new ApiError(403, 'recipient_identity_changed', "The recipient's device has changed; fetch a new prekey bundle.")
     }
-    const row = await db.messages.insert({
-      recipient_device_id: device.id,
-      sender_address: sender.address,
-      sender_registration_id: sender.registration_id,
-      recipient_address: device.address,
-      content: message,
-    })
-    return { status: 201, body: toMessage(row) }
+    try {
+      const row = await db.messages.insert({
+        recipient_device_id: device.id,
+        sender_address: sender.address,
+        sender_registration_id: sender.registration_id,
+        recipient_address: device.address,
+        content: message,
+      })
+      return { status: 201, body: toMessage(row) }
+    } catch (err) {
+      // The recipient deleted the device between the look-up and the insert.
+      if (isForeignKeyViolation(err)) throw new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
+      throw err
+    }
   },
 
   async getMessages(request) {

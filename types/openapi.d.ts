@@ -618,7 +618,7 @@ export type components = {
             signature: components["schemas"]["Signature"];
         };
         DeviceCreate: {
-            /** @description The device's Signal protocol address name. */
+            /** @description The device's Signal protocol address name (any characters but U+0000, which PostgreSQL cannot store). */
             address: string;
             identityKey: components["schemas"]["PublicKey"];
             registrationId: components["schemas"]["RegistrationId"];

@@ -138,6 +138,17 @@ t.test('malformed keys and ids are 400 invalid_data naming the field, and no dev
   t.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
 })
 
+// PostgreSQL cannot store U+0000 in text; SQLite can. Both must give the same answer, not a 500.
+t.test('an address containing a NUL character is 400 invalid_data on every database', async (t) => {
+  const { app, api } = await build(t)
+  const user = await signUp(api)
+  const res = await api.post('/device/', deviceBody(1234, 'alice\u0000.1'), { token: user.token })
+  t.equal(res.status, 400)
+  t.equal(res.body.code, 'invalid_data')
+  t.same(res.body.errors?.map((e: { field: string }) => e.field), ['body.address'])
+  t.equal(await deviceState(app, user.id), undefined)
+})
+
 t.test('every invalid field is named, not just the first', async (t) => {
   const { api } = await build(t)
   const user = await signUp(api)

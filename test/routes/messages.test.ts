@@ -95,6 +95,19 @@ t.test('messages over maxMessageBytes are 413 message_too_large and not stored',
   t.equal(await countMessages(app), 1, 'only the message within the cap is stored')
 })
 
+t.test('the default cap is 64 KiB', async (t) => {
+  const { app, api } = await build(t)
+  const alice = await userWithDevice(api)
+  const bob = await userWithDevice(api)
+  const base = ciphertext(bob.registrationId, '')
+  const sized = (bytes: number) => ciphertext(bob.registrationId, 'x'.repeat(bytes - base.length))
+  t.equal((await send(api, alice, bob, sized(65536))).status, 201)
+  const over = await send(api, alice, bob, sized(65537))
+  t.equal(over.status, 413)
+  t.equal(over.body.code, 'message_too_large')
+  t.equal(await countMessages(app), 1)
+})
+
 t.test('send errors: recipient and sender checks, nothing stored', async (t) => {
   const { app, api } = await build(t)
   const alice = await userWithDevice(api)

@@ -84,6 +84,11 @@ t.test('the recipient email is case-insensitive', async (t) => {
   const encoded = await api.get(bundleUrl(tagged.email.toLowerCase(), alice.registrationId), { token: alice.token })
   t.equal(encoded.status, 200, 'and so is an encoded one')
   t.equal(encoded.body.registrationId, tagged.registrationId)
+
+  const slashed = await userWithDevice(api, { email: `dave/ops.${Date.now()}@example.com` })
+  const slash = await api.get(bundleUrl(slashed.email, alice.registrationId), { token: alice.token })
+  t.equal(slash.status, 200, 'an encoded / in the email does not split the path')
+  t.equal(slash.body.registrationId, slashed.registrationId)
 })
 
 t.test('bundle errors claim nothing', async (t) => {
