@@ -33,34 +33,34 @@ async function fromIp(t: Test, app: FastifyInstance, ip: string, method: 'GET' |
 const randomIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`
 
 t.test('anon: past THROTTLE_ANON the same IP gets 429 throttled with Retry-After, and nothing is created', async (t) => {
-  const { app, api } = await build(t, { throttleAnon: '2/minute' })
+  const { app, api } = await build(t, { throttleAnon: '2/hour' })
   const email = uniqueEmail()
   t.equal((await api.post('/auth/users/', { email, password: PASSWORD })).status, 201)
   t.equal((await api.post('/auth/login/', { email, password: PASSWORD })).status, 200, 'login counts against the same budget')
   const third = await api.post('/auth/users/', { email: uniqueEmail('late'), password: PASSWORD })
-  assertThrottled(t, third, 60)
+  assertThrottled(t, third, 3600)
   const users = await app.db.knex('users')
   t.equal(users.length, 1, 'the throttled sign-up created no user')
-  assertThrottled(t, await api.post('/auth/login/', { email, password: PASSWORD }), 60)
+  assertThrottled(t, await api.post('/auth/login/', { email, password: PASSWORD }), 3600)
 })
 
 t.test('anon: the limit is per IP', async (t) => {
-  const { app } = await build(t, { throttleAnon: '2/minute' })
+  const { app } = await build(t, { throttleAnon: '2/hour' })
   const [a, b] = [randomIp(), randomIp().replace(/^10\./, '172.')]
   for (let i = 0; i < 2; i++) t.equal((await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status, 400)
-  assertThrottled(t, await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD }), 60)
+  assertThrottled(t, await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD }), 3600)
   const other = await fromIp(t, app, b, 'POST', '/auth/users/', { email: uniqueEmail(), password: PASSWORD })
   t.equal(other.status, 201, 'another IP still signs up')
 })
 
 t.test('anon: the throttle applies before the body is looked at', async (t) => {
-  const { api } = await build(t, { throttleAnon: '1/minute' })
+  const { api } = await build(t, { throttleAnon: '1/hour' })
   t.equal((await api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status, 400)
-  assertThrottled(t, await api.post('/auth/login/', { nonsense: true }), 60)
+  assertThrottled(t, await api.post('/auth/login/', { nonsense: true }), 3600)
 })
 
 t.test('user: THROTTLE_USER counts per user, across that user\'s sessions, and another user is unaffected', async (t) => {
-  const { api } = await build(t, { throttleUser: '3/minute' })
+  const { api } = await build(t, { throttleUser: '3/hour' })
   const alice = await signUp(api)
   const second = await api.post('/auth/login/', { email: alice.email, password: PASSWORD })
   const aliceToken2 = second.body.auth_token as string
@@ -68,25 +68,25 @@ t.test('user: THROTTLE_USER counts per user, across that user\'s sessions, and a
   t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
   t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
   t.equal((await api.get('/auth/users/me/', { token: aliceToken2 })).status, 200, 'third request, other session')
-  assertThrottled(t, await api.get('/auth/users/me/', { token: aliceToken2 }), 60)
-  assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 60)
+  assertThrottled(t, await api.get('/auth/users/me/', { token: aliceToken2 }), 3600)
+  assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 3600)
   const mine = await api.get('/auth/users/me/', { token: bob.token })
   t.equal(mine.status, 200, 'bob is not throttled')
   t.equal(mine.body.email, bob.email)
 })
 
 t.test('user: a request without a valid token is 401, not counted against anyone', async (t) => {
-  const { api } = await build(t, { throttleUser: '1/minute' })
+  const { api } = await build(t, { throttleUser: '1/hour' })
   const alice = await signUp(api)
   for (let i = 0; i < 3; i++) t.equal((await api.get('/auth/users/me/', { token: 'garbage' })).status, 401)
   t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
 })
 
 t.test('user: a throttled write changes nothing', async (t) => {
-  const { app, api } = await build(t, { throttleUser: '1/minute' })
+  const { app, api } = await build(t, { throttleUser: '1/hour' })
   const alice = await signUp(api)
   t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-  assertThrottled(t, await api.post('/auth/logout/', undefined, { token: alice.token }), 60)
+  assertThrottled(t, await api.post('/auth/logout/', undefined, { token: alice.token }), 3600)
   t.equal((await app.db.knex('sessions').where({ user_id: alice.id })).length, 1, 'the session was not revoked')
 })
 
@@ -117,29 +117,28 @@ t.test("'off' disables a throttle", async (t) => {
 })
 
 t.test('only the throttled scope is limited: anon off, user on', async (t) => {
-  const { api } = await build(t, { throttleAnon: 'off', throttleUser: '1/minute' })
+  const { api } = await build(t, { throttleAnon: 'off', throttleUser: '1/hour' })
   const alice = await signUp(api)
   for (let i = 0; i < 4; i++) t.equal((await api.post('/auth/login/', { email: alice.email, password: PASSWORD })).status, 200)
   t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-  assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 60)
+  assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 3600)
 })
 
 t.test('with REDIS_URL, instances share the counters', async (t) => {
-  // A rate no other test uses, so the counters of this run are the only ones that matter.
-  const overrides = { redisUrl: REDIS_URL, throttleAnon: '2/minute' }
+  const overrides = { redisUrl: REDIS_URL, throttleAnon: '2/hour' }
   const one = await build(t, overrides)
   const two = await build(t, overrides)
   const ip = randomIp()
   const login = () => ({ email: uniqueEmail(), password: PASSWORD })
   t.equal((await fromIp(t, one.app, ip, 'POST', '/auth/login/', login())).status, 400, 'first request on instance one')
   t.equal((await fromIp(t, two.app, ip, 'POST', '/auth/login/', login())).status, 400, 'second request on instance two')
-  assertThrottled(t, await fromIp(t, one.app, ip, 'POST', '/auth/login/', login()), 60)
-  assertThrottled(t, await fromIp(t, two.app, ip, 'POST', '/auth/login/', login()), 60)
+  assertThrottled(t, await fromIp(t, one.app, ip, 'POST', '/auth/login/', login()), 3600)
+  assertThrottled(t, await fromIp(t, two.app, ip, 'POST', '/auth/login/', login()), 3600)
   t.equal((await fromIp(t, two.app, randomIp(), 'POST', '/auth/login/', login())).status, 400, 'another IP is unaffected')
 })
 
 t.test('with REDIS_URL, per-user counters are shared too', async (t) => {
-  const overrides = { redisUrl: REDIS_URL, throttleUser: '2/minute' }
+  const overrides = { redisUrl: REDIS_URL, throttleUser: '2/hour' }
   const one = await build(t, overrides)
   const two = await build(t, { ...overrides, databaseUrl: one.config.databaseUrl })
   // Redis outlives the per-test database: give the user an id no earlier run used, before any
@@ -153,11 +152,23 @@ t.test('with REDIS_URL, per-user counters are shared too', async (t) => {
   t.equal(me.status, 200)
   t.equal(me.body.id, id)
   t.equal((await two.api.get('/auth/users/me/', { token })).status, 200, 'second request, on instance two')
-  assertThrottled(t, await one.api.get('/auth/users/me/', { token }), 60)
-  assertThrottled(t, await two.api.get('/auth/users/me/', { token }), 60)
+  assertThrottled(t, await one.api.get('/auth/users/me/', { token }), 3600)
+  assertThrottled(t, await two.api.get('/auth/users/me/', { token }), 3600)
 })
 
 t.test('with REDIS_URL unreachable, requests are still served', async (t) => {
-  const { api } = await build(t, { redisUrl: 'redis://127.0.0.1:1', throttleAnon: '1/minute' })
+  const { api } = await build(t, { redisUrl: 'redis://127.0.0.1:1', throttleAnon: '1/hour' })
   for (let i = 0; i < 3; i++) t.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
+})
+
+t.test('anon: X-Forwarded-For does not dodge the limit unless TRUST_PROXY is set', async (t) => {
+  const direct = await build(t, { throttleAnon: '1/hour' })
+  const spoof = (n: number) => ({ headers: { 'x-forwarded-for': `203.0.113.${n}` } })
+  t.equal((await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
+  assertThrottled(t, await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2)), 3600)
+
+  const proxied = await build(t, { throttleAnon: '1/hour', trustProxy: true })
+  t.equal((await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
+  t.equal((await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2))).status, 400, 'behind a trusted proxy the client address counts')
+  assertThrottled(t, await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1)), 3600)
 })
