@@ -36,7 +36,7 @@ function resolveResponse(response: Record<string, unknown>): { ref: string; obj:
   return { ref: `openapi#/components/responses/${name}`, obj: spec.components.responses[name] }
 }
 
-// Which operation answered with which status, across this test process. scripts/test.ts sets
+// Which operation answered with which status, across this test process. scripts/run-tests.ts sets
 // OPERATION_COVERAGE_DIR and fails the run when an operation was never exercised.
 const seen = new Set<string>()
 const coverageDir = process.env.OPERATION_COVERAGE_DIR
