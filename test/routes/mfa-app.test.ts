@@ -1,54 +1,8 @@
 import t from 'tap'
 import QRCode from 'qrcode'
-import { generate } from 'otplib'
 import { build, signUp, type Api } from '../helper.js'
+import { fakeClock, nowSeconds, totp, secretOf, wrongTotp, activeMethods, enableApp } from '../mfa-helpers.js'
 import { normalizeCode } from '../../plugins/mfa.js'
-
-type Teardown = { teardown(fn: () => unknown): void }
-
-/**
- * Shifts Date.now (read by the server, otplib and the JWT library alike) so a test can reach a
- * later TOTP step without waiting 30 s: every accepted TOTP code uses up its step.
- */
-function fakeClock(t: Teardown) {
-  const realNow = Date.now
-  let offset = 0
-  Date.now = () => realNow() + offset
-  t.teardown(() => {
-    Date.now = realNow
-  })
-  return { advance: (seconds: number) => void (offset += seconds * 1000) }
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000)
-const totp = (secret: string, epoch = nowSeconds()) => generate({ secret, digits: 6, period: 30, algorithm: 'sha1', epoch })
-
-/** A 6-digit code that is none of the codes the server could accept around now (it allows ±1 step). */
-async function wrongTotp(secret: string): Promise<string> {
-  const near = new Set(await Promise.all([-2, -1, 0, 1, 2].map((d) => totp(secret, nowSeconds() + d * 30))))
-  for (let n = 0; ; n++) {
-    const code = String(n).padStart(6, '0')
-    if (!near.has(code)) return code
-  }
-}
-
-const secretOf = (qrLink: string) => new URL(qrLink).searchParams.get('secret')!
-
-async function activeMethods(api: Api, token: string) {
-  const res = await api.get('/auth/mfa/user-active-methods/', { token })
-  if (res.status !== 200) throw new Error(`user-active-methods: ${res.status} ${res.text}`)
-  return res.body as { name: string; is_primary: boolean }[]
-}
-
-/** Activates and confirms the app method; the clock moves on a step so the next code is fresh. */
-async function enableApp(api: Api, token: string, clock: ReturnType<typeof fakeClock>) {
-  const activated = await api.post('/auth/app/activate/', undefined, { token })
-  const secret = secretOf(activated.body.qr_link)
-  const confirmed = await api.post('/auth/app/activate/confirm/', { code: await totp(secret) }, { token })
-  if (confirmed.status !== 200) throw new Error(`confirm failed: ${confirmed.status} ${confirmed.text}`)
-  clock.advance(30)
-  return { secret, backupCodes: confirmed.body.backup_codes as string[] }
-}
 
 async function loginCode(api: Api, email: string, password: string, code: string | number) {
   const login = await api.post('/auth/login/', { email, password })

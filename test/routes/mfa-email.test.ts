@@ -1,59 +1,9 @@
 import t from 'tap'
-import { generate } from 'otplib'
 import { buildWithMail, signUp, type Api } from '../helper.js'
-
-type Teardown = { teardown(fn: () => unknown): void }
-type Smtp = Awaited<ReturnType<typeof buildWithMail>>['smtp']
-
-/** Shifts Date.now (server, otplib and JWTs alike) so a later TOTP step is reachable without waiting. */
-function fakeClock(t: Teardown) {
-  const realNow = Date.now
-  let offset = 0
-  Date.now = () => realNow() + offset
-  t.teardown(() => {
-    Date.now = realNow
-  })
-  return { advance: (seconds: number) => void (offset += seconds * 1000) }
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000)
-const totp = (secret: string, epoch = nowSeconds()) => generate({ secret, digits: 6, period: 30, algorithm: 'sha1', epoch })
-
-/** The 6-digit code in the first mail to `email` received after the first `after` mails. */
-async function mailedCode(smtp: Smtp, email: string, after: number): Promise<string> {
-  const mail = await smtp.next(email, after)
-  const body = mail.text.split(/\r?\n\r?\n/).slice(1).join('\n') // past the headers
-  const match = /\b\d{6}\b/.exec(body)
-  if (!match) throw new Error(`no code in mail: ${mail.text}`)
-  return match[0]
-}
+import { fakeClock, totp, mailedCode, activeMethods, enableApp, enableEmail, type Smtp } from '../mfa-helpers.js'
 
 /** A 6-digit code other than `code`. */
 const otherThan = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0')
-
-async function activeMethods(api: Api, token: string) {
-  const res = await api.get('/auth/mfa/user-active-methods/', { token })
-  if (res.status !== 200) throw new Error(`user-active-methods: ${res.status} ${res.text}`)
-  return res.body as { name: string; is_primary: boolean }[]
-}
-
-async function enableApp(api: Api, token: string, clock: ReturnType<typeof fakeClock>) {
-  const activated = await api.post('/auth/app/activate/', undefined, { token })
-  const secret = new URL(activated.body.qr_link).searchParams.get('secret')!
-  const confirmed = await api.post('/auth/app/activate/confirm/', { code: await totp(secret) }, { token })
-  if (confirmed.status !== 200) throw new Error(`app confirm failed: ${confirmed.status} ${confirmed.text}`)
-  clock.advance(30) // the next TOTP code is of a fresh step
-  return { secret, backupCodes: confirmed.body.backup_codes as string[] }
-}
-
-async function enableEmail(api: Api, smtp: Smtp, user: { email: string; token: string }) {
-  const before = smtp.mails.length
-  await api.post('/auth/email/activate/', undefined, { token: user.token })
-  const code = await mailedCode(smtp, user.email, before)
-  const confirmed = await api.post('/auth/email/activate/confirm/', { code }, { token: user.token })
-  if (confirmed.status !== 200) throw new Error(`email confirm failed: ${confirmed.status} ${confirmed.text}`)
-  return { backupCodes: confirmed.body.backup_codes as string[] }
-}
 
 /** Asks for a fresh emailed code through the API and reads it from the mail. */
 async function requestCode(api: Api, smtp: Smtp, user: { email: string; token: string }) {

@@ -1,56 +1,8 @@
 import t from 'tap'
-import { generate } from 'otplib'
 import { build, buildWithMail, signUp, type Api } from '../helper.js'
+import { fakeClock, totp, wrongTotp, mailedCode, enableApp, enableEmail } from '../mfa-helpers.js'
 
-type Teardown = { teardown(fn: () => unknown): void }
-type Smtp = Awaited<ReturnType<typeof buildWithMail>>['smtp']
 type User = { email: string; password: string; token: string }
-
-/** Shifts Date.now (server, otplib and JWTs alike) so later TOTP steps and expiries are reachable without waiting. */
-function fakeClock(t: Teardown) {
-  const realNow = Date.now
-  let offset = 0
-  Date.now = () => realNow() + offset
-  t.teardown(() => {
-    Date.now = realNow
-  })
-  return { advance: (seconds: number) => void (offset += seconds * 1000) }
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000)
-const totp = (secret: string, epoch = nowSeconds()) => generate({ secret, digits: 6, period: 30, algorithm: 'sha1', epoch })
-
-/** A 6-digit code that is none of the codes the server could accept around now (it allows ±1 step). */
-async function wrongTotp(secret: string): Promise<string> {
-  const near = new Set(await Promise.all([-2, -1, 0, 1, 2].map((d) => totp(secret, nowSeconds() + d * 30))))
-  for (let n = 0; ; n++) {
-    const code = String(n).padStart(6, '0')
-    if (!near.has(code)) return code
-  }
-}
-
-async function mailedCode(smtp: Smtp, email: string, after: number): Promise<string> {
-  const mail = await smtp.next(email, after)
-  const match = /\b\d{6}\b/.exec(mail.text.split(/\r?\n\r?\n/).slice(1).join('\n'))
-  if (!match) throw new Error(`no code in mail: ${mail.text}`)
-  return match[0]
-}
-
-async function enableApp(api: Api, token: string, clock: ReturnType<typeof fakeClock>) {
-  const activated = await api.post('/auth/app/activate/', undefined, { token })
-  const secret = new URL(activated.body.qr_link).searchParams.get('secret')!
-  const confirmed = await api.post('/auth/app/activate/confirm/', { code: await totp(secret) }, { token })
-  if (confirmed.status !== 200) throw new Error(`app confirm failed: ${confirmed.status} ${confirmed.text}`)
-  clock.advance(30) // the next TOTP code is of a fresh step
-  return { secret, backupCodes: confirmed.body.backup_codes as string[] }
-}
-
-async function enableEmail(api: Api, smtp: Smtp, user: User) {
-  const before = smtp.mails.length
-  await api.post('/auth/email/activate/', undefined, { token: user.token })
-  const confirmed = await api.post('/auth/email/activate/confirm/', { code: await mailedCode(smtp, user.email, before) }, { token: user.token })
-  if (confirmed.status !== 200) throw new Error(`email confirm failed: ${confirmed.status} ${confirmed.text}`)
-}
 
 async function challenge(api: Api, user: User): Promise<string> {
   const login = await api.post('/auth/login/', { email: user.email, password: user.password })
