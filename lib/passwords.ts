@@ -5,7 +5,7 @@ import { hash, verify } from '@node-rs/bcrypt'
 const prehash = (password: string) => createHash('sha256').update(password, 'utf8').digest('base64')
 
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return hash(prehash(password), { cost })
+  return hash(prehash(password), cost)
 }
 
 let dummyHash: Promise<string> | undefined
@@ -16,7 +16,7 @@ let dummyHash: Promise<string> | undefined
  */
 export async function verifyPassword(password: string, storedHash: string | undefined, cost: number): Promise<boolean> {
   if (storedHash) return verify(prehash(password), storedHash)
-  dummyHash ??= hash('dummy password for timing', { cost })
+  dummyHash ??= hash('dummy password for timing', cost)
   await verify(prehash(password), await dummyHash)
   return false
 }
