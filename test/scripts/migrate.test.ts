@@ -1,0 +1,132 @@
+// `npm run migrate` as an operator runs it: scripts/migrate.ts in its own process, configured only
+// through DATABASE_URL, judged by its output, its exit code and what it did to the database.
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import knex, { type Knex } from 'knex'
+import t, { type Test } from 'tap'
+import { database } from '../helper.js'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const TABLES = ['users', 'sessions', 'mfa_methods', 'mfa_backup_codes', 'devices', 'signed_prekeys', 'prekeys', 'messages']
+
+type Run = { code: number | null; stdout: string; stderr: string }
+
+/** Runs the script with only DATABASE_URL (plus PATH and HOME) set; killed if it hangs. */
+function migrate(databaseUrl: string, ...args: string[]): Promise<Run> {
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), DATABASE_URL: databaseUrl }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts', ...args], { cwd: root, env, timeout: 30_000 })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  return new Promise((ok, fail) => {
+    child.once('error', fail)
+    child.once('close', (code) => ok({ code, stdout, stderr }))
+  })
+}
+
+const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '')
+
+function sqliteTarget(t: Test) {
+  const dir = join(tmpdir(), `signal-server-migrate-${randomBytes(6).toString('hex')}`)
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const url = join(dir, 'db.sqlite')
+  return { url, open: () => knex({ client: 'better-sqlite3', connection: { filename: url }, useNullAsDefault: true }) }
+}
+
+// Same as test/helper.ts's freshDatabaseUrl (not exported there): a new PostgreSQL database, dropped at teardown.
+async function postgresTarget(t: Test) {
+  const name = `test_mig_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+  const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
+  await admin.raw('CREATE DATABASE ??', [name])
+  await admin.destroy()
+  t.teardown(async () => {
+    const a = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
+    await a.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name])
+    await a.destroy()
+  })
+  const u = new URL(adminUrl)
+  u.pathname = `/${name}`
+  const url = u.toString()
+  return { url, open: () => knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } }) }
+}
+
+async function existingTables(db: Knex): Promise<string[]> {
+  const found: string[] = []
+  for (const table of TABLES) if (await db.schema.hasTable(table)) found.push(table)
+  return found
+}
+
+async function lifecycle(t: Test, target: { url: string; open: () => Knex }) {
+  const pending = await migrate(target.url, 'status')
+  t.equal(pending.code, 0, `status exits 0 (${pending.stderr})`)
+  t.same(lines(pending.stdout), ['applied: none', 'pending: 0001_initial'], 'empty database: 0001_initial pending')
+
+  const applied = await migrate(target.url, 'latest')
+  t.equal(applied.code, 0, `latest exits 0 (${applied.stderr})`)
+  t.same(lines(applied.stdout), ['applied: 0001_initial'])
+  const db = target.open()
+  t.teardown(() => db.destroy())
+  t.same(await existingTables(db), TABLES, 'latest created every table')
+  t.same((await db('knex_migrations').select('name')).map((r) => r.name), ['0001_initial'], 'recorded as applied')
+
+  const again = await migrate(target.url, 'latest')
+  t.equal(again.code, 0)
+  t.same(lines(again.stdout), ['already up to date'], 'a second latest changes nothing')
+  t.equal(Number((await db('knex_migrations').count({ n: '*' }))[0].n), 1, 'not recorded twice')
+
+  const status = await migrate(target.url, 'status')
+  t.equal(status.code, 0)
+  t.same(lines(status.stdout), ['applied: 0001_initial', 'pending: none'])
+
+  const rolledBack = await migrate(target.url, 'rollback')
+  t.equal(rolledBack.code, 0, `rollback exits 0 (${rolledBack.stderr})`)
+  t.same(lines(rolledBack.stdout), ['rolled back: 0001_initial'])
+  t.same(await existingTables(db), [], 'rollback dropped every table')
+  t.same(await db('knex_migrations').select('name'), [], 'no longer recorded as applied')
+
+  const nothing = await migrate(target.url, 'rollback')
+  t.equal(nothing.code, 0)
+  t.same(lines(nothing.stdout), ['nothing to roll back'])
+
+  // No argument means latest: what `npm run migrate` does.
+  const byDefault = await migrate(target.url)
+  t.equal(byDefault.code, 0)
+  t.same(lines(byDefault.stdout), ['applied: 0001_initial'])
+  t.same(await existingTables(db), TABLES)
+}
+
+t.test('SQLite: status, latest, latest again, status, rollback', async (t) => {
+  const target = sqliteTarget(t)
+  await lifecycle(t, target)
+})
+
+if (database === 'postgres') {
+  t.test('PostgreSQL: status, latest, latest again, status, rollback', async (t) => {
+    await lifecycle(t, await postgresTarget(t))
+  })
+}
+
+t.test('an unknown action exits non-zero without touching the database', async (t) => {
+  const target = sqliteTarget(t)
+  const res = await migrate(target.url, 'lastest')
+  t.not(res.code, 0)
+  t.same(lines(res.stderr).length, 1, `one line on stderr: ${res.stderr}`)
+  t.match(res.stderr, /^migrate lastest failed: unknown action "lastest"/)
+  t.notOk(existsSync(dirname(target.url)), 'no SQLite file or directory was created')
+})
+
+t.test('an unreachable PostgreSQL server exits non-zero with one line', async (t) => {
+  const res = await migrate('postgres://nobody:hunter2-secret@127.0.0.1:1/x', 'latest')
+  t.not(res.code, 0)
+  const errLines = lines(res.stderr)
+  t.equal(errLines.length, 1, `one line on stderr: ${res.stderr}`)
+  t.match(errLines[0], /^migrate latest failed: \S/)
+  t.equal(res.stdout, '', 'no stack traces on stdout either')
+  t.notMatch(res.stderr + res.stdout, /hunter2-secret/, 'the password is not echoed')
+})
