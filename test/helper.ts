@@ -37,7 +37,7 @@ async function freshDatabaseUrl(t: T): Promise<string> {
 }
 
 export type ApiResponse<B = any> = { status: number; body: B; headers: Record<string, unknown>; text: string }
-export type RequestOptions = { token?: string; headers?: Record<string, string>; raw?: string | Buffer; form?: Record<string, string> }
+export type RequestOptions = { token?: string; headers?: Record<string, string>; raw?: string | Buffer; form?: Record<string, string>; remoteAddress?: string }
 
 /**
  * Builds the app on a fresh database with test-friendly settings (throttles off, cheap bcrypt).
@@ -83,7 +83,7 @@ export function client(app: FastifyInstance, t: T) {
       payload = JSON.stringify(body)
       headers['content-type'] ??= 'application/json'
     }
-    const res = await app.inject({ method: method as 'GET', url, headers, payload })
+    const res = await app.inject({ method: method as 'GET', url, headers, payload, remoteAddress: opts.remoteAddress })
     const contentType = String(res.headers['content-type'] ?? '')
     let parsed: unknown = res.body === '' ? undefined : res.body
     if (contentType.startsWith('application/json')) parsed = JSON.parse(res.body)
