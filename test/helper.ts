@@ -15,14 +15,9 @@ type T = { teardown(fn: () => unknown): void; fail(msg: string): void }
 export const database: 'sqlite' | 'postgres' = process.env.TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
 const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
-/** A new, empty database for one app, dropped again at teardown. */
-async function freshDatabaseUrl(t: T): Promise<string> {
+/** A new, empty PostgreSQL database, dropped again at teardown. */
+export async function freshPostgresUrl(t: T): Promise<string> {
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
-  if (database === 'sqlite') {
-    const file = join(tmpdir(), `signal-server-${name}.sqlite`)
-    t.teardown(() => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true })))
-    return file
-  }
   const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
   await admin.raw('CREATE DATABASE ??', [name])
   await admin.destroy()
@@ -34,6 +29,14 @@ async function freshDatabaseUrl(t: T): Promise<string> {
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   return url.toString()
+}
+
+/** A new, empty database of this run's engine for one app, removed again at teardown. */
+async function freshDatabaseUrl(t: T): Promise<string> {
+  if (database === 'postgres') return freshPostgresUrl(t)
+  const file = join(tmpdir(), `signal-server-test-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.sqlite`)
+  t.teardown(() => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true })))
+  return file
 }
 
 export type ApiResponse<B = any> = { status: number; body: B; headers: Record<string, unknown>; text: string }

@@ -10,11 +10,10 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import knex from 'knex'
 import t, { type Test } from 'tap'
-import { database, PASSWORD, uniqueEmail } from './helper.js'
+import { database, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
 import { checkAgainstSpec } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 async function freePort(): Promise<number> {
   const srv = createServer()
@@ -22,22 +21,6 @@ async function freePort(): Promise<number> {
   const { port } = srv.address() as { port: number }
   await new Promise((ok) => srv.close(ok))
   return port
-}
-
-// Same as test/helper.ts's freshDatabaseUrl (not exported there): a new PostgreSQL database, dropped at teardown.
-async function freshPostgresUrl(t: Test): Promise<string> {
-  const name = `test_srv_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
-  const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
-  await admin.raw('CREATE DATABASE ??', [name])
-  await admin.destroy()
-  t.teardown(async () => {
-    const a = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
-    await a.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name])
-    await a.destroy()
-  })
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  return url.toString()
 }
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null }

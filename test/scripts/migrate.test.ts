@@ -8,10 +8,9 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import knex, { type Knex } from 'knex'
 import t, { type Test } from 'tap'
-import { database } from '../helper.js'
+import { database, freshPostgresUrl } from '../helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const TABLES = ['users', 'sessions', 'mfa_methods', 'mfa_backup_codes', 'devices', 'signed_prekeys', 'prekeys', 'messages']
 
 type Run = { code: number | null; stdout: string; stderr: string }
@@ -39,20 +38,9 @@ function sqliteTarget(t: Test) {
   return { url, open: () => knex({ client: 'better-sqlite3', connection: { filename: url }, useNullAsDefault: true }) }
 }
 
-// Same as test/helper.ts's freshDatabaseUrl (not exported there): a new PostgreSQL database, dropped at teardown.
+/** A fresh PostgreSQL database, dropped at teardown. */
 async function postgresTarget(t: Test) {
-  const name = `test_mig_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
-  const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
-  await admin.raw('CREATE DATABASE ??', [name])
-  await admin.destroy()
-  t.teardown(async () => {
-    const a = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
-    await a.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name])
-    await a.destroy()
-  })
-  const u = new URL(adminUrl)
-  u.pathname = `/${name}`
-  const url = u.toString()
+  const url = await freshPostgresUrl(t)
   return { url, open: () => knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } }) }
 }
 
