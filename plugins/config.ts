@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Type, type Static } from '@sinclair/typebox'
 import { Ajv } from 'ajv'
+import { RATE_PATTERN } from '../lib/rate.js'
 
 // Django-style rates ("3/hour", "20/minute") or "off".
-const Rate = Type.String({ pattern: '^(off|[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day))$' })
+const Rate = Type.String({ pattern: RATE_PATTERN })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 type LogLevel = (typeof LOG_LEVELS)[number]
