@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import knex from 'knex'
+import { PrivateKey } from '@signalapp/libsignal-client'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import { loadConfig, type Config } from '../plugins/config.js'
@@ -111,13 +112,38 @@ let counter = 0
 export const uniqueEmail = (name = 'user') => `${name}${++counter}.${randomBytes(3).toString('hex')}@example.com`
 
 /** A libsignal-shaped Curve25519 public key: 0x05 then 32 bytes, base64. */
-export const publicKey = () => Buffer.concat([Buffer.from([5]), randomBytes(32)]).toString('base64')
+export const publicKey = () => Buffer.from(PrivateKey.generate().getPublicKey().serialize()).toString('base64')
+/** 64 random bytes: well-formed, but no key's signature. */
 export const signature = () => randomBytes(64).toString('base64')
 export const preKeys = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ keyId: from + i, publicKey: publicKey() }))
-export const signedPreKey = (keyId = 1) => ({ keyId, publicKey: publicKey(), signature: signature() })
+
+// Identity private keys by their public key, so fixtures can sign for a device made earlier.
+const identities = new Map<string, PrivateKey>()
+
+/** A new identity key pair (libsignal's own); returns the public key, base64. */
+export function identityKey(): string {
+  const priv = PrivateKey.generate()
+  const pub = Buffer.from(priv.getPublicKey().serialize()).toString('base64')
+  identities.set(pub, priv)
+  return pub
+}
+
+/** Signs `message` (base64) with the identity whose public key is given, as libsignal clients do. */
+export function sign(identity: string, message: string): string {
+  const priv = identities.get(identity)
+  if (!priv) throw new Error('sign: not an identity made by identityKey()')
+  return Buffer.from(priv.sign(Buffer.from(message, 'base64'))).toString('base64')
+}
+
+/** A signed prekey signed by `identity` (a fresh identity when omitted, so no stored device's). */
+export function signedPreKey(keyId = 1, identity = identityKey()) {
+  const pub = publicKey()
+  return { keyId, publicKey: pub, signature: sign(identity, pub) }
+}
 
 export function deviceBody(registrationId: number, address = `device-${registrationId}`, preKeyCount = 10) {
-  return { address, identityKey: publicKey(), registrationId, preKeys: preKeys(1, preKeyCount), signedPreKey: signedPreKey() }
+  const identity = identityKey()
+  return { address, identityKey: identity, registrationId, preKeys: preKeys(1, preKeyCount), signedPreKey: signedPreKey(1, identity) }
 }
 
 /** Signs up and logs in; returns the token. */
