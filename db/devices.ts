@@ -1,9 +1,19 @@
 import type { Knex } from 'knex'
+import { keysRepository } from './keys.js'
 
 export type DeviceRow = { id: number; user_id: number; address: string; identity_key: string; registration_id: number; created_at: number }
 export type PreKey = { keyId: number; publicKey: string }
 export type SignedPreKey = PreKey & { signature: string }
-export type NewDevice = { address: string; identityKey: string; registrationId: number; preKeys: PreKey[]; signedPreKey: SignedPreKey }
+export type KyberPreKey = SignedPreKey
+export type NewDevice = {
+  address: string
+  identityKey: string
+  registrationId: number
+  preKeys: PreKey[]
+  signedPreKey: SignedPreKey
+  pqPreKeys?: KyberPreKey[]
+  pqLastResortPreKey?: KyberPreKey
+}
 
 export function devicesRepository(knex: Knex) {
   return {
@@ -18,21 +28,17 @@ export function devicesRepository(knex: Knex) {
         .where('users.email', email.toLowerCase())
         .first(),
 
-    /** Inserts the device with its signed prekey and one-time prekeys; the caller supplies the transaction. */
+    /** Inserts the device with all its keys; the caller supplies the transaction. */
     async create(userId: number, d: NewDevice, trx: Knex.Transaction): Promise<number> {
       const [inserted] = await trx('devices')
         .insert({ user_id: userId, address: d.address, identity_key: d.identityKey, registration_id: d.registrationId, created_at: Date.now() })
         .returning('id')
       const deviceId = Number(typeof inserted === 'object' ? inserted.id : inserted)
-      await trx('signed_prekeys').insert({
-        device_id: deviceId,
-        key_id: d.signedPreKey.keyId,
-        public_key: d.signedPreKey.publicKey,
-        signature: d.signedPreKey.signature,
-      })
-      if (d.preKeys.length) {
-        await trx.batchInsert('prekeys', d.preKeys.map((k) => ({ device_id: deviceId, key_id: k.keyId, public_key: k.publicKey })), 200)
-      }
+      const keys = keysRepository(knex)
+      await keys.replaceSignedPreKey(deviceId, d.signedPreKey, trx)
+      if (d.preKeys.length) await keys.insertOneTime('ec', deviceId, d.preKeys, trx)
+      if (d.pqPreKeys?.length) await keys.insertOneTime('pq', deviceId, d.pqPreKeys, trx)
+      if (d.pqLastResortPreKey) await keys.replaceLastResort(deviceId, d.pqLastResortPreKey, trx)
       return deviceId
     },
 

@@ -1,43 +1,65 @@
 import type { Knex } from 'knex'
-import type { PreKey, SignedPreKey } from './devices.js'
+import type { KyberPreKey, PreKey, SignedPreKey } from './devices.js'
+
+type Db = Knex | Knex.Transaction
+
+/** One-time keys: `ec` are the Curve25519 prekeys, `pq` the Kyber ones, which also carry a signature. */
+export type OneTimeKind = 'ec' | 'pq'
+type OneTimeKey<K extends OneTimeKind> = K extends 'pq' ? KyberPreKey : PreKey
+const TABLE = { ec: 'prekeys', pq: 'pq_prekeys' } as const
+
+function toRow(deviceId: number, k: PreKey | KyberPreKey) {
+  return { device_id: deviceId, key_id: k.keyId, public_key: k.publicKey, ...('signature' in k && { signature: k.signature }) }
+}
+
+function fromRow(row: { key_id: number; public_key: string; signature?: string }) {
+  return { keyId: row.key_id, publicKey: row.public_key, ...(row.signature !== undefined && { signature: row.signature }) }
+}
 
 export function keysRepository(knex: Knex) {
   return {
-    async countPreKeys(deviceId: number, trx: Knex | Knex.Transaction = knex): Promise<number> {
-      const row = await trx('prekeys').where({ device_id: deviceId }).count({ n: '*' }).first()
+    async countOneTime(kind: OneTimeKind, deviceId: number, trx: Db = knex): Promise<number> {
+      const row = await trx(TABLE[kind]).where({ device_id: deviceId }).count({ n: '*' }).first()
       return Number(row?.n ?? 0)
     },
 
-    async existingKeyIds(deviceId: number, keyIds: number[], trx: Knex | Knex.Transaction = knex): Promise<number[]> {
-      const rows = await trx('prekeys').select('key_id').where({ device_id: deviceId }).whereIn('key_id', keyIds)
+    async existingKeyIds(kind: OneTimeKind, deviceId: number, keyIds: number[], trx: Db = knex): Promise<number[]> {
+      const rows = await trx(TABLE[kind]).select('key_id').where({ device_id: deviceId }).whereIn('key_id', keyIds)
       return rows.map((r: { key_id: number }) => r.key_id)
     },
 
-    insertPreKeys: (deviceId: number, keys: PreKey[], trx: Knex | Knex.Transaction = knex) =>
-      trx.batchInsert('prekeys', keys.map((k) => ({ device_id: deviceId, key_id: k.keyId, public_key: k.publicKey })), 200),
+    insertOneTime: <K extends OneTimeKind>(kind: K, deviceId: number, keys: OneTimeKey<K>[], trx: Db = knex) =>
+      trx.batchInsert(TABLE[kind], keys.map((k) => toRow(deviceId, k)), 200),
 
     /**
-     * Deletes and returns one one-time prekey of the device in a single statement. On PostgreSQL,
+     * Deletes and returns one one-time key of the device in a single statement. On PostgreSQL,
      * SKIP LOCKED lets concurrent claims each take a different row instead of queueing on one;
      * SQLite serialises writers, so the plain sub-select is already atomic there.
      */
-    async claimPreKey(deviceId: number, trx: Knex | Knex.Transaction = knex): Promise<PreKey | undefined> {
+    async claimOneTime<K extends OneTimeKind>(kind: K, deviceId: number, trx: Db = knex): Promise<OneTimeKey<K> | undefined> {
       const pg = trx.client.config.client === 'pg'
-      const sql = `DELETE FROM prekeys WHERE id = (SELECT id FROM prekeys WHERE device_id = ? ORDER BY key_id LIMIT 1${pg ? ' FOR UPDATE SKIP LOCKED' : ''}) RETURNING key_id, public_key`
+      const table = TABLE[kind]
+      const columns = kind === 'pq' ? 'key_id, public_key, signature' : 'key_id, public_key'
+      const sql = `DELETE FROM ${table} WHERE id = (SELECT id FROM ${table} WHERE device_id = ? ORDER BY key_id LIMIT 1${pg ? ' FOR UPDATE SKIP LOCKED' : ''}) RETURNING ${columns}`
       const result = await trx.raw(sql, [deviceId])
-      const row = (pg ? result.rows : result)[0] as { key_id: number; public_key: string } | undefined
-      return row && { keyId: row.key_id, publicKey: row.public_key }
+      const row = (pg ? result.rows : result)[0]
+      return row && (fromRow(row) as OneTimeKey<K>)
     },
 
-    async getSignedPreKey(deviceId: number, trx: Knex | Knex.Transaction = knex): Promise<SignedPreKey | undefined> {
+    async getSignedPreKey(deviceId: number, trx: Db = knex): Promise<SignedPreKey | undefined> {
       const row = await trx('signed_prekeys').where({ device_id: deviceId }).first()
-      return row && { keyId: row.key_id, publicKey: row.public_key, signature: row.signature }
+      return row && (fromRow(row) as SignedPreKey)
     },
 
-    replaceSignedPreKey: (deviceId: number, k: SignedPreKey, trx: Knex | Knex.Transaction = knex) =>
-      trx('signed_prekeys')
-        .insert({ device_id: deviceId, key_id: k.keyId, public_key: k.publicKey, signature: k.signature })
-        .onConflict('device_id')
-        .merge(['key_id', 'public_key', 'signature']),
+    replaceSignedPreKey: (deviceId: number, k: SignedPreKey, trx: Db = knex) =>
+      trx('signed_prekeys').insert(toRow(deviceId, k)).onConflict('device_id').merge(['key_id', 'public_key', 'signature']),
+
+    async getLastResort(deviceId: number, trx: Db = knex): Promise<KyberPreKey | undefined> {
+      const row = await trx('pq_last_resort_prekeys').where({ device_id: deviceId }).first()
+      return row && (fromRow(row) as KyberPreKey)
+    },
+
+    replaceLastResort: (deviceId: number, k: KyberPreKey, trx: Db = knex) =>
+      trx('pq_last_resort_prekeys').insert(toRow(deviceId, k)).onConflict('device_id').merge(['key_id', 'public_key', 'signature']),
   }
 }

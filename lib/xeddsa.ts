@@ -1,3 +1,4 @@
+import { createPublicKey, verify } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
 
 const Fp = ed25519.Point.Fp
@@ -12,7 +13,9 @@ const DJB_TYPE = 0x05
  * libsignal-protocol-javascript and the Rust libsignal) carry that sign in the top bit of the
  * signature's last byte, which is otherwise always zero because s < 2^253. With the sign put back
  * into the Edwards key and cleared from s, what is left is a plain Ed25519 signature, checked here
- * under RFC 8032's strict rules (canonical s, cofactorless equation), as libsignal does.
+ * by OpenSSL under RFC 8032's rules (canonical s, R compared by its encoding), as libsignal does.
+ * The field arithmetic of the conversion is @noble/curves'; the check itself is OpenSSL's because
+ * it is twenty times faster than a pure-JS one, and a batch of 100 Kyber prekeys is 100 checks.
  */
 export function verifyXEdDSA(identityKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (identityKey.length !== 33 || identityKey[0] !== DJB_TYPE || signature.length !== 64) return false
@@ -21,9 +24,10 @@ export function verifyXEdDSA(identityKey: Uint8Array, message: Uint8Array, signa
   const sig = Uint8Array.from(signature)
   sig[63] &= 0x7f
   try {
-    return ed25519.verify(sig, message, edwardsKey, { zip215: false })
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(edwardsKey).toString('base64url') }, format: 'jwk' })
+    return verify(null, message, key, sig)
   } catch {
-    return false // a point that does not decode
+    return false // a key that does not decode to a point
   }
 }
 

@@ -1,7 +1,7 @@
 import { ApiError } from '../lib/api-error.js'
 import { isUniqueViolation } from '../db/connection.js'
 import type { Handlers } from '../lib/handlers.js'
-import { checkPreKeyBatch } from './keys.js'
+import { checkPreKeyBatch, checkSignatures, pqSignedKeys } from './keys.js'
 
 const deviceExists = () => new ApiError(403, 'device_exists', 'This user already has a device.')
 
@@ -10,6 +10,8 @@ export const devices = {
     const { db, config } = request.server
     const body = request.body
     checkPreKeyBatch(body.preKeys, 0, config.maxPrekeys)
+    checkPreKeyBatch(body.pqPreKeys ?? [], 0, config.maxPrekeys)
+    checkSignatures(body.identityKey, [['body.signedPreKey', body.signedPreKey], ...pqSignedKeys('body', body)])
     if (await db.devices.findByUser(request.user.id)) throw deviceExists()
     try {
       await db.knex.transaction((trx) => db.devices.create(request.user.id, body, trx))

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import knex from 'knex'
-import { PrivateKey } from '@signalapp/libsignal-client'
+import { KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import { loadConfig, type Config } from '../plugins/config.js'
@@ -140,6 +140,13 @@ export function signedPreKey(keyId = 1, identity = identityKey()) {
   const pub = publicKey()
   return { keyId, publicKey: pub, signature: sign(identity, pub) }
 }
+
+/** A Kyber-1024 prekey (libsignal's own) signed by `identity`. */
+export function kyberPreKey(keyId: number, identity: string) {
+  const pub = Buffer.from(KEMKeyPair.generate().getPublicKey().serialize()).toString('base64')
+  return { keyId, publicKey: pub, signature: sign(identity, pub) }
+}
+export const kyberPreKeys = (from: number, count: number, identity: string) => Array.from({ length: count }, (_, i) => kyberPreKey(from + i, identity))
 
 export function deviceBody(registrationId: number, address = `device-${registrationId}`, preKeyCount = 10) {
   const identity = identityKey()

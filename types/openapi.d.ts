@@ -382,7 +382,10 @@ export type paths = {
         put?: never;
         /**
          * Register the caller's device
-         * @description Registers the caller's one device with its identity key, signed prekey and one-time prekeys.
+         * @description Registers the caller's one device with its identity key, signed prekey and one-time prekeys,
+         *     and optionally its post-quantum (Kyber) prekeys. Every signature is checked against
+         *     `identityKey` first; one that does not verify answers 400 `invalid_signature`, naming the
+         *     field, and nothing is stored.
          */
         post: operations["createDevice"];
         /**
@@ -405,7 +408,13 @@ export type paths = {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Count the prekeys left
+         * @description The exact number of one-time prekeys (`count`) and one-time Kyber prekeys (`pqCount`) the
+         *     server still holds for the caller's device; the last-resort Kyber prekey is not counted.
+         *     Upload more when either falls low: every bundle handed out takes one of each.
+         */
+        get: operations["getPreKeyCount"];
         put?: never;
         /**
          * Upload one-time prekeys
@@ -431,8 +440,74 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Replace the signed prekey */
+        /**
+         * Replace the signed prekey
+         * @description Replaces the device's signed prekey. The signature must verify against the device's stored
+         *     identity key (400 `invalid_signature` otherwise, and the old signed prekey stays).
+         */
         post: operations["replaceSignedPreKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pqprekeys/{registrationId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Kyber prekeys
+         * @description Stores more one-time Kyber prekeys and, with `pqLastResortPreKey`, replaces the last-resort
+         *     one. All or none, with the same rules as `POST /prekeys/`: nothing is stored when the stored
+         *     count of one-time Kyber prekeys would pass the limit (100 by default), a keyId repeats, or a
+         *     signature does not verify against the device's identity key. At least one key must be sent.
+         */
+        post: operations["uploadPqPreKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys/check/{registrationId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check that the server holds the caller's keys
+         * @description Lets a client confirm that the server's copy of its identity key, signed prekey and
+         *     last-resort Kyber prekey is the one it holds itself. The client sends `digest`, the
+         *     SHA-256 of these bytes, concatenated:
+         *
+         *     1. the identity key, serialized (33 bytes: 0x05, then the key);
+         *     2. the signed prekey's `keyId` as an unsigned 64-bit big-endian integer (8 bytes);
+         *     3. the signed prekey's public key, serialized (33 bytes);
+         *     4. only when the device has a last-resort Kyber prekey: its `keyId` as an unsigned 64-bit
+         *        big-endian integer (8 bytes), then its public key, serialized (1569 bytes: 0x08, then
+         *        the key).
+         *
+         *     The server computes the same digest over what it stores and answers 200 `keys_match` or
+         *     409 `keys_mismatch`. On a mismatch the client should upload its keys again (a new signed
+         *     prekey, a new last-resort Kyber prekey) or, if its identity key differs, register anew.
+         */
+        post: operations["checkKeys"];
         delete?: never;
         options?: never;
         head?: never;
@@ -455,7 +530,10 @@ export type paths = {
          * Claim a prekey bundle
          * @description Answers the recipient's keys for starting a session. The one-time prekey it carries is
          *     deleted in the same transaction, so no two callers ever get the same one; when none is left
-         *     the bundle comes without `preKey`. Limited per user (`THROTTLE_PREKEYBUNDLE`).
+         *     the bundle comes without `preKey`. `pqPreKey` is a one-time Kyber prekey, taken the same way,
+         *     or, when none is left, the last-resort one (`lastResort: true`), which is kept; a device that
+         *     never uploaded Kyber prekeys gets a bundle without it. Limited per user
+         *     (`THROTTLE_PREKEYBUNDLE`).
          */
         get: operations["getPreKeyBundle"];
         put?: never;
@@ -615,7 +693,39 @@ export type components = {
         SignedPreKey: {
             keyId: components["schemas"]["KeyId"];
             publicKey: components["schemas"]["PublicKey"];
+            /** @description The identity key's XEdDSA signature over the serialized public key (33 bytes). */
             signature: components["schemas"]["Signature"];
+        };
+        /** @description A Kyber-1024 public key as libsignal serializes it (type byte 0x08, then 1568 bytes), base64. */
+        KyberPublicKey: string;
+        KyberPreKey: {
+            keyId: components["schemas"]["KeyId"];
+            publicKey: components["schemas"]["KyberPublicKey"];
+            /** @description The identity key's XEdDSA signature over the serialized public key (1569 bytes). */
+            signature: components["schemas"]["Signature"];
+        };
+        /** @description One-time Kyber prekeys, at most 100 per request. */
+        KyberPreKeys: components["schemas"]["KyberPreKey"][];
+        PqPreKeyUpload: {
+            pqPreKeys: components["schemas"]["KyberPreKeys"];
+            pqLastResortPreKey?: components["schemas"]["KyberPreKey"];
+        };
+        BundledKyberPreKey: {
+            keyId: components["schemas"]["KeyId"];
+            publicKey: components["schemas"]["KyberPublicKey"];
+            signature: components["schemas"]["Signature"];
+            /** @description True for the last-resort prekey, which stays stored and may be handed out again. */
+            lastResort: boolean;
+        };
+        PreKeyCount: {
+            /** @description One-time prekeys left. */
+            count: number;
+            /** @description One-time Kyber prekeys left (the last-resort one not counted). */
+            pqCount: number;
+        };
+        KeyCheck: {
+            /** @description The SHA-256 digest defined in `checkKeys`, base64 (32 bytes). */
+            digest: string;
         };
         DeviceCreate: {
             /** @description The device's Signal protocol address name (any characters but U+0000, which PostgreSQL cannot store). */
@@ -624,6 +734,8 @@ export type components = {
             registrationId: components["schemas"]["RegistrationId"];
             preKeys: components["schemas"]["PreKey"][];
             signedPreKey: components["schemas"]["SignedPreKey"];
+            pqPreKeys?: components["schemas"]["KyberPreKeys"];
+            pqLastResortPreKey?: components["schemas"]["KyberPreKey"];
         };
         PreKeyBundle: {
             address: string;
@@ -631,6 +743,7 @@ export type components = {
             registrationId: components["schemas"]["RegistrationId"];
             signedPreKey: components["schemas"]["SignedPreKey"];
             preKey?: components["schemas"]["PreKey"];
+            pqPreKey?: components["schemas"]["BundledKyberPreKey"];
         };
         /** @example 17 */
         MessageId: number;
@@ -777,6 +890,48 @@ export type components = {
                  * @example {
                  *       "code": "method_already_active",
                  *       "message": "This 2FA method is already active."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_signature` (a signature does not verify against the identity key; `errors` names it), `reached_max_prekeys`, `prekey_id_exists`, `invalid_data` or `parse_error`. */
+        KeysRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_signature",
+                 *       "message": "A signature does not verify against the identity key.",
+                 *       "errors": [
+                 *         {
+                 *           "field": "body.signedPreKey.signature",
+                 *           "message": "does not verify against the identity key"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_signature` (the signature does not verify against the device's identity key), `invalid_data` or `parse_error`. */
+        SignatureRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_signature",
+                 *       "message": "A signature does not verify against the identity key.",
+                 *       "errors": [
+                 *         {
+                 *           "field": "body.signature",
+                 *           "message": "does not verify against the identity key"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
@@ -1737,7 +1892,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-            400: components["responses"]["InvalidData"];
+            400: components["responses"]["KeysRejected"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DeviceExists"];
             413: components["responses"]["PayloadTooLarge"];
@@ -1763,6 +1918,40 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NoDevice"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPreKeyCount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 87,
+                     *       "pqCount": 90
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PreKeyCount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
             404: components["responses"]["NoDevice"];
             429: components["responses"]["TooManyRequests"];
         };
@@ -1853,10 +2042,110 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            400: components["responses"]["SignatureRejected"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["NoDevice"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    uploadPqPreKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PqPreKeyUpload"];
+            };
+        };
+        responses: {
+            /** @description The Kyber prekeys were stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "pq_prekeys_stored",
+                     *       "message": "Kyber prekeys stored."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            400: components["responses"]["KeysRejected"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["NoDevice"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    checkKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "digest": "3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyCheck"];
+            };
+        };
+        responses: {
+            /** @description The server holds exactly these keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "keys_match",
+                     *       "message": "The server holds the same keys."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
             400: components["responses"]["InvalidData"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DeviceChanged"];
             404: components["responses"]["NoDevice"];
+            /** @description `keys_mismatch`: the server holds different keys. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "keys_mismatch",
+                     *       "message": "The server holds different keys; upload them again."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

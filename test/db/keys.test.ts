@@ -12,57 +12,57 @@ async function newDevice(app: FastifyInstance, preKeyCount = 0, registrationId =
   return { id, userId: user.id, body }
 }
 
-t.test('countPreKeys counts per device; an unknown device has none', async (t) => {
+t.test('countOneTime counts per device; an unknown device has none', async (t) => {
   const { app } = await build(t)
   const a = await newDevice(app, 3)
   const b = await newDevice(app, 5)
-  t.equal(await app.db.keys.countPreKeys(a.id), 3)
-  t.equal(await app.db.keys.countPreKeys(b.id), 5)
-  t.equal(await app.db.keys.countPreKeys(999999), 0)
-  await app.db.keys.insertPreKeys(a.id, preKeys(100, 250)) // more than one insert batch
-  t.equal(await app.db.keys.countPreKeys(a.id), 253)
-  t.equal(await app.db.keys.countPreKeys(b.id), 5)
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 3)
+  t.equal(await app.db.keys.countOneTime('ec', b.id), 5)
+  t.equal(await app.db.keys.countOneTime('ec', 999999), 0)
+  await app.db.keys.insertOneTime('ec', a.id, preKeys(100, 250)) // more than one insert batch
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 253)
+  t.equal(await app.db.keys.countOneTime('ec', b.id), 5)
 })
 
 t.test("existingKeyIds reports only the given ids stored for that device", async (t) => {
   const { app } = await build(t)
   const a = await newDevice(app, 5) // keyIds 1..5
   const b = await newDevice(app, 0)
-  await app.db.keys.insertPreKeys(b.id, preKeys(40, 2))
-  t.same((await app.db.keys.existingKeyIds(a.id, [2, 4, 40, 41, 99])).sort((x, y) => x - y), [2, 4])
-  t.same(await app.db.keys.existingKeyIds(b.id, [2, 4]), [])
-  t.same(await app.db.keys.existingKeyIds(a.id, []), [])
+  await app.db.keys.insertOneTime('ec', b.id, preKeys(40, 2))
+  t.same((await app.db.keys.existingKeyIds('ec', a.id, [2, 4, 40, 41, 99])).sort((x, y) => x - y), [2, 4])
+  t.same(await app.db.keys.existingKeyIds('ec', b.id, [2, 4]), [])
+  t.same(await app.db.keys.existingKeyIds('ec', a.id, []), [])
 })
 
-t.test('insertPreKeys refuses a keyId the device already has with a unique violation', async (t) => {
+t.test('insertOneTime refuses a keyId the device already has with a unique violation', async (t) => {
   const { app } = await build(t)
   const a = await newDevice(app, 3)
-  const err = await app.db.keys.insertPreKeys(a.id, [{ keyId: 2, publicKey: preKeys(0, 1)[0].publicKey }]).then(
+  const err = await app.db.keys.insertOneTime('ec', a.id, [{ keyId: 2, publicKey: preKeys(0, 1)[0].publicKey }]).then(
     () => undefined,
     (e: unknown) => e,
   )
   t.ok(err, 'the insert fails')
   t.ok(isUniqueViolation(err), 'as a unique violation, which the route maps to prekey_id_exists')
-  t.equal(await app.db.keys.countPreKeys(a.id), 3)
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 3)
 })
 
-t.test('claimPreKey returns and deletes one prekey at a time, then undefined', async (t) => {
+t.test('claimOneTime returns and deletes one prekey at a time, then undefined', async (t) => {
   const { app } = await build(t)
   const a = await newDevice(app, 3)
   const other = await newDevice(app, 2)
   const claimed = []
   for (let i = 0; i < 3; i++) {
-    const k = await app.db.keys.claimPreKey(a.id)
+    const k = await app.db.keys.claimOneTime('ec', a.id)
     t.ok(k, `claim ${i + 1} returns a prekey`)
     t.same(k, a.body.preKeys.find((p) => p.keyId === k!.keyId), 'with the stored public key')
     claimed.push(k!.keyId)
-    t.equal(await app.db.keys.countPreKeys(a.id), 2 - i)
+    t.equal(await app.db.keys.countOneTime('ec', a.id), 2 - i)
   }
   t.same(claimed.sort(), [1, 2, 3])
-  t.equal(await app.db.keys.claimPreKey(a.id), undefined, 'empty: undefined')
-  t.equal(await app.db.keys.claimPreKey(a.id), undefined, 'and again')
-  t.equal(await app.db.keys.claimPreKey(424242), undefined, 'unknown device: undefined')
-  t.equal(await app.db.keys.countPreKeys(other.id), 2, "another device's prekeys are untouched")
+  t.equal(await app.db.keys.claimOneTime('ec', a.id), undefined, 'empty: undefined')
+  t.equal(await app.db.keys.claimOneTime('ec', a.id), undefined, 'and again')
+  t.equal(await app.db.keys.claimOneTime('ec', 424242), undefined, 'unknown device: undefined')
+  t.equal(await app.db.keys.countOneTime('ec', other.id), 2, "another device's prekeys are untouched")
 })
 
 t.test('a claim inside a rolled-back transaction keeps the prekey', async (t) => {
@@ -70,24 +70,24 @@ t.test('a claim inside a rolled-back transaction keeps the prekey', async (t) =>
   const a = await newDevice(app, 1)
   await app.db.knex
     .transaction(async (trx) => {
-      t.ok(await app.db.keys.claimPreKey(a.id, trx))
+      t.ok(await app.db.keys.claimOneTime('ec', a.id, trx))
       throw new Error('roll back')
     })
     .catch(() => {})
-  t.equal(await app.db.keys.countPreKeys(a.id), 1)
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 1)
 })
 
 t.test('concurrent claims in separate transactions never return the same prekey', async (t) => {
   const { app } = await build(t)
   const a = await newDevice(app, 10)
   const results = await Promise.all(
-    Array.from({ length: 16 }, () => app.db.knex.transaction((trx) => app.db.keys.claimPreKey(a.id, trx))),
+    Array.from({ length: 16 }, () => app.db.knex.transaction((trx) => app.db.keys.claimOneTime('ec', a.id, trx))),
   )
   const ids = results.filter((k) => k !== undefined).map((k) => k!.keyId)
   t.equal(ids.length, 10)
   t.equal(new Set(ids).size, 10)
   t.equal(results.filter((k) => k === undefined).length, 6)
-  t.equal(await app.db.keys.countPreKeys(a.id), 0)
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 0)
 })
 
 t.test('getSignedPreKey and replaceSignedPreKey keep exactly one per device', async (t) => {
@@ -114,7 +114,7 @@ t.test('deleting a device cascades to its prekeys and signed prekey', async (t) 
   const a = await newDevice(app, 4)
   const b = await newDevice(app, 4)
   await app.db.devices.delete(a.id)
-  t.equal(await app.db.keys.countPreKeys(a.id), 0)
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 0)
   t.equal(await app.db.keys.getSignedPreKey(a.id), undefined)
-  t.equal(await app.db.keys.countPreKeys(b.id), 4)
+  t.equal(await app.db.keys.countOneTime('ec', b.id), 4)
 })

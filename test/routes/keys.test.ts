@@ -204,7 +204,7 @@ t.test('POST /signedprekey/<registrationId>/ replaces the signed prekey and the 
   const { app, api } = await build(t)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
-  const fresh = signedPreKey(2)
+  const fresh = signedPreKey(2, bob.device.identityKey)
   const res = await api.post(`/signedprekey/${bob.registrationId}/`, fresh, { token: bob.token })
   t.equal(res.status, 200)
   t.equal(res.body.code, 'signed_prekey_stored')
@@ -216,7 +216,7 @@ t.test('POST /signedprekey/<registrationId>/ replaces the signed prekey and the 
   t.same(bundle.body.signedPreKey, fresh)
 
   // Replacing with the same keyId but new material also takes effect.
-  const again = signedPreKey(2)
+  const again = signedPreKey(2, bob.device.identityKey)
   t.equal((await api.post(`/signedprekey/${bob.registrationId}`, again, { token: bob.token })).status, 200)
   t.same(await storedSignedPreKeys(app, bob.id), [again])
   t.same((await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).body.signedPreKey, again)
@@ -227,7 +227,7 @@ t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing r
   const alice = await userWithDevice(api)
   const before = await storedSignedPreKeys(app, alice.id)
 
-  const changed = await api.post(`/signedprekey/${alice.registrationId + 1}/`, signedPreKey(2), { token: alice.token })
+  const changed = await api.post(`/signedprekey/${alice.registrationId + 1}/`, signedPreKey(2, alice.device.identityKey), { token: alice.token })
   t.equal(changed.status, 403)
   t.equal(changed.body.code, 'device_changed')
 
@@ -262,7 +262,7 @@ t.test('key uploads without a valid token are 401 not_authenticated and change n
     const up = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token })
     t.equal(up.status, 401)
     t.equal(up.body.code, 'not_authenticated')
-    const signed = await api.post(`/signedprekey/${alice.registrationId}/`, signedPreKey(2), { token })
+    const signed = await api.post(`/signedprekey/${alice.registrationId}/`, signedPreKey(2, alice.device.identityKey), { token })
     t.equal(signed.status, 401)
     t.equal(signed.body.code, 'not_authenticated')
   }

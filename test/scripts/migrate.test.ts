@@ -11,7 +11,8 @@ import t, { type Test } from 'tap'
 import { database, freshPostgresUrl } from '../helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-const TABLES = ['users', 'sessions', 'mfa_methods', 'mfa_backup_codes', 'devices', 'signed_prekeys', 'prekeys', 'messages']
+const TABLES = ['users', 'sessions', 'mfa_methods', 'mfa_backup_codes', 'devices', 'signed_prekeys', 'prekeys', 'messages', 'pq_prekeys', 'pq_last_resort_prekeys']
+const MIGRATIONS = ['0001_initial', '0002_pq_prekeys']
 
 type Run = { code: number | null; stdout: string; stderr: string }
 
@@ -53,28 +54,28 @@ async function existingTables(db: Knex): Promise<string[]> {
 async function lifecycle(t: Test, target: { url: string; open: () => Knex }) {
   const pending = await migrate(target.url, 'status')
   t.equal(pending.code, 0, `status exits 0 (${pending.stderr})`)
-  t.same(lines(pending.stdout), ['applied: none', 'pending: 0001_initial'], 'empty database: 0001_initial pending')
+  t.same(lines(pending.stdout), ['applied: none', `pending: ${MIGRATIONS.join(', ')}`], 'empty database: every migration pending')
 
   const applied = await migrate(target.url, 'latest')
   t.equal(applied.code, 0, `latest exits 0 (${applied.stderr})`)
-  t.same(lines(applied.stdout), ['applied: 0001_initial'])
+  t.same(lines(applied.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
   const db = target.open()
   t.teardown(() => db.destroy())
   t.same(await existingTables(db), TABLES, 'latest created every table')
-  t.same((await db('knex_migrations').select('name')).map((r) => r.name), ['0001_initial'], 'recorded as applied')
+  t.same((await db('knex_migrations').select('name')).map((r) => r.name), MIGRATIONS, 'recorded as applied')
 
   const again = await migrate(target.url, 'latest')
   t.equal(again.code, 0)
   t.same(lines(again.stdout), ['already up to date'], 'a second latest changes nothing')
-  t.equal(Number((await db('knex_migrations').count({ n: '*' }))[0].n), 1, 'not recorded twice')
+  t.equal(Number((await db('knex_migrations').count({ n: '*' }))[0].n), MIGRATIONS.length, 'not recorded twice')
 
   const status = await migrate(target.url, 'status')
   t.equal(status.code, 0)
-  t.same(lines(status.stdout), ['applied: 0001_initial', 'pending: none'])
+  t.same(lines(status.stdout), [`applied: ${MIGRATIONS.join(', ')}`, 'pending: none'])
 
   const rolledBack = await migrate(target.url, 'rollback')
   t.equal(rolledBack.code, 0, `rollback exits 0 (${rolledBack.stderr})`)
-  t.same(lines(rolledBack.stdout), ['rolled back: 0001_initial'])
+  t.same(lines(rolledBack.stdout), [`rolled back: ${[...MIGRATIONS].reverse().join(', ')}`])
   t.same(await existingTables(db), [], 'rollback dropped every table')
   t.same(await db('knex_migrations').select('name'), [], 'no longer recorded as applied')
 
@@ -85,7 +86,7 @@ async function lifecycle(t: Test, target: { url: string; open: () => Knex }) {
   // No argument means latest: what `npm run migrate` does.
   const byDefault = await migrate(target.url)
   t.equal(byDefault.code, 0)
-  t.same(lines(byDefault.stdout), ['applied: 0001_initial'])
+  t.same(lines(byDefault.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
   t.same(await existingTables(db), TABLES)
 }
 
