@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { operations } from '../types/openapi.js'
+import type { operations } from '../sdk/schema.js'
 
 // Types for handlers, derived from the generated `operations`: a handler gets the operation's
 // typed body and path parameters and returns one of its documented statuses with the matching
@@ -20,4 +20,4 @@ export type Reply<Op> = {
 export type HandlerRequest<Op> = FastifyRequest<{ Body: Body<Op>; Params: Params<Op> }>
 export type Handler<Op> = (request: HandlerRequest<Op>) => Promise<Reply<Op>>
 export type Handlers = { [K in keyof operations]: Handler<operations[K]> }
-export type Schemas = import('../types/openapi.js').components['schemas']
+export type Schemas = import('../sdk/schema.js').components['schemas']

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { ApiError, type FieldError } from '../lib/api-error.js'
 import { isValidEmail } from '../lib/email.js'
-import { keyDigest } from '../lib/key-digest.js'
+import { keyDigest } from '../sdk/key-digest.js'
 import { verifyXEdDSABase64 } from '../lib/xeddsa.js'
 import { isUniqueViolation } from '../db/connection.js'
 import type { OneTimeKind } from '../db/keys.js'
@@ -106,8 +106,9 @@ export const keys = {
     const device = await ownDevice(request, request.params.registrationId)
     const [signedPreKey, lastResort] = await Promise.all([db.keys.getSignedPreKey(device.id), db.keys.getLastResort(device.id)])
     if (!signedPreKey) throw new ApiError(404, 'no_device', 'You have no registered device.')
-    const ours = keyDigest(device.identity_key, signedPreKey, lastResort)
-    if (!timingSafeEqual(ours, Buffer.from(request.body.digest, 'base64'))) {
+    const ours = Buffer.from(await keyDigest(device.identity_key, signedPreKey, lastResort), 'base64')
+    const theirs = Buffer.from(request.body.digest, 'base64') // 32 bytes: the schema's pattern
+    if (!timingSafeEqual(ours, theirs)) {
       throw new ApiError(409, 'keys_mismatch', 'The server holds different keys; upload them again.')
     }
     return { status: 200, body: { code: 'keys_match', message: 'The server holds the same keys.' } }
