@@ -1,0 +1,203 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../../plugins/config.js'
+import { buildApp } from '../../app.js'
+import { build, client, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signUp, userWithDevice, type Api, type ApiResponse } from '../helper.js'
+
+// Every race runs over two app instances on one database, so two connection pools (two SQLite
+// connections, or two PostgreSQL pools) compete, as two server processes would in production.
+
+type T = Parameters<typeof build>[0]
+type Key = { keyId: number; publicKey: string; signature?: string }
+type User = Awaited<ReturnType<typeof signUp>>
+type Requester = Awaited<ReturnType<typeof userWithDevice>>
+type Kind = 'ec' | 'pq'
+
+async function twoApps(t: T, overrides: Partial<Config> = {}) {
+  const { app, config, api } = await build(t, overrides)
+  const app2 = await buildApp(config, { logger: false })
+  t.teardown(() => app2.close())
+  for (const a of [app, app2]) a.addHook('onError', async (_q, _r, err: any) => { if (!err.statusCode || err.statusCode >= 500) console.error('DIAG', a === app ? 'app1' : 'app2', err.code, String(err.message).slice(0, 120)) })
+  return { app, apis: [api, client(app2, t)] as const }
+}
+
+let nextRegistrationId = 500000
+/** Signs up a user and registers a device holding `ec` prekeys, `pq` Kyber prekeys and a last-resort one. */
+async function recipient(api: Api, ec: number, pq: number, user?: User) {
+  user ??= await signUp(api)
+  const base = deviceBody(++nextRegistrationId, `${user.email}.1`, ec)
+  const device = { ...base, pqPreKeys: kyberPreKeys(1, pq, base.identityKey), pqLastResortPreKey: kyberPreKey(777, base.identityKey) }
+  const res = await api.post('/device/', device, { token: user.token })
+  if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${res.text}`)
+  return { ...user, registrationId: base.registrationId, device }
+}
+type Recipient = Awaited<ReturnType<typeof recipient>>
+
+const requesters = (api: Api, n: number) => Promise.all(Array.from({ length: n }, () => userWithDevice(api, { preKeyCount: 0 })))
+
+/** Claim number `i`, spread over both apps and over the requesters. */
+function claim(apis: readonly Api[], who: Requester[], to: { email: string }, i: number) {
+  const r = who[i % who.length]
+  return apis[i % apis.length].get(`/prekeybundle/${encodeURIComponent(to.email)}/${r.registrationId}/`, { token: r.token })
+}
+
+function upload(api: Api, owner: { token: string; registrationId: number }, kind: Kind, keys: Key[]) {
+  return kind === 'ec'
+    ? api.post(`/prekeys/${owner.registrationId}/`, keys, { token: owner.token })
+    : api.post(`/pqprekeys/${owner.registrationId}/`, { pqPreKeys: keys }, { token: owner.token })
+}
+
+const byKeyId = (keys: Key[]) => [...keys].sort((a, b) => a.keyId - b.keyId)
+const ids = (keys: Key[]) => keys.map((k) => k.keyId)
+const dupes = (xs: number[]) => xs.filter((x, i) => xs.indexOf(x) !== i)
+const statusCodes = (rs: ApiResponse[]) => rs.map((r) => (r.status === 200 ? 200 : `${r.status} ${r.body?.code}`))
+
+/** One-time keys stored for a device, straight from the table, as the API shows them. */
+async function stored(app: FastifyInstance, kind: Kind, deviceId: number): Promise<Key[]> {
+  const rows = await app.db.knex(kind === 'ec' ? 'prekeys' : 'pq_prekeys').where({ device_id: deviceId }).orderBy('key_id')
+  return rows.map((r) => ({ keyId: r.key_id, publicKey: r.public_key, ...(kind === 'pq' && { signature: r.signature }) }))
+}
+const deviceId = async (app: FastifyInstance, userId: number) => (await app.db.knex('devices').where({ user_id: userId }).first()).id as number
+
+/** The one-time keys the bundles handed out, and the bundles that fell back to the last-resort Kyber prekey. */
+function handedOut(bundles: ApiResponse[]) {
+  const ok = bundles.filter((r) => r.status === 200).map((r) => r.body)
+  const ec: Key[] = ok.filter((b) => b.preKey).map((b) => b.preKey)
+  const pq: Key[] = ok.filter((b) => b.pqPreKey?.lastResort === false).map(({ pqPreKey: { lastResort, ...k } }) => k)
+  const lastResort: Key[] = ok.filter((b) => b.pqPreKey?.lastResort === true).map(({ pqPreKey: { lastResort, ...k } }) => k)
+  return { ok, ec, pq, lastResort }
+}
+
+t.test('200 parallel claims on 100 prekeys and 100 Kyber prekeys: each key exactly once, then the last resort', async (t) => {
+  const { app, apis } = await twoApps(t)
+  const bob = await recipient(apis[0], 100, 100)
+  const callers = await requesters(apis[0], 8)
+  const bundles = await Promise.all(Array.from({ length: 200 }, (_, i) => claim(apis, callers, bob, i)))
+
+  t.same(statusCodes(bundles), Array(200).fill(200), 'every claim answers 200')
+  const { ok, ec, pq, lastResort } = handedOut(bundles)
+  t.equal(ec.length, 100, 'exactly 100 bundles carry a preKey')
+  t.same(dupes(ids(ec)), [], 'no prekey handed out twice')
+  t.same(byKeyId(ec), bob.device.preKeys, 'the handed-out prekeys are exactly the uploaded ones')
+  t.equal(pq.length, 100, 'exactly 100 bundles carry a one-time Kyber prekey')
+  t.same(dupes(ids(pq)), [], 'no Kyber prekey handed out twice')
+  t.same(byKeyId(pq), bob.device.pqPreKeys, 'the handed-out Kyber prekeys are exactly the uploaded ones')
+  t.equal(lastResort.length, 100, 'the other 100 carry the last-resort Kyber prekey')
+  t.same(lastResort, Array(100).fill(bob.device.pqLastResortPreKey))
+  t.same(
+    ok.filter((b) => b.identityKey !== bob.device.identityKey || JSON.stringify(b.signedPreKey) !== JSON.stringify(bob.device.signedPreKey)),
+    [],
+    'every bundle is for bob’s identity and signed prekey',
+  )
+
+  const count = await apis[1].get(`/prekeys/${bob.registrationId}/`, { token: bob.token })
+  t.same([count.status, count.body], [200, { count: 0, pqCount: 0 }])
+  const id = await deviceId(app, bob.id)
+  t.same([await stored(app, 'ec', id), await stored(app, 'pq', id)], [[], []], 'both one-time tables are empty for the device')
+  t.equal((await app.db.knex('pq_last_resort_prekeys').where({ device_id: id })).length, 1, 'the last-resort key stays')
+})
+
+t.test('uploads racing 150 claims: every key is handed out once or still stored, never both', async (t) => {
+  const { app, apis } = await twoApps(t, { maxPrekeys: 1000 })
+  const bob = await recipient(apis[0], 100, 100)
+  const callers = await requesters(apis[0], 8)
+  const batches = { ec: [0, 1, 2, 3, 4].map((b) => preKeys(1001 + 20 * b, 20)), pq: [0, 1, 2, 3, 4].map((b) => kyberPreKeys(2001 + 20 * b, 20, bob.device.identityKey)) }
+  // Uploads start spread among the claims, alternating apps, so they land mid-race.
+  const claims: Promise<ApiResponse>[] = []
+  const uploads: Promise<ApiResponse>[] = []
+  for (let i = 0; i < 150; i++) {
+    const b = (i - 10) / 30
+    if (Number.isInteger(b)) uploads.push(upload(apis[b % 2], bob, 'ec', batches.ec[b]), upload(apis[(b + 1) % 2], bob, 'pq', batches.pq[b]))
+    claims.push(claim(apis, callers, bob, i))
+  }
+  const [bundles, uploaded] = await Promise.all([Promise.all(claims), Promise.all(uploads)])
+
+  t.same(statusCodes(uploaded), Array(10).fill(200), 'every upload answers 200')
+  t.same(statusCodes(bundles), Array(150).fill(200), 'every claim answers 200')
+  const { ec, pq, lastResort } = handedOut(bundles)
+  const id = await deviceId(app, bob.id)
+  for (const [kind, out, initial] of [['ec', ec, bob.device.preKeys], ['pq', pq, bob.device.pqPreKeys]] as const) {
+    const left = await stored(app, kind, id)
+    t.same(dupes(ids(out)), [], `${kind}: no key handed out twice`)
+    t.same(ids(out).filter((k) => ids(left).includes(k)), [], `${kind}: no key both handed out and still stored`)
+    t.same(byKeyId([...out, ...left]), byKeyId([...initial, ...batches[kind].flat()]), `${kind}: handed out ∪ stored = initial ∪ uploaded`)
+  }
+  t.same(lastResort, Array(150 - pq.length).fill(bob.device.pqLastResortPreKey), 'a bundle without a one-time Kyber key gets the last resort')
+  const count = await apis[0].get(`/prekeys/${bob.registrationId}/`, { token: bob.token })
+  t.same(count.body, { count: 200 - ec.length, pqCount: 200 - pq.length }, 'the count agrees')
+})
+
+for (const kind of ['ec', 'pq'] as const) {
+  t.test(`${kind}: 10 racing uploads of 20 against a limit of 100: exactly 5 stored, all or nothing`, async (t) => {
+    const { app, apis } = await twoApps(t, { maxPrekeys: 100 })
+    const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
+    const batches = Array.from({ length: 10 }, (_, b) => (kind === 'ec' ? preKeys(1 + 20 * b, 20) : kyberPreKeys(1 + 20 * b, 20, alice.device.identityKey)))
+    const results = await Promise.all(batches.map((batch, b) => upload(apis[b % 2], alice, kind, batch)))
+
+    t.same(statusCodes(results).sort(), [...Array(5).fill(200), ...Array(5).fill('400 reached_max_prekeys')].sort())
+    const won = batches.filter((_, b) => results[b].status === 200)
+    const left = await stored(app, kind, await deviceId(app, alice.id))
+    t.equal(left.length, 100, 'exactly the limit is stored')
+    t.same(left, byKeyId(won.flat()), 'exactly the keys of the accepted batches, with their keys')
+  })
+
+  t.test(`${kind}: racing uploads sharing one keyId: one batch wins, the losers store nothing`, async (t) => {
+    const { app, apis } = await twoApps(t, { maxPrekeys: 1000 })
+    const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
+    const make = (from: number, n: number) => (kind === 'ec' ? preKeys(from, n) : kyberPreKeys(from, n, alice.device.identityKey))
+    // Each batch: the contested keyId 5000 (a different key in each) and 19 keyIds of its own.
+    const batches = Array.from({ length: 8 }, (_, b) => [...make(5000, 1), ...make(100 * (b + 1), 19)])
+    const results = await Promise.all(batches.map((batch, b) => upload(apis[b % 2], alice, kind, batch)))
+
+    t.same(statusCodes(results).sort(), [200, ...Array(7).fill('400 prekey_id_exists')].sort())
+    const winner = batches[results.findIndex((r) => r.status === 200)]
+    t.same(await stored(app, kind, await deviceId(app, alice.id)), byKeyId(winner ?? []), 'only the winning batch is stored, keyId 5000 with its key')
+  })
+}
+
+t.test('device deletion racing 100 claims: keys of that device only, never twice, then nothing of it left', async (t) => {
+  const { app, apis } = await twoApps(t)
+  const callers = await requesters(apis[0], 8)
+  let bob: Recipient | undefined
+  let deletion: Promise<ApiResponse> | undefined
+  for (let round = 0; round < 5; round++) {
+    // The same user each round: a re-registered device must not inherit the deleted one's keys.
+    bob = await recipient(apis[0], 60, 30, bob)
+    const id = await deviceId(app, bob.id)
+    const claims = Array.from({ length: 100 }, (_, i) => {
+      if (i === round * 20) deletion = apis[round % 2].delete('/device/', undefined, { token: bob!.token })
+      return claim(apis, callers, bob!, i)
+    })
+    const [results, deleted] = await Promise.all([Promise.all(claims), deletion!])
+
+    t.equal(deleted.status, 204, `round ${round}: the device is deleted`)
+    t.same(
+      results.map((r) => r.status).filter((s) => s !== 200 && s !== 404),
+      [],
+      `round ${round}: every claim answers 200 or 404`,
+    )
+    t.same(results.filter((r) => r.status === 404 && r.body.code !== 'no_recipient_device'), [], 'a 404 is no_recipient_device')
+    const { ok, ec, pq, lastResort } = handedOut(results)
+    const d = bob.device
+    const has = (set: Key[], k: Key) => set.some((s) => JSON.stringify(s) === JSON.stringify(k))
+    t.same(ok.filter((b) => b.identityKey !== d.identityKey || b.registrationId !== bob!.registrationId || !has([d.signedPreKey], b.signedPreKey)), [], 'bundles are of this device')
+    t.same(ec.filter((k) => !has(d.preKeys, k)), [], 'every prekey handed out was this device’s')
+    t.same(pq.filter((k) => !has(d.pqPreKeys, k)), [], 'every Kyber prekey handed out was this device’s')
+    t.same(lastResort.filter((k) => !has([d.pqLastResortPreKey], k)), [], 'so was every last-resort one')
+    t.same([dupes(ids(ec)), dupes(ids(pq))], [[], []], 'no key handed out twice')
+    for (const table of ['devices', 'prekeys', 'pq_prekeys', 'pq_last_resort_prekeys', 'signed_prekeys']) {
+      const rows = await app.db.knex(table).where(table === 'devices' ? { id } : { device_id: id })
+      t.equal(rows.length, 0, `round ${round}: nothing of the device left in ${table}`)
+    }
+    t.comment(`round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ${results.length - ok.length} no_recipient_device`)
+  }
+
+  const fresh = await recipient(apis[1], 10, 10, bob)
+  const callersNow = await requesters(apis[0], 2)
+  const bundles = await Promise.all(Array.from({ length: 20 }, (_, i) => claim(apis, callersNow, fresh, i)))
+  t.same(statusCodes(bundles), Array(20).fill(200))
+  const { ec, pq, lastResort } = handedOut(bundles)
+  t.same([byKeyId(ec), byKeyId(pq)], [fresh.device.preKeys, fresh.device.pqPreKeys], 'the new device’s keys, each once, none of a deleted device')
+  t.same(lastResort, Array(10).fill(fresh.device.pqLastResortPreKey))
+  t.same(bundles.filter((r) => r.body.identityKey !== fresh.device.identityKey), [], 'and its identity key')
+})
