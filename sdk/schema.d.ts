@@ -674,7 +674,10 @@ export type components = {
         };
         /** @example 4321 */
         RegistrationId: number;
-        /** @example 1 */
+        /**
+         * @description Chosen by the client, unique per device among its stored keys of one kind. libsignal's key IDs are 32-bit; Signal's apps draw them below 2^24. Stored as a signed 32-bit integer.
+         * @example 1
+         */
         KeyId: number;
         /**
          * @description A Curve25519 public key as libsignal serializes it (type byte 0x05, then 32 bytes), base64.
@@ -728,7 +731,13 @@ export type components = {
             digest: string;
         };
         DeviceCreate: {
-            /** @description The device's Signal protocol address name (any characters but U+0000, which PostgreSQL cannot store). */
+            /**
+             * @description The device's Signal protocol address as the client names it; the server stores it and hands it
+             *     back as the bundle's `address` and each message's `senderAddress`, never interpreting it. Any
+             *     characters but U+0000 (which PostgreSQL cannot store). A useful convention, used by the test
+             *     clients: `<email>.<deviceId>` (deviceId 1, one device per account), which maps to libsignal's
+             *     `ProtocolAddress(name, deviceId)`.
+             */
             address: string;
             identityKey: components["schemas"]["PublicKey"];
             registrationId: components["schemas"]["RegistrationId"];

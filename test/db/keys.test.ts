@@ -1,13 +1,15 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { isUniqueViolation } from '../../db/connection.js'
-import { build, deviceBody, preKeys, signedPreKey, uniqueEmail } from '../helper.js'
+import { build, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signedPreKey, uniqueEmail } from '../helper.js'
 
 // The keys repository on its own, against the same fresh databases the route tests use.
 
-async function newDevice(app: FastifyInstance, preKeyCount = 0, registrationId = 1234) {
+async function newDevice(app: FastifyInstance, preKeyCount = 0, registrationId = 1234, pqCount = 0) {
   const user = await app.db.users.create(uniqueEmail(), 'not-a-real-hash')
-  const body = deviceBody(registrationId, `${user.email}.1`, preKeyCount)
+  const plain = deviceBody(registrationId, `${user.email}.1`, preKeyCount)
+  const pq = pqCount ? { pqPreKeys: kyberPreKeys(1, pqCount, plain.identityKey), pqLastResortPreKey: kyberPreKey(500, plain.identityKey) } : {}
+  const body = { ...plain, ...pq }
   const id = await app.db.knex.transaction((trx) => app.db.devices.create(user.id, body, trx))
   return { id, userId: user.id, body }
 }
@@ -109,12 +111,45 @@ t.test('getSignedPreKey and replaceSignedPreKey keep exactly one per device', as
   t.same(await app.db.keys.getSignedPreKey(b.id), next)
 })
 
-t.test('deleting a device cascades to its prekeys and signed prekey', async (t) => {
+t.test('deleting a device cascades to all its keys', async (t) => {
   const { app } = await build(t)
-  const a = await newDevice(app, 4)
-  const b = await newDevice(app, 4)
+  const a = await newDevice(app, 4, 1234, 3)
+  const b = await newDevice(app, 4, 1234, 3)
   await app.db.devices.delete(a.id)
   t.equal(await app.db.keys.countOneTime('ec', a.id), 0)
+  t.equal(await app.db.keys.countOneTime('pq', a.id), 0)
   t.equal(await app.db.keys.getSignedPreKey(a.id), undefined)
+  t.equal(await app.db.keys.getLastResort(a.id), undefined)
   t.equal(await app.db.keys.countOneTime('ec', b.id), 4)
+  t.equal(await app.db.keys.countOneTime('pq', b.id), 3)
+  t.same(await app.db.keys.getLastResort(b.id), b.body.pqLastResortPreKey)
+})
+
+t.test('Kyber one-time prekeys: stored with their signatures, claimed once each, counted apart from EC ones', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 2, 1234, 3)
+  t.equal(await app.db.keys.countOneTime('pq', a.id), 3)
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 2)
+  const claimed = []
+  for (let i = 0; i < 3; i++) claimed.push(await app.db.keys.claimOneTime('pq', a.id))
+  t.same(
+    claimed.sort((x, y) => x!.keyId - y!.keyId),
+    a.body.pqPreKeys,
+    'each comes back whole (keyId, publicKey, signature), once',
+  )
+  t.equal(await app.db.keys.claimOneTime('pq', a.id), undefined)
+  t.equal(await app.db.keys.countOneTime('ec', a.id), 2, 'EC prekeys untouched')
+  t.same(await app.db.keys.getLastResort(a.id), a.body.pqLastResortPreKey, 'the last-resort key is not a one-time key')
+})
+
+t.test('replaceLastResort keeps exactly one per device', async (t) => {
+  const { app } = await build(t)
+  const a = await newDevice(app, 0, 1234, 1)
+  const b = await newDevice(app, 0, 1234, 1)
+  const next = kyberPreKey(501, a.body.identityKey)
+  await app.db.keys.replaceLastResort(a.id, next)
+  t.same(await app.db.keys.getLastResort(a.id), next)
+  t.equal((await app.db.knex('pq_last_resort_prekeys').where({ device_id: a.id })).length, 1)
+  t.same(await app.db.keys.getLastResort(b.id), b.body.pqLastResortPreKey, "another device's is untouched")
+  t.equal(await app.db.keys.getLastResort(999999), undefined)
 })

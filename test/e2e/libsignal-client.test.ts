@@ -26,7 +26,7 @@ import { keyDigest, type SignalServerClient } from '../../sdk/index.js'
 import { account, startServer } from './server.js'
 import { MemoryIdentityStore, MemoryKyberPreKeyStore, MemoryPreKeyStore, MemorySessionStore, MemorySignedPreKeyStore } from './libsignal-client-stores.js'
 
-type T = Parameters<Parameters<typeof t.test>[1]>[0]
+type T = Pick<typeof t, 'equal' | 'same' | 'ok' | 'notOk'>
 type Sdk = (token?: string) => SignalServerClient
 
 const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64')
@@ -182,7 +182,8 @@ const samples = [
 const plaintext = (name: string, i: number) => `${name} #${i}: ${samples[i % samples.length]}`
 
 const { sdk } = await startServer(t)
-let alice: Client, bob: Client
+let alice: Client, bob: Client, frank: Client
+let fromFrank: Awaited<ReturnType<typeof send>>
 const aliceKeys = { signed: [] as SignedPreKeyRecord[], lastResort: [] as KyberPreKeyRecord[] }
 
 await t.test('1. Alice and Bob register devices with real libsignal keys', async (t) => {
@@ -200,8 +201,8 @@ await t.test('2. Bob starts a PQXDH session from Alice\'s bundle; 20+ messages e
   t.same(bundle, { address, identityKey, registrationId, signedPreKey, preKey: preKeys[0], pqPreKey: { ...pqPreKeys[0], lastResort: false } })
 
   // Until Alice answers, every message Bob sends is a PreKey message carrying the session set-up.
-  let bobSent = [0, 1, 2].map((i) => send(t, bob, alice, plaintext('bob', i)))
-  const opening = await Promise.all(bobSent)
+  const opening = []
+  for (const i of [0, 1, 2]) opening.push(await send(t, bob, alice, plaintext('bob', i)))
   t.same(opening.map((m) => m.type), [3, 3, 3], 'PreKey messages until Alice replies')
   t.same(await receive(t, alice), opening)
   t.same([...alice.stores.preKey.records.keys()], [2, 3], 'libsignal removed the used one-time prekey')
@@ -222,7 +223,8 @@ await t.test('2. Bob starts a PQXDH session from Alice\'s bundle; 20+ messages e
 })
 
 await t.test('3. Alice\'s one-time prekeys run out; the last-resort Kyber prekey still starts sessions', async (t) => {
-  const [carol, dave, erin, frank] = [await newClient(t, sdk, 'carol'), await newClient(t, sdk, 'dave'), await newClient(t, sdk, 'erin'), await newClient(t, sdk, 'frank')]
+  const [carol, dave, erin] = [await newClient(t, sdk, 'carol'), await newClient(t, sdk, 'dave'), await newClient(t, sdk, 'erin')]
+  frank = await newClient(t, sdk, 'frank')
   const { preKeys, pqPreKeys, pqLastResortPreKey } = alice.registered
   const carolBundle = await startSession(t, carol, alice)
   const daveBundle = await startSession(t, dave, alice)
@@ -244,49 +246,50 @@ await t.test('3. Alice\'s one-time prekeys run out; the last-resort Kyber prekey
   // Frank gets the same last-resort key; Alice reads him only after she has rotated her keys.
   const frankBundle = await startSession(t, frank, alice)
   t.same(frankBundle.pqPreKey, { ...pqLastResortPreKey, lastResort: true }, 'the last-resort key is handed out again')
-  const fromFrank = await send(t, frank, alice, 'frank, sent before the rotation')
+  fromFrank = await send(t, frank, alice, 'frank, sent before the rotation')
+})
 
-  await t.test('4. Alice rotates her signed prekey and Kyber prekeys', async (t) => {
-    const signed = newSignedPreKey(alice.identity.privateKey, 2)
-    const pq = range(201, 3).map((id) => newKyberPreKey(alice.identity.privateKey, id))
-    const lastResort = newKyberPreKey(alice.identity.privateKey, 299)
-    const ec = range(4, 3).map((id) => {
-      const key = PrivateKey.generate()
-      return PreKeyRecord.new(id, key.getPublicKey(), key)
-    })
-    // The old signed and last-resort prekeys stay in the stores for messages already on their way.
-    await alice.stores.signed.saveSignedPreKey(2, signed)
-    for (const r of pq) await alice.stores.kyber.saveKyberPreKey(r.id(), r)
-    alice.stores.kyber.saveLastResort(lastResort)
-    for (const r of ec) await alice.stores.preKey.savePreKey(r.id(), r)
-    aliceKeys.signed.push(signed)
-    aliceKeys.lastResort.push(lastResort)
-
-    const rotated = await alice.api.POST('/signedprekey/{registrationId}/', { ...alice.own, body: signedKey(signed) })
-    t.same([rotated.response.status, rotated.data?.code], [200, 'signed_prekey_stored'])
-    const uploaded = await alice.api.POST('/pqprekeys/{registrationId}/', { ...alice.own, body: { pqPreKeys: pq.map(signedKey), pqLastResortPreKey: signedKey(lastResort) } })
-    t.same([uploaded.response.status, uploaded.data?.code], [200, 'pq_prekeys_stored'])
-    const refilled = await alice.api.POST('/prekeys/{registrationId}/', { ...alice.own, body: ec.map(ecKey) })
-    t.same([refilled.response.status, refilled.data?.code], [200, 'prekeys_stored'])
-    t.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
-
-    const grace = await newClient(t, sdk, 'grace')
-    const bundle = await startSession(t, grace, alice)
-    t.same(bundle, { ...alice.registered, preKeys: undefined, pqPreKeys: undefined, pqLastResortPreKey: undefined, signedPreKey: signedKey(signed), preKey: ecKey(ec[0]), pqPreKey: { ...signedKey(pq[0]), lastResort: false } })
-    const fromGrace = await send(t, grace, alice, 'grace, after the rotation')
-    t.same(await receive(t, alice), [fromFrank, fromGrace], 'a message built on the old keys and one on the new both decrypt')
-    t.same([...alice.stores.kyber.records.keys()].sort(), [199, 202, 203, 299])
-
-    const toFrank = await send(t, alice, frank, 'welcome frank')
-    const toGrace = await send(t, alice, grace, 'welcome grace')
-    t.same([await receive(t, frank), await receive(t, grace)], [[toFrank], [toGrace]])
-
-    const fromBob = [await send(t, bob, alice, 'bob, after the rotation'), await send(t, bob, alice, plaintext('bob', 3))]
-    t.same(await receive(t, alice), fromBob, 'Bob\'s session survives the rotation')
-    const toBob = await send(t, alice, bob, 'alice, after the rotation 🔄')
-    t.same(await receive(t, bob), [toBob])
-    t.ok([...fromBob, toBob].every((m) => m.type === CiphertextMessageType.Whisper))
+await t.test('4. Alice rotates her signed prekey and Kyber prekeys; old sessions and in-flight messages survive', async (t) => {
+  const signed = newSignedPreKey(alice.identity.privateKey, 2)
+  const pq = range(201, 3).map((id) => newKyberPreKey(alice.identity.privateKey, id))
+  const lastResort = newKyberPreKey(alice.identity.privateKey, 299)
+  const ec = range(4, 3).map((id) => {
+    const key = PrivateKey.generate()
+    return PreKeyRecord.new(id, key.getPublicKey(), key)
   })
+  // The old signed and last-resort prekeys stay in the stores for messages already on their way.
+  await alice.stores.signed.saveSignedPreKey(2, signed)
+  for (const r of pq) await alice.stores.kyber.saveKyberPreKey(r.id(), r)
+  alice.stores.kyber.saveLastResort(lastResort)
+  for (const r of ec) await alice.stores.preKey.savePreKey(r.id(), r)
+  aliceKeys.signed.push(signed)
+  aliceKeys.lastResort.push(lastResort)
+
+  const rotated = await alice.api.POST('/signedprekey/{registrationId}/', { ...alice.own, body: signedKey(signed) })
+  t.same([rotated.response.status, rotated.data?.code], [200, 'signed_prekey_stored'])
+  const uploaded = await alice.api.POST('/pqprekeys/{registrationId}/', { ...alice.own, body: { pqPreKeys: pq.map(signedKey), pqLastResortPreKey: signedKey(lastResort) } })
+  t.same([uploaded.response.status, uploaded.data?.code], [200, 'pq_prekeys_stored'])
+  const refilled = await alice.api.POST('/prekeys/{registrationId}/', { ...alice.own, body: ec.map(ecKey) })
+  t.same([refilled.response.status, refilled.data?.code], [200, 'prekeys_stored'])
+  t.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
+
+  const grace = await newClient(t, sdk, 'grace')
+  const bundle = await startSession(t, grace, alice)
+  const { address, identityKey, registrationId } = alice.registered
+  t.same(bundle, { address, identityKey, registrationId, signedPreKey: signedKey(signed), preKey: ecKey(ec[0]), pqPreKey: { ...signedKey(pq[0]), lastResort: false } })
+  const fromGrace = await send(t, grace, alice, 'grace, after the rotation')
+  t.same(await receive(t, alice), [fromFrank, fromGrace], 'a message built on the old keys and one on the new both decrypt')
+  t.same([...alice.stores.kyber.records.keys()].sort(), [199, 202, 203, 299])
+
+  const toFrank = await send(t, alice, frank, 'welcome frank')
+  const toGrace = await send(t, alice, grace, 'welcome grace')
+  t.same([await receive(t, frank), await receive(t, grace)], [[toFrank], [toGrace]])
+
+  const fromBob = [await send(t, bob, alice, 'bob, after the rotation'), await send(t, bob, alice, plaintext('bob', 3))]
+  t.same(await receive(t, alice), fromBob, 'Bob\'s session survives the rotation')
+  const toBob = await send(t, alice, bob, 'alice, after the rotation 🔄')
+  t.same(await receive(t, bob), [toBob])
+  t.ok([...fromBob, toBob].every((m) => m.type === CiphertextMessageType.Whisper))
 })
 
 await t.test('5. checkKeys matches Alice\'s current keys and not the pre-rotation ones', async (t) => {

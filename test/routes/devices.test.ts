@@ -78,10 +78,10 @@ t.test('two concurrent registrations for one user: one 201, one device_exists, o
 t.test('key fields and ids at the edges of their ranges are accepted', async (t) => {
   const { app, api } = await build(t)
   const high = await signUp(api)
-  const body = { ...deviceBody(999999), preKeys: [{ keyId: 0, publicKey: publicKey() }, { keyId: 999999, publicKey: publicKey() }] }
-  body.signedPreKey.keyId = 999999
+  const body = { ...deviceBody(999999), preKeys: [{ keyId: 0, publicKey: publicKey() }, { keyId: 2147483647, publicKey: publicKey() }] }
+  body.signedPreKey.keyId = 2147483647
   t.equal((await api.post('/device/', body, { token: high.token })).status, 201)
-  t.same((await deviceState(app, high.id))!.preKeys.map((k: { key_id: number }) => k.key_id), [0, 999999])
+  t.same((await deviceState(app, high.id))!.preKeys.map((k: { key_id: number }) => k.key_id), [0, 2147483647])
 
   const low = await signUp(api)
   const lowBody = deviceBody(0)
@@ -105,12 +105,12 @@ t.test('malformed keys and ids are 400 invalid_data naming the field, and no dev
     ['signature of 63 bytes', (b) => (b.signedPreKey.signature = randomBytes(63).toString('base64')), 'body.signedPreKey.signature'],
     ['signature of 65 bytes', (b) => (b.signedPreKey.signature = randomBytes(65).toString('base64')), 'body.signedPreKey.signature'],
     ['signature without padding', (b) => (b.signedPreKey.signature = randomBytes(64).toString('base64').slice(0, 86)), 'body.signedPreKey.signature'],
-    ['keyId 1000000', (b) => (b.preKeys[1].keyId = 1000000), 'body.preKeys[1].keyId'],
+    ['keyId 2147483648', (b) => (b.preKeys[1].keyId = 2147483648), 'body.preKeys[1].keyId'],
     ['keyId -1', (b) => (b.preKeys[0].keyId = -1), 'body.preKeys[0].keyId'],
     ['keyId 1.5', (b) => (b.preKeys[0].keyId = 1.5), 'body.preKeys[0].keyId'],
     ['keyId as a string', (b) => ((b.preKeys[0] as Record<string, unknown>).keyId = '1'), 'body.preKeys[0].keyId'],
     ['keyId as a boolean', (b) => ((b.preKeys[0] as Record<string, unknown>).keyId = true), 'body.preKeys[0].keyId'],
-    ['signed prekey keyId 1000000', (b) => (b.signedPreKey.keyId = 1000000), 'body.signedPreKey.keyId'],
+    ['signed prekey keyId 2147483648', (b) => (b.signedPreKey.keyId = 2147483648), 'body.signedPreKey.keyId'],
     ['registrationId 1000000', (b) => (b.registrationId = 1000000), 'body.registrationId'],
     ['registrationId -1', (b) => (b.registrationId = -1), 'body.registrationId'],
     ['registrationId 2.5', (b) => (b.registrationId = 2.5), 'body.registrationId'],

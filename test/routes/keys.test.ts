@@ -151,7 +151,7 @@ t.test('malformed uploads are 400 invalid_data naming the field', async (t) => {
     ['an empty list', [], 'body'],
     ['an object instead of a list', { keyId: 11, publicKey: publicKey() }, 'body'],
     ['a publicKey with type byte 0x06', [{ keyId: 11, publicKey: Buffer.from([6, ...Buffer.alloc(32, 1)]).toString('base64') }], 'body[0].publicKey'],
-    ['a keyId of 1000000', [...preKeys(11, 1), { keyId: 1000000, publicKey: publicKey() }], 'body[1].keyId'],
+    ['a keyId of 2^31', [...preKeys(11, 1), { keyId: 2147483648, publicKey: publicKey() }], 'body[1].keyId'],
     ['a keyId as a string', [{ keyId: '11', publicKey: publicKey() }], 'body[0].keyId'],
     ['an extra field', [{ ...preKeys(11, 1)[0], extra: true }], 'body[0].extra'],
     ['no publicKey', [{ keyId: 11 }], 'body[0].publicKey'],
