@@ -9,10 +9,11 @@ export const devices = {
   async createDevice(request) {
     const { db, config } = request.server
     const body = request.body
+    // The cheap refusal first: up to ~100 signature checks follow.
+    if (await db.devices.findByUser(request.user.id)) throw deviceExists()
     checkPreKeyBatch(body.preKeys, 0, config.maxPrekeys)
     checkPreKeyBatch(body.pqPreKeys ?? [], 0, config.maxPrekeys)
     checkSignatures(body.identityKey, [['body.signedPreKey', body.signedPreKey], ...pqSignedKeys('body', body)])
-    if (await db.devices.findByUser(request.user.id)) throw deviceExists()
     try {
       await db.knex.transaction((trx) => db.devices.create(request.user.id, body, trx))
     } catch (err) {

@@ -143,7 +143,7 @@ t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; noth
     ['a Curve25519 key as Kyber key', { pqPreKeys: [{ ...good, publicKey: publicKey() }] }, 'body.pqPreKeys[0].publicKey'],
     ['a bad last-resort key', { pqPreKeys: [good], pqLastResortPreKey: { ...good, publicKey: short.toString('base64') } }, 'body.pqLastResortPreKey.publicKey'],
     ['a Kyber key without signature', { pqPreKeys: [{ keyId: 10, publicKey: good.publicKey }] }, 'body.pqPreKeys[0].signature'],
-    ['a keyId of 1000000', { pqPreKeys: [{ ...good, keyId: 1000000 }] }, 'body.pqPreKeys[0].keyId'],
+    ['a keyId of 2^31', { pqPreKeys: [{ ...good, keyId: 2 ** 31 }] }, 'body.pqPreKeys[0].keyId'],
     ['an extra field', { pqPreKeys: [good], extra: 1 }, 'body.extra'],
     ['a bare list', [good], 'body'],
   ]

@@ -125,14 +125,14 @@ t.test('POST /keys/check/ follows replaced keys: the old digest 409, the new one
   const before = specDigest(id, bob.device.signedPreKey, bob.pqLastResortPreKey)
   t.equal((await c.check(before)).status, 200)
 
-  // keyId 0x010203 reads differently in either byte order, and needs more than one byte.
-  const signed = signedPreKey(0x010203, id)
+  // Four distinct non-zero bytes, so either byte order or a 32-bit encoding gives another digest.
+  const signed = signedPreKey(0x7f010203, id)
   t.equal((await api.post(`/signedprekey/${bob.registrationId}/`, signed, { token: bob.token })).status, 200)
   t.equal((await c.check(before)).status, 409, 'old signed prekey: mismatch')
   const afterSigned = specDigest(id, signed, bob.pqLastResortPreKey)
   t.equal((await c.check(afterSigned)).status, 200)
 
-  const lastResort = kyberPreKey(0x040506, id)
+  const lastResort = kyberPreKey(0x40506070, id)
   t.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, { pqPreKeys: [], pqLastResortPreKey: lastResort }, { token: bob.token })).status, 200)
   const stale = await c.check(afterSigned)
   t.equal(stale.status, 409, 'old last-resort key: mismatch')
