@@ -46,13 +46,14 @@ export function devicesRepository(knex: Knex) {
     delete: (id: number, trx: Knex | Knex.Transaction = knex) => trx('devices').where({ id }).delete(),
 
     /**
-     * Takes a row lock on the device for the rest of the transaction (PostgreSQL), so that
-     * concurrent prekey uploads for one device are counted one after the other. SQLite runs one
-     * write transaction at a time already.
+     * Takes a row lock on the device for the rest of the transaction (PostgreSQL): `update` so that
+     * concurrent prekey uploads for one device are counted one after the other, `share` so that a
+     * bundle claim and a deletion of the device do not interleave. SQLite runs one write
+     * transaction at a time already. False when the device is gone.
      */
-    async lock(id: number, trx: Knex.Transaction): Promise<boolean> {
+    async lock(id: number, trx: Knex.Transaction, mode: 'update' | 'share' = 'update'): Promise<boolean> {
       const q = trx('devices').select('id').where({ id })
-      const row = await (trx.client.config.client === 'pg' ? q.forUpdate() : q).first()
+      const row = await (trx.client.config.client === 'pg' ? (mode === 'share' ? q.forShare() : q.forUpdate()) : q).first()
       return row !== undefined
     },
   }

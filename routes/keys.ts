@@ -123,6 +123,8 @@ export const keys = {
     if (!recipient) throw new ApiError(404, 'no_recipient', 'No user has that email.')
     if (recipient.id === null) throw new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
     const bundle = await db.knex.transaction(async (trx) => {
+      // Held until commit: a deletion of the device waits for this claim, or this claim sees it gone.
+      if (!(await db.devices.lock(recipient.id, trx, 'share'))) return undefined
       const signedPreKey = await db.keys.getSignedPreKey(recipient.id, trx)
       const preKey = await db.keys.claimOneTime('ec', recipient.id, trx)
       const oneTimePq = await db.keys.claimOneTime('pq', recipient.id, trx)
@@ -130,8 +132,8 @@ export const keys = {
       const pqPreKey = oneTimePq ? { ...oneTimePq, lastResort: false } : lastResort && { ...lastResort, lastResort: true }
       return { signedPreKey, preKey, pqPreKey }
     })
-    // A device deleted between the lookup and the claim: its keys went with it.
-    if (!bundle.signedPreKey) throw new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
+    // A device deleted between the lookup and the claim.
+    if (!bundle?.signedPreKey) throw new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
     return {
       status: 200,
       body: {

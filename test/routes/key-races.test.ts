@@ -2,10 +2,12 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../plugins/config.js'
 import { buildApp } from '../../app.js'
-import { build, client, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signUp, userWithDevice, type Api, type ApiResponse } from '../helper.js'
+import { build, client, database, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signUp, userWithDevice, type Api, type ApiResponse } from '../helper.js'
 
-// Every race runs over two app instances on one database, so two connection pools (two SQLite
-// connections, or two PostgreSQL pools) compete, as two server processes would in production.
+// On PostgreSQL every race runs over two app instances on one database, so that two connection
+// pools compete, not just requests queueing in one pool. SQLite is a single-instance set-up (one
+// process, one connection that serialises writers; see the README), so there the requests race
+// through one instance.
 
 type T = Parameters<typeof build>[0]
 type Key = { keyId: number; publicKey: string; signature?: string }
@@ -13,12 +15,19 @@ type User = Awaited<ReturnType<typeof signUp>>
 type Requester = Awaited<ReturnType<typeof userWithDevice>>
 type Kind = 'ec' | 'pq'
 
-async function twoApps(t: T, overrides: Partial<Config> = {}) {
+async function apps(t: T, overrides: Partial<Config> = {}, instances = 2) {
   const { app, config, api } = await build(t, overrides)
-  const app2 = await buildApp(config, { logger: false })
-  t.teardown(() => app2.close())
-  for (const a of [app, app2]) a.addHook('onError', async (_q, _r, err: any) => { if (!err.statusCode || err.statusCode >= 500) console.error('DIAG', a === app ? 'app1' : 'app2', err.code, String(err.message).slice(0, 120)) })
-  return { app, apis: [api, client(app2, t)] as const }
+  const apis = [api]
+  while (apis.length < instances) {
+    if (database === 'sqlite') {
+      apis.push(api)
+      continue
+    }
+    const other = await buildApp(config, { logger: false })
+    t.teardown(() => other.close())
+    apis.push(client(other, t))
+  }
+  return { app, apis }
 }
 
 let nextRegistrationId = 500000
@@ -69,7 +78,7 @@ function handedOut(bundles: ApiResponse[]) {
 }
 
 t.test('200 parallel claims on 100 prekeys and 100 Kyber prekeys: each key exactly once, then the last resort', async (t) => {
-  const { app, apis } = await twoApps(t)
+  const { app, apis } = await apps(t)
   const bob = await recipient(apis[0], 100, 100)
   const callers = await requesters(apis[0], 8)
   const bundles = await Promise.all(Array.from({ length: 200 }, (_, i) => claim(apis, callers, bob, i)))
@@ -98,7 +107,7 @@ t.test('200 parallel claims on 100 prekeys and 100 Kyber prekeys: each key exact
 })
 
 t.test('uploads racing 150 claims: every key is handed out once or still stored, never both', async (t) => {
-  const { app, apis } = await twoApps(t, { maxPrekeys: 1000 })
+  const { app, apis } = await apps(t, { maxPrekeys: 1000 })
   const bob = await recipient(apis[0], 100, 100)
   const callers = await requesters(apis[0], 8)
   const batches = { ec: [0, 1, 2, 3, 4].map((b) => preKeys(1001 + 20 * b, 20)), pq: [0, 1, 2, 3, 4].map((b) => kyberPreKeys(2001 + 20 * b, 20, bob.device.identityKey)) }
@@ -129,7 +138,7 @@ t.test('uploads racing 150 claims: every key is handed out once or still stored,
 
 for (const kind of ['ec', 'pq'] as const) {
   t.test(`${kind}: 10 racing uploads of 20 against a limit of 100: exactly 5 stored, all or nothing`, async (t) => {
-    const { app, apis } = await twoApps(t, { maxPrekeys: 100 })
+    const { app, apis } = await apps(t, { maxPrekeys: 100 })
     const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
     const batches = Array.from({ length: 10 }, (_, b) => (kind === 'ec' ? preKeys(1 + 20 * b, 20) : kyberPreKeys(1 + 20 * b, 20, alice.device.identityKey)))
     const results = await Promise.all(batches.map((batch, b) => upload(apis[b % 2], alice, kind, batch)))
@@ -142,7 +151,7 @@ for (const kind of ['ec', 'pq'] as const) {
   })
 
   t.test(`${kind}: racing uploads sharing one keyId: one batch wins, the losers store nothing`, async (t) => {
-    const { app, apis } = await twoApps(t, { maxPrekeys: 1000 })
+    const { app, apis } = await apps(t, { maxPrekeys: 1000 })
     const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
     const make = (from: number, n: number) => (kind === 'ec' ? preKeys(from, n) : kyberPreKeys(from, n, alice.device.identityKey))
     // Each batch: the contested keyId 5000 (a different key in each) and 19 keyIds of its own.
@@ -156,28 +165,40 @@ for (const kind of ['ec', 'pq'] as const) {
 }
 
 t.test('device deletion racing 100 claims: keys of that device only, never twice, then nothing of it left', async (t) => {
-  const { app, apis } = await twoApps(t)
+  // A third instance for the deletion, so that it does not queue in a pool behind the claims.
+  const { app, apis: [api1, api2, deleter] } = await apps(t, {}, 3)
+  const apis = [api1, api2]
   const callers = await requesters(apis[0], 8)
   let bob: Recipient | undefined
-  let deletion: Promise<ApiResponse> | undefined
   for (let round = 0; round < 5; round++) {
     // The same user each round: a re-registered device must not inherit the deleted one's keys.
-    bob = await recipient(apis[0], 60, 30, bob)
+    bob = await recipient(apis[0], 100, 100, bob)
     const id = await deviceId(app, bob.id)
-    const claims = Array.from({ length: 100 }, (_, i) => {
-      if (i === round * 20) deletion = apis[round % 2].delete('/device/', undefined, { token: bob!.token })
-      return claim(apis, callers, bob!, i)
-    })
-    const [results, deleted] = await Promise.all([Promise.all(claims), deletion!])
+    // Also warms the deleter's pool, so that the deletion starts at once when fired.
+    t.same((await deleter.get(`/prekeys/${bob.registrationId}/`, { token: bob.token })).body, { count: 100, pqCount: 100 })
+    // A DELETE started with the claims finishes before any claim reaches the keys, so later rounds
+    // fire it once some claims have answered, while the rest are in flight.
+    const after = [0, 1, 5, 20, 50][round]
+    const before: ApiResponse[] = []
+    let fire!: () => void
+    const deletion = new Promise<void>((resolve) => (fire = resolve)).then(() => deleter.delete('/device/', undefined, { token: bob!.token }))
+    if (after === 0) fire()
+    const claims = Array.from({ length: 100 }, (_, i) =>
+      claim(apis, callers, bob!, i).then((r) => {
+        if (before.length < after && before.push(r) === after) fire()
+        return r
+      }),
+    )
+    const [results, deleted] = await Promise.all([Promise.all(claims), deletion])
 
     t.equal(deleted.status, 204, `round ${round}: the device is deleted`)
-    t.same(
-      results.map((r) => r.status).filter((s) => s !== 200 && s !== 404),
-      [],
-      `round ${round}: every claim answers 200 or 404`,
-    )
-    t.same(results.filter((r) => r.status === 404 && r.body.code !== 'no_recipient_device'), [], 'a 404 is no_recipient_device')
+    t.same(statusCodes(results).filter((s) => s !== 200 && s !== '404 no_recipient_device'), [], `round ${round}: every claim is 200 or 404 no_recipient_device`)
+    t.same(statusCodes(before), Array(after).fill(200), 'claims answered before the deletion began found the device')
+    // At most 99 other claims ran against 100 keys of each kind, so none of these can have missed out.
+    t.same(before.filter((r) => !r.body.preKey || r.body.pqPreKey?.lastResort !== false), [], 'and each took a one-time prekey and Kyber prekey')
     const { ok, ec, pq, lastResort } = handedOut(results)
+    // 100 claims against 100 keys of each kind: a bundle without them would be of a device already gone.
+    t.same(ok.filter((b) => !b.preKey || b.pqPreKey?.lastResort !== false), [], `round ${round}: every bundle carries one-time keys`)
     const d = bob.device
     const has = (set: Key[], k: Key) => set.some((s) => JSON.stringify(s) === JSON.stringify(k))
     t.same(ok.filter((b) => b.identityKey !== d.identityKey || b.registrationId !== bob!.registrationId || !has([d.signedPreKey], b.signedPreKey)), [], 'bundles are of this device')
@@ -189,7 +210,7 @@ t.test('device deletion racing 100 claims: keys of that device only, never twice
       const rows = await app.db.knex(table).where(table === 'devices' ? { id } : { device_id: id })
       t.equal(rows.length, 0, `round ${round}: nothing of the device left in ${table}`)
     }
-    t.comment(`round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ${results.length - ok.length} no_recipient_device`)
+    t.comment(`round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ${results.filter((r) => r.status === 404).length} no_recipient_device`)
   }
 
   const fresh = await recipient(apis[1], 10, 10, bob)
