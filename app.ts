@@ -9,6 +9,10 @@ import auth from './plugins/auth.js'
 import mfa from './plugins/mfa.js'
 import rateLimit from './plugins/rate-limit.js'
 import openapi from './plugins/openapi.js'
+import securityHeaders from './plugins/security-headers.js'
+import cors from './plugins/cors.js'
+import lockout from './plugins/lockout.js'
+import deviceSignature from './plugins/device-signature.js'
 import { handlers } from './routes/index.js'
 
 export type BuildOptions = { logger?: FastifyServerOptions['logger'] }
@@ -33,16 +37,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.trustProxy,
     // Room for a maximal message plus its JSON escaping; the per-message cap is checked in the handler.
     bodyLimit: Math.max(1024 * 1024, config.maxMessageBytes * 2 + 4096),
+    // A request must arrive whole within REQUEST_TIMEOUT (slow-loris), an idle connection closes
+    // after CONNECTION_TIMEOUT. Node checks the former only every connectionsCheckingInterval.
+    requestTimeout: config.requestTimeout * 1000,
+    connectionTimeout: config.connectionTimeout * 1000,
+    http: {
+      headersTimeout: config.requestTimeout * 1000,
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeout * 250),
+    },
     clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false } },
   })
   await app.register(configPlugin, { config })
   await app.register(errors)
   await app.register(allowedHosts)
+  await app.register(securityHeaders)
+  await app.register(cors)
   await app.register(db)
   await app.register(mailer)
   await app.register(auth)
   await app.register(mfa)
+  await app.register(lockout)
+  await app.register(deviceSignature)
   await app.register(rateLimit)
   await app.register(openapi, { handlers })
   return app

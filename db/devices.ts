@@ -1,7 +1,16 @@
 import type { Knex } from 'knex'
 import { keysRepository } from './keys.js'
 
-export type DeviceRow = { id: number; user_id: number; address: string; identity_key: string; registration_id: number; created_at: number }
+export type DeviceRow = {
+  id: number
+  user_id: number
+  address: string
+  identity_key: string
+  registration_id: number
+  created_at: number
+  signing_key: string | null
+  signing_counter: number
+}
 export type PreKey = { keyId: number; publicKey: string }
 export type SignedPreKey = PreKey & { signature: string }
 export type KyberPreKey = SignedPreKey
@@ -13,6 +22,7 @@ export type NewDevice = {
   signedPreKey: SignedPreKey
   pqPreKeys?: KyberPreKey[]
   pqLastResortPreKey?: KyberPreKey
+  signingKey?: string
 }
 
 export function devicesRepository(knex: Knex) {
@@ -31,7 +41,14 @@ export function devicesRepository(knex: Knex) {
     /** Inserts the device with all its keys; the caller supplies the transaction. */
     async create(userId: number, d: NewDevice, trx: Knex.Transaction): Promise<number> {
       const [inserted] = await trx('devices')
-        .insert({ user_id: userId, address: d.address, identity_key: d.identityKey, registration_id: d.registrationId, created_at: Date.now() })
+        .insert({
+          user_id: userId,
+          address: d.address,
+          identity_key: d.identityKey,
+          registration_id: d.registrationId,
+          signing_key: d.signingKey ?? null,
+          created_at: Date.now(),
+        })
         .returning('id')
       const deviceId = Number(typeof inserted === 'object' ? inserted.id : inserted)
       const keys = keysRepository(knex)
@@ -40,6 +57,12 @@ export function devicesRepository(knex: Knex) {
       if (d.pqPreKeys?.length) await keys.insertOneTime('pq', deviceId, d.pqPreKeys, trx)
       if (d.pqLastResortPreKey) await keys.replaceLastResort(deviceId, d.pqLastResortPreKey, trx)
       return deviceId
+    },
+
+    /** Records a signed request's counter if it is above the last one; false for a replay. */
+    async advanceSigningCounter(id: number, counter: number, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      const n = await trx('devices').where({ id }).andWhere('signing_counter', '<', counter).update({ signing_counter: counter })
+      return n === 1
     },
 
     /** Keys and queued messages go with it through ON DELETE CASCADE. */

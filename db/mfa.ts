@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import type { SecretBox } from '../lib/secret-box.js'
 
 export type MethodName = 'email' | 'app'
 export type MfaMethodRow = {
@@ -13,12 +14,13 @@ export type MfaMethodRow = {
   email_code_expires_at: number | null
 }
 
-function fromDb(row: MfaMethodRow | undefined): MfaMethodRow | undefined {
-  // SQLite hands booleans back as 0/1.
-  return row && { ...row, is_active: Boolean(row.is_active), is_primary: Boolean(row.is_primary) }
-}
+export function mfaRepository(knex: Knex, box: SecretBox) {
+  function fromDb(row: MfaMethodRow | undefined): MfaMethodRow | undefined {
+    // SQLite hands booleans back as 0/1. A secret that does not open (SECRET_KEY changed) becomes
+    // '', which no code matches: the user falls back to backup codes or re-enrols.
+    return row && { ...row, secret: box.open(row.secret) ?? '', is_active: Boolean(row.is_active), is_primary: Boolean(row.is_primary) }
+  }
 
-export function mfaRepository(knex: Knex) {
   return {
     async find(userId: number, name: MethodName, trx: Knex | Knex.Transaction = knex) {
       return fromDb(await trx<MfaMethodRow>('mfa_methods').where({ user_id: userId, name }).first())
@@ -32,7 +34,8 @@ export function mfaRepository(knex: Knex) {
     },
 
     /** Creates the method inactive, or resets a pending one with a fresh secret. */
-    async upsertPending(userId: number, name: MethodName, secret: string, trx: Knex | Knex.Transaction = knex) {
+    async upsertPending(userId: number, name: MethodName, plainSecret: string, trx: Knex | Knex.Transaction = knex) {
+      const secret = box.seal(plainSecret)
       await trx('mfa_methods')
         .insert({ user_id: userId, name, secret, is_active: false, is_primary: false, last_totp_step: -1 })
         .onConflict(['user_id', 'name'])

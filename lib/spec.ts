@@ -17,6 +17,8 @@ export type OperationInfo = {
   bodyRequired: boolean
   bodyTypes: string[]
   throttles: string[]
+  /** `x-device-signed`: a device with a signing key must sign the request (plugins/device-signature.ts). */
+  deviceSigned: boolean
   /** The media type each status answers with, e.g. text/html for the reset page. */
   responseTypes: Record<string, string | undefined>
 }
@@ -51,6 +53,7 @@ for (const [path, item] of Object.entries<Json>(spec.paths)) {
       bodyRequired: Boolean(body?.required),
       bodyTypes: Object.keys(body?.content ?? {}),
       throttles: op['x-throttle'] ?? [],
+      deviceSigned: op['x-device-signed'] === true,
       responseTypes,
     })
   }

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../lib/api-error.js'
 
 export type Principal = { id: number; sessionId: string }
-type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string }
+type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string; jti?: string; exp?: number }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -23,8 +23,8 @@ declare module 'fastify' {
       authenticate(request: FastifyRequest): Promise<void>
       /** A short-lived token that is good only for completing a 2FA login. */
       issueEphemeralToken(userId: number): string
-      /** The user id of a valid ephemeral token, or undefined. */
-      verifyEphemeralToken(token: string): number | undefined
+      /** The user id, token id and expiry (ms) of a valid ephemeral token, or undefined. */
+      verifyEphemeralToken(token: string): { userId: number; tokenId: string; expiresAt: number } | undefined
     }
   }
 }
@@ -65,12 +65,14 @@ export default fp(
       },
 
       issueEphemeralToken(userId: number) {
-        return app.jwt.sign({ sub: String(userId), typ: 'mfa' }, { expiresIn: config.ephemeralTokenTtl })
+        // The id lets a completed 2FA login use the token up (db.usedTokens).
+        return app.jwt.sign({ sub: String(userId), typ: 'mfa', jti: randomBytes(18).toString('base64url') }, { expiresIn: config.ephemeralTokenTtl })
       },
 
       verifyEphemeralToken(token: string) {
         const claims = claimsOf(token, 'mfa')
-        return claims ? Number(claims.sub) : undefined
+        if (!claims?.jti || !claims.exp) return undefined
+        return { userId: Number(claims.sub), tokenId: claims.jti, expiresAt: claims.exp * 1000 }
       },
     })
   },

@@ -19,6 +19,7 @@ export const ConfigSchema = Type.Object({
   databaseUrl: Type.String({ minLength: 1, default: './data/signal-server.sqlite' }),
   secretKey: Type.String({ minLength: 32 }),
   allowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  corsAllowedOrigins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^\\s/]+)$' }), { default: [] }),
   publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
   redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   emailHost: Type.Optional(Type.String({ minLength: 1 })),
@@ -42,6 +43,10 @@ export const ConfigSchema = Type.Object({
   emailCodeTtl: Type.Integer({ minimum: 30, default: 600 }),
   passwordResetTimeout: Type.Integer({ minimum: 60, default: 3600 }),
   bcryptCost: Type.Integer({ minimum: 4, maximum: 31, default: 12 }),
+  lockoutThreshold: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+  lockoutDuration: Type.Integer({ minimum: 1, default: 900 }),
+  requestTimeout: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  connectionTimeout: Type.Number({ exclusiveMinimum: 0, default: 75 }),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -56,6 +61,7 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   databaseUrl: { env: ['DATABASE_URL'] },
   secretKey: { env: ['SECRET_KEY', 'DJANGO_SECRET_KEY'] },
   allowedHosts: { env: ['ALLOWED_HOSTS', 'DJANGO_ALLOWED_HOSTS'], kind: 'list' },
+  corsAllowedOrigins: { env: ['CORS_ALLOWED_ORIGINS'], kind: 'list' },
   publicUrl: { env: ['PUBLIC_URL'] },
   redisUrl: { env: ['REDIS_URL'] },
   emailHost: { env: ['EMAIL_HOST'] },
@@ -79,11 +85,24 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   emailCodeTtl: { env: ['MFA_EMAIL_CODE_TTL'] },
   passwordResetTimeout: { env: ['PASSWORD_RESET_TIMEOUT'] },
   bcryptCost: { env: ['BCRYPT_COST'] },
+  lockoutThreshold: { env: ['LOCKOUT_THRESHOLD'] },
+  lockoutDuration: { env: ['LOCKOUT_DURATION'] },
+  requestTimeout: { env: ['REQUEST_TIMEOUT'] },
+  connectionTimeout: { env: ['CONNECTION_TIMEOUT'] },
 }
 
-const WEAK_SECRETS = new Set(['changeme', 'secret', 'django-insecure', 'please-change-me'])
-// Django's startproject writes keys like "django-insecure-<50 random chars>": long, but meant for development.
-const isWeakSecret = (key: string) => WEAK_SECRETS.has(key.toLowerCase()) || key.toLowerCase().startsWith('django-insecure')
+// Placeholders from this project's and the seed's docs, examples and tests, and common words.
+const WEAK_WORDS = ['changeme', 'change-me', 'change_me', 'secret', 'password', 'please-change', 'example', 'default', 'insecure', 'test-secret', 'your-secret', 'replace-me', 'xxxxxxxx']
+
+/**
+ * A key production must not run with: a known placeholder, Django's development keys
+ * ("django-insecure-..."), or one with too little variety to be random (e.g. "aaaa...", "0123...").
+ */
+export function isWeakSecret(key: string): boolean {
+  const lower = key.toLowerCase()
+  if (WEAK_WORDS.some((w) => lower.includes(w)) || lower.startsWith('django-insecure')) return true
+  return new Set(key).size < 10
+}
 
 // Booleans as the seed's (Python) deployments spell them too: True/False, 1/0.
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false }

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { createKnex, migrateLatest } from '../db/connection.js'
 import { createRepositories, type Repositories } from '../db/index.js'
+import { secretBox } from '../lib/secret-box.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,7 +14,8 @@ export default fp(
     const knex = createKnex(app.config.databaseUrl, { warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) })
     app.addHook('onClose', () => knex.destroy())
     await migrateLatest(knex)
-    app.decorate('db', createRepositories(knex))
+    // 2FA secrets are stored encrypted under a key derived from SECRET_KEY.
+    app.decorate('db', createRepositories(knex, secretBox(app.config.secretKey, 'mfa-secrets')))
   },
   { name: 'db', dependencies: ['config'] },
 )

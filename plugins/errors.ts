@@ -54,6 +54,16 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
   return new ApiError(500, 'server_error', 'Internal server error.')
 }
 
+/**
+ * What a server fault may put in the log. knex appends the failed SQL with its bound values to the
+ * message, and those are keys, ciphertext or hashes: only the part before the SQL is kept.
+ */
+export function loggable(err: Error & { code?: string }) {
+  const message = String(err.message ?? '')
+  const sqlAt = message.search(/\b(insert|select|update|delete|with)\b[\s\S]* - /i)
+  return { type: err.name, code: err.code, message: sqlAt >= 0 ? message.slice(message.lastIndexOf(' - ') + 3) : message, stack: err.stack?.split('\n').slice(1, 6).join('\n') }
+}
+
 /** Answers requests Node's HTTP parser rejects (e.g. 431) in the API's error shape. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) {
@@ -76,7 +86,7 @@ export default fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const apiError = toApiError(err)
-      if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed')
+      if (apiError.statusCode >= 500) request.log.error({ err: loggable(err) }, 'request failed')
       if (apiError.headers) reply.headers(apiError.headers)
       const body = { code: apiError.code, message: apiError.message, ...(apiError.errors && { errors: apiError.errors }) }
       return reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(body)

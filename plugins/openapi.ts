@@ -41,9 +41,10 @@ export default fp<{ handlers: Handlers }>(
     // operations that need one answer 400 for it below.
     const parseJson = app.getDefaultJsonParser('error', 'error')
     app.removeAllContentTypeParsers()
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
-      body === '' ? done(null, undefined) : parseJson(req, body as string, done),
-    )
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      req.rawBody = body as string // what a request signature covers
+      return body === '' ? done(null, undefined) : parseJson(req, body as string, done)
+    })
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
       done(null, Object.fromEntries(new URLSearchParams(body as string))),
     )
@@ -70,6 +71,8 @@ export default fp<{ handlers: Handlers }>(
         },
       ]
       route.preValidation = async (request: FastifyRequest) => checkBody(op, request)
+      // After validation: only a well-formed request can use up a signature counter.
+      if (op.deviceSigned) route.preHandler = async (request: FastifyRequest) => app.deviceSignature.check(request)
       if (rendersErrors(op)) route.attachValidation = true
     })
 
@@ -90,5 +93,5 @@ export default fp<{ handlers: Handlers }>(
       securityHandlers: { bearerAuth: (request: FastifyRequest) => app.auth.authenticate(request) },
     })
   },
-  { name: 'openapi', dependencies: ['config', 'errors', 'auth', 'rate-limit'] },
+  { name: 'openapi', dependencies: ['config', 'errors', 'auth', 'rate-limit', 'device-signature'] },
 )

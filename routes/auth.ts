@@ -7,9 +7,11 @@ export const auth = {
   async login(request) {
     const { db, config, mfa } = request.server
     const user = await db.users.findByEmail(request.body.email)
-    // verifyPassword runs a full bcrypt check even for an unknown email, so both answers take as long.
+    // verifyPassword runs a full bcrypt check even for an unknown email, so both answers take as
+    // long; a locked account is checked too and answers like a wrong password.
     const ok = await verifyPassword(request.body.password, user?.password_hash, config.bcryptCost)
-    if (!user || !ok) throw new ApiError(400, 'invalid_credentials', 'Unable to log in with the provided credentials.')
+    const accepted = user !== undefined && (await request.server.lockout.guard('login', user.id, async () => ok))
+    if (!user || !accepted) throw new ApiError(400, 'invalid_credentials', 'Unable to log in with the provided credentials.')
     const methods = await db.mfa.active(user.id)
     if (methods.length === 0) return { status: 200, body: { auth_token: await request.server.auth.issueToken(user.id) } }
     const primary = methods.find((m) => m.is_primary) ?? methods[0]
@@ -18,17 +20,20 @@ export const auth = {
   },
 
   async loginCode(request) {
-    const { db, mfa } = request.server
-    const userId = request.server.auth.verifyEphemeralToken(request.body.ephemeral_token)
-    const methods = userId === undefined ? [] : await db.mfa.active(userId)
-    if (userId === undefined || methods.length === 0) {
-      throw new ApiError(400, 'invalid_token', 'The ephemeral token is invalid or has expired; log in again.')
-    }
+    const { db, mfa, lockout } = request.server
+    const invalidToken = () => new ApiError(400, 'invalid_token', 'The ephemeral token is invalid or has expired; log in again.')
+    const token = request.server.auth.verifyEphemeralToken(request.body.ephemeral_token)
+    const methods = token === undefined ? [] : await db.mfa.active(token.userId)
+    if (token === undefined || methods.length === 0) throw invalidToken()
+    const { userId } = token
     const code = normalizeCode(request.body.code)
-    let accepted = false
-    for (const method of methods) if (!accepted) accepted = await mfa.consumeCode(method, code)
-    if (!accepted) accepted = await db.mfa.claimBackupCode(userId, mfa.hashCode(code))
+    const accepted = await lockout.guard('mfa', userId, async () => {
+      for (const method of methods) if (await mfa.consumeCode(method, code)) return true
+      return db.mfa.claimBackupCode(userId, mfa.hashCode(code))
+    })
     if (!accepted) throw new ApiError(400, 'invalid_code', 'The code is invalid or has expired.')
+    // One login per ephemeral token, even if a second valid code is at hand.
+    if (!(await db.usedTokens.use(token.tokenId, token.expiresAt))) throw invalidToken()
     return { status: 200, body: { auth_token: await request.server.auth.issueToken(userId) } }
   },
 

@@ -18,7 +18,8 @@ export function assertPasswordAllowed(password: string, email: string, field: st
  * one, 403 `device_changed` when the path names another.
  */
 export async function ownDevice(request: FastifyRequest, registrationId: number): Promise<DeviceRow> {
-  const device = await request.server.db.devices.findByUser(request.user.id)
+  // Already loaded by the signature check for `x-device-signed` operations.
+  const device = request.device !== undefined ? request.device : await request.server.db.devices.findByUser(request.user.id)
   if (!device) throw new ApiError(404, 'no_device', 'You have no registered device.')
   if (device.registration_id !== registrationId) throw new ApiError(403, 'device_changed', 'The registration ID does not match your device.')
   return device

@@ -26,7 +26,7 @@ export const devices = {
 
   async deleteDevice(request) {
     const { db } = request.server
-    const device = await db.devices.findByUser(request.user.id)
+    const device = request.device !== undefined ? request.device : await db.devices.findByUser(request.user.id)
     if (!device) throw new ApiError(404, 'no_device', 'You have no registered device.')
     await db.devices.delete(device.id)
     return { status: 204 }

@@ -13,8 +13,10 @@ async function activeMethod(request: FastifyRequest, name: MethodName): Promise<
   return method
 }
 
+/** Checks a code, limited per account: a locked account's right code is refused like a wrong one. */
 async function requireCode(request: FastifyRequest, method: MfaMethodRow, code: string | number): Promise<void> {
-  if (!(await request.server.mfa.consumeCode(method, normalizeCode(code)))) throw invalidCode()
+  const { lockout, mfa } = request.server
+  if (!(await lockout.guard('mfa', request.user.id, () => mfa.consumeCode(method, normalizeCode(code))))) throw invalidCode()
 }
 
 async function emailOf(request: FastifyRequest): Promise<string> {

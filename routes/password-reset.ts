@@ -8,11 +8,25 @@ import type { UserRow } from '../db/users.js'
 import { assertPasswordAllowed } from './common.js'
 import { resetDonePage, resetFormPage, resetInvalidPage } from './reset-page.js'
 
-/** The user a reset link belongs to, when the link is valid now. */
+/** The user a reset link belongs to, when the link is valid now; wrong tokens count toward the account's lock. */
 async function userForToken(app: FastifyInstance, uid: string, token: string): Promise<UserRow | undefined> {
   const id = decodeUid(uid)
   const user = id === undefined ? undefined : await app.db.users.findById(id)
-  return user && checkResetToken(app.config.secretKey, user, token, app.config.passwordResetTimeout) ? user : undefined
+  if (!user) return undefined
+  const valid = await app.lockout.guard('reset_confirm', user.id, async () => checkResetToken(app.config.secretKey, user, token, app.config.passwordResetTimeout))
+  return valid ? user : undefined
+}
+
+/** Mails a reset link unless the account already got LOCKOUT_THRESHOLD of them in LOCKOUT_DURATION. */
+async function sendResetLink(app: FastifyInstance, user: UserRow): Promise<void> {
+  if (await app.lockout.isLocked('reset', user.id)) return
+  await app.lockout.fail('reset', user.id)
+  const link = `${app.config.publicUrl}/auth/password/reset/confirm/${encodeUid(user.id)}/${makeResetToken(app.config.secretKey, user)}/`
+  await app.mailer.send({
+    to: user.email,
+    subject: `${app.config.applicationName} password reset`,
+    text: `Someone asked to reset the password for ${user.email}.\n\nTo choose a new password, open:\n${link}\n\nThe link works once and expires in ${Math.round(app.config.passwordResetTimeout / 60)} minutes. If you did not ask for this, ignore this email.\n`,
+  })
 }
 
 async function completeReset(app: FastifyInstance, user: UserRow, newPassword: string): Promise<void> {
@@ -27,17 +41,8 @@ export const passwordReset = {
   async resetPassword(request) {
     const app = request.server
     const user = await app.db.users.findByEmail(request.body.email)
-    if (user) {
-      const link = `${app.config.publicUrl}/auth/password/reset/confirm/${encodeUid(user.id)}/${makeResetToken(app.config.secretKey, user)}/`
-      // Not awaited: the answer must not take longer for a registered email than for an unknown one.
-      app.mailer
-        .send({
-          to: user.email,
-          subject: `${app.config.applicationName} password reset`,
-          text: `Someone asked to reset the password for ${user.email}.\n\nTo choose a new password, open:\n${link}\n\nThe link works once and expires in ${Math.round(app.config.passwordResetTimeout / 60)} minutes. If you did not ask for this, ignore this email.\n`,
-        })
-        .catch((err: Error) => app.log.error({ err: err.message }, 'could not send the password reset email'))
-    }
+    // Not awaited: the answer must not take longer for a registered email than for an unknown one.
+    if (user) sendResetLink(app, user).catch((err: Error) => app.log.error({ err: err.message }, 'could not send the password reset email'))
     return { status: 204 }
   },
 

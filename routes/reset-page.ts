@@ -4,6 +4,13 @@
 const escape = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
+/** The page's only style; the Content-Security-Policy allows exactly this block, by its hash. */
+export const RESET_PAGE_STYLE = `
+body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
+label{display:block;margin:1rem 0 .25rem}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
+button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem}.error{color:#a00}.ok{color:#065}
+`
+
 function page(appName: string, title: string, inner: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -12,11 +19,7 @@ function page(appName: string, title: string, inner: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${escape(title)} · ${escape(appName)}</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
-label{display:block;margin:1rem 0 .25rem}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
-button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem}.error{color:#a00}.ok{color:#065}
-</style>
+<style>${RESET_PAGE_STYLE}</style>
 </head>
 <body>
 <h1>${escape(title)}</h1>

@@ -745,6 +745,12 @@ export type components = {
             signedPreKey: components["schemas"]["SignedPreKey"];
             pqPreKeys?: components["schemas"]["KyberPreKeys"];
             pqLastResortPreKey?: components["schemas"]["KyberPreKey"];
+            /**
+             * @description Opt-in request signing: a raw 32-byte Ed25519 public key, base64, held by the device only.
+             *     With it, every key, message and device operation of this device must carry a `Signature`
+             *     header (see that parameter), so a stolen auth token alone cannot act for the device.
+             */
+            signingKey?: string;
         };
         PreKeyBundle: {
             address: string;
@@ -991,7 +997,7 @@ export type components = {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `not_authenticated`: the token is missing, invalid, expired or revoked. */
+        /** @description `not_authenticated`: the token is missing, invalid, expired or revoked. `invalid_request_signature`: the device signs its requests and this one is not signed right (see the `Signature` header). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1160,6 +1166,16 @@ export type components = {
         };
     };
     parameters: {
+        /**
+         * @description Required, and only then, when the caller's device registered a `signingKey`:
+         *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+         *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+         *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+         *     greater than the last one the server accepted for the device, so a captured request cannot be
+         *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+         *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+         */
+        Signature: string;
         /** @description The registration ID of the caller's own device. */
         RegistrationId: components["schemas"]["RegistrationId"];
         /** @description The email of the user whose bundle is claimed. */
@@ -1912,7 +1928,18 @@ export interface operations {
     deleteDevice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1934,7 +1961,18 @@ export interface operations {
     getPreKeyCount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];
@@ -1968,7 +2006,18 @@ export interface operations {
     uploadPreKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];
@@ -2016,7 +2065,18 @@ export interface operations {
     replaceSignedPreKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];
@@ -2063,7 +2123,18 @@ export interface operations {
     uploadPqPreKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];
@@ -2103,7 +2174,18 @@ export interface operations {
     checkKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];
@@ -2163,7 +2245,18 @@ export interface operations {
     getPreKeyBundle: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The email of the user whose bundle is claimed. */
                 recipientEmail: components["parameters"]["RecipientEmail"];
@@ -2209,7 +2302,18 @@ export interface operations {
     getMessages: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];
@@ -2249,7 +2353,18 @@ export interface operations {
     sendMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];
@@ -2299,7 +2414,18 @@ export interface operations {
     deleteMessages: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the device, so a captured request cannot be
+                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The registration ID of the caller's own device. */
                 registrationId: components["parameters"]["RegistrationId"];

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../../plugins/config.js'
 
-const STRONG = 'a-strong-random-secret-key-0123456789abcdef'
+const STRONG = 'Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe1GuA0oQi5TzB'
 
 /** The error `fn` throws (undefined when it does not throw). */
 function thrown(fn: () => unknown): Error | undefined {
@@ -148,6 +148,16 @@ t.test('production refuses a known weak SECRET_KEY', async (t) => {
   // What Django's startproject generates: long enough, but a development key.
   refused(t, { NODE_ENV: 'production', SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' }, 'SECRET_KEY')
   refused(t, { NODE_ENV: 'production', DJANGO_SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' }, 'DJANGO_SECRET_KEY')
+
+  // Placeholders, however long, and keys with too little variety to be random.
+  for (const weak of ['please-change-me-before-going-to-production-ok', 'my-super-secret-key-for-the-signal-server', 'a'.repeat(64), '0123456701234567012345670123456701234567', 'test-secret-key-that-is-long-enough-0123456789']) {
+    refused(t, { NODE_ENV: 'production', SECRET_KEY: weak }, 'SECRET_KEY')
+    t.equal(loadConfig({ SECRET_KEY: weak }).secretKey, weak, 'development accepts it')
+  }
+  // What `openssl rand -hex 32` and `-base64 48` print is accepted.
+  for (const strong of ['9f2c4e81b07d3a56e1f08c2d4b97a6e3c05f18d2a7b4e9c61d3f0a8b5e27c94d', 'q3Zr8T0vLw1+KxN5mYb2/HdE7sGj4PcUa9fRiO6nQeXlVtBkCzMhSyWpAgJuD0Io']) {
+    t.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: strong }).secretKey, strong)
+  }
 })
 
 t.test('a short SECRET_KEY is refused in any environment, without echoing it', async (t) => {
