@@ -1,0 +1,255 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import { operations, spec, type OperationInfo } from '../../lib/spec.js'
+import { keyDigest } from '../../sdk/key-digest.js'
+import { buildWithMail, ciphertext, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signedPreKey, signUp, uniqueEmail } from '../helper.js'
+import { enableApp, fakeClock, mailedCode, totp } from '../mfa-helpers.js'
+
+// The world the authorization matrix runs in, and for each authenticated operation the request its
+// owner (Alice; Nina for createDevice, which needs an owner without a device) would validly make,
+// so that in an attack the only thing wrong is the identity.
+
+type T = Parameters<typeof buildWithMail>[0]
+
+export type Principal = {
+  id: number
+  email: string
+  password: string
+  token: string
+  hasDevice: boolean
+  registrationId: number
+  identity: string
+  signedPreKey: { keyId: number; publicKey: string; signature: string }
+  preKeyPublics: string[]
+  messageIds: number[]
+  messageBodies: string[]
+  appSecret: string
+  emailCode: string
+}
+
+/** A victim: a principal with app 2FA active, email 2FA pending, and tokens that are not live auth tokens. */
+export type Victim = Principal & { loggedOutToken: string; ephemeralToken: string; resetToken: string }
+
+export type World = Awaited<ReturnType<typeof buildWithMail>> & {
+  /** Has a device, two messages from Bob in her queue. */
+  alice: Victim
+  /** Has no device. */
+  nina: Victim
+  /** Has a device, a queue and 2FA like Alice's. */
+  mallory: Principal
+  bob: Principal
+  deletedAccountToken: string
+  unusedRegistrationId: number
+  /** A fresh principal shaped like `like` (device, queue, 2FA), for the proof that a request is valid. */
+  twin(like: Victim): Promise<Principal>
+}
+
+export type Expect = { status: number; code?: string; body?: unknown }
+type Req = { url: string; body?: unknown }
+
+export type Case = {
+  /** Path parameters besides the owner's registrationId. */
+  params?: Record<string, (w: World) => string>
+  body?: (w: World, owner: Principal) => unknown
+  /** The success status an owner's own token gets for the request: the proof that it is valid. */
+  ok: number
+  /** The refusal for Mallory's token and own path with the owner's body (password, code, ids, signed keys). */
+  victimBody?: (w: World) => Expect
+  /** Nina owns the request: a valid one needs an owner without a device. */
+  ownerWithoutDevice?: boolean
+}
+
+const code = (status: number, c: string): Expect => ({ status, code: c })
+const bob = { recipientEmail: (w: World) => w.bob.email }
+const email = { method: () => 'email' }
+const app = { method: () => 'app' }
+const appCode = async (_w: World, p: Principal) => ({ code: await totp(p.appSecret) })
+
+export const cases: Record<string, Case> = {
+  getMe: { ok: 200 },
+  deleteMe: { body: (_w, p) => ({ currentPassword: p.password }), ok: 204, victimBody: () => code(400, 'invalid_password') },
+  setPassword: {
+    body: (_w, p) => ({ current_password: p.password, new_password: `lantern-${randomBytes(6).toString('hex')}` }),
+    ok: 204,
+    victimBody: () => code(400, 'invalid_password'),
+  },
+  logout: { ok: 204 },
+  // Email is pending for Alice (activated, not confirmed), so activating it again is valid.
+  activateMfa: { params: email, ok: 200 },
+  confirmMfa: { params: email, body: (_w, p) => ({ code: p.emailCode }), ok: 200, victimBody: () => code(400, 'invalid_code') },
+  deactivateMfa: { params: app, body: appCode, ok: 204, victimBody: () => code(400, 'invalid_code') },
+  regenerateBackupCodes: { params: app, body: appCode, ok: 200, victimBody: () => code(400, 'invalid_code') },
+  requestMfaCode: { body: () => ({ method: 'email' }), ok: 200 },
+  getMfaConfig: { ok: 200 },
+  getActiveMfaMethods: { ok: 200 },
+  // With app the only active method, naming it again is a valid change (it needs the primary's code).
+  changePrimaryMfaMethod: { body: async (w, p) => ({ method: 'app', ...(await appCode(w, p)) }), ok: 204, victimBody: () => code(400, 'invalid_code') },
+  createDevice: { body: (_w, p) => deviceBody(p.registrationId, `${p.email}.1`), ok: 201, ownerWithoutDevice: true },
+  deleteDevice: { ok: 204 },
+  getPreKeyCount: { ok: 200 },
+  uploadPreKeys: { body: () => preKeys(500, 3), ok: 200 },
+  replaceSignedPreKey: { body: (_w, p) => signedPreKey(2, p.identity), ok: 200, victimBody: () => code(400, 'invalid_signature') },
+  uploadPqPreKeys: {
+    body: (_w, p) => ({ pqPreKeys: kyberPreKeys(500, 2, p.identity), pqLastResortPreKey: kyberPreKey(900, p.identity) }),
+    ok: 200,
+    victimBody: () => code(400, 'invalid_signature'),
+  },
+  checkKeys: { body: (_w, p) => digestOf(p), ok: 200, victimBody: () => code(409, 'keys_mismatch') },
+  getPreKeyBundle: { params: bob, ok: 200 },
+  sendMessage: { body: (w) => ({ recipient: w.bob.email, message: ciphertext(w.bob.registrationId) }), ok: 201 },
+  getMessages: { ok: 200 },
+  deleteMessages: {
+    body: (_w, p) => p.messageIds,
+    ok: 200,
+    // Deleting ids of someone else's queue answers as for ids that do not exist.
+    victimBody: (w) => ({ status: 200, body: w.alice.messageIds.map((id) => ({ code: 'non-existant_message', message: `Message ${id} does not exist.` })) }),
+  },
+}
+
+export const digestOf = async (p: Principal) => ({ digest: await keyDigest(p.identity, p.signedPreKey) })
+
+export const authenticatedOperations = () => [...operations.values()].filter((op) => op.authenticated)
+export const pathNamesDevice = (op: OperationInfo) => op.path.includes('{registrationId}')
+
+/** The backticked error codes the spec documents for an operation's status. */
+export function documentedCodes(op: OperationInfo, status: number): string[] {
+  let response = spec.paths[op.path][op.method.toLowerCase()].responses[String(status)]
+  if (response?.$ref) response = spec.components.responses[response.$ref.split('/').pop()]
+  return [...String(response?.description ?? '').matchAll(/`([a-z_-]+)`/g)].map((m) => m[1])
+}
+
+/** The owner's request for an operation; `registrationId` in the path may be another device's. */
+export async function requestFor(w: World, op: OperationInfo, owner: Principal, registrationId = owner.registrationId): Promise<Req> {
+  const c = cases[op.operationId]
+  const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(name === 'registrationId' ? String(registrationId) : c.params![name](w)),
+  )
+  return { url, body: c.body ? await c.body(w, owner) : undefined }
+}
+
+// ---- tokens -----------------------------------------------------------------------------------
+
+const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+export const claimsOf = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
+
+/** A JWT made by hand: any header, any claims, HMAC-signed with `key` (unsigned without one). */
+export function jwt(header: object, claims: object, key?: Buffer | string, hash = 'sha256'): string {
+  const unsigned = `${part(header)}.${part(claims)}`
+  return `${unsigned}.${key === undefined ? '' : createHmac(hash, key).update(unsigned).digest('base64url')}`
+}
+
+/** The key plugins/auth.ts derives from SECRET_KEY for auth tokens. */
+export const tokenKey = (secretKey: string) => createHmac('sha256', secretKey).update('auth-tokens').digest()
+
+// ---- the world ----------------------------------------------------------------------------------
+
+const password = () => `orbit-${randomBytes(8).toString('hex')}`
+
+export async function setUpWorld(t: T): Promise<World> {
+  const built = await buildWithMail(t, { publicUrl: 'https://chat.example.org' })
+  const { api, smtp } = built
+  const clock = fakeClock(t)
+  let nextRegistrationId = 4000
+  const ok = <R extends { status: number; text: string }>(res: R, status: number, what: string): R => {
+    if (res.status !== status) throw new Error(`${what}: ${res.status} ${res.text}`)
+    return res
+  }
+
+  async function person(name: string, withDevice = true): Promise<Principal> {
+    const user = await signUp(api, uniqueEmail(name), password())
+    const device = deviceBody(++nextRegistrationId, `${user.email}.1`)
+    if (withDevice) ok(await api.post('/device/', device, { token: user.token }), 201, 'device')
+    return {
+      ...user,
+      hasDevice: withDevice,
+      registrationId: device.registrationId,
+      identity: device.identityKey,
+      signedPreKey: device.signedPreKey,
+      preKeyPublics: device.preKeys.map((k) => k.publicKey),
+      messageIds: [],
+      messageBodies: [],
+      appSecret: '',
+      emailCode: '',
+    }
+  }
+
+  async function send(from: Principal, to: Principal) {
+    const body = randomBytes(48).toString('base64')
+    const message = { recipient: to.email, message: ciphertext(to.registrationId, body) }
+    const res = ok(await api.post(`/messages/${from.registrationId}/`, message, { token: from.token }), 201, 'send')
+    to.messageIds.push(res.body.id)
+    to.messageBodies.push(body)
+  }
+
+  /** App method active (and primary), email method activated but left pending. */
+  async function withMfa(p: Principal) {
+    p.appSecret = (await enableApp(api, p.token, clock)).secret
+    const before = smtp.mails.length
+    ok(await api.post('/auth/email/activate/', undefined, { token: p.token }), 200, 'email activate')
+    p.emailCode = await mailedCode(smtp, p.email, before)
+  }
+
+  /** Two messages from Bob when it has a device; app 2FA active, email 2FA pending. */
+  async function furnish(p: Principal) {
+    if (p.hasDevice) for (let i = 0; i < 2; i++) await send(bob, p)
+    await withMfa(p)
+    return p
+  }
+
+  async function victim(name: string, withDevice: boolean): Promise<Victim> {
+    const p = await person(name, withDevice)
+    // A second session, logged out; opened before 2FA so that a plain login opens it.
+    const second = ok(await api.post('/auth/login/', { email: p.email, password: p.password }), 200, 'login')
+    const loggedOutToken = second.body.auth_token as string
+    ok(await api.post('/auth/logout/', undefined, { token: loggedOutToken }), 204, 'logout')
+    await furnish(p)
+    const login = ok(await api.post('/auth/login/', { email: p.email, password: p.password }), 200, 'login')
+    const before = smtp.mails.length
+    ok(await api.post('/auth/password/reset/', { email: p.email }), 204, 'reset')
+    const link = /\/auth\/password\/reset\/confirm\/[^/\s]+\/([^/\s]+)\//.exec((await smtp.next(p.email, before)).text)
+    if (!link || !login.body.ephemeral_token) throw new Error('no reset link or ephemeral token')
+    return { ...p, loggedOutToken, ephemeralToken: login.body.ephemeral_token, resetToken: link[1] }
+  }
+
+  const bob = await person('bob')
+  const mallory = await furnish(await person('mallory'))
+  const alice = await victim('alice', true)
+  const nina = await victim('nina', false)
+
+  // Dora deletes her account; a newcomer then signs up (SQLite may hand out her id again).
+  const dora = await person('dora')
+  ok(await api.delete('/auth/users/me/', { currentPassword: dora.password }, { token: dora.token }), 204, 'delete')
+  await signUp(api, uniqueEmail('erin'), password())
+
+  return {
+    ...built,
+    alice,
+    nina,
+    mallory,
+    bob,
+    deletedAccountToken: dora.token,
+    unusedRegistrationId: 4999, // far above the few dozen handed out here
+    twin: async (like) => furnish(await person('twin', like.hasDevice)),
+  }
+}
+
+/** Strings of a victim's that no refusal may carry: ciphertexts, keys, 2FA secrets and codes. */
+export const secretsOf = (p: Principal) =>
+  [...p.messageBodies, p.identity, p.signedPreKey.publicKey, ...p.preKeyPublics, p.appSecret, p.emailCode].filter(Boolean)
+
+/** A victim as she sees herself through the API; the same before and after the attacks. */
+export async function victimView(w: World, p: Principal) {
+  const { api } = w
+  const token = p.token
+  const view: Record<string, unknown> = {
+    me: (await api.get('/auth/users/me/', { token })).body,
+    methods: (await api.get('/auth/mfa/user-active-methods/', { token })).body,
+    login: (await api.post('/auth/login/', { email: p.email, password: p.password })).body.method,
+  }
+  if (p.hasDevice) {
+    const reg = p.registrationId
+    view.messages = ((await api.get(`/messages/${reg}/`, { token })).body as { id: number; content: string }[]).map((m) => [m.id, m.content])
+    view.preKeys = (await api.get(`/prekeys/${reg}/`, { token })).body
+    view.keys = (await api.post(`/keys/check/${reg}/`, await digestOf(p), { token })).body.code
+  }
+  return view
+}

@@ -1,0 +1,224 @@
+import t, { type Test } from 'tap'
+import { randomBytes } from 'node:crypto'
+import type { OperationInfo } from '../../lib/spec.js'
+import { nowSeconds } from '../mfa-helpers.js'
+import { changedRows, diff, snapshot, type Snapshot } from './db-snapshot.js'
+import {
+  authenticatedOperations,
+  cases,
+  claimsOf,
+  documentedCodes,
+  jwt,
+  pathNamesDevice,
+  requestFor,
+  secretsOf,
+  setUpWorld,
+  tokenKey,
+  victimView,
+  type Expect,
+  type Victim,
+  type World,
+} from './authz-cases.js'
+
+// For every authenticated operation in openapi.yaml, a victim's valid request is replayed with
+// every wrong identity we can think of. Each attempt must be refused with the documented answer,
+// change no row and carry none of the victim's data. Afterwards the victims' accounts are as they
+// were, and the same request from a victim's twin goes through: the request itself was valid, so
+// each refusal was about the identity alone. One world serves all operations (a fresh one each
+// would take minutes on PostgreSQL): nothing in it may change while the attacks run.
+
+type Attack = {
+  kind: string
+  label: string
+  url: string
+  body?: unknown
+  headers: Record<string, string>
+  expect: Expect
+}
+
+const tally = { attacks: 0, succeeded: 0, rows: 0, operations: 0 }
+const NOT_AUTHENTICATED: Expect = { status: 401, code: 'not_authenticated' }
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+/**
+ * Wrong identities made from the owner's tokens: dead, expired, forged, mis-typed, mis-sent. Not
+ * among them: a lower-case scheme, several spaces after it, or whitespace around the header value,
+ * which RFC 7235 allows and the server accepts with the live token.
+ */
+function tokenAttacks(w: World, owner: Victim): [kind: string, label: string, headers: Record<string, string>, query?: string][] {
+  const token = owner.token
+  const [h, p, s] = token.split('.')
+  const claims = claimsOf(token)
+  const key = tokenKey(w.config.secretKey)
+  const now = nowSeconds()
+  const hs256 = { alg: 'HS256', typ: 'JWT' }
+  const none = { alg: 'none', typ: 'JWT' }
+  const { sid: _sid, ...withoutSid } = claims
+  return [
+    ['d', 'a logged-out session', bearer(owner.loggedOutToken)],
+    ['e', 'expired (exp in the past, real key)', bearer(jwt(hs256, { ...claims, iat: now - 7200, exp: now - 3600 }, key))],
+    ['e', 'not yet valid (nbf in the future, real key)', bearer(jwt(hs256, { ...claims, nbf: now + 3600 }, key))],
+    ['f', 'signed with another key', bearer(jwt(hs256, claims, randomBytes(32)))],
+    ['f', 'signed with SECRET_KEY itself, not the derived token key', bearer(jwt(hs256, claims, w.config.secretKey))],
+    ['f', 'signed with an empty key', bearer(jwt(hs256, claims, ''))],
+    ['g', 'alg none, no signature', bearer(jwt(none, claims))],
+    ['g', 'alg None, no signature', bearer(jwt({ alg: 'None', typ: 'JWT' }, claims))],
+    ['g', 'alg NONE, no signature', bearer(jwt({ alg: 'NONE', typ: 'JWT' }, claims))],
+    ['g', 'alg none, the real signature kept', bearer(jwt(none, claims) + s)],
+    ['g', 'the real token with its signature cut off', bearer(`${h}.${p}.`)],
+    ['g', 'HS512 with the real key', bearer(jwt({ alg: 'HS512', typ: 'JWT' }, claims, key, 'sha512'))],
+    ['g', 'HS384 with the real key', bearer(jwt({ alg: 'HS384', typ: 'JWT' }, claims, key, 'sha384'))],
+    ['g', 'RS256 header over an HS256 signature', bearer(jwt({ alg: 'RS256', typ: 'JWT' }, claims, key))],
+    ['g', 'no alg in the header', bearer(jwt({ typ: 'JWT' }, claims, key))],
+    ['h', 'the token of a deleted account', bearer(w.deletedAccountToken)],
+    ['i', "a 2FA login's ephemeral token", bearer(owner.ephemeralToken)],
+    ['i', 'a password-reset token', bearer(owner.resetToken)],
+    ['j', 'Basic scheme', { authorization: `Basic ${token}` }],
+    ['j', 'Basic with the email and password', { authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` }],
+    ['j', 'JWT scheme', { authorization: `JWT ${token}` }],
+    ['j', 'no scheme', { authorization: token }],
+    ['j', 'no space after the scheme', { authorization: `Bearer${token}` }],
+    ['j', 'a colon after the scheme', { authorization: `Bearer: ${token}` }],
+    ['j', 'a scheme and no token', { authorization: 'Bearer ' }],
+    ['j', 'garbage after the token', { authorization: `Bearer ${token} garbage` }],
+    ['j', 'a second token after a space', { authorization: `Bearer ${token} ${token}` }],
+    ['j', 'two tokens, comma-separated', { authorization: `Bearer ${token}, Bearer ${token}` }],
+    ['j', 'whitespace inside the token', { authorization: `Bearer ${h}.${p} .${s}` }],
+    ['j', 'a character appended to the signature', { authorization: `Bearer ${token}x` }],
+    ['j', 'a character prepended to the token', { authorization: `Bearer x${token}` }],
+    ['j', 'a fourth segment', { authorization: `Bearer ${token}.${s}` }],
+    ['j', 'only header and payload', { authorization: `Bearer ${h}.${p}` }],
+    ['j', 'garbage before the scheme', { authorization: `xBearer ${token}` }],
+    ['j', 'in an X-Auth-Token header', { 'x-auth-token': token }],
+    ['j', 'in a cookie', { cookie: `token=${token}; auth_token=${token}` }],
+    ['j', 'in the query string (access_token)', {}, `?access_token=${token}`],
+    ['j', 'in the query string (token)', {}, `?token=${token}`],
+    ['k', "real key, the owner's session, Mallory's id as sub", bearer(jwt(hs256, { ...claims, sub: String(w.mallory.id) }, key))],
+    ['k', "real key, the owner's id, Mallory's session", bearer(jwt(hs256, { ...claims, sid: claimsOf(w.mallory.token).sid }, key))],
+    ['k', 'real key, typ mfa with a live session', bearer(jwt(hs256, { ...claims, typ: 'mfa' }, key))],
+    ['k', 'real key, no session id', bearer(jwt(hs256, withoutSid, key))],
+  ]
+}
+
+async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
+  const { alice, mallory, nina } = w
+  const c = cases[op.operationId]
+  const owner = c.ownerWithoutDevice ? nina : alice
+  const attacks: Attack[] = []
+  const add = async (kind: string, label: string, token: string, req: Promise<{ url: string; body?: unknown }>, expect: Expect) =>
+    attacks.push({ kind, label, ...(await req), headers: bearer(token), expect })
+  const deviceChanged = { status: 403, code: 'device_changed' }
+  // (a) another user: the victim's whole request, or her body under Mallory's own path.
+  if (pathNamesDevice(op)) await add('a', "Mallory's token, Alice's request", mallory.token, requestFor(w, op, alice), deviceChanged)
+  if (c.victimBody) {
+    const { body } = await requestFor(w, op, owner)
+    await add('a', "Mallory's token and path, Alice's body", mallory.token, requestFor(w, op, mallory).then(({ url }) => ({ url, body })), c.victimBody(w))
+  }
+  // (b) a user without a device, on the operations that answer for a missing one.
+  if (documentedCodes(op, 404).includes('no_device')) {
+    await add('b', "Nina (no device), Alice's request", nina.token, requestFor(w, op, alice), { status: 404, code: 'no_device' })
+  }
+  // (c) another device's registration ID in the path of Mallory's otherwise valid request.
+  if (pathNamesDevice(op)) {
+    // Without a body this request is (a)'s.
+    if (op.bodyTypes.length) await add('c', "Mallory's request, Alice's registrationId", mallory.token, requestFor(w, op, mallory, alice.registrationId), deviceChanged)
+    await add('c', "Mallory's request, a registrationId no device has", mallory.token, requestFor(w, op, mallory, w.unusedRegistrationId), deviceChanged)
+  }
+  // (d)-(k) the owner's own request with something that is not a live auth token of hers.
+  for (const [kind, label, headers, query = ''] of tokenAttacks(w, owner)) {
+    const req = await requestFor(w, op, owner)
+    attacks.push({ kind, label, url: req.url + query, body: req.body, headers, expect: NOT_AUTHENTICATED })
+  }
+  return attacks
+}
+
+// Nothing but the attacks runs between two snapshots, so each one's "after" is the next one's "before".
+type Run = { w: World; secrets: string[]; last: Snapshot }
+
+async function run(t: Test, r: Run, op: OperationInfo, attack: Attack) {
+  const name = `${op.operationId} (${attack.kind}) ${attack.label}`
+  const before = r.last
+  const res = await r.w.api.request(op.method, attack.url, attack.body, { headers: attack.headers })
+  const after = (r.last = await snapshot(r.w.app))
+  const rows = changedRows(before, after)
+  const leaked = r.secrets.filter((secret) => res.text.includes(secret))
+  const { status, code, body } = attack.expect
+  const refused = res.status === status && (code === undefined || res.body?.code === code) && (body === undefined || JSON.stringify(res.body) === JSON.stringify(body))
+  tally.attacks++
+  tally.rows += rows
+  if (!refused || rows > 0 || leaked.length > 0) {
+    tally.succeeded++
+    t.comment(`ATTACK SUCCEEDED: ${name}: ${res.status} ${res.text.slice(0, 300)}; rows changed: ${diff(before, after).join(', ') || 'none'}`)
+  }
+  t.equal(res.status, status, `${name}: status`)
+  if (code !== undefined) {
+    t.equal(res.body?.code, code, `${name}: code`)
+    t.ok(documentedCodes(op, status).includes(code), `${name}: ${status} ${code} is what the spec documents`)
+  }
+  if (body !== undefined) t.same(res.body, body, `${name}: body`)
+  t.same(diff(before, after), [], `${name}: no row changed`)
+  t.same(leaked, [], `${name}: none of the victims' data in the answer`)
+}
+
+const authenticated = authenticatedOperations()
+
+await t.test('the matrix has a request for exactly the authenticated operations', async (t) => {
+  t.ok(authenticated.length > 0)
+  t.same(Object.keys(cases).sort(), authenticated.map((op) => op.operationId).sort())
+  for (const op of authenticated) {
+    const c = cases[op.operationId]
+    if (!c) continue
+    t.equal(Boolean(c.body), op.bodyTypes.length > 0, `${op.operationId}: a body exactly when the spec takes one`)
+    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((p) => p !== 'registrationId')
+    t.same(Object.keys(c.params ?? {}).sort(), params.sort(), `${op.operationId}: every path parameter has a value`)
+  }
+})
+
+await t.test('authorization matrix', async (t) => {
+  const w = await setUpWorld(t)
+  const { alice, nina } = w
+  const views = { alice: await victimView(w, alice), nina: await victimView(w, nina) }
+
+  await t.test('the world: victims as set up, and the hand-made tokens are sound', async (t) => {
+    t.same(views.alice.messages, alice.messageBodies.map((b, i) => [alice.messageIds[i], JSON.stringify({ type: 3, body: b, registrationId: alice.registrationId })]))
+    t.same(views.alice.preKeys, { count: 10, pqCount: 0 })
+    t.equal(views.alice.keys, 'keys_match')
+    for (const v of [views.alice, views.nina]) {
+      t.equal(v.login, 'app', 'the password logs in, to the second factor')
+      t.same(v.methods, [{ name: 'app', is_primary: true }])
+    }
+    // Control for the forged tokens: the same encoder with the real key and live claims is accepted.
+    const control = await w.api.get('/auth/users/me/', { token: jwt({ alg: 'HS256', typ: 'JWT' }, claimsOf(alice.token), tokenKey(w.config.secretKey)) })
+    t.same([control.status, control.body.id], [200, alice.id])
+  })
+
+  const r: Run = { w, secrets: [...secretsOf(alice), ...secretsOf(nina)], last: await snapshot(w.app) }
+  for (const op of authenticated) {
+    if (!cases[op.operationId]) continue
+    await t.test(`attacks on ${op.method} ${op.path} (${op.operationId})`, async (t) => {
+      for (const attack of await attacksFor(w, op)) await run(t, r, op, attack)
+      tally.operations++
+    })
+  }
+
+  await t.test("the victims' accounts, 2FA, queues and keys are as they were", async (t) => {
+    t.same(await victimView(w, alice), views.alice)
+    t.same(await victimView(w, nina), views.nina)
+  })
+
+  await t.test("each request was valid: a victim's twin gets it through", async (t) => {
+    for (const op of authenticated) {
+      const c = cases[op.operationId]
+      if (!c) continue
+      const twin = await w.twin(c.ownerWithoutDevice ? nina : alice)
+      const req = await requestFor(w, op, twin)
+      const res = await w.api.request(op.method, req.url, req.body, { token: twin.token })
+      t.equal(res.status, c.ok, `${op.operationId}: ${res.text.slice(0, 200)}`)
+    }
+  })
+})
+
+t.comment(`security: authz: ${tally.attacks} attacks run over ${tally.operations} operations, ${tally.succeeded} succeeded, ${tally.rows} rows changed`)
+t.equal(tally.operations, authenticated.length, 'every authenticated operation was attacked')
+t.equal(tally.succeeded, 0, 'no attack succeeded')
+t.equal(tally.rows, 0, 'no attack changed a row')
