@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Config } from './plugins/config.js'
 import configPlugin from './plugins/config.js'
-import errors, { clientErrorHandler } from './plugins/errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import allowedHosts from './plugins/allowed-hosts.js'
 import db from './plugins/db.js'
 import mailer from './plugins/mailer.js'
@@ -46,6 +46,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       connectionsCheckingInterval: Math.min(1000, config.requestTimeout * 250),
     },
     clientErrorHandler,
+    frameworkErrors,
     ajv: { customOptions: { removeAdditional: false } },
   })
   await app.register(configPlugin, { config })

@@ -32,14 +32,16 @@ function resolve(obj: Json | undefined): Json | undefined {
 }
 
 export const operations = new Map<string, OperationInfo>()
-const pathMatchers: { re: RegExp; methods: string[] }[] = []
+const pathMatchers: { re: RegExp; methods: string[]; operationIds: Record<string, string> }[] = []
 
 for (const [path, item] of Object.entries<Json>(spec.paths)) {
   const methods: string[] = []
+  const operationIds: Record<string, string> = {}
   for (const method of METHODS) {
     const op = item[method]
     if (!op) continue
     methods.push(method.toUpperCase())
+    operationIds[method.toUpperCase()] = op.operationId
     const body = resolve(op.requestBody)
     const responseTypes: Record<string, string | undefined> = {}
     for (const [status, response] of Object.entries<Json>(op.responses)) {
@@ -58,7 +60,13 @@ for (const [path, item] of Object.entries<Json>(spec.paths)) {
     })
   }
   const pattern = path.replace(/\/+$/, '').replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')
-  pathMatchers.push({ re: new RegExp(`^${pattern}/?$`), methods })
+  pathMatchers.push({ re: new RegExp(`^${pattern}/?$`), methods, operationIds })
+}
+
+/** The operation a method and concrete (still percent-encoded) URL path address, if any. */
+export function operationAt(method: string, urlPath: string): OperationInfo | undefined {
+  const id = pathMatchers.find(({ re }) => re.test(urlPath))?.operationIds[method.toUpperCase()]
+  return id === undefined ? undefined : operations.get(id)
 }
 
 /** The methods the spec defines for a concrete URL path, or [] when no path matches it. */

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyError } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, type FieldError } from '../lib/api-error.js'
-import { allowedMethods } from '../lib/spec.js'
+import { allowedMethods, operationAt, operations, type OperationInfo } from '../lib/spec.js'
+import { resetFormPage, resetInvalidPage } from '../routes/reset-page.js'
 
 type ValidationIssue = { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }
 
@@ -64,6 +65,30 @@ export function loggable(err: Error & { code?: string }) {
   return { type: err.name, code: err.code, message: sqlAt >= 0 ? message.slice(message.lastIndexOf(' - ') + 3) : message, stack: err.stack?.split('\n').slice(1, 6).join('\n') }
 }
 
+/**
+ * Sends an error. The one operation whose 400 is a page (the reset form's submit) gets the page:
+ * the invalid-link page for a broken link, the form with the problem for a broken body.
+ */
+function sendError(request: FastifyRequest, reply: FastifyReply, apiError: ApiError, op: OperationInfo | undefined) {
+  if (apiError.headers) reply.headers(apiError.headers)
+  if (apiError.statusCode === 400 && op?.responseTypes['400'] === 'text/html') {
+    const name = request.server.config.applicationName
+    const brokenLink = apiError.errors?.some((e) => e.field.startsWith('params'))
+    return reply.code(400).type('text/html; charset=utf-8').send(brokenLink ? resetInvalidPage(name) : resetFormPage(name, [apiError.message]))
+  }
+  const body = { code: apiError.code, message: apiError.message, ...(apiError.errors && { errors: apiError.errors }) }
+  return reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(body)
+}
+
+/**
+ * Errors the router raises before any route runs: a path parameter with a broken percent-escape
+ * (FST_ERR_BAD_URL) or longer than maxParamLength. Both are a bad path parameter: 400.
+ */
+export function frameworkErrors(_err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const op = operationAt(request.method, request.url.split('?')[0])
+  return sendError(request, reply, new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'params', message: 'is not a valid path parameter' }]), op)
+}
+
 /** Answers requests Node's HTTP parser rejects (e.g. 431) in the API's error shape. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) {
@@ -87,9 +112,8 @@ export default fp(
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const apiError = toApiError(err)
       if (apiError.statusCode >= 500) request.log.error({ err: loggable(err) }, 'request failed')
-      if (apiError.headers) reply.headers(apiError.headers)
-      const body = { code: apiError.code, message: apiError.message, ...(apiError.errors && { errors: apiError.errors }) }
-      return reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(body)
+      const operationId = (request.routeOptions.schema as { operationId?: string } | undefined)?.operationId
+      return sendError(request, reply, apiError, operations.get(operationId ?? ''))
     })
 
     app.setNotFoundHandler((request, reply) => {

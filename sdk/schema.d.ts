@@ -390,7 +390,7 @@ export type paths = {
         post: operations["createDevice"];
         /**
          * Delete the caller's device
-         * @description Deletes the device with its keys and the messages queued for it.
+         * @description Deletes the device with its keys and the messages queued for it. It takes no body.
          */
         delete: operations["deleteDevice"];
         options?: never;
@@ -1955,6 +1955,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NoDevice"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };
     };
