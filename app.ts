@@ -15,7 +15,12 @@ import lockout from './plugins/lockout.js'
 import deviceSignature from './plugins/device-signature.js'
 import { handlers } from './routes/index.js'
 
-export type BuildOptions = { logger?: FastifyServerOptions['logger'] }
+export type BuildOptions = {
+  /** Replaces the logger altogether (tests: false). */
+  logger?: FastifyServerOptions['logger']
+  /** Keeps the app's own logger settings (level, redaction) but writes to this stream. */
+  logStream?: { write(line: string): void }
+}
 
 // The request log shows method, path and status only: no headers (tokens), no bodies (keys,
 // ciphertext), and the reset token in the reset page's path is masked.
@@ -30,7 +35,7 @@ const serializers = {
 /** Builds the whole application from a validated config. Tests build exactly this. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, serializers },
+    logger: options.logger ?? { level: config.logLevel, serializers, ...(options.logStream && { stream: options.logStream }) },
     // Long path parameters are the schema's to judge (a clear 400), not the router's (a bare 414).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16384 },
     exposeHeadRoutes: false,

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { connect } from 'node:net'
 import knex from 'knex'
 import { operations } from '../lib/spec.js'
+import { auditLogs } from './log-audit.js'
 
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, encoding: 'utf8' })
@@ -68,12 +69,15 @@ else console.warn('\n*** PostgreSQL is not reachable: the suite runs on SQLite o
 
 const extra = process.argv.slice(2)
 const coverageDir = mkdtempSync(join(tmpdir(), 'operation-coverage-'))
+const logDir = mkdtempSync(join(tmpdir(), 'suite-logs-'))
+const securityLines: string[] = []
 let passed = 0
 let failed = 0
 let allOk = true
 for (const db of databases) {
   console.log(`\n=== test suite on ${db} ===`)
-  const r = run('npx', ['tap', '--reporter=tap', ...extra], { ...redisEnv, TEST_DB: db, OPERATION_COVERAGE_DIR: join(coverageDir, db) })
+  const r = run('npx', ['tap', '--reporter=tap', ...extra], { ...redisEnv, TEST_DB: db, OPERATION_COVERAGE_DIR: join(coverageDir, db), LOG_CAPTURE_DIR: join(logDir, db) })
+  for (const m of r.out.matchAll(/^\s*# (security: .*)$/gm)) securityLines.push(`${db}: ${m[1]}`)
   const summary = /# \{ ?total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/.exec(r.out.split('\n').reverse().find((l) => l.startsWith('# { total')) ?? '')
   const pass = Number(summary?.[2] ?? 0)
   const fail = Number(summary?.[3] ?? 0) + (r.ok || summary?.[3] ? 0 : 1)
@@ -106,6 +110,17 @@ if (extra.length === 0) {
     }
   }
 }
+// No secret the suite handled may appear in anything the server logged, at trace level, during it.
+for (const db of databases) {
+  const audit = auditLogs(join(logDir, db))
+  securityLines.push(`${db}: security: logs: ${audit.secrets} secrets searched for in ${audit.lines} log lines (${(audit.logBytes / 1e6).toFixed(1)} MB), ${audit.leaks.length} found`)
+  if (audit.leaks.length || audit.lines === 0) {
+    console.error(`${db}: ${audit.lines === 0 ? 'no log captured' : `secrets found in the log: ${audit.leaks.slice(0, 5).map((s) => s.slice(0, 12) + '…').join(', ')}`}`)
+    failed += 1
+  } else passed += 1
+}
+console.log(`\n${securityLines.join('\n')}`)
+rmSync(logDir, { recursive: true, force: true })
 rmSync(coverageDir, { recursive: true, force: true })
 console.log(`\n${passed} passed, ${failed} failed`)
 process.exit(allOk && failed === 0 ? 0 : 1)

@@ -9,6 +9,7 @@ import { buildApp } from '../app.js'
 import { loadConfig, type Config } from '../plugins/config.js'
 import { checkAgainstSpec } from './spec-check.js'
 import { startSmtp } from './smtp.js'
+import { capturing, logStream, recordRequestSecrets, recordSecrets } from './log-capture.js'
 
 type T = { teardown(fn: () => unknown): void; fail(msg: string): void }
 
@@ -58,11 +59,12 @@ export async function build(t: T, overrides: Partial<Config> = {}) {
       throttleAnon: 'off',
       throttleUser: 'off',
       throttlePrekeybundle: 'off',
-      logLevel: 'silent',
+      // Under `npm test` everything is logged, so that the log audit can prove no secret is.
+      logLevel: capturing ? 'trace' : 'silent',
       ...overrides,
     },
   )
-  const app = await buildApp(config, { logger: false })
+  const app = await buildApp(config, capturing ? { logStream: logStream() } : { logger: false })
   t.teardown(() => app.close())
   return { app, config, api: client(app, t) }
 }
@@ -87,10 +89,14 @@ export function client(app: FastifyInstance, t: T) {
       payload = JSON.stringify(body)
       headers['content-type'] ??= 'application/json'
     }
+    recordRequestSecrets(url, headers)
+    recordSecrets(body)
+    if (opts.form) recordSecrets(opts.form)
     const res = await app.inject({ method: method as 'GET', url, headers, payload, remoteAddress: opts.remoteAddress })
     const contentType = String(res.headers['content-type'] ?? '')
     let parsed: unknown = res.body === '' ? undefined : res.body
     if (contentType.startsWith('application/json')) parsed = JSON.parse(res.body)
+    recordSecrets(parsed, true)
     const problems = checkAgainstSpec(method, url, { status: res.statusCode, contentType, body: parsed })
     for (const p of problems) t.fail(`contract: ${p}`)
     return { status: res.statusCode, body: parsed as B, headers: res.headers, text: res.body }
