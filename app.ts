@@ -46,9 +46,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // after CONNECTION_TIMEOUT. Node checks the former only every connectionsCheckingInterval.
     requestTimeout: config.requestTimeout * 1000,
     connectionTimeout: config.connectionTimeout * 1000,
+    // After an answer Node times a kept-alive socket by this, not by connectionTimeout.
+    keepAliveTimeout: config.connectionTimeout * 1000,
     http: {
       headersTimeout: config.requestTimeout * 1000,
       connectionsCheckingInterval: Math.min(1000, config.requestTimeout * 250),
+      // Node would answer a missing Host with a bare 400 of its own; the Host check answers instead.
+      requireHostHeader: false,
     },
     clientErrorHandler,
     frameworkErrors,
@@ -56,8 +60,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   await app.register(configPlugin, { config })
   await app.register(errors)
-  await app.register(allowedHosts)
+  // Headers first, so that even a refusal by the Host check carries them.
   await app.register(securityHeaders)
+  await app.register(allowedHosts)
   await app.register(cors)
   await app.register(db)
   await app.register(mailer)

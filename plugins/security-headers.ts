@@ -23,6 +23,7 @@ export default fp(
       // A CORS-enabled API must be readable cross-origin by the browsers CORS_ALLOWED_ORIGINS admits.
       crossOriginResourcePolicy: { policy: app.config.corsAllowedOrigins.length ? 'cross-origin' : 'same-origin' },
       referrerPolicy: { policy: 'no-referrer' },
+      frameguard: { action: 'deny' }, // as frame-ancestors 'none', for browsers without CSP
       strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
     })
     // Answers carry tokens, keys and ciphertext: no cache may keep them.

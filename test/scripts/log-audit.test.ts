@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { auditLogs } from '../../scripts/log-audit.js'
 
 // The audit npm test runs over the whole suite's logs must find a secret wherever a log line could
 // carry it, and must not cry wolf at a code that happens to sit inside a timestamp.
 
-function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets: string[], log: string) {
+function setup(t: Test, secrets: string[], log: string) {
   const dir = mkdtempSync(join(tmpdir(), 'log-audit-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, '1.secrets'), secrets.map((s) => JSON.stringify(s)).join('\n') + '\n')
