@@ -9,7 +9,6 @@ export type DeviceRow = {
   registration_id: number
   created_at: number
   signing_key: string | null
-  signing_counter: number
 }
 export type PreKey = { keyId: number; publicKey: string }
 export type SignedPreKey = PreKey & { signature: string }
@@ -59,10 +58,13 @@ export function devicesRepository(knex: Knex) {
       return deviceId
     },
 
-    /** Records a signed request's counter if it is above the last one; false for a replay. */
-    async advanceSigningCounter(id: number, counter: number, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
-      const n = await trx('devices').where({ id }).andWhere('signing_counter', '<', counter).update({ signing_counter: counter })
-      return n === 1
+    /** Records a signed request's counter if it is above the last one for that key; false for a replay. */
+    async advanceSigningCounter(signingKey: string, counter: number, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      const sql = `INSERT INTO signing_counters (signing_key, counter) VALUES (?, ?)
+        ON CONFLICT (signing_key) DO UPDATE SET counter = excluded.counter WHERE signing_counters.counter < excluded.counter
+        RETURNING counter`
+      const result = await trx.raw(sql, [signingKey, counter])
+      return (trx.client.config.client === 'pg' ? result.rows : result).length === 1
     },
 
     /** Keys and queued messages go with it through ON DELETE CASCADE. */

@@ -1,4 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto'
+import { ed25519 } from '@noble/curves/ed25519.js'
 
 /**
  * Device-bound request signing (opt-in per device; openapi.yaml, "Request signing"). The header is
@@ -17,6 +18,20 @@ export function parseSignatureHeader(header: string | string[] | undefined): { c
 
 export function signedMessage(counter: number, method: string, url: string, body: Buffer | string | undefined): Buffer {
   return Buffer.concat([Buffer.from(`${counter}\n${method.toUpperCase()}\n${url}\n`, 'utf8'), Buffer.from(body ?? '')])
+}
+
+/**
+ * True for a key a device can really sign with: the canonical encoding of a curve point that is not
+ * of small order. Anything else would either lock the device out of its own operations or, for a
+ * small-order point, let signatures be forged.
+ */
+export function isUsableSigningKey(publicKey: string): boolean {
+  try {
+    const point = ed25519.Point.fromBytes(Buffer.from(publicKey, 'base64'), false)
+    return !point.isSmallOrder()
+  } catch {
+    return false
+  }
 }
 
 /** Verifies an Ed25519 signature by a raw 32-byte public key (base64). */

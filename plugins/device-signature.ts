@@ -39,7 +39,7 @@ export default fp(
         const message = signedMessage(header.counter, request.method, request.url, request.rawBody)
         if (!verifyEd25519(device.signing_key, message, header.signature)) throw refused('does not verify against the device signing key')
         // Compare-and-set: of two requests with one counter, exactly one gets through.
-        if (!(await app.db.devices.advanceSigningCounter(device.id, header.counter))) throw refused('counter was already used')
+        if (!(await app.db.devices.advanceSigningCounter(device.signing_key, header.counter))) throw refused('counter was already used')
       },
     })
   },

@@ -1,4 +1,5 @@
 import { ApiError } from '../lib/api-error.js'
+import { isUsableSigningKey } from '../lib/request-signing.js'
 import { isUniqueViolation } from '../db/connection.js'
 import type { Handlers } from '../lib/handlers.js'
 import { checkPreKeyBatch, checkSignatures, pqSignedKeys } from './keys.js'
@@ -14,6 +15,9 @@ export const devices = {
     checkPreKeyBatch(body.preKeys, 0, config.maxPrekeys)
     checkPreKeyBatch(body.pqPreKeys ?? [], 0, config.maxPrekeys)
     checkSignatures(body.identityKey, [['body.signedPreKey', body.signedPreKey], ...pqSignedKeys('body', body)])
+    if (body.signingKey !== undefined && !isUsableSigningKey(body.signingKey)) {
+      throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body.signingKey', message: 'is not an Ed25519 public key' }])
+    }
     try {
       await db.knex.transaction((trx) => db.devices.create(request.user.id, body, trx))
     } catch (err) {

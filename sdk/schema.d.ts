@@ -747,6 +747,7 @@ export type components = {
             pqLastResortPreKey?: components["schemas"]["KyberPreKey"];
             /**
              * @description Opt-in request signing: a raw 32-byte Ed25519 public key, base64, held by the device only.
+             *     It must be a valid curve point of large order (400 `invalid_data` otherwise).
              *     With it, every key, message and device operation of this device must carry a `Signature`
              *     header (see that parameter), so a stolen auth token alone cannot act for the device.
              */
@@ -1171,8 +1172,10 @@ export type components = {
          *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
          *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
          *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-         *     greater than the last one the server accepted for the device, so a captured request cannot be
-         *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+         *     greater than the last one the server accepted for the signing key (kept across a deletion
+         *     and re-registration of the device), so a captured request cannot be replayed; send signed
+         *     requests of one device one after another. A request whose signature is accepted uses up its
+         *     counter even when the operation then refuses it. A missing, malformed, wrong
          *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
          */
         Signature: string;
@@ -1934,8 +1937,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -1969,8 +1974,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2014,8 +2021,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2073,8 +2082,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2131,8 +2142,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2182,8 +2195,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2253,8 +2268,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2310,8 +2327,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2361,8 +2380,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];
@@ -2422,8 +2443,10 @@ export interface operations {
                  *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
                  *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
                  *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
-                 *     greater than the last one the server accepted for the device, so a captured request cannot be
-                 *     replayed; send signed requests of one device one after another. A missing, malformed, wrong
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
                  *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
                  */
                 Signature?: components["parameters"]["Signature"];

@@ -15,6 +15,7 @@ const TABLES = [
   'pq_last_resort_prekeys',
   'messages',
   'used_tokens',
+  'signing_counters',
 ]
 
 export type Snapshot = Record<string, unknown[]>
