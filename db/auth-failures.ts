@@ -5,29 +5,28 @@ export type LockScope = 'login' | 'mfa' | 'reset' | 'reset_confirm'
 
 export function authFailuresRepository(knex: Knex) {
   return {
-    async lockedUntil(scope: LockScope, userId: number, trx: Db = knex): Promise<number | undefined> {
-      const row = await trx('auth_failures').select('locked_until').where({ scope, user_id: userId }).first()
-      return row?.locked_until ?? undefined
-    },
-
     /**
-     * Counts one failure in the window that started at the first failure (a new window once `windowMs`
-     * has passed) in one statement, so concurrent failures are all counted; returns the count.
+     * Counts one attempt in the window that started at the first one (a new window once `windowMs`
+     * has passed) in one statement, so concurrent attempts each get their own number; returns it
+     * with the end of any lock.
      */
-    async record(scope: LockScope, userId: number, now: number, windowMs: number, trx: Db = knex): Promise<number> {
+    async record(scope: LockScope, userId: number, now: number, windowMs: number, trx: Db = knex): Promise<{ attempts: number; lockedUntil: number }> {
       const sql = `INSERT INTO auth_failures (scope, user_id, failures, window_started_at, locked_until) VALUES (?, ?, 1, ?, NULL)
         ON CONFLICT (scope, user_id) DO UPDATE SET
-          failures = CASE WHEN auth_failures.window_started_at <= ? THEN 1 ELSE auth_failures.failures + 1 END,
-          window_started_at = CASE WHEN auth_failures.window_started_at <= ? THEN ? ELSE auth_failures.window_started_at END
-        RETURNING failures`
+          failures = CASE WHEN auth_failures.locked_until > ? THEN auth_failures.failures
+            WHEN auth_failures.window_started_at <= ? THEN 1 ELSE auth_failures.failures + 1 END,
+          window_started_at = CASE WHEN auth_failures.locked_until > ? THEN auth_failures.window_started_at
+            WHEN auth_failures.window_started_at <= ? THEN ? ELSE auth_failures.window_started_at END
+        RETURNING failures, locked_until`
+      // While locked nothing is counted, so tries against a lock neither count nor extend it.
       const stale = now - windowMs
-      const result = await trx.raw(sql, [scope, userId, now, stale, stale, now])
+      const result = await trx.raw(sql, [scope, userId, now, now, stale, now, stale, now])
       const rows = trx.client.config.client === 'pg' ? result.rows : result
-      return Number(rows[0].failures)
+      return { attempts: Number(rows[0].failures), lockedUntil: Number(rows[0].locked_until ?? 0) }
     },
 
     lock: (scope: LockScope, userId: number, until: number, trx: Db = knex) =>
-      trx('auth_failures').where({ scope, user_id: userId }).update({ locked_until: until, failures: 0 }),
+      trx('auth_failures').where({ scope, user_id: userId }).update({ locked_until: until }),
 
     clear: (scope: LockScope, userId: number, trx: Db = knex) => trx('auth_failures').where({ scope, user_id: userId }).delete(),
   }
@@ -35,6 +34,9 @@ export function authFailuresRepository(knex: Knex) {
 
 export function usedTokensRepository(knex: Knex) {
   return {
+    /** Takes a used token back, for an attempt that failed after claiming it. */
+    release: (id: string, trx: Db = knex) => trx('used_tokens').where({ id }).delete(),
+
     /** Marks a token used; false when it already was. Expired entries are cleared on the way. */
     async use(id: string, expiresAt: number, trx: Db = knex): Promise<boolean> {
       await trx('used_tokens').where('expires_at', '<', Date.now()).delete()

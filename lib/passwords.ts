@@ -8,7 +8,7 @@ export function hashPassword(password: string, cost: number): Promise<string> {
   return hash(prehash(password), cost)
 }
 
-let dummyHash: Promise<string> | undefined
+const dummyHashes = new Map<number, Promise<string>>()
 
 /**
  * Checks a password against a stored hash. Without one (unknown email) it still runs a full
@@ -16,7 +16,8 @@ let dummyHash: Promise<string> | undefined
  */
 export async function verifyPassword(password: string, storedHash: string | undefined, cost: number): Promise<boolean> {
   if (storedHash) return verify(prehash(password), storedHash)
-  dummyHash ??= hash('dummy password for timing', cost)
-  await verify(prehash(password), await dummyHash)
+  let dummy = dummyHashes.get(cost)
+  if (!dummy) dummyHashes.set(cost, (dummy = hash('dummy password for timing', cost)))
+  await verify(prehash(password), await dummy)
   return false
 }

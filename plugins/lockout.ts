@@ -4,51 +4,57 @@ import type { LockScope } from '../db/auth-failures.js'
 declare module 'fastify' {
   interface FastifyInstance {
     lockout: {
-      /** True while the account is locked for this kind of attempt. */
-      isLocked(scope: LockScope, userId: number): Promise<boolean>
-      /** Counts a failed attempt; the one that reaches LOCKOUT_THRESHOLD locks the account for LOCKOUT_DURATION. */
-      fail(scope: LockScope, userId: number): Promise<void>
-      /** Forgets the failures after a success. */
-      clear(scope: LockScope, userId: number): Promise<void>
       /**
-       * Runs one guess: false without trying while the account is locked; otherwise the result of
-       * `attempt`, counted as a failure or clearing the failures.
+       * Runs one guess: false without trying once the account has had LOCKOUT_THRESHOLD tries in
+       * LOCKOUT_DURATION or is locked; otherwise the result of `attempt`. A success forgets the
+       * failures; the failure that uses up the allowance locks the account for LOCKOUT_DURATION.
        */
       guard(scope: LockScope, userId: number, attempt: () => Promise<boolean>): Promise<boolean>
+      /** Counts one use of a limited action (a reset email); false once the allowance is used up. */
+      take(scope: LockScope, userId: number): Promise<boolean>
     }
   }
 }
 
-// Per-account limits on guessing (passwords, 2FA codes, reset links), on top of the per-IP throttles:
-// an attacker spreading guesses over many addresses still gets LOCKOUT_THRESHOLD tries per
-// LOCKOUT_DURATION. Callers answer a locked account exactly like a wrong guess.
+// Per-account limits on guessing (passwords, 2FA codes, reset links) and on reset emails, on top of
+// the per-IP throttles: an attacker spreading guesses over many addresses still gets
+// LOCKOUT_THRESHOLD tries per LOCKOUT_DURATION. Each try is counted before it is judged, in one
+// statement, so a burst of parallel guesses gets no more tries than a sequence. Callers answer a
+// refused try exactly like a wrong guess.
 export default fp(
   async (app) => {
     const { lockoutThreshold, lockoutDuration } = app.config
     const windowMs = lockoutDuration * 1000
     const failures = app.db.authFailures
-    const lockout = {
-      async isLocked(scope: LockScope, userId: number) {
-        return ((await failures.lockedUntil(scope, userId)) ?? 0) > Date.now()
-      },
-      async fail(scope: LockScope, userId: number) {
-        const now = Date.now()
-        if ((await failures.record(scope, userId, now, windowMs)) >= lockoutThreshold) {
-          await failures.lock(scope, userId, now + windowMs)
-          app.log.warn({ scope, userId }, 'account locked after repeated failures')
-        }
-      },
-      async clear(scope: LockScope, userId: number) {
-        await failures.clear(scope, userId)
-      },
+
+    /** The number of this try, or undefined when it must not be made. */
+    async function admit(scope: LockScope, userId: number, now: number): Promise<number | undefined> {
+      const { attempts, lockedUntil } = await failures.record(scope, userId, now, windowMs)
+      return lockedUntil > now || attempts > lockoutThreshold ? undefined : attempts
+    }
+
+    async function lockAt(scope: LockScope, userId: number, now: number) {
+      await failures.lock(scope, userId, now + windowMs)
+      app.log.warn({ scope, userId }, 'per-account limit reached; locked for LOCKOUT_DURATION')
+    }
+
+    app.decorate('lockout', {
       async guard(scope: LockScope, userId: number, attempt: () => Promise<boolean>) {
-        if (await lockout.isLocked(scope, userId)) return false
+        const now = Date.now()
+        const n = await admit(scope, userId, now)
+        if (n === undefined) return false
         const ok = await attempt()
-        await (ok ? lockout.clear(scope, userId) : lockout.fail(scope, userId))
+        if (ok) await failures.clear(scope, userId)
+        else if (n >= lockoutThreshold) await lockAt(scope, userId, now)
         return ok
       },
-    }
-    app.decorate('lockout', lockout)
+      async take(scope: LockScope, userId: number) {
+        const now = Date.now()
+        const n = await admit(scope, userId, now)
+        if (n !== undefined && n >= lockoutThreshold) await lockAt(scope, userId, now)
+        return n !== undefined
+      },
+    })
   },
   { name: 'lockout', dependencies: ['config', 'db'] },
 )

@@ -26,14 +26,18 @@ export const auth = {
     const methods = token === undefined ? [] : await db.mfa.active(token.userId)
     if (token === undefined || methods.length === 0) throw invalidToken()
     const { userId } = token
+    // One login per ephemeral token: claimed before the code is looked at, so a used token burns
+    // no code; given back when the code is wrong, so the user can try again with it.
+    if (!(await db.usedTokens.use(token.tokenId, token.expiresAt))) throw invalidToken()
     const code = normalizeCode(request.body.code)
     const accepted = await lockout.guard('mfa', userId, async () => {
       for (const method of methods) if (await mfa.consumeCode(method, code)) return true
       return db.mfa.claimBackupCode(userId, mfa.hashCode(code))
     })
-    if (!accepted) throw new ApiError(400, 'invalid_code', 'The code is invalid or has expired.')
-    // One login per ephemeral token, even if a second valid code is at hand.
-    if (!(await db.usedTokens.use(token.tokenId, token.expiresAt))) throw invalidToken()
+    if (!accepted) {
+      await db.usedTokens.release(token.tokenId)
+      throw new ApiError(400, 'invalid_code', 'The code is invalid or has expired.')
+    }
     return { status: 200, body: { auth_token: await request.server.auth.issueToken(userId) } }
   },
 

@@ -19,8 +19,7 @@ async function userForToken(app: FastifyInstance, uid: string, token: string): P
 
 /** Mails a reset link unless the account already got LOCKOUT_THRESHOLD of them in LOCKOUT_DURATION. */
 async function sendResetLink(app: FastifyInstance, user: UserRow): Promise<void> {
-  if (await app.lockout.isLocked('reset', user.id)) return
-  await app.lockout.fail('reset', user.id)
+  if (!(await app.lockout.take('reset', user.id))) return
   const link = `${app.config.publicUrl}/auth/password/reset/confirm/${encodeUid(user.id)}/${makeResetToken(app.config.secretKey, user)}/`
   await app.mailer.send({
     to: user.email,

@@ -43,7 +43,7 @@ t.test('with email primary the code is mailed at login and completes it', async 
   t.equal((await me(api, res.body.auth_token)).status, 200, 'the auth token works')
   const replay = await api.post('/auth/login/code/', { ephemeral_token: login.body.ephemeral_token, code })
   t.equal(replay.status, 400)
-  t.equal(replay.body.code, 'invalid_code', 'the mailed code works once')
+  t.equal(replay.body.code, 'invalid_token', 'the ephemeral token works once, and so its code')
 })
 
 t.test('a wrong password with 2FA active mails no code', async (t) => {
