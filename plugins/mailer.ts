@@ -33,6 +33,17 @@ function smtpTransport(c: Config): Transporter {
 export default fp(
   async (app) => {
     const { config } = app
+    if (!config.emailHost && config.nodeEnv === 'production') {
+      // In production standard output is the log an operator ships and keeps: a code or reset link
+      // printed there could be used by anyone who reads it. Mails are dropped instead.
+      app.log.warn('EMAIL_HOST is not set: no email (2FA codes, reset links) will be sent')
+      app.decorate('mailer', {
+        async send() {
+          app.log.error('an email was not sent: EMAIL_HOST is not set')
+        },
+      })
+      return
+    }
     if (!config.emailHost) {
       // Like Django's console backend: without EMAIL_HOST, development mails (codes and reset
       // links included) go to standard output, never to the structured request log.
