@@ -1,4 +1,3 @@
-import { createPublicKey, verify } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
 
 /**
@@ -29,16 +28,6 @@ export function isUsableSigningKey(publicKey: string): boolean {
   try {
     const point = ed25519.Point.fromBytes(Buffer.from(publicKey, 'base64'), false)
     return !point.isSmallOrder()
-  } catch {
-    return false
-  }
-}
-
-/** Verifies an Ed25519 signature by a raw 32-byte public key (base64). */
-export function verifyEd25519(publicKey: string, message: Buffer, signature: Buffer): boolean {
-  try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey, 'base64').toString('base64url') }, format: 'jwk' })
-    return verify(null, message, key, signature)
   } catch {
     return false
   }

@@ -33,11 +33,16 @@ export function verifyXEdDSA(identityKey: Uint8Array, message: Uint8Array, signa
   if (!edwardsKey) return false
   const sig = Uint8Array.from(signature)
   sig[63] &= 0x7f
+  return verifyEd25519(edwardsKey, message, sig)
+}
+
+/** A plain Ed25519 check (OpenSSL) by a raw 32-byte public key; false for a key that is no point. */
+export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(edwardsKey).toString('base64url') }, format: 'jwk' })
-    return verify(null, message, key, sig)
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' })
+    return verify(null, message, key, signature)
   } catch {
-    return false // a key that does not decode to a point
+    return false
   }
 }
 

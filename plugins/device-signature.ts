@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../lib/api-error.js'
-import { parseSignatureHeader, signedMessage, verifyEd25519 } from '../lib/request-signing.js'
+import { parseSignatureHeader, signedMessage } from '../lib/request-signing.js'
+import { verifyEd25519 } from '../lib/xeddsa.js'
 import type { DeviceRow } from '../db/devices.js'
 
 declare module 'fastify' {
@@ -37,7 +38,7 @@ export default fp(
         const header = parseSignatureHeader(request.headers.signature)
         if (!header) throw refused('missing or malformed: send Signature: <counter>.<base64 signature>')
         const message = signedMessage(header.counter, request.method, request.url, request.rawBody)
-        if (!verifyEd25519(device.signing_key, message, header.signature)) throw refused('does not verify against the device signing key')
+        if (!verifyEd25519(Buffer.from(device.signing_key, 'base64'), message, header.signature)) throw refused('does not verify against the device signing key')
         // Compare-and-set: of two requests with one counter, exactly one gets through.
         if (!(await app.db.devices.advanceSigningCounter(device.signing_key, header.counter))) throw refused('counter was already used')
       },
