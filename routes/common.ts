@@ -17,9 +17,13 @@ export function assertPasswordAllowed(password: string, email: string, field: st
  * The caller's device, checked against the registration ID in the path: 404 `no_device` without
  * one, 403 `device_changed` when the path names another.
  */
+/** The caller's device, if any; already loaded by the signature check for `x-device-signed` operations. */
+export async function callerDevice(request: FastifyRequest): Promise<DeviceRow | null | undefined> {
+  return request.device !== undefined ? request.device : request.server.db.devices.findByUser(request.user.id)
+}
+
 export async function ownDevice(request: FastifyRequest, registrationId: number): Promise<DeviceRow> {
-  // Already loaded by the signature check for `x-device-signed` operations.
-  const device = request.device !== undefined ? request.device : await request.server.db.devices.findByUser(request.user.id)
+  const device = await callerDevice(request)
   if (!device) throw new ApiError(404, 'no_device', 'You have no registered device.')
   if (device.registration_id !== registrationId) throw new ApiError(403, 'device_changed', 'The registration ID does not match your device.')
   return device

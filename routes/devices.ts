@@ -3,6 +3,7 @@ import { isUsableSigningKey } from '../lib/request-signing.js'
 import { isUniqueViolation } from '../db/connection.js'
 import type { Handlers } from '../lib/handlers.js'
 import { checkPreKeyBatch, checkSignatures, pqSignedKeys } from './keys.js'
+import { callerDevice } from './common.js'
 
 const deviceExists = () => new ApiError(403, 'device_exists', 'This user already has a device.')
 
@@ -30,7 +31,7 @@ export const devices = {
 
   async deleteDevice(request) {
     const { db } = request.server
-    const device = request.device !== undefined ? request.device : await db.devices.findByUser(request.user.id)
+    const device = await callerDevice(request)
     if (!device) throw new ApiError(404, 'no_device', 'You have no registered device.')
     await db.devices.delete(device.id)
     return { status: 204 }
