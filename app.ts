@@ -1,9 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Config } from './plugins/config.js'
 import configPlugin from './plugins/config.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import allowedHosts from './plugins/allowed-hosts.js'
 import db from './plugins/db.js'
+import health from './plugins/health.js'
 import mailer from './plugins/mailer.js'
 import auth from './plugins/auth.js'
 import mfa from './plugins/mfa.js'
@@ -13,6 +14,12 @@ import securityHeaders from './plugins/security-headers.js'
 import cors from './plugins/cors.js'
 import lockout from './plugins/lockout.js'
 import deviceSignature from './plugins/device-signature.js'
+import bus from './plugins/bus.js'
+import delivery from './plugins/delivery.js'
+import messageExpiry from './plugins/message-expiry.js'
+import requestLog, { loggerOptions } from './plugins/request-log.js'
+import metrics from './plugins/metrics.js'
+import docs from './plugins/docs.js'
 import { handlers } from './routes/index.js'
 
 export type BuildOptions = {
@@ -22,20 +29,12 @@ export type BuildOptions = {
   logStream?: { write(line: string): void }
 }
 
-// The request log shows method, path and status only: no headers (tokens), no bodies (keys,
-// ciphertext), and the reset token in the reset page's path is masked.
-const serializers = {
-  req: (req: { method: string; url: string; ip?: string }) => ({
-    method: req.method,
-    url: req.url.replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]'),
-    remoteAddress: req.ip,
-  }),
-}
-
 /** Builds the whole application from a validated config. Tests build exactly this. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, serializers, ...(options.logStream && { stream: options.logStream }) },
+    logger: options.logger ?? loggerOptions(config, { stream: options.logStream }),
+    // plugins/request-log.ts writes one line per request instead, with its operationId.
+    logController: new LogController({ disableRequestLogging: true }),
     // Long path parameters are the schema's to judge (a clear 400), not the router's (a bare 414).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16384 },
     exposeHeadRoutes: false,
@@ -54,23 +53,34 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Node would answer a missing Host with a bare 400 of its own; the Host check answers instead.
       requireHostHeader: false,
     },
+    // While shutting down (server.ts), a request that still arrives on an open connection is served
+    // with `Connection: close` rather than refused with an undocumented 503: the drain is short.
+    return503OnClosing: false,
     clientErrorHandler,
     frameworkErrors,
     ajv: { customOptions: { removeAdditional: false } },
   })
   await app.register(configPlugin, { config })
   await app.register(errors)
+  await app.register(requestLog)
   // Headers first, so that even a refusal by the Host check carries them.
   await app.register(securityHeaders)
   await app.register(allowedHosts)
   await app.register(cors)
+  await app.register(health)
   await app.register(db)
   await app.register(mailer)
   await app.register(auth)
   await app.register(mfa)
   await app.register(lockout)
   await app.register(deviceSignature)
+  await app.register(messageExpiry)
   await app.register(rateLimit)
+  // Operator and documentation routes, outside openapi.yaml.
+  await app.register(metrics)
+  await app.register(docs)
+  await app.register(bus)
+  await app.register(delivery)
   await app.register(openapi, { handlers })
   return app
 }

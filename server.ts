@@ -1,5 +1,6 @@
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './plugins/config.js'
+import { gracefulShutdown } from './lib/shutdown.js'
 
 let config: ReturnType<typeof loadConfig>
 try {
@@ -19,20 +20,30 @@ try {
   process.exit(1)
 }
 
-let closing = false
+// SIGTERM (docker stop, Kubernetes) or SIGINT (Ctrl-C): stop accepting, finish the requests in
+// progress for up to SHUTDOWN_GRACE_PERIOD seconds, close the database and Redis, exit 0. Exit 1
+// when connections had to be cut or closing hung. A second signal cuts the connections at once.
+const graceMs = config.shutdownGracePeriod * 1000
+const shutdown = gracefulShutdown(app, graceMs)
+let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    if (closing) return
-    closing = true
-    app.log.info({ signal }, 'shutting down')
-    // close() stops accepting connections and waits for in-flight requests.
-    const timer = setTimeout(() => {
+  process.on(signal, async () => {
+    if (stopping) return shutdown.force()
+    stopping = true
+    app.log.info({ signal, gracePeriod: config.shutdownGracePeriod }, 'shutting down')
+    // Closing the database or Redis should take moments; never hang past the grace period by much.
+    setTimeout(() => {
       app.log.error('shutdown took too long; exiting')
       process.exit(1)
-    }, 10_000)
-    timer.unref()
-    await app.close()
-    process.exit(0)
+    }, graceMs + 5000).unref()
+    try {
+      const { forced } = await shutdown.close()
+      app.log.info({ forced }, 'shut down')
+      process.exit(forced ? 1 : 0)
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    }
   })
 }
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import knex, { type Knex } from 'knex'
 import pg from 'pg'
 import { migrationSource } from './migrations/index.js'
+import { CachingSqliteClient } from './sqlite-client.js'
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url)
@@ -26,7 +27,7 @@ export function createKnex(databaseUrl: string, logger?: DbLog): Knex {
   }
   if (databaseUrl !== ':memory:') mkdirSync(dirname(databaseUrl), { recursive: true })
   return knex({
-    client: 'better-sqlite3',
+    client: CachingSqliteClient as unknown as string,
     connection: { filename: databaseUrl },
     useNullAsDefault: true,
     log,

@@ -11,24 +11,98 @@ export type MessageRow = {
 }
 export type NewMessage = Omit<MessageRow, 'id' | 'created_at'>
 
+/** Which queued messages to list: those after `afterId`, not older than `createdAfter` (ms), at most `limit`. */
+export type ListOptions = { afterId?: number; createdAfter?: number; limit?: number }
+
+const COLUMNS = ['recipient_device_id', 'sender_address', 'sender_registration_id', 'recipient_address', 'content', 'created_at'] as const
+// Rows per purge statement: short statements, so senders and readers never wait long on a purge.
+const PURGE_BATCH = 5000
+
+const rowsOf = <R>(result: unknown): R[] => (Array.isArray(result) ? result : (result as { rows: R[] }).rows)
+
 export function messagesRepository(knex: Knex) {
+  const postgres = knex.client.config.client === 'pg'
+
+  // Count and insert in one statement, so the limit holds against concurrent sends: SQLite runs
+  // one writer at a time; PostgreSQL first takes a per-recipient lock (see insertBounded).
+  // The count stops at the limit, so a full queue costs no more than `limit` index entries.
+  const boundedInsertSql = `INSERT INTO messages (${COLUMNS.join(', ')})
+    SELECT ?, ?, ?, ?, ?, ?
+    WHERE (SELECT count(*) FROM (SELECT 1 FROM messages WHERE recipient_device_id = ? LIMIT ?) AS queued) < ?
+    RETURNING id`
+
   return {
-    async insert(m: NewMessage, trx: Knex | Knex.Transaction = knex): Promise<MessageRow> {
+    /**
+     * Queues a message unless the device already holds `limit` messages; undefined then. A device
+     * deleted meanwhile fails with a foreign-key violation.
+     */
+    async insertBounded(m: NewMessage, limit: number, trx?: Knex.Transaction): Promise<MessageRow | undefined> {
       const row = { ...m, created_at: Date.now() }
-      const [inserted] = await trx('messages').insert(row).returning('id')
-      return { id: Number(typeof inserted === 'object' ? inserted.id : inserted), ...row }
+      const run = async (q: Knex | Knex.Transaction) => {
+        // Serialises sends to one recipient, so two of them cannot both see the last free place.
+        if (postgres) await q.raw('SELECT pg_advisory_xact_lock(?, ?)', [QUEUE_LOCK, m.recipient_device_id])
+        const values = COLUMNS.map((c) => row[c])
+        return rowsOf<{ id: number }>(await q.raw(boundedInsertSql, [...values, m.recipient_device_id, limit, limit]))
+      }
+      const inserted = trx ? await run(trx) : postgres ? await knex.transaction(run) : await run(knex)
+      return inserted.length ? { id: Number(inserted[0].id), ...row } : undefined
     },
 
-    listFor: (deviceId: number, trx: Knex | Knex.Transaction = knex): Promise<MessageRow[]> =>
-      trx<MessageRow>('messages').where({ recipient_device_id: deviceId }).orderBy('id'),
+    /** The device's queued messages, oldest first. */
+    listFor(deviceId: number, options: ListOptions = {}, trx: Knex | Knex.Transaction = knex): Promise<MessageRow[]> {
+      const q = trx<MessageRow>('messages').where({ recipient_device_id: deviceId })
+      if (options.afterId !== undefined) q.andWhere('id', '>', options.afterId)
+      if (options.createdAfter !== undefined) q.andWhere('created_at', '>', options.createdAfter)
+      if (options.limit !== undefined) q.limit(options.limit)
+      return q.orderBy('id')
+    },
 
     /** Deletes those of `ids` queued for the device and returns the ids that were deleted. */
     async deleteFor(deviceId: number, ids: number[], trx: Knex | Knex.Transaction = knex): Promise<Set<number>> {
       // One statement, so two racing deletes of an id cannot both report it deleted.
       const sql = `DELETE FROM messages WHERE recipient_device_id = ? AND id IN (${ids.map(() => '?').join(', ')}) RETURNING id`
-      const result = await trx.raw(sql, [deviceId, ...ids])
-      const rows: { id: number }[] = Array.isArray(result) ? result : result.rows
+      const rows = rowsOf<{ id: number }>(await trx.raw(sql, [deviceId, ...ids]))
       return new Set(rows.map((r) => Number(r.id)))
+    },
+
+    /** Deletes one device's messages created at or before `cutoff` (ms); how many went. */
+    async purgeExpiredFor(deviceId: number, cutoff: number, trx: Knex | Knex.Transaction = knex): Promise<number> {
+      return trx('messages').where({ recipient_device_id: deviceId }).andWhere('created_at', '<=', cutoff).delete()
+    },
+
+    /**
+     * Deletes every message created at or before `cutoff` (ms), in batches; returns how many went.
+     * Safe to run from several instances at once: each batch is one statement, and on PostgreSQL
+     * an instance that finds another purging leaves it to that one (returns 0).
+     */
+    async purgeExpired(cutoff: number): Promise<number> {
+      const batch = `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at <= ? ORDER BY created_at LIMIT ${PURGE_BATCH})`
+      if (!postgres) {
+        let total = 0
+        for (let n = PURGE_BATCH; n === PURGE_BATCH; total += n) n = (await knex.raw(batch, [cutoff])).changes ?? 0
+        return total
+      }
+      // Each batch commits on its own; the lock only keeps two instances from doing the same work.
+      let total = 0
+      for (;;) {
+        const n = await knex.transaction(async (trx) => {
+          const [{ locked }] = rowsOf<{ locked: boolean }>(await trx.raw('SELECT pg_try_advisory_xact_lock(?, 0) AS locked', [PURGE_LOCK]))
+          return locked ? ((await trx.raw(batch, [cutoff])).rowCount ?? 0) : -1
+        })
+        if (n < 0) return total
+        total += n
+        if (n < PURGE_BATCH) return total
+      }
+    },
+
+    /** Messages queued across all devices. */
+    async countAll(trx: Knex | Knex.Transaction = knex): Promise<number> {
+      const [{ n }] = await trx('messages').count({ n: '*' })
+      return Number(n)
     },
   }
 }
+
+// Advisory-lock namespaces (PostgreSQL): the first key of the two-key form.
+const QUEUE_LOCK = 0x51554555 // "QUEU"
+const PURGE_LOCK = 0x50555247 // "PURG"

@@ -19,6 +19,10 @@ export type OperationInfo = {
   throttles: string[]
   /** `x-device-signed`: a device with a signing key must sign the request (plugins/device-signature.ts). */
   deviceSigned: boolean
+  /** `x-websocket`: the operation upgrades to a WebSocket (plugins/delivery.ts); a plain request answers 426. */
+  websocket: boolean
+  /** `x-probe`: for orchestrators and monitors (health checks): never throttled, answered whatever the Host header. */
+  probe: boolean
   /** The media type each status answers with, e.g. text/html for the reset page. */
   responseTypes: Record<string, string | undefined>
 }
@@ -56,6 +60,8 @@ for (const [path, item] of Object.entries<Json>(spec.paths)) {
       bodyTypes: Object.keys(body?.content ?? {}),
       throttles: op['x-throttle'] ?? [],
       deviceSigned: op['x-device-signed'] === true,
+      websocket: op['x-websocket'] === true,
+      probe: op['x-probe'] === true,
       responseTypes,
     })
   }

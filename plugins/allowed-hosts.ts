@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { ApiError } from '../lib/api-error.js'
+import { operationAt } from '../lib/spec.js'
 
 // The seed's ALLOWED_HOSTS: refuse requests whose Host header names another site, so that links
 // built from the request (and cache keys upstream) cannot be pointed elsewhere. Empty means any.
@@ -18,6 +19,8 @@ export default fp(
     const allowed = app.config.allowedHosts
     if (allowed.length === 0) return
     app.addHook('onRequest', async (request) => {
+      // Health probes address the instance by IP (Docker, Kubernetes), and no link is built from them.
+      if (operationAt(request.method, request.url.split('?')[0])?.probe) return
       if (!hostAllowed(request.headers.host, allowed)) throw new ApiError(400, 'invalid_host', 'The Host header is not allowed.')
     })
   },

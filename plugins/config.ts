@@ -38,6 +38,9 @@ export const ConfigSchema = Type.Object({
   throttlePrekeybundle: Type.String({ ...Rate, default: '3/day' }),
   maxPrekeys: Type.Integer({ minimum: 1, maximum: 100000, default: 100 }),
   maxMessageBytes: Type.Integer({ minimum: 1, maximum: 16 * 1024 * 1024, default: 65536 }),
+  messageTtl: Type.Integer({ minimum: 60, default: 30 * 24 * 3600 }),
+  maxQueuedMessages: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+  messagePurgeInterval: Type.Integer({ minimum: 0, default: 600 }),
   authTokenTtl: Type.Integer({ minimum: 60, default: 30 * 24 * 3600 }),
   ephemeralTokenTtl: Type.Integer({ minimum: 30, default: 600 }),
   emailCodeTtl: Type.Integer({ minimum: 30, default: 600 }),
@@ -47,6 +50,13 @@ export const ConfigSchema = Type.Object({
   lockoutDuration: Type.Integer({ minimum: 1, default: 900 }),
   requestTimeout: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   connectionTimeout: Type.Number({ exclusiveMinimum: 0, default: 75 }),
+  shutdownGracePeriod: Type.Number({ minimum: 0, default: 10 }),
+  wsHeartbeatInterval: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 30 }),
+  // /metrics: on its own listener when METRICS_PORT is set, else on the API port behind METRICS_TOKEN;
+  // with neither it is off (404).
+  metricsToken: Type.Optional(Type.String({ minLength: 16 })),
+  metricsPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  metricsHost: Type.String({ minLength: 1, default: '127.0.0.1' }),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -80,6 +90,9 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   throttlePrekeybundle: { env: ['THROTTLE_PREKEYBUNDLE'] },
   maxPrekeys: { env: ['MAX_PREKEYS'] },
   maxMessageBytes: { env: ['MAX_MESSAGE_BYTES'] },
+  messageTtl: { env: ['MESSAGE_TTL'] },
+  maxQueuedMessages: { env: ['MAX_QUEUED_MESSAGES'] },
+  messagePurgeInterval: { env: ['MESSAGE_PURGE_INTERVAL'] },
   authTokenTtl: { env: ['AUTH_TOKEN_TTL'] },
   ephemeralTokenTtl: { env: ['MFA_EPHEMERAL_TOKEN_TTL'] },
   emailCodeTtl: { env: ['MFA_EMAIL_CODE_TTL'] },
@@ -89,6 +102,11 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   lockoutDuration: { env: ['LOCKOUT_DURATION'] },
   requestTimeout: { env: ['REQUEST_TIMEOUT'] },
   connectionTimeout: { env: ['CONNECTION_TIMEOUT'] },
+  shutdownGracePeriod: { env: ['SHUTDOWN_GRACE_PERIOD'] },
+  wsHeartbeatInterval: { env: ['WS_HEARTBEAT_INTERVAL'] },
+  metricsToken: { env: ['METRICS_TOKEN'] },
+  metricsPort: { env: ['METRICS_PORT'] },
+  metricsHost: { env: ['METRICS_HOST'] },
 }
 
 // Placeholders from this project's and the seed's docs, examples and tests, and common words.
@@ -117,7 +135,7 @@ export class ConfigError extends Error {
 }
 
 // Settings that hold (or may embed) credentials: an error names the variable but never echoes the value.
-const SECRET_KEYS = new Set(['secretKey', 'emailHostPassword', 'databaseUrl', 'redisUrl'])
+const SECRET_KEYS = new Set(['secretKey', 'emailHostPassword', 'databaseUrl', 'redisUrl', 'metricsToken'])
 
 const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: false })
 const validate = ajv.compile(ConfigSchema)

@@ -3,6 +3,8 @@ import nodemailer, { type Transporter } from 'nodemailer'
 import { readFileSync } from 'node:fs'
 import type { Config } from './config.js'
 
+const SMTP_CHECK_CACHE_MS = 10_000
+
 export type Mail = { to: string; subject: string; text: string }
 
 declare module 'fastify' {
@@ -57,11 +59,18 @@ export default fp(
     }
     const transport = smtpTransport(config)
     app.addHook('onClose', async () => transport.close())
+    // Readiness: the SMTP server accepts a session (and the login). Probes come every few seconds,
+    // from every instance: one SMTP session per SMTP_CHECK_CACHE_MS at most, shared by concurrent probes.
+    let verified: { at: number; result: Promise<unknown> } | undefined
+    app.health.addCheck('smtp', () => {
+      if (!verified || Date.now() - verified.at >= SMTP_CHECK_CACHE_MS) verified = { at: Date.now(), result: transport.verify() }
+      return verified.result
+    })
     app.decorate('mailer', {
       async send(mail: Mail) {
         await transport.sendMail({ from: config.fromEmail, to: mail.to, subject: mail.subject, text: mail.text })
       },
     })
   },
-  { name: 'mailer', dependencies: ['config'] },
+  { name: 'mailer', dependencies: ['config', 'health'] },
 )

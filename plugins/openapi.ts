@@ -2,7 +2,8 @@ import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { WebSocket } from 'ws'
 import { ApiError } from '../lib/api-error.js'
 import type { Handlers } from '../lib/handlers.js'
 import { operations, spec, type OperationInfo } from '../lib/spec.js'
@@ -63,8 +64,11 @@ export default fp<{ handlers: Handlers }>(
       if (!op) return
       const authenticate = route.preHandler
       delete route.preHandler
-      const scopes: ThrottleScope[] = [op.authenticated ? 'user' : 'anon', ...(op.throttles as ThrottleScope[])]
+      // Probes are polled by infrastructure every few seconds: a throttle would turn them into outages.
+      const scopes: ThrottleScope[] = op.probe ? [] : [op.authenticated ? 'user' : 'anon', ...(op.throttles as ThrottleScope[])]
       route.onRequest = [
+        // A browser's credentials arrive as subprotocols; from there on, the same checks as for every operation.
+        ...(op.websocket ? [async (request: FastifyRequest) => app.delivery.liftCredentials(request)] : []),
         ...(authenticate ? [authenticate as never] : []),
         async (request: FastifyRequest) => {
           for (const scope of scopes) await app.throttle.check(scope, request)
@@ -73,6 +77,8 @@ export default fp<{ handlers: Handlers }>(
       route.preValidation = async (request: FastifyRequest) => checkBody(op, request)
       // After validation: only a well-formed request can use up a signature counter.
       if (op.deviceSigned) route.preHandler = async (request: FastifyRequest) => app.deviceSignature.check(request)
+      // Refusals come before the upgrade, as HTTP answers the spec documents.
+      if (op.websocket) route.preHandler = [route.preHandler as never, async (request: FastifyRequest) => app.delivery.authorize(request)].filter(Boolean)
       if (rendersErrors(op)) route.attachValidation = true
     })
 
@@ -89,9 +95,15 @@ export default fp<{ handlers: Handlers }>(
 
     await app.register(openapiGlue, {
       specification: structuredClone(spec),
-      serviceHandlers,
+      // A WebSocket operation's handler answers plain requests; the upgrade goes to the delivery plugin.
+      operationResolver: (operationId: string) => {
+        const handler = serviceHandlers[operationId]
+        return operations.get(operationId)?.websocket
+          ? ({ handler, wsHandler: (socket: WebSocket, request: FastifyRequest) => app.delivery.accept(socket, request) } as unknown as RouteOptions)
+          : handler
+      },
       securityHandlers: { bearerAuth: (request: FastifyRequest) => app.auth.authenticate(request) },
     })
   },
-  { name: 'openapi', dependencies: ['config', 'errors', 'auth', 'rate-limit', 'device-signature'] },
+  { name: 'openapi', dependencies: ['config', 'errors', 'auth', 'rate-limit', 'device-signature', 'delivery'] },
 )

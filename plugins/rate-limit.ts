@@ -27,6 +27,7 @@ export default fp(
       redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, connectTimeout: 5000 })
       redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
       app.addHook('onClose', async () => void (await redis!.quit().catch(() => redis!.disconnect())))
+      app.health.addCheck('redis', () => redis!.ping())
       // Without the offline queue, every request sent before the connection is ready would skip its
       // throttle; so start serving only once Redis answers (or has failed once, then keep retrying).
       try {
@@ -70,5 +71,5 @@ export default fp(
       },
     })
   },
-  { name: 'rate-limit', dependencies: ['config'] },
+  { name: 'rate-limit', dependencies: ['config', 'health'] },
 )

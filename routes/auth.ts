@@ -43,6 +43,8 @@ export const auth = {
 
   async logout(request) {
     await request.server.db.sessions.delete(request.user.sessionId)
+    // Sockets opened with this token, on any instance, close now.
+    await request.server.bus.publish({ type: 'account', userId: request.user.id })
     return { status: 204 }
   },
 } satisfies Partial<Handlers>

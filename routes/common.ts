@@ -13,14 +13,15 @@ export function assertPasswordAllowed(password: string, email: string, field: st
   }
 }
 
-/**
- * The caller's device, checked against the registration ID in the path: 404 `no_device` without
- * one, 403 `device_changed` when the path names another.
- */
 /** The caller's device, if any; already loaded by the signature check for `x-device-signed` operations. */
 export async function callerDevice(request: FastifyRequest): Promise<DeviceRow | null | undefined> {
   return request.device !== undefined ? request.device : request.server.db.devices.findByUser(request.user.id)
 }
+
+/**
+ * The caller's device, checked against the registration ID in the path: 404 `no_device` without
+ * one, 403 `device_changed` when the path names another.
+ */
 
 export async function ownDevice(request: FastifyRequest, registrationId: number): Promise<DeviceRow> {
   const device = await callerDevice(request)
@@ -28,6 +29,9 @@ export async function ownDevice(request: FastifyRequest, registrationId: number)
   if (device.registration_id !== registrationId) throw new ApiError(403, 'device_changed', 'The registration ID does not match your device.')
   return device
 }
+
+/** Messages created at or before this instant (ms) have expired (MESSAGE_TTL). */
+export const expiryCutoff = (config: { messageTtl: number }, now = Date.now()) => now - config.messageTtl * 1000
 
 export function toMessage(row: MessageRow): Schemas['Message'] {
   return {

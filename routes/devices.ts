@@ -34,6 +34,8 @@ export const devices = {
     const device = await callerDevice(request)
     if (!device) throw new ApiError(404, 'no_device', 'You have no registered device.')
     await db.devices.delete(device.id)
+    // The device's socket, on whichever instance, closes now.
+    await request.server.bus.publish({ type: 'account', userId: request.user.id })
     return { status: 204 }
   },
 } satisfies Partial<Handlers>

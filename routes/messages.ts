@@ -1,7 +1,7 @@
 import { ApiError } from '../lib/api-error.js'
 import { isForeignKeyViolation } from '../db/connection.js'
 import type { Handlers } from '../lib/handlers.js'
-import { ownDevice, toMessage } from './common.js'
+import { expiryCutoff, ownDevice, toMessage } from './common.js'
 import { assertRecipientEmail } from './keys.js'
 
 /** The registration ID the sender encrypted for, from the client's serialized ciphertext. */
@@ -35,14 +35,24 @@ export const messages = {
     if (device.registration_id !== target) {
       throw new ApiError(403, 'recipient_identity_changed', "The recipient's device has changed; fetch a new prekey bundle.")
     }
+    const queued = {
+      recipient_device_id: device.id,
+      sender_address: sender.address,
+      sender_registration_id: sender.registration_id,
+      recipient_address: device.address,
+      content: message,
+    }
     try {
-      const row = await db.messages.insert({
-        recipient_device_id: device.id,
-        sender_address: sender.address,
-        sender_registration_id: sender.registration_id,
-        recipient_address: device.address,
-        content: message,
-      })
+      let row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
+      // A full queue may still hold messages that expired since the last purge: make room once.
+      if (!row && (await db.messages.purgeExpiredFor(device.id, expiryCutoff(config)))) {
+        row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
+      }
+      if (!row) {
+        throw new ApiError(409, 'recipient_queue_full', `The recipient's device already holds ${config.maxQueuedMessages} undelivered messages; try again later.`)
+      }
+      // Committed: a connected device (on any instance) can read the row when the event reaches it.
+      await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
       return { status: 201, body: toMessage(row) }
     } catch (err) {
       // The recipient deleted the device between the look-up and the insert.
@@ -53,7 +63,7 @@ export const messages = {
 
   async getMessages(request) {
     const device = await ownDevice(request, request.params.registrationId)
-    const rows = await request.server.db.messages.listFor(device.id)
+    const rows = await request.server.db.messages.listFor(device.id, { createdAfter: expiryCutoff(request.server.config) })
     return { status: 200, body: rows.map(toMessage) }
   },
 

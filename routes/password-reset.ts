@@ -34,6 +34,7 @@ async function completeReset(app: FastifyInstance, user: UserRow, newPassword: s
     await app.db.users.setPassword(user.id, passwordHash, trx)
     await app.db.sessions.deleteAllOf(user.id, undefined, trx)
   })
+  await app.bus.publish({ type: 'account', userId: user.id })
 }
 
 export const passwordReset = {

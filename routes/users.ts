@@ -33,6 +33,7 @@ export const users = {
     const user = await db.users.findById(request.user.id)
     if (!user || !(await verifyPassword(request.body.currentPassword, user.password_hash, config.bcryptCost))) throw wrongPassword()
     await db.users.delete(user.id)
+    await request.server.bus.publish({ type: 'account', userId: user.id })
     return { status: 204 }
   },
 
@@ -47,6 +48,7 @@ export const users = {
       await db.users.setPassword(user.id, passwordHash, trx)
       await db.sessions.deleteAllOf(user.id, request.user.sessionId, trx)
     })
+    await request.server.bus.publish({ type: 'account', userId: user.id })
     return { status: 204 }
   },
 } satisfies Partial<Handlers>

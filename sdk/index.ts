@@ -5,6 +5,7 @@ import type { paths } from './schema.js'
 
 export type { paths, components, operations } from './schema.js'
 export { keyDigest, type DigestKey } from './key-digest.js'
+export { connectMessages, MessageSocketClosed, FINAL_CLOSE_CODES, type MessageSocket, type MessageSocketOptions, type WebSocketConstructor, type WebSocketLike } from './websocket.js'
 
 export type SignalServerClient = Client<paths> & {
   /** Sets (or, with undefined, clears) the `auth_token` sent as `Authorization: Bearer ...`. */

@@ -4,6 +4,52 @@
  */
 
 export type paths = {
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness probe
+         * @description Answers 200 while the process is up and serving HTTP; it checks nothing else, so a
+         *     restart is the right response only when this fails. Needs no authentication, is never
+         *     throttled and is answered whatever the Host header (probes address the container by IP).
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe
+         * @description Whether this instance can serve requests: the database answers, and so do Redis and the
+         *     SMTP server when they are configured (REDIS_URL, EMAIL_HOST). `checks` names each
+         *     dependency checked; one that is not configured is absent. The SMTP check is cached for a
+         *     few seconds so that frequent probes do not open a mail connection each. Needs no
+         *     authentication, is never throttled and is answered whatever the Host header.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/users/": {
         parameters: {
             query?: never;
@@ -556,14 +602,17 @@ export type paths = {
         };
         /**
          * Fetch queued messages
-         * @description The messages queued for the caller's device, oldest first. They stay until deleted.
+         * @description The messages queued for the caller's device, oldest first. They stay until deleted or until they expire (MESSAGE_TTL).
          */
         get: operations["getMessages"];
         put?: never;
         /**
          * Send an encrypted message
          * @description Queues a message for the recipient's device. `message` is the client's serialized ciphertext:
-         *     a JSON string whose `registrationId` must equal the recipient device's.
+         *     a JSON string whose `registrationId` must equal the recipient device's. A queued message
+         *     expires MESSAGE_TTL seconds (default 30 days) after it was sent: it is then no longer
+         *     delivered and is deleted. A device queue holds at most MAX_QUEUED_MESSAGES (default 10,000);
+         *     a send to a full queue is refused with 409 `recipient_queue_full`, never dropped.
          */
         post: operations["sendMessage"];
         /**
@@ -577,10 +626,71 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/messages/{registrationId}/websocket/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Receive messages over a WebSocket
+         * @description Upgrades to a WebSocket (`GET` with `Upgrade: websocket`) that pushes the caller's device its
+         *     messages: first those queued, oldest first, then a `queue_empty` frame, then each new message
+         *     as it is stored, through whichever instance. The client acknowledges messages with
+         *     `{"type":"ack","ids":[...]}`, which deletes them; a message not acknowledged stays queued and
+         *     is sent again on the next connection (at-least-once: drop duplicates by `id`). The frames
+         *     and close codes are described in `asyncapi.yaml`.
+         *
+         *     Authentication is that of every operation, checked before the upgrade, so a refusal is an
+         *     ordinary HTTP answer: the token as `Authorization: Bearer` (or, from a browser, the
+         *     `bearer.<token>` subprotocol entry), and for a device with a `signingKey` a signed request:
+         *     `Signature` over `<counter>` LF `GET` LF `<path as sent>` LF (no body), or the
+         *     `signature.` subprotocol entry. A token alone cannot open the socket of a signing device.
+         *
+         *     A second connection for the same device closes the first with code 4409. Logout, a
+         *     password change or reset, or deleting the device or the account closes the socket at
+         *     once (4401 or 4404), on every instance. The server pings every `WS_HEARTBEAT_INTERVAL`
+         *     seconds and drops a connection that did not answer the previous ping. Polling with `GET`
+         *     and `DELETE /messages/{registrationId}/` works alongside. A plain `GET` without the upgrade
+         *     answers 426.
+         */
+        get: operations["openMessageSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 };
 export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
+        Liveness: {
+            /** @constant */
+            status: "ok";
+        };
+        Readiness: {
+            /**
+             * @description `ok` only when every check is `ok`.
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
+            checks: {
+                database: components["schemas"]["CheckResult"];
+                /** @description Present when REDIS_URL is set: answers PING. */
+                redis?: components["schemas"]["CheckResult"];
+                /** @description Present when EMAIL_HOST is set: accepts a connection (and the login, if configured). */
+                smtp?: components["schemas"]["CheckResult"];
+            };
+        };
+        /** @enum {string} */
+        CheckResult: "ok" | "down";
         Error: {
             /** @description A stable, machine-readable error code. */
             code: string;
@@ -1088,6 +1198,25 @@ export type components = {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description `recipient_queue_full`: the recipient's device already holds MAX_QUEUED_MESSAGES (default
+         *     10,000) undelivered messages. Nothing was stored; send again once the recipient has fetched
+         *     and deleted some. Messages are never dropped to make room.
+         */
+        RecipientQueueFull: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "recipient_queue_full",
+                 *       "message": "The recipient's device already holds 10000 undelivered messages; try again later."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description `not_found`: no such resource, e.g. an unknown 2FA method. */
         NotFound: {
             headers: {
@@ -1148,6 +1277,23 @@ export type components = {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description `upgrade_required`: this operation only upgrades to a WebSocket (`Upgrade: websocket`). */
+        UpgradeRequired: {
+            headers: {
+                /** @description `websocket` */
+                Upgrade?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "upgrade_required",
+                 *       "message": "Open this address as a WebSocket."
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description `throttled`: too many requests; retry after `Retry-After` seconds. */
         TooManyRequests: {
             headers: {
@@ -1196,6 +1342,79 @@ export type components = {
 };
 export type $defs = Record<string, never>;
 export interface operations {
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is up. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every configured dependency answered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "redis": "ok",
+                     *         "smtp": "ok"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description At least one dependency did not answer; take the instance out of rotation. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "unavailable",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "redis": "down"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
     createUser: {
         parameters: {
             query?: never;
@@ -2429,6 +2648,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["MessageForbidden"];
             404: components["responses"]["RecipientNotFound"];
+            409: components["responses"]["RecipientQueueFull"];
             413: components["responses"]["MessageTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2493,6 +2713,55 @@ export interface operations {
             404: components["responses"]["NoDevice"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    openMessageSocket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+                /**
+                 * @description Offer `signal.messages.v1`; the server agrees to that one only. A browser, which cannot
+                 *     set headers on a WebSocket, adds its credentials as further entries: `bearer.<auth_token>`
+                 *     instead of `Authorization`, and (a device with a `signingKey`)
+                 *     `signature.<counter>.<base64url signature>` instead of `Signature`. Headers actually sent
+                 *     win. Never put the token in the URL: URLs end up in logs; a `token` query parameter is
+                 *     ignored.
+                 */
+                "Sec-WebSocket-Protocol"?: string;
+            };
+            path: {
+                /** @description The registration ID of the caller's own device. */
+                registrationId: components["parameters"]["RegistrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols; the socket speaks the protocol of `asyncapi.yaml`. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceChanged"];
+            404: components["responses"]["NoDevice"];
+            426: components["responses"]["UpgradeRequired"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -12,7 +12,7 @@ import { database, freshPostgresUrl } from '../helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const TABLES = ['users', 'sessions', 'mfa_methods', 'mfa_backup_codes', 'devices', 'signed_prekeys', 'prekeys', 'messages', 'pq_prekeys', 'pq_last_resort_prekeys', 'auth_failures', 'used_tokens', 'signing_counters']
-const MIGRATIONS = ['0001_initial', '0002_pq_prekeys', '0003_hardening']
+const MIGRATIONS = ['0001_initial', '0002_pq_prekeys', '0003_hardening', '0004_message_expiry']
 
 type Run = { code: number | null; stdout: string; stderr: string }
 
@@ -56,47 +56,47 @@ async function lifecycle(t: Test, target: { url: string; open: () => Knex }) {
   t.equal(pending.code, 0, `status exits 0 (${pending.stderr})`)
   t.same(lines(pending.stdout), ['applied: none', `pending: ${MIGRATIONS.join(', ')}`], 'empty database: every migration pending')
 
-  const applied = await migrate(target.url, 'latest')
-  t.equal(applied.code, 0, `latest exits 0 (${applied.stderr})`)
+  const applied = await migrate(target.url, 'up')
+  t.equal(applied.code, 0, `up exits 0 (${applied.stderr})`)
   t.same(lines(applied.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
   const db = target.open()
   t.teardown(() => db.destroy())
-  t.same(await existingTables(db), TABLES, 'latest created every table')
+  t.same(await existingTables(db), TABLES, 'up created every table')
   t.same((await db('knex_migrations').select('name')).map((r) => r.name), MIGRATIONS, 'recorded as applied')
 
   const again = await migrate(target.url, 'latest')
   t.equal(again.code, 0)
-  t.same(lines(again.stdout), ['already up to date'], 'a second latest changes nothing')
+  t.same(lines(again.stdout), ['already up to date'], 'a second up (by its old name, latest) changes nothing')
   t.equal(Number((await db('knex_migrations').count({ n: '*' }))[0].n), MIGRATIONS.length, 'not recorded twice')
 
   const status = await migrate(target.url, 'status')
   t.equal(status.code, 0)
   t.same(lines(status.stdout), [`applied: ${MIGRATIONS.join(', ')}`, 'pending: none'])
 
-  const rolledBack = await migrate(target.url, 'rollback')
-  t.equal(rolledBack.code, 0, `rollback exits 0 (${rolledBack.stderr})`)
+  const rolledBack = await migrate(target.url, 'down')
+  t.equal(rolledBack.code, 0, `down exits 0 (${rolledBack.stderr})`)
   t.same(lines(rolledBack.stdout), [`rolled back: ${[...MIGRATIONS].reverse().join(', ')}`])
-  t.same(await existingTables(db), [], 'rollback dropped every table')
+  t.same(await existingTables(db), [], 'down dropped every table')
   t.same(await db('knex_migrations').select('name'), [], 'no longer recorded as applied')
 
   const nothing = await migrate(target.url, 'rollback')
   t.equal(nothing.code, 0)
-  t.same(lines(nothing.stdout), ['nothing to roll back'])
+  t.same(lines(nothing.stdout), ['nothing to roll back'], 'down by its old name, rollback')
 
-  // No argument means latest: what `npm run migrate` does.
+  // No argument means up: what `npm run migrate` does.
   const byDefault = await migrate(target.url)
   t.equal(byDefault.code, 0)
   t.same(lines(byDefault.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
   t.same(await existingTables(db), TABLES)
 }
 
-t.test('SQLite: status, latest, latest again, status, rollback', async (t) => {
+t.test('SQLite: status, up, up again, status, down, default', async (t) => {
   const target = sqliteTarget(t)
   await lifecycle(t, target)
 })
 
 if (database === 'postgres') {
-  t.test('PostgreSQL: status, latest, latest again, status, rollback', async (t) => {
+  t.test('PostgreSQL: status, up, up again, status, down, default', async (t) => {
     await lifecycle(t, await postgresTarget(t))
   })
 }

@@ -97,6 +97,9 @@ export const cases: Record<string, Case> = {
   getPreKeyBundle: { params: bob, ok: 200 },
   sendMessage: { body: (w) => ({ recipient: w.bob.email, message: ciphertext(w.bob.registrationId) }), ok: 201 },
   getMessages: { ok: 200 },
+  // Through inject there is no upgrade: the owner's request passes every check and answers 426 (the
+  // same checks guard the upgrade; test/plugins/delivery.test.ts opens real sockets).
+  openMessageSocket: { ok: 426 },
   deleteMessages: {
     body: (_w, p) => p.messageIds,
     ok: 200,

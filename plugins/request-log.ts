@@ -1,0 +1,59 @@
+import fp from 'fastify-plugin'
+import pino from 'pino'
+import type { FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import { operationLabel } from '../lib/operation-label.js'
+
+/** The reset page's path carries the reset token: logs keep the path with the token masked. */
+export function maskUrl(url: string): string {
+  return url.replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]')
+}
+
+// Whatever logs a request object gets method, masked path and address only: never headers (tokens)
+// or bodies (keys, ciphertext).
+const serializers = {
+  req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: maskUrl(req.url), remoteAddress: req.ip }),
+}
+
+export type LogTarget = { stream?: { write(line: string): void }; isTTY?: boolean }
+
+/**
+ * The app's pino options: JSON lines (one object per line, for log shippers), except on an
+ * interactive terminal, where pino-pretty renders them for a person. A given stream (tests) is
+ * always written JSON.
+ */
+export function loggerOptions(config: Pick<Config, 'logLevel'>, { stream, isTTY = process.stdout.isTTY === true }: LogTarget = {}): FastifyServerOptions['logger'] {
+  if (stream) return { level: config.logLevel, serializers, stream }
+  // Asynchronous writes: under load, lines queue in memory and go out together instead of one
+  // blocking write per request; pino flushes what is left when the process exits.
+  if (!isTTY) return { level: config.logLevel, serializers, stream: pino.destination({ dest: 1, sync: false }) }
+  return {
+    level: config.logLevel,
+    serializers,
+    transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+  }
+}
+
+/**
+ * One line per answered request (Fastify's own two lines are off: app.ts sets
+ * disableRequestLogging): request id, operation, method, masked path, status and duration in ms.
+ */
+export default fp(
+  async (app) => {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info(
+        {
+          operationId: operationLabel(request),
+          method: request.method,
+          url: maskUrl(request.url),
+          statusCode: reply.statusCode,
+          responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
+          remoteAddress: request.ip,
+        },
+        'request completed',
+      )
+      done()
+    })
+  },
+  { name: 'request-log' },
+)

@@ -1,0 +1,66 @@
+import { availableParallelism, loadavg } from 'node:os'
+import autocannon from 'autocannon'
+import type { Database, Scenario } from './options.js'
+import { logErrors, round, sampleMemory, waitIdle, type Running } from './processes.js'
+import { newChecks, plan } from './scenarios.js'
+import type { Seeded } from './seed.js'
+import type { RunResult } from './report.js'
+
+export type MeasureSettings = { duration: number; warmup: number }
+
+// A safety net only: logins at 50 connections queue behind bcrypt for seconds, and must not be
+// cut off as timeouts (every timeout fails the run).
+const TIMEOUT_S = 60
+
+/** Warm-up, then the measured window with the server's memory sampled; one result row. */
+export async function measure(
+  server: Running,
+  target: { db: Database; scenario: Scenario; connections: number; phase?: 'empty' | 'scaled' },
+  seeded: Seeded | undefined,
+  settings: MeasureSettings,
+): Promise<RunResult> {
+  const base = { url: server.url, connections: target.connections, timeout: TIMEOUT_S, pipelining: 1 }
+  let warmupNon2xx = 0
+  if (settings.warmup > 0) {
+    const warm = await autocannon({ ...base, duration: settings.warmup, ...plan(target.scenario, seeded, newChecks()) })
+    warmupNon2xx = warm.non2xx + warm.errors
+    // Requests the warm-up left in flight finish before the measured window starts.
+    await waitIdle(server.pid)
+  }
+  const checks = newChecks()
+  const load = loadavg()[0]
+  const memory = sampleMemory(server.pid)
+  const result = await autocannon({ ...base, duration: settings.duration, ...plan(target.scenario, seeded, checks) })
+  const { peakRssMb, hwmMb } = memory.stop()
+  const seconds = result.duration
+  const reqPerSec = result.requests.total / seconds
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]))
+  const extra: RunResult['extra'] = {}
+  if (target.scenario === 'fetch-and-ack') extra.acksPerSec = round(checks.acked / seconds, 1)
+  if (target.scenario === 'login') extra.loginsPerSecPerCore = round(reqPerSec / availableParallelism(), 2)
+  const serverLog = target.scenario === 'ceiling' ? { count: 0, samples: [] } : logErrors(server.logFile)
+  return {
+    db: target.db,
+    scenario: target.scenario,
+    connections: target.connections,
+    ...(target.phase && { phase: target.phase }),
+    reqPerSec: round(reqPerSec, 1),
+    requests: result.requests.total,
+    seconds: round(seconds, 2),
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max, mean: round(result.latency.mean, 2) },
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    resets: result.resets,
+    statusCodes,
+    checkFailures: checks.failures,
+    warmupNon2xxOrErrors: warmupNon2xx,
+    peakRssMb,
+    hwmMb,
+    serverLogErrors: serverLog.count,
+    serverLogErrorSamples: serverLog.samples,
+    loadavg1m: round(load, 2),
+    ratioToCeiling: null,
+    extra,
+  }
+}

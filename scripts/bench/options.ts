@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util'
+
+export const SCENARIOS = ['ceiling', 'send', 'fetch', 'fetch-and-ack', 'bundle', 'login'] as const
+export type Scenario = (typeof SCENARIOS)[number]
+export const DATABASES = ['sqlite', 'postgres'] as const
+export type Database = (typeof DATABASES)[number]
+
+export type BenchOptions = {
+  duration: number
+  warmup: number
+  connections: number[]
+  databases: Database[]
+  scenarios: Scenario[]
+  out: string
+  scale: boolean
+  scaleUsers: number
+  scaleMessages: number
+  bundlePreKeys: number
+  build: boolean
+  /** Run server.ts and ceiling.ts through tsx instead of dist/ (no build; for the smoke test). */
+  source: boolean
+  postgresUrl: string
+}
+
+export const USAGE = `npm run bench -- [options]
+  --duration <s>        measured seconds per run (default 10)
+  --warmup <s>          warm-up seconds before each measured run (default 3; 0 = none)
+  --connections <list>  connection counts (default 10,50)
+  --db <list>           sqlite,postgres (default both)
+  --scenarios <list>    ${SCENARIOS.join(',')} (default all)
+  --out <dir>           where results.json, results.md and chart.svg go (default bench-results)
+  --scale               also the scale check: send and fetch again after bulk-loading
+                        --scale-messages messages across --scale-users users (1000000 / 10000)
+  --bundle-prekeys <n>  one-time prekeys seeded for the bundle scenario, in all (default 120000)
+  --no-build            skip \`npm run build\` (dist/ must be current)
+  --source              run server.ts and ceiling.ts through tsx instead of dist/ (no build;
+                        for quick checks of the harness, not for figures)
+  --postgres-url <url>  admin URL to create throwaway databases
+                        (default $BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)`
+
+function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${flag}: unknown "${item}" (one of ${allowed.join(', ')})`)
+  if (items.length === 0) throw new Error(`${flag}: empty list`)
+  return [...new Set(items)] as T[]
+}
+
+function number(value: string, flag: string, min: number): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < min) throw new Error(`${flag}: expected a number >= ${min}, got "${value}"`)
+  return n
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      connections: { type: 'string', default: '10,50' },
+      db: { type: 'string', default: DATABASES.join(',') },
+      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      out: { type: 'string', default: 'bench-results' },
+      scale: { type: 'boolean', default: false },
+      'scale-users': { type: 'string', default: '10000' },
+      'scale-messages': { type: 'string', default: '1000000' },
+      'bundle-prekeys': { type: 'string', default: '120000' },
+      'no-build': { type: 'boolean', default: false },
+      source: { type: 'boolean', default: false },
+      'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  const connections = values.connections.split(',').map((c) => number(c, '--connections', 1))
+  if (connections.some((c) => !Number.isInteger(c))) throw new Error('--connections: whole numbers only')
+  return {
+    duration: number(values.duration, '--duration', 1),
+    warmup: number(values.warmup, '--warmup', 0),
+    connections: [...new Set(connections)].sort((a, b) => a - b),
+    databases: list(values.db, DATABASES, '--db'),
+    scenarios: list(values.scenarios, SCENARIOS, '--scenarios'),
+    out: values.out,
+    scale: values.scale,
+    scaleUsers: Math.floor(number(values['scale-users'], '--scale-users', 1)),
+    scaleMessages: Math.floor(number(values['scale-messages'], '--scale-messages', 0)),
+    bundlePreKeys: Math.floor(number(values['bundle-prekeys'], '--bundle-prekeys', 1)),
+    build: !values['no-build'] && !values.source,
+    source: values.source,
+    postgresUrl: values['postgres-url'],
+  }
+}

@@ -1,0 +1,227 @@
+// The result object, and what is made from it: failures, target checks, the Markdown report and
+// the SVG chart. Pure functions of the results, so they can be tested on a fixed object.
+import { SCENARIOS, type Database, type Scenario } from './options.js'
+
+export type RunResult = {
+  db: Database
+  scenario: Scenario
+  connections: number
+  /** Scale check only: before or after the bulk load. Main runs have none. */
+  phase?: 'empty' | 'scaled'
+  reqPerSec: number
+  requests: number
+  seconds: number
+  latencyMs: { p50: number; p99: number; max: number; mean: number }
+  non2xx: number
+  errors: number
+  timeouts: number
+  resets: number
+  statusCodes: Record<string, number>
+  checkFailures: Record<string, number>
+  warmupNon2xxOrErrors: number
+  /** Largest VmRSS sampled (every 100 ms) during the measured window. */
+  peakRssMb: number
+  /** VmHWM at the end: the process's peak since start, warm-up included. */
+  hwmMb: number
+  serverLogErrors: number
+  serverLogErrorSamples: string[]
+  loadavg1m: number
+  ratioToCeiling: number | null
+  extra: { acksPerSec?: number; loginsPerSecPerCore?: number }
+}
+
+export type QueryPlan = { name: string; sql: string; plan: string }
+export type ScaleComparison = { scenario: Scenario; connections: number; emptyReqPerSec: number; scaledReqPerSec: number; ratio: number; pass: boolean }
+export type ScaleResult = { db: Database; users: number; messages: number; loadSeconds: number; comparisons: ScaleComparison[]; plans: QueryPlan[] }
+
+export type Meta = {
+  startedAt: string
+  finishedAt: string
+  node: string
+  cores: number
+  cpuModel: string
+  totalMemMb: number
+  loadavgStart: number[]
+  loadavgEnd: number[]
+  settings: { duration: number; warmup: number; connections: number[]; databases: Database[]; scenarios: Scenario[]; scale: boolean; bcryptCost: number; logLevel: string }
+}
+
+export type TargetCheck = { target: string; met: boolean | null; detail: string }
+export type Results = { meta: Meta; runs: RunResult[]; scale: ScaleResult[]; targets: TargetCheck[]; failures: string[]; ok: boolean }
+
+/** Scale check: scaled req/s must be at least this share of the empty-database figure. */
+export const SCALE_MIN_RATIO = 0.8
+
+const label = (r: Pick<RunResult, 'db' | 'scenario' | 'connections' | 'phase'>) => `${r.db} ${r.scenario} @${r.connections}${r.phase ? ` (${r.phase})` : ''}`
+
+/** Each run's req/s over the ceiling's at the same connection count, measured on the same database's turn. */
+export function withRatios(runs: RunResult[]): RunResult[] {
+  return runs.map((r) => {
+    if (r.scenario === 'ceiling') return { ...r, ratioToCeiling: 1 }
+    const ceiling = runs.find((c) => c.scenario === 'ceiling' && c.db === r.db && c.connections === r.connections)
+    return { ...r, ratioToCeiling: ceiling && ceiling.reqPerSec > 0 ? Math.round((r.reqPerSec / ceiling.reqPerSec) * 1000) / 1000 : null }
+  })
+}
+
+/** Why the run must fail: any non-2xx, connection error, timeout, broken loop or failed check, or an error the server logged. */
+export function failuresOf(runs: RunResult[]): string[] {
+  const out: string[] = []
+  for (const r of runs) {
+    if (r.non2xx > 0) out.push(`${label(r)}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodes)})`)
+    if (r.errors > 0) out.push(`${label(r)}: ${r.errors} request errors (${r.timeouts} timeouts)`)
+    if (r.resets > 0) out.push(`${label(r)}: ${r.resets} request loops broken off`)
+    for (const [why, n] of Object.entries(r.checkFailures)) out.push(`${label(r)}: ${why} (${n}×)`)
+    if (r.serverLogErrors > 0) out.push(`${label(r)}: the server logged ${r.serverLogErrors} errors, e.g. ${r.serverLogErrorSamples[0] ?? ''}`)
+    if (r.requests === 0) out.push(`${label(r)}: no request completed`)
+  }
+  return out
+}
+
+/** The issue's targets; `met: null` when the run did not measure what a target needs. */
+export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[] {
+  const main = runs.filter((r) => !r.phase || r.phase === 'empty')
+  const out: TargetCheck[] = []
+  for (const [db, min] of [['sqlite', 0.35], ['postgres', 0.2]] as const) {
+    for (const scenario of ['send', 'fetch'] as const) {
+      const r = main.find((x) => x.db === db && x.scenario === scenario && x.connections === 50)
+      const target = `${db} ${scenario} @50 ≥ ${min * 100}% of ceiling`
+      if (!r || r.ratioToCeiling === null) out.push({ target, met: null, detail: 'not measured' })
+      else out.push({ target, met: r.ratioToCeiling >= min, detail: `${pct(r.ratioToCeiling)} (${r.reqPerSec} req/s)` })
+    }
+  }
+  const at10 = main.filter((r) => r.connections === 10 && r.scenario !== 'login')
+  const slow = at10.filter((r) => r.latencyMs.p99 >= 25)
+  out.push({
+    target: 'p99 < 25 ms @10 (all but login)',
+    met: at10.length ? slow.length === 0 : null,
+    detail: at10.length ? (slow.length ? slow.map((r) => `${r.db} ${r.scenario} ${r.latencyMs.p99} ms`).join(', ') : `worst ${Math.max(...at10.map((r) => r.latencyMs.p99))} ms`) : 'not measured',
+  })
+  const servers = runs.filter((r) => r.scenario !== 'ceiling')
+  const fat = servers.filter((r) => r.peakRssMb >= 200)
+  out.push({
+    target: 'peak RSS < 200 MB',
+    met: servers.length ? fat.length === 0 : null,
+    detail: servers.length ? (fat.length ? fat.map((r) => `${label(r)} ${r.peakRssMb} MB`).join(', ') : `largest ${Math.max(...servers.map((r) => r.peakRssMb))} MB`) : 'not measured',
+  })
+  const bad = runs.reduce((n, r) => n + r.non2xx, 0)
+  out.push({ target: 'zero non-2xx', met: runs.length ? bad === 0 : null, detail: `${bad} non-2xx` })
+  for (const s of scale) {
+    for (const c of s.comparisons) {
+      out.push({ target: `${s.db} ${c.scenario} @${c.connections} with ${s.messages.toLocaleString('en')} messages within 20%`, met: c.pass, detail: `${pct(c.ratio)} of empty (${c.scaledReqPerSec} vs ${c.emptyReqPerSec} req/s)` })
+    }
+  }
+  return out
+}
+
+const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`
+const mark = (met: boolean | null) => (met === null ? '–' : met ? '✅ met' : '❌ missed')
+
+function notes(r: RunResult): string {
+  const n: string[] = []
+  if (r.extra.acksPerSec !== undefined) n.push(`${r.extra.acksPerSec} acks/s`)
+  if (r.extra.loginsPerSecPerCore !== undefined) n.push(`${r.extra.loginsPerSecPerCore} logins/s/core`)
+  return n.join(', ')
+}
+
+export function runsTable(runs: RunResult[]): string {
+  const rows = [
+    '| DB | Scenario | Conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | vs ceiling | load 1m | notes |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ]
+  for (const r of runs) {
+    const ratio = r.scenario === 'ceiling' ? '—' : r.ratioToCeiling === null ? 'n/a' : pct(r.ratioToCeiling)
+    rows.push(
+      `| ${r.db} | ${r.scenario}${r.phase ? ` (${r.phase})` : ''} | ${r.connections} | ${r.reqPerSec} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${ratio} | ${r.loadavg1m} | ${notes(r)} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+export function targetsTable(targets: TargetCheck[]): string {
+  return ['| Target | Result | Measured |', '| --- | --- | --- |', ...targets.map((t) => `| ${t.target} | ${mark(t.met)} | ${t.detail} |`)].join('\n')
+}
+
+export function plansMarkdown(scale: ScaleResult[]): string {
+  const out: string[] = []
+  for (const s of scale) {
+    out.push(`#### ${s.db}: ${s.users.toLocaleString('en')} users/devices, ${s.messages.toLocaleString('en')} messages (loaded in ${s.loadSeconds} s)`, '')
+    out.push('| Scenario | Conns | empty req/s | scaled req/s | ratio | within 20% |', '| --- | ---: | ---: | ---: | ---: | --- |')
+    for (const c of s.comparisons) out.push(`| ${c.scenario} | ${c.connections} | ${c.emptyReqPerSec} | ${c.scaledReqPerSec} | ${pct(c.ratio)} | ${c.pass ? '✅' : '❌'} |`)
+    out.push('')
+    for (const p of s.plans) out.push(`**${p.name}**`, '', '```sql', p.sql, '```', '', '```', p.plan, '```', '')
+  }
+  return out.join('\n')
+}
+
+export function markdown(results: Results): string {
+  const m = results.meta
+  const main = results.runs.filter((r) => r.phase !== 'scaled')
+  const out = [
+    `## Benchmark ${m.startedAt}`,
+    '',
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.totalMemMb} MB RAM, Node ${m.node}. Load average at start ${m.loadavgStart.join(' / ')}, at end ${m.loadavgEnd.join(' / ')} (1/5/15 min).`,
+    `Settings: ${m.settings.warmup} s warm-up + ${m.settings.duration} s measured per run, connections ${m.settings.connections.join(', ')}, server NODE_ENV=production, LOG_LEVEL=${m.settings.logLevel}, BCRYPT_COST=${m.settings.bcryptCost}, a fresh server process per run.`,
+    '',
+    runsTable(main),
+    '',
+    '### Targets',
+    '',
+    targetsTable(results.targets),
+    '',
+  ]
+  if (results.scale.length) out.push('### Scale check', '', plansMarkdown(results.scale))
+  out.push(results.ok ? '**No request failed.**' : `**FAILED:**\n\n${results.failures.map((f) => `- ${f}`).join('\n')}`, '')
+  return out.join('\n')
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2']
+
+/**
+ * Horizontal bars of req/s: one panel per database, one group per scenario (the ceiling first),
+ * one bar per connection count. Each panel has its own linear scale, set by its largest figure.
+ */
+export function svgChart(results: Results): string {
+  const runs = results.runs.filter((r) => r.phase !== 'scaled')
+  const dbs = [...new Set(runs.map((r) => r.db))]
+  const conns = [...new Set(runs.map((r) => r.connections))].sort((a, b) => a - b)
+  const W = 860
+  const left = 130
+  const barW = W - left - 110
+  const barH = 14
+  const rows: string[] = []
+  let y = 40
+  for (const db of dbs) {
+    const mine = runs.filter((r) => r.db === db)
+    const max = Math.max(1, ...mine.map((r) => r.reqPerSec))
+    rows.push(`<text x="10" y="${y}" font-size="15" font-weight="bold">${esc(db)}</text>`)
+    y += 10
+    for (const scenario of SCENARIOS) {
+      const group = conns.map((c) => mine.find((r) => r.scenario === scenario && r.connections === c)).filter((r): r is RunResult => !!r)
+      if (!group.length) continue
+      rows.push(`<text x="${left - 8}" y="${y + (group.length * (barH + 2)) / 2 + 4}" font-size="12" text-anchor="end">${esc(scenario)}</text>`)
+      for (const r of group) {
+        const w = Math.max(1, (r.reqPerSec / max) * barW)
+        const color = scenario === 'ceiling' ? '#9a9a9a' : COLORS[conns.indexOf(r.connections) % COLORS.length]
+        const ratio = r.scenario === 'ceiling' || r.ratioToCeiling === null ? '' : ` (${pct(r.ratioToCeiling)})`
+        rows.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(label(r))}: ${r.reqPerSec} req/s</title></rect>`)
+        rows.push(`<text x="${left + w + 4}" y="${y + barH - 3}" font-size="10">${r.reqPerSec} req/s @${r.connections}${ratio}</text>`)
+        y += barH + 2
+      }
+      y += 8
+    }
+    y += 18
+  }
+  const legend = conns.map((c, i) => `<rect x="${left + i * 130}" y="12" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${left + i * 130 + 16}" y="22" font-size="11">${c} connections</text>`).join('')
+  const ceilingLegend = `<rect x="${left + conns.length * 130}" y="12" width="12" height="12" fill="#9a9a9a"/><text x="${left + conns.length * 130 + 16}" y="22" font-size="11">ceiling (bare Fastify)</text>`
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="22" font-size="13" font-weight="bold">req/s</text>`,
+    legend + ceilingLegend,
+    ...rows,
+    `<text x="10" y="${y - 6}" font-size="10" fill="#666">${esc(`${results.meta.cores} cores, Node ${results.meta.node}, ${results.meta.startedAt}; each panel scaled to its largest figure; % = share of the ceiling at the same connections`)}</text>`,
+    '</svg>',
+    '',
+  ].join('\n')
+}

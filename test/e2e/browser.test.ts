@@ -1,0 +1,111 @@
+// A real browser (Debian's chromium, driven by playwright-core; never a downloaded browser) against
+// the real server: the API docs page renders every operation, and a password reset works from the
+// emailed link to the next login.
+import { createServer } from 'node:net'
+import t from 'tap'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { buildWithMail, signUp } from '../helper.js'
+import { recordRequestSecrets, recordSecrets } from '../log-capture.js'
+import { checkAgainstSpec } from '../spec-check.js'
+import { operations } from '../../lib/spec.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** A free loopback port, so that PUBLIC_URL (the links in emails) can name the server's own. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+
+type T = Parameters<typeof buildWithMail>[0]
+
+// One browser for the file (starting it is the slow part); each test gets a fresh context.
+const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+t.teardown(() => browser.close())
+
+/**
+ * The server on a real port with a real SMTP server behind it, and a fresh browser context. What
+ * the browser is answered on API paths is checked against openapi.yaml like every other answer;
+ * any console error (a CSP violation, a failed asset) is collected for the test to refuse.
+ */
+async function setUp(t: T) {
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const env = await buildWithMail(t, { publicUrl: origin })
+  await env.app.listen({ host: '127.0.0.1', port })
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  const page: Page = await context.newPage()
+  const problems: string[] = []
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`))
+  page.on('response', async (res) => {
+    const url = new URL(res.url())
+    if (url.origin !== origin || url.pathname.startsWith('/docs')) return
+    const contentType = res.headers()['content-type'] ?? ''
+    const text = await res.text()
+    const body = contentType.startsWith('application/json') ? JSON.parse(text) : text
+    for (const p of checkAgainstSpec(res.request().method(), url.pathname, { status: res.status(), contentType, body })) problems.push(`contract: ${p}`)
+  })
+  return { ...env, origin, page, problems }
+}
+
+t.test('GET /docs renders every operation of openapi.yaml, under its Content-Security-Policy', async (t) => {
+  const { origin, page, problems } = await setUp(t)
+  const res = await page.goto(`${origin}/docs`)
+  t.equal(res?.status(), 200)
+  t.match(res?.headers()['content-security-policy'], /default-src 'none'/, 'the policy is on')
+  // Swagger UI renders a block per operation and tag (an operation with two tags shows twice) once
+  // it has fetched and parsed the spec.
+  await page.locator('.opblock').nth(operations.size - 1).waitFor({ timeout: 20_000 })
+  const shown = new Set((await page.locator('.opblock-summary-operation-id').allInnerTexts()).map((s) => s.trim()))
+  t.same([...shown].sort(), [...operations.keys()].sort(), 'every operation, by its operationId')
+  const send = page.locator('.opblock', { has: page.locator('.opblock-summary-operation-id', { hasText: /^sendMessage$/ }) })
+  t.match(await send.locator('.opblock-summary-path').innerText(), '/messages/{registrationId}/', 'with its path')
+  t.match(await send.locator('.opblock-summary-method').innerText(), 'POST', 'and method')
+  t.same(problems, [], 'no console error, failed request or CSP violation')
+})
+
+t.test('a password reset from the emailed link, in the browser, then login with the new password', async (t) => {
+  const { api, smtp, origin, page, problems } = await setUp(t)
+  const user = await signUp(api)
+  const before = smtp.mails.length
+  t.equal((await api.post('/auth/password/reset/', { email: user.email })).status, 204, 'reset requested')
+  const mail = await smtp.next(user.email, before)
+  const link = /https?:\/\/\S+\/auth\/password\/reset\/confirm\/\S+\//.exec(mail.text)?.[0]
+  t.ok(link, 'the email carries a reset link')
+  t.ok(link!.startsWith(`${origin}/`), 'to this server (PUBLIC_URL)')
+  recordRequestSecrets(new URL(link!).pathname, {})
+
+  const opened = await page.goto(link!)
+  t.equal(opened?.status(), 200, 'the link opens the form')
+  t.equal(await page.locator('h1').innerText(), 'Choose a new password')
+  const newPassword = 'a-brand-new-passphrase-42'
+  recordSecrets({ new_password: newPassword })
+  await page.fill('#new_password', newPassword)
+  await page.fill('#re_new_password', newPassword)
+  const [submitted] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Set password' }).click()])
+  t.equal(submitted?.status(), 200, 'the form is accepted')
+  t.equal(await page.locator('h1').innerText(), 'Password changed')
+  t.match(await page.locator('p.ok').innerText(), /Log in with the new password/)
+
+  const login = await api.post('/auth/login/', { email: user.email, password: newPassword })
+  t.equal(login.status, 200, 'the new password logs in')
+  t.ok(login.body.auth_token, 'with a token')
+  const old = await api.post('/auth/login/', { email: user.email, password: user.password })
+  t.equal(old.status, 400, 'the old password does not')
+  t.equal(old.body.code, 'invalid_credentials')
+  t.equal((await api.get('/auth/users/me/', { token: user.token })).status, 401, 'and the old session is gone')
+
+  const again = await page.goto(link!)
+  t.equal(again?.status(), 200)
+  t.equal(await page.locator('h1').innerText(), 'Link invalid', 'the link works once')
+  t.same(problems, [], 'no console error, failed request, CSP violation or contract break')
+})

@@ -1,0 +1,107 @@
+import t from 'tap'
+import { buildApp } from '../../app.js'
+import { build, ciphertext, client, database, userWithDevice, type Api } from '../helper.js'
+
+// Honest queue limits: a full queue refuses (409 recipient_queue_full) and stores nothing, expired
+// messages are never delivered and are purged, and the limit holds against concurrent senders.
+
+type Person = Awaited<ReturnType<typeof userWithDevice>>
+const send = (api: Api, from: Person, to: Person, body?: string) =>
+  api.post(`/messages/${from.registrationId}/`, { recipient: to.email, message: ciphertext(to.registrationId, body) }, { token: from.token })
+const inbox = (api: Api, who: Person) => api.get(`/messages/${who.registrationId}/`, { token: who.token })
+
+t.test('a full queue refuses the next message and stores nothing; room comes back after a delete', async (t) => {
+  const { app, api } = await build(t, { maxQueuedMessages: 3 })
+  const [alice, bob] = [await userWithDevice(api), await userWithDevice(api)]
+  for (let i = 0; i < 3; i++) t.equal((await send(api, alice, bob)).status, 201)
+  const full = await send(api, alice, bob, 'refused')
+  t.equal(full.status, 409)
+  t.equal(full.body.code, 'recipient_queue_full')
+  t.match(full.body.message, /3 undelivered/)
+  const queued = (await inbox(api, bob)).body as { id: number; content: string }[]
+  t.equal(queued.length, 3, 'still three queued')
+  t.notOk(queued.some((m) => m.content.includes('refused')), 'the refused message was not stored')
+  t.equal(await app.db.messages.countAll(), 3)
+  // Another recipient's queue is not affected by Bob's.
+  t.equal((await send(api, bob, alice)).status, 201)
+  t.same((await api.delete(`/messages/${bob.registrationId}/`, [queued[0].id], { token: bob.token })).body, ['message_deleted'])
+  t.equal((await send(api, alice, bob)).status, 201, 'a delete makes room')
+  t.equal((await send(api, alice, bob)).status, 409)
+})
+
+t.test('concurrent senders cannot overfill a queue', async (t) => {
+  const { app, config, api } = await build(t, { maxQueuedMessages: 10 })
+  // On PostgreSQL the sends race through two instances (two pools) on one database.
+  const apis = [api]
+  if (database === 'postgres') {
+    const other = await buildApp(config, { logger: false })
+    t.teardown(() => other.close())
+    apis.push(client(other, t))
+  }
+  const bob = await userWithDevice(api)
+  const senders = await Promise.all(Array.from({ length: 5 }, () => userWithDevice(api)))
+  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(apis[i % apis.length], senders[i % senders.length], bob)))
+  const statuses = results.map((r) => r.status)
+  t.equal(statuses.filter((s) => s === 201).length, 10, 'exactly the limit was accepted')
+  t.equal(statuses.filter((s) => s === 409).length, 30, 'the rest were refused')
+  t.equal(await app.db.messages.countAll(), 10)
+})
+
+t.test('expired messages are not delivered, do not count against the limit, and are purged', async (t) => {
+  const { app, config, api } = await build(t, { maxQueuedMessages: 2, messagePurgeInterval: 0 })
+  const [alice, bob] = [await userWithDevice(api), await userWithDevice(api)]
+  const first = await send(api, alice, bob)
+  const second = await send(api, alice, bob)
+  t.equal((await send(api, alice, bob)).status, 409)
+  // Age the first message past MESSAGE_TTL (and the second to just inside it).
+  const now = Date.now()
+  await app.db.knex('messages').where({ id: first.body.id }).update({ created_at: now - config.messageTtl * 1000 - 1 })
+  await app.db.knex('messages').where({ id: second.body.id }).update({ created_at: now - config.messageTtl * 1000 + 60_000 })
+  t.same(((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id), [second.body.id], 'the expired message is not delivered')
+  const third = await send(api, alice, bob)
+  t.equal(third.status, 201, 'a full queue holding an expired message makes room for a new one')
+  t.same(((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id), [second.body.id, third.body.id])
+  t.equal(await app.db.knex('messages').where({ id: first.body.id }).first(), undefined, 'the expired message was deleted')
+  await app.db.knex('messages').where({ id: second.body.id }).update({ created_at: now - config.messageTtl * 1000 - 1 })
+  t.equal(await app.messageExpiry.purge(), 1)
+  t.same(((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id), [third.body.id])
+  t.equal(await app.messageExpiry.purge(), 0, 'nothing left to purge')
+})
+
+t.test('the purge job runs by itself every MESSAGE_PURGE_INTERVAL and removes only expired messages', async (t) => {
+  const { app, config, api } = await build(t, { messagePurgeInterval: 1 })
+  const [alice, bob] = [await userWithDevice(api), await userWithDevice(api)]
+  const old = await send(api, alice, bob)
+  const fresh = await send(api, alice, bob)
+  await app.db.knex('messages').where({ id: old.body.id }).update({ created_at: Date.now() - config.messageTtl * 1000 - 5 })
+  const deadline = Date.now() + 10_000
+  while ((await app.db.messages.countAll()) > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  t.same((await app.db.knex('messages').select('id')).map((r) => Number(r.id)), [fresh.body.id])
+})
+
+t.test('purging in batches, from two instances at once, deletes every expired message once', async (t) => {
+  const { app, config, api } = await build(t, { messagePurgeInterval: 0 })
+  const other = database === 'postgres' ? await buildApp(config, { logger: false }) : app
+  if (other !== app) t.teardown(() => other.close())
+  const bob = await userWithDevice(api)
+  const device = await app.db.knex('devices').where({ user_id: bob.id }).first('id')
+  const expired = Date.now() - config.messageTtl * 1000 - 1000
+  // 12,000 expired rows (more than two purge batches) and 3 live ones.
+  const rows = Array.from({ length: 12_003 }, (_, i) => ({
+    recipient_device_id: device.id,
+    sender_address: 'x.1',
+    sender_registration_id: 1,
+    recipient_address: `${bob.email}.1`,
+    content: `m${i}`,
+    created_at: i < 12_000 ? expired : Date.now(),
+  }))
+  await app.db.knex.batchInsert('messages', rows, 500)
+  const [a, b] = await Promise.all([app.messageExpiry.purge(), other.messageExpiry.purge()])
+  // One instance (SQLite) runs one purge at a time: the second call shares the first's.
+  const both = other === app ? (t.equal(a, b, 'one purge shared'), a) : a + b
+  t.ok(both <= 12_000, 'no message counted twice')
+  // An instance that stepped aside leaves work to the other; one more pass finishes any remainder.
+  const late = await app.messageExpiry.purge()
+  t.equal(both + late, 12_000, 'every expired message deleted exactly once')
+  t.equal(await app.db.messages.countAll(), 3, 'live messages kept')
+})

@@ -1,0 +1,187 @@
+// `npm run bench`: the report code on a fixed result, the option parsing, and one tiny real run of
+// the harness (the server from source, on this run's engine). Nothing here judges speed.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { parseOptions } from '../../scripts/bench/options.js'
+import { failuresOf, markdown, svgChart, targetsOf, withRatios, type Results, type RunResult } from '../../scripts/bench/report.js'
+import { database } from '../helper.js'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+function run(over: Partial<RunResult>): RunResult {
+  return {
+    db: 'sqlite',
+    scenario: 'send',
+    connections: 50,
+    reqPerSec: 1000,
+    requests: 10000,
+    seconds: 10,
+    latencyMs: { p50: 5, p99: 20, max: 40, mean: 6 },
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    resets: 0,
+    statusCodes: { '201': 10000 },
+    checkFailures: {},
+    warmupNon2xxOrErrors: 0,
+    peakRssMb: 120,
+    hwmMb: 130,
+    serverLogErrors: 0,
+    serverLogErrorSamples: [],
+    loadavg1m: 1.5,
+    ratioToCeiling: null,
+    extra: {},
+    ...over,
+  }
+}
+
+const fixedRuns = [
+  run({ scenario: 'ceiling', connections: 10, reqPerSec: 10000, peakRssMb: 60 }),
+  run({ scenario: 'send', connections: 10, reqPerSec: 4000, latencyMs: { p50: 2, p99: 30, max: 50, mean: 3 } }),
+  run({ scenario: 'ceiling', reqPerSec: 12000 }),
+  run({ scenario: 'send', reqPerSec: 4800 }),
+  run({ scenario: 'fetch', reqPerSec: 3000, non2xx: 4, statusCodes: { '200': 9996, '500': 4 } }),
+  run({ scenario: 'fetch-and-ack', reqPerSec: 2100, extra: { acksPerSec: 700 }, checkFailures: { 'fetch-and-ack: fetched an empty queue': 2 } }),
+  run({ scenario: 'login', reqPerSec: 8, peakRssMb: 210, extra: { loginsPerSecPerCore: 4 } }),
+  run({ db: 'postgres', scenario: 'send', reqPerSec: 2000 }),
+]
+
+t.test('ratios are taken against the ceiling of the same database and connection count', async (t) => {
+  const runs = withRatios(fixedRuns)
+  t.equal(runs[1].ratioToCeiling, 0.4, 'send @10 over ceiling @10')
+  t.equal(runs[3].ratioToCeiling, 0.4, 'send @50 over ceiling @50')
+  t.equal(runs[4].ratioToCeiling, 0.25)
+  t.equal(runs[0].ratioToCeiling, 1)
+  t.equal(runs[7].ratioToCeiling, null, 'no postgres ceiling measured')
+})
+
+t.test('failures name every non-2xx, error and failed check', async (t) => {
+  const failures = failuresOf(withRatios(fixedRuns))
+  t.equal(failures.length, 2)
+  t.match(failures[0], /sqlite fetch @50: 4 non-2xx responses .*"500":4/)
+  t.match(failures[1], /fetch-and-ack @50: fetch-and-ack: fetched an empty queue \(2×\)/)
+  t.same(failuresOf([run({ errors: 3, timeouts: 1, resets: 2, serverLogErrors: 1, serverLogErrorSamples: ['boom'] })]).length, 3)
+  t.same(failuresOf([run({ requests: 0 })]), ['sqlite send @50: no request completed'])
+})
+
+t.test('targets: met, missed, and not measured', async (t) => {
+  const targets = targetsOf(withRatios(fixedRuns), [
+    { db: 'sqlite', users: 10, messages: 100, loadSeconds: 1, plans: [], comparisons: [{ scenario: 'send', connections: 50, emptyReqPerSec: 4800, scaledReqPerSec: 3600, ratio: 0.75, pass: false }] },
+  ])
+  const byName = Object.fromEntries(targets.map((x) => [x.target, x]))
+  t.equal(byName['sqlite send @50 ≥ 35% of ceiling'].met, true)
+  t.equal(byName['sqlite fetch @50 ≥ 35% of ceiling'].met, false)
+  t.equal(byName['postgres send @50 ≥ 20% of ceiling'].met, null, 'no ceiling to compare with')
+  t.equal(byName['postgres fetch @50 ≥ 20% of ceiling'].met, null)
+  t.equal(byName['p99 < 25 ms @10 (all but login)'].met, false)
+  t.match(byName['p99 < 25 ms @10 (all but login)'].detail, /sqlite send 30 ms/)
+  t.equal(byName['peak RSS < 200 MB'].met, false)
+  t.match(byName['peak RSS < 200 MB'].detail, /login @50 210 MB/)
+  t.equal(byName['zero non-2xx'].met, false)
+  t.equal(byName['sqlite send @50 with 100 messages within 20%'].met, false)
+})
+
+function fixedResults(): Results {
+  const runs = withRatios(fixedRuns)
+  return {
+    meta: {
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:10:00.000Z',
+      node: 'v20.0.0',
+      cores: 2,
+      cpuModel: 'Test CPU',
+      totalMemMb: 4096,
+      loadavgStart: [0.5, 0.4, 0.3],
+      loadavgEnd: [1, 0.8, 0.5],
+      settings: { duration: 10, warmup: 3, connections: [10, 50], databases: ['sqlite', 'postgres'], scenarios: ['ceiling', 'send', 'fetch', 'fetch-and-ack', 'login'], scale: false, bcryptCost: 12, logLevel: 'info' },
+    },
+    runs,
+    scale: [{ db: 'sqlite', users: 10, messages: 100, loadSeconds: 1, comparisons: [], plans: [{ name: 'queue of a device', sql: 'select 1', plan: 'SEARCH messages USING INDEX x' }] }],
+    targets: targetsOf(runs, []),
+    failures: failuresOf(runs),
+    ok: false,
+  }
+}
+
+t.test('the Markdown report has a row per run, the targets, the plans and the failures', async (t) => {
+  const md = markdown(fixedResults())
+  const rows = md.split('\n').filter((l) => /^\| (sqlite|postgres) \|/.test(l))
+  t.equal(rows.length, fixedRuns.length)
+  t.ok(rows.includes('| sqlite | send | 50 | 4800 | 5 | 20 | 40 | 0 | 0 | 120 | 40.0% | 1.5 |  |'), 'a row with every column')
+  t.match(md, /\| sqlite \| fetch-and-ack \| 50 \|.*700 acks\/s/)
+  t.match(md, /4 logins\/s\/core/)
+  t.match(md, /2 cores \(Test CPU\)/)
+  t.match(md, /\| sqlite send @50 ≥ 35% of ceiling \| ✅ met \| 40\.0% \(4800 req\/s\) \|/)
+  t.match(md, /SEARCH messages USING INDEX x/)
+  t.match(md, /\*\*FAILED:\*\*/)
+})
+
+t.test('the chart has a bar and a label per run', async (t) => {
+  const svg = svgChart(fixedResults())
+  t.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+  t.ok(svg.trimEnd().endsWith('</svg>'))
+  t.equal(svg.match(/<rect x="130" y="\d+" width="[\d.]+" height="14"/g)?.length, fixedRuns.length)
+  t.match(svg, /4800 req\/s @50 \(40\.0%\)/)
+  t.match(svg, />postgres</)
+  t.notMatch(svg, /NaN|undefined/)
+})
+
+t.test('options', async (t) => {
+  const o = parseOptions([])
+  t.same(o.connections, [10, 50])
+  t.same(o.databases, ['sqlite', 'postgres'])
+  t.equal(o.duration, 10)
+  t.equal(o.build, true)
+  t.same(parseOptions(['--connections', '50,2,50', '--scenarios', 'send,ceiling', '--source']).connections, [2, 50])
+  t.equal(parseOptions(['--source']).build, false)
+  t.throws(() => parseOptions(['--scenarios', 'send,bogus']), /unknown "bogus"/)
+  t.throws(() => parseOptions(['--db', 'mysql']), /--db/)
+  t.throws(() => parseOptions(['--duration', '0']), /--duration/)
+  t.throws(() => parseOptions(['--connections', '1.5']), /whole numbers/)
+})
+
+t.test('a tiny real run produces the result files', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-test-'))
+  t.teardown(() => rmSync(out, { recursive: true, force: true }))
+  const args = ['--import', 'tsx', 'scripts/bench/index.ts', '--source', '--db', database, '--duration', '1', '--warmup', '0', '--connections', '2', '--scenarios', 'ceiling,send,fetch', '--out', out]
+  if (process.env.TEST_POSTGRES_URL) args.push('--postgres-url', process.env.TEST_POSTGRES_URL)
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() }, timeout: 110_000 })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise<number | null>((ok) => child.once('close', ok))
+  t.equal(code, 0, `exit code (stderr: ${stderr.slice(-2000)})`)
+
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results
+  t.equal(results.ok, true)
+  t.same(results.failures, [])
+  t.same(
+    results.runs.map((r) => [r.db, r.scenario, r.connections]),
+    [
+      [database, 'ceiling', 2],
+      [database, 'send', 2],
+      [database, 'fetch', 2],
+    ],
+  )
+  for (const r of results.runs) {
+    t.ok(r.requests > 0, `${r.scenario}: requests were answered`)
+    t.equal(r.non2xx, 0, `${r.scenario}: no non-2xx`)
+    t.ok(r.peakRssMb > 0 && r.hwmMb >= r.peakRssMb, `${r.scenario}: memory sampled`)
+    t.ok(r.latencyMs.p99 >= r.latencyMs.p50, `${r.scenario}: latency percentiles`)
+  }
+  t.equal(results.runs[1].statusCodes['201'], results.runs[1].requests, 'every send answered 201')
+  t.equal(results.runs[2].statusCodes['200'], results.runs[2].requests, 'every fetch answered 200')
+  t.ok(results.runs[1].ratioToCeiling! > 0, 'ratio to the ceiling')
+  t.equal(results.meta.settings.duration, 1)
+  t.equal(results.targets.length, 7)
+
+  const md = readFileSync(join(out, 'results.md'), 'utf8')
+  t.match(md, new RegExp(`\\| ${database} \\| send \\| 2 \\|`))
+  t.match(stdout, /\| DB \| Scenario \|/, 'the table is printed')
+  t.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /^<svg[^]*<\/svg>\s*$/)
+})
