@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { dirname } from 'node:path'
 import knex, { type Knex } from 'knex'
 import pg from 'pg'
@@ -12,7 +13,13 @@ export function isPostgresUrl(url: string): boolean {
 /** A knex instance for a `postgres://` URL or a SQLite file path (`:memory:` for a private in-memory database). */
 export type DbLog = { warn(msg: string): void; error(msg: string): void }
 
-export function createKnex(databaseUrl: string, logger?: DbLog): Knex {
+/**
+ * PostgreSQL connections for one instance. More than the cores lets queries from different requests
+ * overlap their network waits; far more only adds contention inside PostgreSQL.
+ */
+export const DEFAULT_POOL_MAX = Math.max(4, availableParallelism() * 2 + 1)
+
+export function createKnex(databaseUrl: string, logger?: DbLog, poolMax = DEFAULT_POOL_MAX): Knex {
   // knex prints to the console unless told otherwise; route it to the app's logger.
   const log = logger && {
     warn: (m: unknown) => logger.warn(String(m)),
@@ -23,7 +30,7 @@ export function createKnex(databaseUrl: string, logger?: DbLog): Knex {
   if (isPostgresUrl(databaseUrl)) {
     // Our bigints (ids, ms timestamps) stay below 2^53; numbers beat strings everywhere else.
     pg.types.setTypeParser(pg.types.builtins.INT8, Number)
-    return knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 10 }, log })
+    return knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: poolMax }, log })
   }
   if (databaseUrl !== ':memory:') mkdirSync(dirname(databaseUrl), { recursive: true })
   return knex({

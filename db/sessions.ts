@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import type { DeviceRow } from './devices.js'
 
 export function sessionsRepository(knex: Knex) {
   return {
@@ -9,6 +10,22 @@ export function sessionsRepository(knex: Knex) {
     async activeUserId(id: string, trx: Knex | Knex.Transaction = knex): Promise<number | undefined> {
       const row = await trx('sessions').select('user_id').where({ id }).andWhere('expires_at', '>', Date.now()).first()
       return row?.user_id
+    },
+
+    /**
+     * The live session's user and that user's device (null: none), in one round trip: operations
+     * that act for a device need both on every request.
+     */
+    async activeUserWithDevice(id: string, trx: Knex | Knex.Transaction = knex): Promise<{ userId: number; device: DeviceRow | null } | undefined> {
+      const row = await trx('sessions')
+        .leftJoin('devices', 'devices.user_id', 'sessions.user_id')
+        .select({ session_user_id: 'sessions.user_id' }, 'devices.*')
+        .where('sessions.id', id)
+        .andWhere('sessions.expires_at', '>', Date.now())
+        .first()
+      if (!row) return undefined
+      const { session_user_id: userId, ...device } = row
+      return { userId, device: device.id === null || device.id === undefined ? null : (device as DeviceRow) }
     },
 
     delete: (id: string, trx: Knex | Knex.Transaction = knex) => trx('sessions').where({ id }).delete(),

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../lib/api-error.js'
+import { operations } from '../lib/spec.js'
 
 export type Principal = { id: number; sessionId: string }
 type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string; jti?: string; exp?: number }
@@ -28,6 +29,9 @@ declare module 'fastify' {
     }
   }
 }
+
+const operationOf = (request: FastifyRequest) =>
+  operations.get((request.routeOptions.schema as { operationId?: string } | undefined)?.operationId ?? '')
 
 const notAuthenticated = () =>
   new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
@@ -59,9 +63,13 @@ export default fp(
         const match = /^(?:Bearer|Token) +([A-Za-z0-9._~+/=-]+) *$/i.exec(request.headers.authorization ?? '')
         const claims = match ? claimsOf(match[1], 'auth') : undefined
         if (!claims?.sid) throw notAuthenticated()
-        const userId = await db.sessions.activeUserId(claims.sid)
+        // Operations that act for a device load it with the session: one query instead of two.
+        const withDevice = operationOf(request)?.deviceSigned === true
+        const found = withDevice ? await db.sessions.activeUserWithDevice(claims.sid) : { userId: await db.sessions.activeUserId(claims.sid), device: undefined }
+        const userId = found?.userId
         if (userId === undefined || String(userId) !== claims.sub) throw notAuthenticated()
         request.user = { id: userId, sessionId: claims.sid }
+        if (withDevice) request.device = found!.device
       },
 
       issueEphemeralToken(userId: number) {

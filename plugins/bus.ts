@@ -30,6 +30,8 @@ declare module 'fastify' {
 }
 
 const CHANNEL = 'signal_server_events'
+/** The listening connection's application_name, as pg_stat_activity shows it. */
+export const LISTENER_NAME = 'signal-server-listener'
 const RECONNECT_MIN_MS = 250
 const RECONNECT_MAX_MS = 5000
 
@@ -67,7 +69,7 @@ export default fp(
 
       // A dedicated connection outside the knex pool: LISTEN belongs to one session for its lifetime.
       const connect = async (isReconnect: boolean): Promise<void> => {
-        const c = new pg.Client({ connectionString: app.config.databaseUrl })
+        const c = new pg.Client({ connectionString: app.config.databaseUrl, application_name: LISTENER_NAME })
         // Either event ends this client; only the first schedules the next attempt.
         let lost = false
         const onLost = (err?: Error) => {

@@ -17,6 +17,7 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
   trustProxy: Type.Boolean({ default: false }),
   databaseUrl: Type.String({ minLength: 1, default: './data/signal-server.sqlite' }),
+  databasePoolMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   secretKey: Type.String({ minLength: 32 }),
   allowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   corsAllowedOrigins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^\\s/]+)$' }), { default: [] }),
@@ -69,6 +70,7 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   logLevel: { env: ['LOG_LEVEL'] },
   trustProxy: { env: ['TRUST_PROXY'] },
   databaseUrl: { env: ['DATABASE_URL'] },
+  databasePoolMax: { env: ['DATABASE_POOL_MAX'] },
   secretKey: { env: ['SECRET_KEY', 'DJANGO_SECRET_KEY'] },
   allowedHosts: { env: ['ALLOWED_HOSTS', 'DJANGO_ALLOWED_HOSTS'], kind: 'list' },
   corsAllowedOrigins: { env: ['CORS_ALLOWED_ORIGINS'], kind: 'list' },
@@ -108,6 +110,12 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   metricsPort: { env: ['METRICS_PORT'] },
   metricsHost: { env: ['METRICS_HOST'] },
 }
+
+// The seed's separate PostgreSQL variables, read by fromEnv when DATABASE_URL is unset.
+const DATABASE_PART_VARIABLES = ['DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD', 'DATABASE_HOST', 'DATABASE_PORT']
+
+/** Every environment variable the configuration reads; the README's table must list exactly these. */
+export const ENV_VARIABLES: readonly string[] = [...Object.values(sources).flatMap((s) => s.env), ...DATABASE_PART_VARIABLES]
 
 // Placeholders from this project's and the seed's docs, examples and tests, and common words.
 const WEAK_WORDS = ['changeme', 'change-me', 'change_me', 'secret', 'password', 'please-change', 'example', 'default', 'insecure', 'test-secret', 'your-secret', 'replace-me', 'xxxxxxxx']

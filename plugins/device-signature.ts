@@ -32,7 +32,8 @@ export default fp(
     app.decorateRequest('rawBody', undefined)
     app.decorate('deviceSignature', {
       async check(request: FastifyRequest) {
-        const device = (await app.db.devices.findByUser(request.user.id)) ?? null
+        // Usually loaded already, with the session (plugins/auth.ts).
+        const device = request.device !== undefined ? request.device : ((await app.db.devices.findByUser(request.user.id)) ?? null)
         request.device = device
         if (!device?.signing_key) return
         const header = parseSignatureHeader(request.headers.signature)

@@ -3,10 +3,14 @@ import pino from 'pino'
 import type { FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import { operationLabel } from '../lib/operation-label.js'
+import { operations } from '../lib/spec.js'
 
-/** The reset page's path carries the reset token: logs keep the path with the token masked. */
+/** The reset page's path carries the reset token, and a careless client may put secrets in the query: both are masked. */
 export function maskUrl(url: string): string {
-  return url.replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]')
+  return url
+    .replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]')
+    // The API never takes credentials in the query, but a client may still put them there.
+    .replace(/([?&][^=&#]*(?:token|key|code|secret|password|signature)[^=&#]*=)[^&#]*/gi, '$1[redacted]')
 }
 
 // Whatever logs a request object gets method, masked path and address only: never headers (tokens)
@@ -41,9 +45,12 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>, { stream, isTTY 
 export default fp(
   async (app) => {
     app.addHook('onResponse', (request, reply, done) => {
-      request.log.info(
+      const operationId = operationLabel(request)
+      // Orchestrators probe every few seconds: a healthy probe would drown the log at info.
+      const level = reply.statusCode < 400 && operations.get(operationId)?.probe ? 'debug' : 'info'
+      request.log[level](
         {
-          operationId: operationLabel(request),
+          operationId,
           method: request.method,
           url: maskUrl(request.url),
           statusCode: reply.statusCode,

@@ -20,12 +20,15 @@ export function auditLogs(dir: string): Audit {
     logBytes += Buffer.byteLength(text)
     lines += text.split('\n').length - 1
     // JSON-escaped text first unescaped, then cut into tokens at every character base64, JWTs and
-    // URLs do not use; and again at '/', '.' and '=' so that a secret inside a path or a JWT is seen.
+    // URLs do not use; then at an '=' that is not base64 padding (`name=value` in a query), and
+    // again at '/' and '.', so that a secret inside a path, a query or a JWT is seen.
     const plain = text.replace(/\\"/g, '"').replace(/\\\\/g, '\\')
     for (const token of plain.split(/[^A-Za-z0-9+/=._~-]+/)) {
       if (token.length < 6) continue
-      tokens.add(token)
-      for (const part of token.split(/[/.]+/)) if (part.length >= 6) tokens.add(part), tokens.add(part.replace(/=+$/, ''))
+      for (const value of [token, ...token.split(/=(?=[^=])/)]) {
+        tokens.add(value)
+        for (const part of value.split(/[/.]+/)) if (part.length >= 6) tokens.add(part), tokens.add(part.replace(/=+$/, ''))
+      }
     }
   }
   const leaks = [...secrets].filter((s) => tokens.has(s) || tokens.has(s.replace(/=+$/, '')))

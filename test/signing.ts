@@ -148,5 +148,13 @@ export const cases: Record<string, (w: World) => Promise<Case> | Case> = {
       check: (res) => json(res.body) === json(['message_deleted']) && w.alice.inbox.shift() === id,
     }
   },
+  // Without an Upgrade header the socket's route answers 426 once every check before the upgrade
+  // (the signature's included) has passed; test/plugins/delivery.test.ts signs real upgrades.
+  openMessageSocket: (w) => ({
+    method: 'GET',
+    url: `/messages/${w.alice.registrationId}/websocket/`,
+    ok: 426,
+    check: (res) => res.body.code === 'upgrade_required',
+  }),
   deleteDevice: () => ({ method: 'DELETE', url: '/device/', ok: 204, check: (res) => res.body === undefined }),
 }

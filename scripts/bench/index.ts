@@ -10,6 +10,7 @@ import { measure } from './measure.js'
 import { parseOptions, SCENARIOS, USAGE, type BenchOptions, type Database, type Scenario } from './options.js'
 import { randomSecret, serverEnv, startProcess, type Running } from './processes.js'
 import { failuresOf, markdown, SCALE_MIN_RATIO, svgChart, targetsOf, withRatios, type Results, type RunResult, type ScaleResult } from './report.js'
+import { byPlace, hotspots } from './profile.js'
 import { bulkLoad, queryPlans } from './scale.js'
 import { SEND_POOL, seedAccounts, seedLoginUsers, type Seeded } from './seed.js'
 
@@ -35,7 +36,7 @@ async function withProcess<T>(script: string[], env: Record<string, string>, log
 }
 
 function describe(r: RunResult): string {
-  return `${r.db} ${r.scenario}${r.phase ? ` (${r.phase})` : ''} @${r.connections}: ${r.reqPerSec} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, peak RSS ${r.peakRssMb} MB`
+  return `${r.db} ${r.scenario}${r.phase ? ` (${r.phase})` : ''} @${r.connections}: ${r.reqPerSec} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, peak RSS ${r.peakRssMb} MB, server CPU ${r.serverCpuMsPerRequest} ms/req (${r.serverCpuCores} cores), load ${r.loadavg1m}`
 }
 
 /** Everything measured on one engine: seeding, each scenario at each connection count, the scale check. */
@@ -62,11 +63,21 @@ async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenar
       log(`${db}: seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`)
     }
     const one = async (scenario: Scenario, connections: number, phase?: 'scaled') => {
-      const logFile = join(tmp, `${db}-${scenario}-${connections}${phase ? `-${phase}` : ''}.log`)
+      const name = `${db}-${scenario}-${connections}${phase ? `-${phase}` : ''}`
+      const logFile = join(tmp, `${name}.log`)
       if (scenario === 'send') await emptyQueues(database.url, SEND_POOL)
+      const profileDir = join(resolve(opts.out), 'profiles')
+      const profiling = opts.profile && scenario !== 'ceiling'
+      const prof = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []
       const result = await (scenario === 'ceiling'
         ? withProcess(ceilingScript, { PATH: process.env.PATH ?? '' }, logFile, (p) => measure(p, { db, scenario, connections }, undefined, opts))
-        : withProcess(serverScript, env(), logFile, (p) => measure(p, { db, scenario, connections, phase }, seeded, opts)))
+        : withProcess([...prof, ...serverScript], env(), logFile, (p) => measure(p, { db, scenario, connections, phase }, seeded, opts)))
+      // Written by the server as it exits, so only now.
+      if (profiling) {
+        const file = join(profileDir, `${name}.cpuprofile`)
+        if (existsSync(file)) result.profile = { byPlace: byPlace(file), hotspots: hotspots(file) }
+        else log(`  no profile written at ${file}`)
+      }
       log(describe(result))
       // Server logs at info grow by a line or two per request: keep only those of failed runs.
       if (failuresOf([result]).length === 0) rmSync(logFile, { force: true })
@@ -85,7 +96,17 @@ async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenar
           const scaled = await one(scenario, connections, 'scaled')
           const empty = runs.find((r) => r.db === db && r.scenario === scenario && r.connections === connections && !r.phase)!
           const ratio = Math.round((scaled.reqPerSec / empty.reqPerSec) * 1000) / 1000
-          comparisons.push({ scenario, connections, emptyReqPerSec: empty.reqPerSec, scaledReqPerSec: scaled.reqPerSec, ratio, pass: ratio >= SCALE_MIN_RATIO })
+          comparisons.push({
+            scenario,
+            connections,
+            emptyReqPerSec: empty.reqPerSec,
+            scaledReqPerSec: scaled.reqPerSec,
+            ratio,
+            pass: ratio >= SCALE_MIN_RATIO,
+            emptyCpuMsPerRequest: empty.serverCpuMsPerRequest,
+            scaledCpuMsPerRequest: scaled.serverCpuMsPerRequest,
+            cpuRatio: Math.round((empty.serverCpuMsPerRequest / scaled.serverCpuMsPerRequest) * 1000) / 1000,
+          })
         }
       }
       const plans = await queryPlans(db, database.url)

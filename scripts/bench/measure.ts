@@ -1,7 +1,7 @@
 import { availableParallelism, loadavg } from 'node:os'
 import autocannon from 'autocannon'
 import type { Database, Scenario } from './options.js'
-import { logErrors, round, sampleMemory, waitIdle, type Running } from './processes.js'
+import { cpuSeconds, logErrors, round, sampleMemory, waitIdle, type Running } from './processes.js'
 import { newChecks, plan } from './scenarios.js'
 import type { Seeded } from './seed.js'
 import type { RunResult } from './report.js'
@@ -30,7 +30,9 @@ export async function measure(
   const checks = newChecks()
   const load = loadavg()[0]
   const memory = sampleMemory(server.pid)
+  const cpuBefore = cpuSeconds(server.pid) ?? NaN
   const result = await autocannon({ ...base, duration: settings.duration, ...plan(target.scenario, seeded, checks) })
+  const cpuUsed = (cpuSeconds(server.pid) ?? NaN) - cpuBefore
   const { peakRssMb, hwmMb } = memory.stop()
   const seconds = result.duration
   const reqPerSec = result.requests.total / seconds
@@ -55,6 +57,9 @@ export async function measure(
     statusCodes,
     checkFailures: checks.failures,
     warmupNon2xxOrErrors: warmupNon2xx,
+    serverCpuMsPerRequest: round((cpuUsed * 1000) / Math.max(1, result.requests.total), 3),
+    serverCpuCores: round(cpuUsed / seconds, 2),
+    cpuRatioToCeiling: null,
     peakRssMb,
     hwmMb,
     serverLogErrors: serverLog.count,

@@ -19,6 +19,8 @@ export type BenchOptions = {
   build: boolean
   /** Run server.ts and ceiling.ts through tsx instead of dist/ (no build; for the smoke test). */
   source: boolean
+  /** Run each server under `node --cpu-prof` and report where its CPU time went. */
+  profile: boolean
   postgresUrl: string
 }
 
@@ -33,6 +35,9 @@ export const USAGE = `npm run bench -- [options]
                         --scale-messages messages across --scale-users users (1000000 / 10000)
   --bundle-prekeys <n>  one-time prekeys seeded for the bundle scenario, in all (default 120000)
   --no-build            skip \`npm run build\` (dist/ must be current)
+  --profile             run each server under node --cpu-prof; the report lists where its CPU
+                        time went (whole process: start-up and warm-up included); the
+                        .cpuprofile files stay in <out>/profiles (open them in Chrome DevTools)
   --source              run server.ts and ceiling.ts through tsx instead of dist/ (no build;
                         for quick checks of the harness, not for figures)
   --postgres-url <url>  admin URL to create throwaway databases
@@ -67,6 +72,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'bundle-prekeys': { type: 'string', default: '120000' },
       'no-build': { type: 'boolean', default: false },
       source: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
       help: { type: 'boolean', default: false },
     },
@@ -91,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     bundlePreKeys: Math.floor(number(values['bundle-prekeys'], '--bundle-prekeys', 1)),
     build: !values['no-build'] && !values.source,
     source: values.source,
+    profile: values.profile,
     postgresUrl: values['postgres-url'],
   }
 }

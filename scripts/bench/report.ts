@@ -19,6 +19,15 @@ export type RunResult = {
   statusCodes: Record<string, number>
   checkFailures: Record<string, number>
   warmupNon2xxOrErrors: number
+  /**
+   * Server CPU time (user + system, all threads) per request in the measured window: much less
+   * sensitive than req/s to other load on a shared machine.
+   */
+  serverCpuMsPerRequest: number
+  /** Cores the server kept busy on average during the window. */
+  serverCpuCores: number
+  /** The ceiling's CPU per request over this run's: the req/s share to expect when the server alone is CPU-bound. */
+  cpuRatioToCeiling: number | null
   /** Largest VmRSS sampled (every 100 ms) during the measured window. */
   peakRssMb: number
   /** VmHWM at the end: the process's peak since start, warm-up included. */
@@ -28,10 +37,24 @@ export type RunResult = {
   loadavg1m: number
   ratioToCeiling: number | null
   extra: { acksPerSec?: number; loginsPerSecPerCore?: number }
+  /** `--profile` only: the server's self time by package/file and its hottest functions. */
+  profile?: { byPlace: { where: string; share: number }[]; hotspots: { fn: string; where: string; share: number }[] }
 }
 
 export type QueryPlan = { name: string; sql: string; plan: string }
-export type ScaleComparison = { scenario: Scenario; connections: number; emptyReqPerSec: number; scaledReqPerSec: number; ratio: number; pass: boolean }
+export type ScaleComparison = {
+  scenario: Scenario
+  connections: number
+  emptyReqPerSec: number
+  scaledReqPerSec: number
+  /** scaled req/s over empty req/s; `pass` when at least SCALE_MIN_RATIO. */
+  ratio: number
+  pass: boolean
+  emptyCpuMsPerRequest: number
+  scaledCpuMsPerRequest: number
+  /** empty CPU per request over scaled: the same comparison, less sensitive to other load. */
+  cpuRatio: number
+}
 export type ScaleResult = { db: Database; users: number; messages: number; loadSeconds: number; comparisons: ScaleComparison[]; plans: QueryPlan[] }
 
 export type Meta = {
@@ -57,9 +80,10 @@ const label = (r: Pick<RunResult, 'db' | 'scenario' | 'connections' | 'phase'>) 
 /** Each run's req/s over the ceiling's at the same connection count, measured on the same database's turn. */
 export function withRatios(runs: RunResult[]): RunResult[] {
   return runs.map((r) => {
-    if (r.scenario === 'ceiling') return { ...r, ratioToCeiling: 1 }
+    if (r.scenario === 'ceiling') return { ...r, ratioToCeiling: 1, cpuRatioToCeiling: 1 }
     const ceiling = runs.find((c) => c.scenario === 'ceiling' && c.db === r.db && c.connections === r.connections)
-    return { ...r, ratioToCeiling: ceiling && ceiling.reqPerSec > 0 ? Math.round((r.reqPerSec / ceiling.reqPerSec) * 1000) / 1000 : null }
+    const ratio = (a: number | undefined, b: number | undefined) => (a && b && a > 0 && b > 0 ? Math.round((a / b) * 1000) / 1000 : null)
+    return { ...r, ratioToCeiling: ratio(r.reqPerSec, ceiling?.reqPerSec), cpuRatioToCeiling: ratio(ceiling?.serverCpuMsPerRequest, r.serverCpuMsPerRequest) }
   })
 }
 
@@ -107,7 +131,8 @@ export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[
   out.push({ target: 'zero non-2xx', met: runs.length ? bad === 0 : null, detail: `${bad} non-2xx` })
   for (const s of scale) {
     for (const c of s.comparisons) {
-      out.push({ target: `${s.db} ${c.scenario} @${c.connections} with ${s.messages.toLocaleString('en')} messages within 20%`, met: c.pass, detail: `${pct(c.ratio)} of empty (${c.scaledReqPerSec} vs ${c.emptyReqPerSec} req/s)` })
+      const detail = `${pct(c.ratio)} of empty (${c.scaledReqPerSec} vs ${c.emptyReqPerSec} req/s); by server CPU per request ${pct(c.cpuRatio)}`
+      out.push({ target: `${s.db} ${c.scenario} @${c.connections} with ${s.messages.toLocaleString('en')} messages within 20%`, met: c.pass, detail })
     }
   }
   return out
@@ -125,13 +150,13 @@ function notes(r: RunResult): string {
 
 export function runsTable(runs: RunResult[]): string {
   const rows = [
-    '| DB | Scenario | Conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | vs ceiling | load 1m | notes |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| DB | Scenario | Conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | vs ceiling | server CPU ms/req | vs ceiling by CPU | load 1m | notes |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
+  const share = (r: RunResult, v: number | null) => (r.scenario === 'ceiling' ? '—' : v === null ? 'n/a' : pct(v))
   for (const r of runs) {
-    const ratio = r.scenario === 'ceiling' ? '—' : r.ratioToCeiling === null ? 'n/a' : pct(r.ratioToCeiling)
     rows.push(
-      `| ${r.db} | ${r.scenario}${r.phase ? ` (${r.phase})` : ''} | ${r.connections} | ${r.reqPerSec} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${ratio} | ${r.loadavg1m} | ${notes(r)} |`,
+      `| ${r.db} | ${r.scenario}${r.phase ? ` (${r.phase})` : ''} | ${r.connections} | ${r.reqPerSec} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${share(r, r.ratioToCeiling)} | ${r.serverCpuMsPerRequest} | ${share(r, r.cpuRatioToCeiling)} | ${r.loadavg1m} | ${notes(r)} |`,
     )
   }
   return rows.join('\n')
@@ -145,10 +170,25 @@ export function plansMarkdown(scale: ScaleResult[]): string {
   const out: string[] = []
   for (const s of scale) {
     out.push(`#### ${s.db}: ${s.users.toLocaleString('en')} users/devices, ${s.messages.toLocaleString('en')} messages (loaded in ${s.loadSeconds} s)`, '')
-    out.push('| Scenario | Conns | empty req/s | scaled req/s | ratio | within 20% |', '| --- | ---: | ---: | ---: | ---: | --- |')
-    for (const c of s.comparisons) out.push(`| ${c.scenario} | ${c.connections} | ${c.emptyReqPerSec} | ${c.scaledReqPerSec} | ${pct(c.ratio)} | ${c.pass ? '✅' : '❌'} |`)
+    out.push(
+      '| Scenario | Conns | empty req/s | scaled req/s | ratio | within 20% | empty CPU ms/req | scaled CPU ms/req | ratio by CPU |',
+      '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    )
+    for (const c of s.comparisons) {
+      out.push(`| ${c.scenario} | ${c.connections} | ${c.emptyReqPerSec} | ${c.scaledReqPerSec} | ${pct(c.ratio)} | ${c.pass ? '✅' : '❌'} | ${c.emptyCpuMsPerRequest} | ${c.scaledCpuMsPerRequest} | ${pct(c.cpuRatio)} |`)
+    }
     out.push('')
     for (const p of s.plans) out.push(`**${p.name}**`, '', '```sql', p.sql, '```', '', '```', p.plan, '```', '')
+  }
+  return out.join('\n')
+}
+
+export function profilesMarkdown(runs: RunResult[]): string {
+  const out: string[] = []
+  for (const r of runs) {
+    if (!r.profile) continue
+    out.push(`**${label(r)}**: ${r.profile.byPlace.map((p) => `${p.where} ${pct(p.share)}`).join(', ')}`, '')
+    out.push(r.profile.hotspots.map((h) => `- ${pct(h.share)} \`${h.fn}\` ${h.where}`).join('\n'), '')
   }
   return out.join('\n')
 }
@@ -170,6 +210,8 @@ export function markdown(results: Results): string {
     '',
   ]
   if (results.scale.length) out.push('### Scale check', '', plansMarkdown(results.scale))
+  const profiled = results.runs.filter((r) => r.profile)
+  if (profiled.length) out.push('### Where the time goes (server CPU self time, whole process)', '', profilesMarkdown(profiled))
   out.push(results.ok ? '**No request failed.**' : `**FAILED:**\n\n${results.failures.map((f) => `- ${f}`).join('\n')}`, '')
   return out.join('\n')
 }

@@ -19,6 +19,13 @@ t.test('a message sent through instance A is pushed to a device connected to ins
   const toAlice = await sendMessage(t, b, bob, alice, 'through B')
   t.same(await aliceOnA.messages(1), [toAlice], 'stored through B, pushed by A')
   t.same([bobOnB.frames, aliceOnA.frames], [[], []], 'nothing else')
+
+  // One socket per device across instances: a new one on A closes the one on B.
+  const bobOnA = await openOn(t, a, bob)
+  t.equal((await bobOnB.closed).code, 4409, 'the older socket, on B, is closed as replaced')
+  await bobOnA.backlog()
+  const next = await sendMessage(t, b, alice, bob, 'after the move')
+  t.same(await bobOnA.messages(1), [next])
 })
 
 t.test('a token logged out on A is refused on B at once, and its socket on B closes', async (t) => {

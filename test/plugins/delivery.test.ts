@@ -219,6 +219,25 @@ t.test('closing the app closes every socket with 1001', async (t) => {
   t.equal((await s.closed).code, 1001)
 })
 
+t.test('the SDK client reconnects after a drop, gets what was sent meanwhile, and yields nothing twice', async (t) => {
+  const { app, api, address } = await serve(t)
+  const bob = await userWithDevice(api)
+  const alice = await userWithDevice(api)
+  const socket = connectMessages({ baseUrl: address, token: bob.token, registrationId: bob.registrationId, WebSocket: WebSocket as never, reconnectDelayMs: 50 })
+  t.teardown(() => socket.close())
+  const it = socket[Symbol.asyncIterator]()
+  await socket.caughtUp
+  const unacked = await send(api, alice, bob, 'not acknowledged')
+  t.same((await it.next()).value, unacked)
+  // The connection drops (no close frame); the message stays queued and comes again, and the SDK drops the copy.
+  for (const client of app.websocketServer.clients) client.terminate()
+  const meanwhile = await send(api, alice, bob, 'sent while away')
+  t.same((await it.next()).value, meanwhile, 'the next message yielded is the new one, not the redelivered copy')
+  socket.ack([unacked.id, meanwhile.id])
+  socket.close()
+  t.same(await it.next(), { value: undefined, done: true }, 'close() ends the iteration')
+})
+
 t.test('the SDK client yields, acknowledges and skips nothing', async (t) => {
   const { api, address } = await serve(t)
   const bob = await userWithDevice(api)

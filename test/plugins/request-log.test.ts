@@ -70,6 +70,9 @@ t.test('the reset token in a path is masked; headers and bodies are never logged
   t.equal(reset?.url, `/auth/password/reset/confirm/${encodeUid(1)}/[redacted]/`)
   t.equal(maskUrl(`/auth/password/reset/confirm/MQ/${token}/?x=1`), '/auth/password/reset/confirm/MQ/[redacted]/?x=1')
   t.equal(maskUrl('/messages/12/'), '/messages/12/', 'other paths as they are')
+  t.equal(maskUrl('/messages/12/websocket/?token=eyJ.a.b&x=1'), '/messages/12/websocket/?token=[redacted]&x=1', 'a token in the query')
+  t.equal(maskUrl('/x/?access_token=abc&API_KEY=k&code=123456#f'), '/x/?access_token=[redacted]&API_KEY=[redacted]&code=[redacted]#f')
+  t.equal(maskUrl('/x/?page=2&q=a'), '/x/?page=2&q=a', 'other query parameters as they are')
 })
 
 t.test('LOG_LEVEL=warn drops the info lines', async (t) => {
@@ -99,4 +102,15 @@ t.test('pretty output only on a terminal', async (t) => {
   t.match(shown, /INFO.*request completed/)
   t.match(shown, /operationId: "getMe"/)
   t.match(shown, /statusCode: 200/)
+})
+
+t.test('a healthy probe is logged at debug, a failing one at info', async (t) => {
+  const { app, completed } = await logged(t, { logLevel: 'debug' })
+  t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200)
+  t.match(completed(), [{ level: 20, operationId: 'getLiveness', statusCode: 200 }])
+  const quiet = await logged(t, { logLevel: 'info' })
+  t.equal((await quiet.app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200)
+  t.equal(quiet.completed().length, 0, 'nothing at info for a healthy probe')
+  t.equal((await quiet.app.inject({ method: 'POST', url: '/health/live' })).statusCode, 405)
+  t.equal(quiet.completed().length, 1, 'a refused one is logged')
 })

@@ -28,6 +28,9 @@ function run(over: Partial<RunResult>): RunResult {
     statusCodes: { '201': 10000 },
     checkFailures: {},
     warmupNon2xxOrErrors: 0,
+    serverCpuMsPerRequest: 0.5,
+    serverCpuCores: 0.5,
+    cpuRatioToCeiling: null,
     peakRssMb: 120,
     hwmMb: 130,
     serverLogErrors: 0,
@@ -42,7 +45,7 @@ function run(over: Partial<RunResult>): RunResult {
 const fixedRuns = [
   run({ scenario: 'ceiling', connections: 10, reqPerSec: 10000, peakRssMb: 60 }),
   run({ scenario: 'send', connections: 10, reqPerSec: 4000, latencyMs: { p50: 2, p99: 30, max: 50, mean: 3 } }),
-  run({ scenario: 'ceiling', reqPerSec: 12000 }),
+  run({ scenario: 'ceiling', reqPerSec: 12000, serverCpuMsPerRequest: 0.1 }),
   run({ scenario: 'send', reqPerSec: 4800 }),
   run({ scenario: 'fetch', reqPerSec: 3000, non2xx: 4, statusCodes: { '200': 9996, '500': 4 } }),
   run({ scenario: 'fetch-and-ack', reqPerSec: 2100, extra: { acksPerSec: 700 }, checkFailures: { 'fetch-and-ack: fetched an empty queue': 2 } }),
@@ -54,6 +57,7 @@ t.test('ratios are taken against the ceiling of the same database and connection
   const runs = withRatios(fixedRuns)
   t.equal(runs[1].ratioToCeiling, 0.4, 'send @10 over ceiling @10')
   t.equal(runs[3].ratioToCeiling, 0.4, 'send @50 over ceiling @50')
+  t.equal(runs[3].cpuRatioToCeiling, 0.2, 'ceiling CPU per request over send CPU per request')
   t.equal(runs[4].ratioToCeiling, 0.25)
   t.equal(runs[0].ratioToCeiling, 1)
   t.equal(runs[7].ratioToCeiling, null, 'no postgres ceiling measured')
@@ -70,7 +74,7 @@ t.test('failures name every non-2xx, error and failed check', async (t) => {
 
 t.test('targets: met, missed, and not measured', async (t) => {
   const targets = targetsOf(withRatios(fixedRuns), [
-    { db: 'sqlite', users: 10, messages: 100, loadSeconds: 1, plans: [], comparisons: [{ scenario: 'send', connections: 50, emptyReqPerSec: 4800, scaledReqPerSec: 3600, ratio: 0.75, pass: false }] },
+    { db: 'sqlite', users: 10, messages: 100, loadSeconds: 1, plans: [], comparisons: [{ scenario: 'send', connections: 50, emptyReqPerSec: 4800, scaledReqPerSec: 3600, ratio: 0.75, pass: false, emptyCpuMsPerRequest: 0.5, scaledCpuMsPerRequest: 0.55, cpuRatio: 0.909 }] },
   ])
   const byName = Object.fromEntries(targets.map((x) => [x.target, x]))
   t.equal(byName['sqlite send @50 ≥ 35% of ceiling'].met, true)
@@ -83,6 +87,7 @@ t.test('targets: met, missed, and not measured', async (t) => {
   t.match(byName['peak RSS < 200 MB'].detail, /login @50 210 MB/)
   t.equal(byName['zero non-2xx'].met, false)
   t.equal(byName['sqlite send @50 with 100 messages within 20%'].met, false)
+  t.match(byName['sqlite send @50 with 100 messages within 20%'].detail, /75\.0% of empty .*by server CPU per request 90\.9%/)
 })
 
 function fixedResults(): Results {
@@ -111,7 +116,7 @@ t.test('the Markdown report has a row per run, the targets, the plans and the fa
   const md = markdown(fixedResults())
   const rows = md.split('\n').filter((l) => /^\| (sqlite|postgres) \|/.test(l))
   t.equal(rows.length, fixedRuns.length)
-  t.ok(rows.includes('| sqlite | send | 50 | 4800 | 5 | 20 | 40 | 0 | 0 | 120 | 40.0% | 1.5 |  |'), 'a row with every column')
+  t.ok(rows.includes('| sqlite | send | 50 | 4800 | 5 | 20 | 40 | 0 | 0 | 120 | 40.0% | 0.5 | 20.0% | 1.5 |  |'), 'a row with every column')
   t.match(md, /\| sqlite \| fetch-and-ack \| 50 \|.*700 acks\/s/)
   t.match(md, /4 logins\/s\/core/)
   t.match(md, /2 cores \(Test CPU\)/)
@@ -173,6 +178,7 @@ t.test('a tiny real run produces the result files', async (t) => {
     t.equal(r.non2xx, 0, `${r.scenario}: no non-2xx`)
     t.ok(r.peakRssMb > 0 && r.hwmMb >= r.peakRssMb, `${r.scenario}: memory sampled`)
     t.ok(r.latencyMs.p99 >= r.latencyMs.p50, `${r.scenario}: latency percentiles`)
+    t.ok(r.serverCpuMsPerRequest > 0, `${r.scenario}: server CPU measured`)
   }
   t.equal(results.runs[1].statusCodes['201'], results.runs[1].requests, 'every send answered 201')
   t.equal(results.runs[2].statusCodes['200'], results.runs[2].requests, 'every fetch answered 200')

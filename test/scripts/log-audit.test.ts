@@ -24,6 +24,8 @@ t.test('finds secrets in messages, JSON-escaped strings, URLs and headers', asyn
     ['an escaped JSON string', `{"err":"{\\"publicKey\\":\\"${key}\\"}"}`],
     ['a URL path', `{"url":"/auth/password/reset/confirm/MQ/${'c3z-0a1b2c3d4e5f60718293a4b5c6d7e8f9'}/"}`],
     ['a header', `{"headers":{"authorization":"Bearer ${jwt}"}}`],
+    ['a query string', `{"url":"/messages/1/websocket/?token=${jwt}&x=1"}`],
+    ['a key in a query string', `{"url":"/x/?k=${key}"}`],
     ['a 6-digit code', `{"msg":"code 123456 sent"}`],
   ]
   const secrets = [key, 'c3z-0a1b2c3d4e5f60718293a4b5c6d7e8f9', jwt, '123456']
