@@ -23,29 +23,34 @@ const rowsOf = <R>(result: unknown): R[] => (Array.isArray(result) ? result : (r
 export function messagesRepository(knex: Knex) {
   const postgres = knex.client.config.client === 'pg'
 
-  // Count and insert in one statement, so the limit holds against concurrent sends: SQLite runs
-  // one writer at a time; PostgreSQL first takes a per-recipient lock (see insertBounded).
-  // The count stops at the limit, so a full queue costs no more than `limit` index entries.
-  const boundedInsertSql = `INSERT INTO messages (${COLUMNS.join(', ')})
-    SELECT ?, ?, ?, ?, ?, ?
-    WHERE (SELECT count(*) FROM (SELECT 1 FROM messages WHERE recipient_device_id = ? LIMIT ?) AS queued) < ?
-    RETURNING id`
+  // The check and the insert are one statement, and the queue length it reads is kept by triggers
+  // (migration 0005), so the limit holds against concurrent sends: SQLite runs one writer at a
+  // time; on PostgreSQL the device row is locked, and after waiting for a lock PostgreSQL checks
+  // the condition again against the row as the other send left it.
+  const values = `SELECT ${COLUMNS.map(() => '?').join(', ')}`
+  const boundedInsertSql = postgres
+    ? `WITH slot AS (SELECT id FROM devices WHERE id = ? AND queued_messages < ? FOR NO KEY UPDATE)
+       INSERT INTO messages (${COLUMNS.join(', ')}) ${values} FROM slot RETURNING id`
+    : `INSERT INTO messages (${COLUMNS.join(', ')}) ${values}
+       WHERE (SELECT queued_messages FROM devices WHERE id = ?) < ? RETURNING id`
 
   return {
     /**
-     * Queues a message unless the device already holds `limit` messages; undefined then. A device
-     * deleted meanwhile fails with a foreign-key violation.
+     * Queues a message unless the device already holds `limit` messages, or no longer exists:
+     * undefined then (`queueLength` tells which).
      */
-    async insertBounded(m: NewMessage, limit: number, trx?: Knex.Transaction): Promise<MessageRow | undefined> {
+    async insertBounded(m: NewMessage, limit: number, trx: Knex | Knex.Transaction = knex): Promise<MessageRow | undefined> {
       const row = { ...m, created_at: Date.now() }
-      const run = async (q: Knex | Knex.Transaction) => {
-        // Serialises sends to one recipient, so two of them cannot both see the last free place.
-        if (postgres) await q.raw('SELECT pg_advisory_xact_lock(?, ?)', [QUEUE_LOCK, m.recipient_device_id])
-        const values = COLUMNS.map((c) => row[c])
-        return rowsOf<{ id: number }>(await q.raw(boundedInsertSql, [...values, m.recipient_device_id, limit, limit]))
-      }
-      const inserted = trx ? await run(trx) : postgres ? await knex.transaction(run) : await run(knex)
-      return inserted.length ? { id: Number(inserted[0].id), ...row } : undefined
+      const columns = COLUMNS.map((c) => row[c])
+      const bindings = postgres ? [m.recipient_device_id, limit, ...columns] : [...columns, m.recipient_device_id, limit]
+      const [inserted] = rowsOf<{ id: number }>(await trx.raw(boundedInsertSql, bindings))
+      return inserted ? { id: Number(inserted.id), ...row } : undefined
+    },
+
+    /** How many messages the device holds (expired ones until purged), or undefined when there is no such device. */
+    async queueLength(deviceId: number, trx: Knex | Knex.Transaction = knex): Promise<number | undefined> {
+      const row = await trx('devices').where({ id: deviceId }).first('queued_messages')
+      return row === undefined ? undefined : Number(row.queued_messages)
     },
 
     /** The device's queued messages, oldest first. */
@@ -95,14 +100,13 @@ export function messagesRepository(knex: Knex) {
       }
     },
 
-    /** Messages queued across all devices. */
+    /** Messages queued across all devices (from the per-device counts: no scan of the messages). */
     async countAll(trx: Knex | Knex.Transaction = knex): Promise<number> {
-      const [{ n }] = await trx('messages').count({ n: '*' })
-      return Number(n)
+      const [{ n }] = await trx('devices').sum({ n: 'queued_messages' })
+      return Number(n ?? 0)
     },
   }
 }
 
-// Advisory-lock namespaces (PostgreSQL): the first key of the two-key form.
-const QUEUE_LOCK = 0x51554555 // "QUEU"
+// Advisory-lock namespace (PostgreSQL): the first key of the two-key form.
 const PURGE_LOCK = 0x50555247 // "PURG"

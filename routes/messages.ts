@@ -19,6 +19,8 @@ function targetRegistrationId(message: string): number {
   return id as number
 }
 
+const recipientDeviceGone = () => new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
+
 export const messages = {
   async sendMessage(request) {
     const { db, config } = request.server
@@ -31,7 +33,7 @@ export const messages = {
     const target = targetRegistrationId(message)
     const device = await db.devices.findByEmail(recipient)
     if (!device) throw new ApiError(404, 'no_recipient', 'No user has that email.')
-    if (device.id === null) throw new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
+    if (device.id === null) throw recipientDeviceGone()
     if (device.registration_id !== target) {
       throw new ApiError(403, 'recipient_identity_changed', "The recipient's device has changed; fetch a new prekey bundle.")
     }
@@ -44,7 +46,9 @@ export const messages = {
     }
     try {
       let row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
-      // A full queue may still hold messages that expired since the last purge: make room once.
+      // Refused: the device is gone, or its queue is full. A full queue may still hold messages
+      // that expired since the last purge: make room once.
+      if (!row && (await db.messages.queueLength(device.id)) === undefined) throw recipientDeviceGone()
       if (!row && (await db.messages.purgeExpiredFor(device.id, expiryCutoff(config)))) {
         row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
       }
@@ -56,7 +60,7 @@ export const messages = {
       return { status: 201, body: toMessage(row) }
     } catch (err) {
       // The recipient deleted the device between the look-up and the insert.
-      if (isForeignKeyViolation(err)) throw new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
+      if (isForeignKeyViolation(err)) throw recipientDeviceGone()
       throw err
     }
   },

@@ -105,3 +105,34 @@ t.test('purging in batches, from two instances at once, deletes every expired me
   t.equal(both + late, 12_000, 'every expired message deleted exactly once')
   t.equal(await app.db.messages.countAll(), 3, 'live messages kept')
 })
+
+t.test("a device's queue length stays exact through sends, acks, purges and refusals", async (t) => {
+  const { app, config, api } = await build(t, { maxQueuedMessages: 5, messagePurgeInterval: 0 })
+  const [alice, bob, carol] = [await userWithDevice(api), await userWithDevice(api), await userWithDevice(api)]
+  const deviceOf = async (who: Person) => (await app.db.knex('devices').where({ user_id: who.id }).first('id')).id as number
+  const [bobDevice, carolDevice] = [await deviceOf(bob), await deviceOf(carol)]
+  const exact = async (label: string) => {
+    for (const id of [bobDevice, carolDevice]) {
+      const [{ n }] = await app.db.knex('messages').where({ recipient_device_id: id }).count({ n: '*' })
+      t.equal(await app.db.messages.queueLength(id), Number(n), `${label}: device ${id}`)
+    }
+  }
+  const sent = []
+  for (let i = 0; i < 7; i++) sent.push(await send(api, alice, i % 2 ? carol : bob))
+  await exact('after sends')
+  const ids = ((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id)
+  await api.delete(`/messages/${bob.registrationId}/`, [ids[0], ids[1], 999999], { token: bob.token })
+  await exact('after an ack with an unknown id')
+  await app.db.knex('messages').where({ id: ids[2] }).update({ created_at: Date.now() - config.messageTtl * 1000 - 1 })
+  t.equal(await app.messageExpiry.purge(), 1)
+  await exact('after a purge')
+  t.equal(await app.db.messages.countAll(), Number((await app.db.knex('messages').count({ n: '*' }))[0].n), 'the total is their sum')
+  // Carol's device goes, and with it its queue; a send meanwhile finds no device.
+  t.equal((await api.delete('/device/', undefined, { token: carol.token })).status, 204)
+  t.equal(await app.db.messages.queueLength(carolDevice), undefined)
+  const queued = { recipient_device_id: carolDevice, sender_address: 'a.1', sender_registration_id: 1, recipient_address: 'c.1', content: 'x' }
+  t.equal(await app.db.messages.insertBounded(queued, 5), undefined, 'nothing is queued for a device that is gone')
+  t.equal(Number((await app.db.knex('messages').where({ recipient_device_id: carolDevice }).count({ n: '*' }))[0].n), 0, 'its queue went with it')
+  const [{ n }] = await app.db.knex('messages').where({ recipient_device_id: bobDevice }).count({ n: '*' })
+  t.equal(await app.db.messages.queueLength(bobDevice), Number(n), 'the other queue is unaffected')
+})
