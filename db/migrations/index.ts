@@ -2,16 +2,14 @@ import type { Knex } from 'knex'
 import * as initial from './0001_initial.js'
 import * as pqPreKeys from './0002_pq_prekeys.js'
 import * as hardening from './0003_hardening.js'
-import * as messageExpiry from './0004_message_expiry.js'
-import * as queueCounter from './0005_queue_counter.js'
+import * as queueCounter from './0004_queue_counter.js'
 
 // Migrations are listed here, not discovered on disk, so they work the same from .ts and compiled .js.
 const migrations: Record<string, Knex.Migration> = {
   '0001_initial': initial,
   '0002_pq_prekeys': pqPreKeys,
   '0003_hardening': hardening,
-  '0004_message_expiry': messageExpiry,
-  '0005_queue_counter': queueCounter,
+  '0004_queue_counter': queueCounter,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

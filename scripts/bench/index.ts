@@ -15,6 +15,9 @@ import { bulkLoad, queryPlans } from './scale.js'
 import { SEND_POOL, seedAccounts, seedLoginUsers, type Seeded } from './seed.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+// The server measured: this checkout's, or with BENCH_SERVER_ROOT another built checkout's (an
+// older commit, for before/after figures); the harness and the ceiling are always this one's.
+const serverRoot = process.env.BENCH_SERVER_ROOT ? resolve(process.env.BENCH_SERVER_ROOT) : root
 const log = (msg: string) => console.error(`[bench] ${msg}`)
 const loads = () => loadavg().map((l) => Math.round(l * 100) / 100)
 
@@ -24,7 +27,7 @@ let interrupted = false
 
 async function withProcess<T>(script: string[], env: Record<string, string>, logFile: string, fn: (p: Running) => Promise<T>): Promise<T> {
   if (interrupted) throw new Error('interrupted')
-  const p = await startProcess(script, env, logFile, root)
+  const p = await startProcess(script, env, logFile, script[0].startsWith(serverRoot) ? serverRoot : root)
   const stop = () => p.stop()
   cleanups.add(stop)
   try {
@@ -42,8 +45,8 @@ function describe(r: RunResult): string {
 /** Everything measured on one engine: seeding, each scenario at each connection count, the scale check. */
 async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenario[], tmp: string, runs: RunResult[], scale: ScaleResult[]) {
   const [serverScript, ceilingScript] = opts.source
-    ? [['--import', 'tsx', join(root, 'server.ts')], ['--import', 'tsx', join(root, 'scripts/bench/ceiling.ts')]]
-    : [[join(root, 'dist/server.js')], [join(root, 'dist/scripts/bench/ceiling.js')]]
+    ? [['--import', 'tsx', join(serverRoot, 'server.ts')], ['--import', 'tsx', join(root, 'scripts/bench/ceiling.ts')]]
+    : [[join(serverRoot, 'dist/server.js')], [join(root, 'dist/scripts/bench/ceiling.js')]]
   const database = await freshDatabase(db, tmp, opts.postgresUrl)
   cleanups.add(database.drop)
   try {

@@ -12,7 +12,7 @@ import { database, freshPostgresUrl } from '../helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const TABLES = ['users', 'sessions', 'mfa_methods', 'mfa_backup_codes', 'devices', 'signed_prekeys', 'prekeys', 'messages', 'pq_prekeys', 'pq_last_resort_prekeys', 'auth_failures', 'used_tokens', 'signing_counters']
-const MIGRATIONS = ['0001_initial', '0002_pq_prekeys', '0003_hardening', '0004_message_expiry', '0005_queue_counter']
+const MIGRATIONS = ['0001_initial', '0002_pq_prekeys', '0003_hardening', '0004_queue_counter']
 
 type Run = { code: number | null; stdout: string; stderr: string }
 
