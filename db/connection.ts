@@ -59,11 +59,6 @@ export async function migrateLatest(db: Knex): Promise<void> {
 
 export type Queryable = Knex | Knex.Transaction
 
-export function isForeignKeyViolation(err: unknown): boolean {
-  const e = err as { code?: string }
-  return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
-}
-
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string }
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'

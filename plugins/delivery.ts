@@ -91,11 +91,12 @@ export default fp(
 
     /** Closes the socket when its session or device is gone; true while it may stay. */
     const stillValid = async (conn: Connection): Promise<boolean> => {
-      if (Date.now() >= conn.expiresAt || (await db.sessions.activeUserId(conn.sessionId)) !== conn.userId) {
+      const found = Date.now() < conn.expiresAt ? await db.sessions.activeUserWithDevice(conn.sessionId) : undefined
+      if (found?.userId !== conn.userId) {
         close(conn, CLOSE.sessionEnded, 'session ended')
         return false
       }
-      if ((await db.devices.findByUser(conn.userId))?.id !== conn.deviceId) {
+      if (found.device?.id !== conn.deviceId) {
         close(conn, CLOSE.deviceGone, 'device gone')
         return false
       }

@@ -1,5 +1,4 @@
 import { ApiError } from '../lib/api-error.js'
-import { isForeignKeyViolation } from '../db/connection.js'
 import type { Handlers } from '../lib/handlers.js'
 import { expiryCutoff, ownDevice, toMessage } from './common.js'
 import { assertRecipientEmail } from './keys.js'
@@ -44,25 +43,21 @@ export const messages = {
       recipient_address: device.address,
       content: message,
     }
-    try {
-      let row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
-      // Refused: the device is gone, or its queue is full. A full queue may still hold messages
-      // that expired since the last purge: make room once.
-      if (!row && (await db.messages.queueLength(device.id)) === undefined) throw recipientDeviceGone()
-      if (!row && (await db.messages.purgeExpiredFor(device.id, expiryCutoff(config)))) {
-        row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
-      }
-      if (!row) {
-        throw new ApiError(409, 'recipient_queue_full', `The recipient's device already holds ${config.maxQueuedMessages} undelivered messages; try again later.`)
-      }
-      // Committed: a connected device (on any instance) can read the row when the event reaches it.
-      await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
-      return { status: 201, body: toMessage(row) }
-    } catch (err) {
-      // The recipient deleted the device between the look-up and the insert.
-      if (isForeignKeyViolation(err)) throw recipientDeviceGone()
-      throw err
+    // The insert finds the device row itself, so a device deleted since the look-up is a refusal
+    // here, never a foreign-key error.
+    let row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
+    // Refused: the device is gone, or its queue is full. A full queue may still hold messages
+    // that expired since the last purge: make room once.
+    if (!row && (await db.messages.queueLength(device.id)) === undefined) throw recipientDeviceGone()
+    if (!row && (await db.messages.purgeExpiredFor(device.id, expiryCutoff(config)))) {
+      row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
     }
+    if (!row) {
+      throw new ApiError(409, 'recipient_queue_full', `The recipient's device already holds ${config.maxQueuedMessages} undelivered messages; try again later.`)
+    }
+    // Committed: a connected device (on any instance) can read the row when the event reaches it.
+    await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
+    return { status: 201, body: toMessage(row) }
   },
 
   async getMessages(request) {

@@ -5,13 +5,12 @@ import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { builtinModules } from 'node:module'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { validate } from 'dockerfile-utils'
-import { database, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
+import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8')
@@ -83,13 +82,6 @@ t.test('the runtime settings: listens on all interfaces on 8000, SQLite on the /
   t.equal(workdir, '/app')
 })
 
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok))
-  const { port } = srv.address() as { port: number }
-  await new Promise((ok) => srv.close(ok))
-  return port
-}
 
 /**
  * The runtime stage's /app, laid out in a temporary directory: the compiled tree (tsconfig.build.json,

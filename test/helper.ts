@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import knex from 'knex'
@@ -16,6 +17,15 @@ type T = { teardown(fn: () => unknown): void; fail(msg: string): void }
 /** Which database this run of the suite uses: `TEST_DB=postgres` or SQLite by default. */
 export const database: 'sqlite' | 'postgres' = process.env.TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
 const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** A port on which nothing listens right now: bound once (the OS picks it), then released. */
+export async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok))
+  const { port } = srv.address() as { port: number }
+  await new Promise((ok) => srv.close(ok))
+  return port
+}
 
 /** A new, empty PostgreSQL database, dropped again at teardown. */
 export async function freshPostgresUrl(t: T): Promise<string> {

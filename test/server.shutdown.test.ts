@@ -5,26 +5,18 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import knex from 'knex'
 import t, { type Test } from 'tap'
-import { ciphertext, database, deviceBody, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
+import { ciphertext, database, deviceBody, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
 import { checkAgainstSpec } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const SENDS = 300
 const SIGTERM_AFTER = 100 // answers received before the signal
 
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok))
-  const { port } = srv.address() as { port: number }
-  await new Promise((ok) => srv.close(ok))
-  return port
-}
 
 type Answer = { status: number; body: any } | { error: string }
 

@@ -4,24 +4,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import knex from 'knex'
 import t, { type Test } from 'tap'
-import { database, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
+import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
 import { checkAgainstSpec } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok))
-  const { port } = srv.address() as { port: number }
-  await new Promise((ok) => srv.close(ok))
-  return port
-}
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null }
 type Server = { child: ChildProcess; exited: Promise<Exit>; output: { stdout: string; stderr: string } }

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { createKnex, migrateLatest } from '../../db/connection.js'
-import { freshPostgresUrl, PASSWORD, uniqueEmail, deviceBody, ciphertext } from '../helper.js'
+import { freshPostgresUrl, freePort, PASSWORD, uniqueEmail, deviceBody, ciphertext } from '../helper.js'
 import { checkAgainstSpec } from '../spec-check.js'
 import { connect, socketUrl } from '../message-socket.js'
 
@@ -13,17 +12,6 @@ type T = Parameters<typeof freshPostgresUrl>[0] & { comment(msg: string): void }
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const root = fileURLToPath(new URL('../../', import.meta.url))
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 export type Instance = { name: string; address: string; process: ChildProcess; output: string[]; exited: Promise<void> }
 

@@ -1,21 +1,12 @@
-import { createServer } from 'node:net'
 import knex from 'knex'
 import t from 'tap'
 import { SMTPServer } from 'smtp-server'
-import { build, buildWithMail, database, PASSWORD, uniqueEmail } from '../helper.js'
+import { build, buildWithMail, database, freePort, PASSWORD, uniqueEmail } from '../helper.js'
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 // scripts/run-tests.ts sets TEST_REDIS=skip only outside CI, on a machine without Redis, and says so.
 const redisTest = { skip: process.env.TEST_REDIS === 'skip' ? 'Redis is not reachable on this machine' : false }
 
-/** A port on which nothing listens: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok))
-  const { port } = srv.address() as { port: number }
-  await new Promise((ok) => srv.close(ok))
-  return port
-}
 
 t.test('live: 200 without authentication, ignoring a bad token, with or without the trailing slash', async (t) => {
   const { api } = await build(t)
@@ -60,14 +51,14 @@ t.test('ready: 503 naming the database when it is gone; live stays 200', async (
 })
 
 t.test('ready: 503 naming Redis when nothing listens at REDIS_URL', async (t) => {
-  const { api } = await build(t, { redisUrl: `redis://127.0.0.1:${await closedPort()}` })
+  const { api } = await build(t, { redisUrl: `redis://127.0.0.1:${await freePort()}` })
   const res = await api.get('/health/ready')
   t.equal(res.status, 503)
   t.same(res.body, { status: 'unavailable', checks: { database: 'ok', redis: 'down' } })
 })
 
 t.test('ready: 503 naming SMTP when nothing listens at EMAIL_HOST:EMAIL_PORT', async (t) => {
-  const { api } = await build(t, { emailHost: '127.0.0.1', emailPort: await closedPort() })
+  const { api } = await build(t, { emailHost: '127.0.0.1', emailPort: await freePort() })
   const res = await api.get('/health/ready')
   t.equal(res.status, 503)
   t.same(res.body, { status: 'unavailable', checks: { database: 'ok', smtp: 'down' } })
