@@ -10,7 +10,13 @@ export function authFailuresRepository(knex: Knex) {
      * has passed) in one statement, so concurrent attempts each get their own number; returns it
      * with the end of any lock.
      */
-    async record(scope: LockScope, userId: number, now: number, windowMs: number, trx: Db = knex): Promise<{ attempts: number; lockedUntil: number }> {
+    async record(
+      scope: LockScope,
+      userId: number,
+      now: number,
+      windowMs: number,
+      trx: Db = knex,
+    ): Promise<{ attempts: number; lockedUntil: number }> {
       const sql = `INSERT INTO auth_failures (scope, user_id, failures, window_started_at, locked_until) VALUES (?, ?, 1, ?, NULL)
         ON CONFLICT (scope, user_id) DO UPDATE SET
           failures = CASE WHEN auth_failures.locked_until > ? THEN auth_failures.failures
@@ -28,7 +34,8 @@ export function authFailuresRepository(knex: Knex) {
     lock: (scope: LockScope, userId: number, until: number, trx: Db = knex) =>
       trx('auth_failures').where({ scope, user_id: userId }).update({ locked_until: until }),
 
-    clear: (scope: LockScope, userId: number, trx: Db = knex) => trx('auth_failures').where({ scope, user_id: userId }).delete(),
+    clear: (scope: LockScope, userId: number, trx: Db = knex) =>
+      trx('auth_failures').where({ scope, user_id: userId }).delete(),
   }
 }
 
@@ -40,7 +47,11 @@ export function usedTokensRepository(knex: Knex) {
     /** Marks a token used; false when it already was. Expired entries are cleared on the way. */
     async use(id: string, expiresAt: number, trx: Db = knex): Promise<boolean> {
       await trx('used_tokens').where('expires_at', '<', Date.now()).delete()
-      const inserted = await trx('used_tokens').insert({ id, expires_at: expiresAt }).onConflict('id').ignore().returning('id')
+      const inserted = await trx('used_tokens')
+        .insert({ id, expires_at: expiresAt })
+        .onConflict('id')
+        .ignore()
+        .returning('id')
       return inserted.length === 1
     },
   }

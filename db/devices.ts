@@ -30,7 +30,10 @@ export function devicesRepository(knex: Knex) {
       trx<DeviceRow>('devices').where({ user_id: userId }).first(),
 
     /** The device of the user with that email, in one round trip. */
-    findByEmail: (email: string, trx: Knex | Knex.Transaction = knex): Promise<(DeviceRow & { email: string }) | undefined> =>
+    findByEmail: (
+      email: string,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<(DeviceRow & { email: string }) | undefined> =>
       trx('users')
         .leftJoin('devices', 'devices.user_id', 'users.id')
         .select('users.email', 'devices.*')
@@ -59,7 +62,11 @@ export function devicesRepository(knex: Knex) {
     },
 
     /** Records a signed request's counter if it is above the last one for that key; false for a replay. */
-    async advanceSigningCounter(signingKey: string, counter: number, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+    async advanceSigningCounter(
+      signingKey: string,
+      counter: number,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<boolean> {
       const sql = `INSERT INTO signing_counters (signing_key, counter) VALUES (?, ?)
         ON CONFLICT (signing_key) DO UPDATE SET counter = excluded.counter WHERE signing_counters.counter < excluded.counter
         RETURNING counter`
@@ -78,7 +85,12 @@ export function devicesRepository(knex: Knex) {
      */
     async lock(id: number, trx: Knex.Transaction, mode: 'update' | 'share' = 'update'): Promise<boolean> {
       const q = trx('devices').select('id').where({ id })
-      const row = await (trx.client.config.client === 'pg' ? (mode === 'share' ? q.forShare() : q.forUpdate()) : q).first()
+      const row = await (trx.client.config.client === 'pg'
+        ? mode === 'share'
+          ? q.forShare()
+          : q.forUpdate()
+        : q
+      ).first()
       return row !== undefined
     },
   }

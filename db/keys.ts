@@ -9,11 +9,20 @@ type OneTimeKey<K extends OneTimeKind> = K extends 'pq' ? KyberPreKey : PreKey
 const TABLE = { ec: 'prekeys', pq: 'pq_prekeys' } as const
 
 function toRow(deviceId: number, k: PreKey | KyberPreKey) {
-  return { device_id: deviceId, key_id: k.keyId, public_key: k.publicKey, ...('signature' in k && { signature: k.signature }) }
+  return {
+    device_id: deviceId,
+    key_id: k.keyId,
+    public_key: k.publicKey,
+    ...('signature' in k && { signature: k.signature }),
+  }
 }
 
 function fromRow(row: { key_id: number; public_key: string; signature?: string }) {
-  return { keyId: row.key_id, publicKey: row.public_key, ...(row.signature !== undefined && { signature: row.signature }) }
+  return {
+    keyId: row.key_id,
+    publicKey: row.public_key,
+    ...(row.signature !== undefined && { signature: row.signature }),
+  }
 }
 
 export function keysRepository(knex: Knex) {
@@ -29,14 +38,22 @@ export function keysRepository(knex: Knex) {
     },
 
     insertOneTime: <K extends OneTimeKind>(kind: K, deviceId: number, keys: OneTimeKey<K>[], trx: Db = knex) =>
-      trx.batchInsert(TABLE[kind], keys.map((k) => toRow(deviceId, k)), 200),
+      trx.batchInsert(
+        TABLE[kind],
+        keys.map((k) => toRow(deviceId, k)),
+        200,
+      ),
 
     /**
      * Deletes and returns one one-time key of the device in a single statement. On PostgreSQL,
      * SKIP LOCKED lets concurrent claims each take a different row instead of queueing on one;
      * SQLite serialises writers, so the plain sub-select is already atomic there.
      */
-    async claimOneTime<K extends OneTimeKind>(kind: K, deviceId: number, trx: Db = knex): Promise<OneTimeKey<K> | undefined> {
+    async claimOneTime<K extends OneTimeKind>(
+      kind: K,
+      deviceId: number,
+      trx: Db = knex,
+    ): Promise<OneTimeKey<K> | undefined> {
       const pg = trx.client.config.client === 'pg'
       const table = TABLE[kind]
       const columns = kind === 'pq' ? 'key_id, public_key, signature' : 'key_id, public_key'
@@ -52,7 +69,10 @@ export function keysRepository(knex: Knex) {
     },
 
     replaceSignedPreKey: (deviceId: number, k: SignedPreKey, trx: Db = knex) =>
-      trx('signed_prekeys').insert(toRow(deviceId, k)).onConflict('device_id').merge(['key_id', 'public_key', 'signature']),
+      trx('signed_prekeys')
+        .insert(toRow(deviceId, k))
+        .onConflict('device_id')
+        .merge(['key_id', 'public_key', 'signature']),
 
     async getLastResort(deviceId: number, trx: Db = knex): Promise<KyberPreKey | undefined> {
       const row = await trx('pq_last_resort_prekeys').where({ device_id: deviceId }).first()
@@ -60,6 +80,9 @@ export function keysRepository(knex: Knex) {
     },
 
     replaceLastResort: (deviceId: number, k: KyberPreKey, trx: Db = knex) =>
-      trx('pq_last_resort_prekeys').insert(toRow(deviceId, k)).onConflict('device_id').merge(['key_id', 'public_key', 'signature']),
+      trx('pq_last_resort_prekeys')
+        .insert(toRow(deviceId, k))
+        .onConflict('device_id')
+        .merge(['key_id', 'public_key', 'signature']),
   }
 }

@@ -14,7 +14,14 @@ export type NewMessage = Omit<MessageRow, 'id' | 'created_at'>
 /** Which queued messages to list: those after `afterId`, not older than `createdAfter` (ms), at most `limit`. */
 export type ListOptions = { afterId?: number; createdAfter?: number; limit?: number }
 
-const COLUMNS = ['recipient_device_id', 'sender_address', 'sender_registration_id', 'recipient_address', 'content', 'created_at'] as const
+const COLUMNS = [
+  'recipient_device_id',
+  'sender_address',
+  'sender_registration_id',
+  'recipient_address',
+  'content',
+  'created_at',
+] as const
 // Rows per purge statement: short statements, so senders and readers never wait long on a purge.
 const PURGE_BATCH = 5000
 
@@ -39,10 +46,16 @@ export function messagesRepository(knex: Knex) {
      * Queues a message unless the device already holds `limit` messages, or no longer exists:
      * undefined then (`queueLength` tells which).
      */
-    async insertBounded(m: NewMessage, limit: number, trx: Knex | Knex.Transaction = knex): Promise<MessageRow | undefined> {
+    async insertBounded(
+      m: NewMessage,
+      limit: number,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<MessageRow | undefined> {
       const row = { ...m, created_at: Date.now() }
       const columns = COLUMNS.map((c) => row[c])
-      const bindings = postgres ? [m.recipient_device_id, limit, ...columns] : [...columns, m.recipient_device_id, limit]
+      const bindings = postgres
+        ? [m.recipient_device_id, limit, ...columns]
+        : [...columns, m.recipient_device_id, limit]
       const [inserted] = rowsOf<{ id: number }>(await trx.raw(boundedInsertSql, bindings))
       return inserted ? { id: Number(inserted.id), ...row } : undefined
     },
@@ -96,7 +109,9 @@ export function messagesRepository(knex: Knex) {
       let total = 0
       for (;;) {
         const n = await knex.transaction(async (trx) => {
-          const [{ locked }] = rowsOf<{ locked: boolean }>(await trx.raw('SELECT pg_try_advisory_xact_lock(?, 0) AS locked', [PURGE_LOCK]))
+          const [{ locked }] = rowsOf<{ locked: boolean }>(
+            await trx.raw('SELECT pg_try_advisory_xact_lock(?, 0) AS locked', [PURGE_LOCK]),
+          )
           return locked ? ((await trx.raw(batch, [cutoff])).rowCount ?? 0) : -1
         })
         if (n < 0) return total

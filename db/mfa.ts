@@ -18,7 +18,14 @@ export function mfaRepository(knex: Knex, box: SecretBox) {
   function fromDb(row: MfaMethodRow | undefined): MfaMethodRow | undefined {
     // SQLite hands booleans back as 0/1. A secret that does not open (SECRET_KEY changed) becomes
     // '', which no code matches: the user falls back to backup codes or re-enrols.
-    return row && { ...row, secret: box.open(row.secret) ?? '', is_active: Boolean(row.is_active), is_primary: Boolean(row.is_primary) }
+    return (
+      row && {
+        ...row,
+        secret: box.open(row.secret) ?? '',
+        is_active: Boolean(row.is_active),
+        is_primary: Boolean(row.is_primary),
+      }
+    )
   }
 
   return {
@@ -39,15 +46,28 @@ export function mfaRepository(knex: Knex, box: SecretBox) {
       await trx('mfa_methods')
         .insert({ user_id: userId, name, secret, is_active: false, is_primary: false, last_totp_step: -1 })
         .onConflict(['user_id', 'name'])
-        .merge({ secret, is_active: false, is_primary: false, last_totp_step: -1, email_code_hash: null, email_code_expires_at: null })
+        .merge({
+          secret,
+          is_active: false,
+          is_primary: false,
+          last_totp_step: -1,
+          email_code_hash: null,
+          email_code_expires_at: null,
+        })
     },
 
-    update: (id: number, changes: Partial<Omit<MfaMethodRow, 'id' | 'user_id' | 'name'>>, trx: Knex | Knex.Transaction = knex) =>
-      trx('mfa_methods').where({ id }).update(changes),
+    update: (
+      id: number,
+      changes: Partial<Omit<MfaMethodRow, 'id' | 'user_id' | 'name'>>,
+      trx: Knex | Knex.Transaction = knex,
+    ) => trx('mfa_methods').where({ id }).update(changes),
 
     /** Atomically advances the last accepted TOTP step; false when that step (or a later one) was used. */
     async claimTotpStep(id: number, step: number, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
-      const n = await trx('mfa_methods').where({ id }).andWhere('last_totp_step', '<', step).update({ last_totp_step: step })
+      const n = await trx('mfa_methods')
+        .where({ id })
+        .andWhere('last_totp_step', '<', step)
+        .update({ last_totp_step: step })
       return n === 1
     },
 
@@ -62,7 +82,8 @@ export function mfaRepository(knex: Knex, box: SecretBox) {
 
     async replaceBackupCodes(methodId: number, codeHashes: string[], trx: Knex | Knex.Transaction = knex) {
       await trx('mfa_backup_codes').where({ method_id: methodId }).delete()
-      if (codeHashes.length) await trx('mfa_backup_codes').insert(codeHashes.map((code_hash) => ({ method_id: methodId, code_hash })))
+      if (codeHashes.length)
+        await trx('mfa_backup_codes').insert(codeHashes.map((code_hash) => ({ method_id: methodId, code_hash })))
     },
 
     /** Deletes one matching backup code of any active method of the user; true when one was used up. */

@@ -16,7 +16,10 @@ export function sessionsRepository(knex: Knex) {
      * The live session's user and that user's device (null: none), in one round trip: operations
      * that act for a device need both on every request.
      */
-    async activeUserWithDevice(id: string, trx: Knex | Knex.Transaction = knex): Promise<{ userId: number; device: DeviceRow | null } | undefined> {
+    async activeUserWithDevice(
+      id: string,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ userId: number; device: DeviceRow | null } | undefined> {
       const row = await trx('sessions')
         .leftJoin('devices', 'devices.user_id', 'sessions.user_id')
         .select({ session_user_id: 'sessions.user_id' }, 'devices.*')

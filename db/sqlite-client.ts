@@ -8,7 +8,11 @@ const require = createRequire(import.meta.url)
 const BetterSqlite3Client: new (config: unknown) => object = require('knex/lib/dialects/better-sqlite3/index.js')
 
 // The little of better-sqlite3 used here (it ships no types).
-type Statement = { reader: boolean; all(bindings: unknown[]): unknown[]; run(bindings: unknown[]): { changes: number; lastInsertRowid: number | bigint } }
+type Statement = {
+  reader: boolean
+  all(bindings: unknown[]): unknown[]
+  run(bindings: unknown[]): { changes: number; lastInsertRowid: number | bigint }
+}
 type Connection = { prepare(sql: string): Statement }
 
 const MAX_CACHED = 256
@@ -20,7 +24,10 @@ export class CachingSqliteClient extends BetterSqlite3Client {
   async _query(connection: Connection, obj: QueryObject): Promise<QueryObject> {
     if (!obj.sql) throw new Error('The query is empty')
     if (!connection) throw new Error('No connection provided')
-    const self = this as unknown as { _optSafeIntegers(o: unknown): boolean | undefined; _formatBindings(b: unknown): unknown[] }
+    const self = this as unknown as {
+      _optSafeIntegers(o: unknown): boolean | undefined
+      _formatBindings(b: unknown): unknown[]
+    }
     if (self._optSafeIntegers(obj.options) !== undefined) return super_query(this, connection, obj) // per-query options: uncached
     let cache = caches.get(connection)
     if (!cache) caches.set(connection, (cache = new Map()))
@@ -43,4 +50,6 @@ export class CachingSqliteClient extends BetterSqlite3Client {
 }
 
 const super_query = (client: object, connection: Connection, obj: QueryObject) =>
-  (BetterSqlite3Client.prototype as unknown as { _query(c: Connection, o: QueryObject): Promise<QueryObject> })._query.call(client, connection, obj)
+  (
+    BetterSqlite3Client.prototype as unknown as { _query(c: Connection, o: QueryObject): Promise<QueryObject> }
+  )._query.call(client, connection, obj)

@@ -1,6 +1,12 @@
 import type { Knex } from 'knex'
 
-export type UserRow = { id: number; email: string; password_hash: string; password_changed_at: number; created_at: number }
+export type UserRow = {
+  id: number
+  email: string
+  password_hash: string
+  password_changed_at: number
+  created_at: number
+}
 
 export function usersRepository(knex: Knex) {
   return {

@@ -41,12 +41,15 @@ export function parseClientFrame(data: string): ClientFrame | { invalid: string 
   } catch {
     return { invalid: 'The frame is not JSON.' }
   }
-  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return { invalid: 'The frame must be a JSON object.' }
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
+    return { invalid: 'The frame must be a JSON object.' }
   const { type, ids, ...rest } = frame as Record<string, unknown>
   if (type !== 'ack') return { invalid: 'Unknown frame type; the only one is "ack".' }
   if (Object.keys(rest).length) return { invalid: `Unknown field "${Object.keys(rest)[0]}".` }
-  if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_ACK_IDS) return { invalid: `"ids" must be an array of 1 to ${MAX_ACK_IDS} message ids.` }
-  if (!ids.every((id) => Number.isSafeInteger(id) && id >= 1)) return { invalid: '"ids" must hold positive integer message ids.' }
+  if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_ACK_IDS)
+    return { invalid: `"ids" must be an array of 1 to ${MAX_ACK_IDS} message ids.` }
+  if (!ids.every((id) => Number.isSafeInteger(id) && id >= 1))
+    return { invalid: '"ids" must hold positive integer message ids.' }
   return { type, ids: ids as number[] }
 }
 
@@ -61,7 +64,8 @@ export function credentialsFromProtocols(headers: Record<string, string | string
     .map((p) => p.trim())
   const token = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))
   const signature = offered.find((p) => p.startsWith(SIGNATURE_PROTOCOL_PREFIX))
-  if (token && headers.authorization === undefined) headers.authorization = `Bearer ${token.slice(TOKEN_PROTOCOL_PREFIX.length)}`
+  if (token && headers.authorization === undefined)
+    headers.authorization = `Bearer ${token.slice(TOKEN_PROTOCOL_PREFIX.length)}`
   if (signature && headers.signature === undefined) {
     const [counter, sig = ''] = signature.slice(SIGNATURE_PROTOCOL_PREFIX.length).split('.')
     headers.signature = `${counter}.${Buffer.from(sig, 'base64url').toString('base64')}`

@@ -7,7 +7,9 @@ import { ed25519 } from '@noble/curves/ed25519.js'
  * The counter must be greater than the last one the server accepted for the device, so a captured
  * request cannot be replayed, and a stolen auth token alone cannot act for the device.
  */
-export function parseSignatureHeader(header: string | string[] | undefined): { counter: number; signature: Buffer } | undefined {
+export function parseSignatureHeader(
+  header: string | string[] | undefined,
+): { counter: number; signature: Buffer } | undefined {
   if (typeof header !== 'string') return undefined // absent, or sent twice
   const match = /^([1-9][0-9]{0,15})\.([A-Za-z0-9+/]{86}==)$/.exec(header.trim())
   if (!match) return undefined

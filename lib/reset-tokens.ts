@@ -23,7 +23,13 @@ export function makeResetToken(secretKey: string, user: UserRow, now = Date.now(
   return `${issuedAt}-${sign(secretKey, user, issuedAt)}`
 }
 
-export function checkResetToken(secretKey: string, user: UserRow, token: string, timeoutSeconds: number, now = Date.now()): boolean {
+export function checkResetToken(
+  secretKey: string,
+  user: UserRow,
+  token: string,
+  timeoutSeconds: number,
+  now = Date.now(),
+): boolean {
   const match = /^([0-9a-z]{1,10})-([0-9a-f]{40})$/.exec(token)
   if (!match) return false
   const age = Math.floor(now / 1000) - parseInt(match[1], 36)

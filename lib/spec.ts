@@ -31,7 +31,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'tr
 
 function resolve(obj: Json | undefined): Json | undefined {
   if (!obj?.$ref) return obj
-  const target = (obj.$ref as string).slice(2).split('/').reduce((o: Json, k: string) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], spec)
+  const target = (obj.$ref as string)
+    .slice(2)
+    .split('/')
+    .reduce((o: Json, k: string) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], spec)
   return resolve(target)
 }
 
@@ -65,7 +68,10 @@ for (const [path, item] of Object.entries<Json>(spec.paths)) {
       responseTypes,
     })
   }
-  const pattern = path.replace(/\/+$/, '').replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')
+  const pattern = path
+    .replace(/\/+$/, '')
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\{[^}]+\}/g, '[^/]+')
   pathMatchers.push({ re: new RegExp(`^${pattern}/?$`), methods, operationIds })
 }
 

@@ -39,7 +39,10 @@ export function verifyXEdDSA(identityKey: Uint8Array, message: Uint8Array, signa
 /** A plain Ed25519 check (OpenSSL) by a raw 32-byte public key; false for a key that is no point. */
 export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' })
+    const key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') },
+      format: 'jwk',
+    })
     return verify(null, message, key, signature)
   } catch {
     return false
@@ -64,6 +67,11 @@ function montgomeryToEdwards(u: Uint8Array, signBit: number): Uint8Array | undef
 export function verifyXEdDSABase64(identityKey: string, message: string, signature: string): boolean {
   const [key, msg, sig] = [identityKey, message, signature].map((s) => Buffer.from(s, 'base64'))
   // Buffer skips characters outside the alphabet; only an exact round trip counts as base64.
-  if (key.toString('base64') !== identityKey || msg.toString('base64') !== message || sig.toString('base64') !== signature) return false
+  if (
+    key.toString('base64') !== identityKey ||
+    msg.toString('base64') !== message ||
+    sig.toString('base64') !== signature
+  )
+    return false
   return verifyXEdDSA(key, msg, sig)
 }

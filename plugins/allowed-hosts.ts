@@ -7,7 +7,10 @@ import { operationAt } from '../lib/spec.js'
 // Entries match like Django's: "example.com" exactly, ".example.com" that domain and subdomains, "*" any.
 export function hostAllowed(hostHeader: string | undefined, allowed: string[]): boolean {
   if (allowed.length === 0 || allowed.includes('*')) return true
-  const host = (hostHeader ?? '').toLowerCase().replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')
+  const host = (hostHeader ?? '')
+    .toLowerCase()
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1')
   return allowed.some((entry) => {
     const e = entry.toLowerCase()
     return e.startsWith('.') ? host === e.slice(1) || host.endsWith(e) : host === e
@@ -21,7 +24,8 @@ export default fp(
     app.addHook('onRequest', async (request) => {
       // Health probes address the instance by IP (Docker, Kubernetes), and no link is built from them.
       if (operationAt(request.method, request.url.split('?')[0])?.probe) return
-      if (!hostAllowed(request.headers.host, allowed)) throw new ApiError(400, 'invalid_host', 'The Host header is not allowed.')
+      if (!hostAllowed(request.headers.host, allowed))
+        throw new ApiError(400, 'invalid_host', 'The Host header is not allowed.')
     })
   },
   { name: 'allowed-hosts', dependencies: ['config', 'errors'] },

@@ -65,7 +65,9 @@ export default fp(
         if (!claims?.sid) throw notAuthenticated()
         // Operations that act for a device load it with the session: one query instead of two.
         const withDevice = operationOf(request)?.deviceSigned === true
-        const found = withDevice ? await db.sessions.activeUserWithDevice(claims.sid) : { userId: await db.sessions.activeUserId(claims.sid), device: undefined }
+        const found = withDevice
+          ? await db.sessions.activeUserWithDevice(claims.sid)
+          : { userId: await db.sessions.activeUserId(claims.sid), device: undefined }
         const userId = found?.userId
         if (userId === undefined || String(userId) !== claims.sub) throw notAuthenticated()
         request.user = { id: userId, sessionId: claims.sid }
@@ -74,7 +76,10 @@ export default fp(
 
       issueEphemeralToken(userId: number) {
         // The id lets a completed 2FA login use the token up (db.usedTokens).
-        return app.jwt.sign({ sub: String(userId), typ: 'mfa', jti: randomBytes(18).toString('base64url') }, { expiresIn: config.ephemeralTokenTtl })
+        return app.jwt.sign(
+          { sub: String(userId), typ: 'mfa', jti: randomBytes(18).toString('base64url') },
+          { expiresIn: config.ephemeralTokenTtl },
+        )
       },
 
       verifyEphemeralToken(token: string) {

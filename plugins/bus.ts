@@ -40,7 +40,13 @@ function parseEvent(payload: string | undefined): BusEvent | undefined {
     const e = JSON.parse(payload ?? '') as BusEvent
     if (e.type === 'message' && Number.isInteger(e.deviceId) && Number.isInteger(e.messageId)) return e
     if (e.type === 'account' && Number.isInteger(e.userId)) return e
-    if (e.type === 'connected' && Number.isInteger(e.deviceId) && typeof e.connectionId === 'string' && Number.isFinite(e.openedAt)) return e
+    if (
+      e.type === 'connected' &&
+      Number.isInteger(e.deviceId) &&
+      typeof e.connectionId === 'string' &&
+      Number.isFinite(e.openedAt)
+    )
+      return e
   } catch {
     // not ours: ignored
   }
@@ -61,7 +67,8 @@ export default fp(
     if (!isPostgresUrl(app.config.databaseUrl)) {
       publish = async (event) => void setImmediate(emit, event)
     } else {
-      publish = async (event) => void (await app.db.knex.raw('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify(event)]))
+      publish = async (event) =>
+        void (await app.db.knex.raw('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify(event)]))
       let client: pg.Client | undefined
       let closing = false
       let delay = RECONNECT_MIN_MS
@@ -115,7 +122,10 @@ export default fp(
         try {
           await publish(event)
         } catch (err) {
-          app.log.warn({ err: (err as Error).message, event: event.type }, 'could not publish an event; receivers catch up on their next sync')
+          app.log.warn(
+            { err: (err as Error).message, event: event.type },
+            'could not publish an event; receivers catch up on their next sync',
+          )
         }
       },
       subscribe(listener: (event: BusEvent) => void) {

@@ -112,13 +112,36 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
 }
 
 // The seed's separate PostgreSQL variables, read by fromEnv when DATABASE_URL is unset.
-const DATABASE_PART_VARIABLES = ['DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD', 'DATABASE_HOST', 'DATABASE_PORT']
+const DATABASE_PART_VARIABLES = [
+  'DATABASE_NAME',
+  'DATABASE_USER',
+  'DATABASE_PASSWORD',
+  'DATABASE_HOST',
+  'DATABASE_PORT',
+]
 
 /** Every environment variable the configuration reads; the README's table must list exactly these. */
-export const ENV_VARIABLES: readonly string[] = [...Object.values(sources).flatMap((s) => s.env), ...DATABASE_PART_VARIABLES]
+export const ENV_VARIABLES: readonly string[] = [
+  ...Object.values(sources).flatMap((s) => s.env),
+  ...DATABASE_PART_VARIABLES,
+]
 
 // Placeholders from this project's and the seed's docs, examples and tests, and common words.
-const WEAK_WORDS = ['changeme', 'change-me', 'change_me', 'secret', 'password', 'please-change', 'example', 'default', 'insecure', 'test-secret', 'your-secret', 'replace-me', 'xxxxxxxx']
+const WEAK_WORDS = [
+  'changeme',
+  'change-me',
+  'change_me',
+  'secret',
+  'password',
+  'please-change',
+  'example',
+  'default',
+  'insecure',
+  'test-secret',
+  'your-secret',
+  'replace-me',
+  'xxxxxxxx',
+]
 
 /**
  * A key production must not run with: a known placeholder, Django's development keys
@@ -202,11 +225,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const key = err.instancePath.split('/')[1] || (err.params as { missingProperty?: string }).missingProperty || ''
     const allowed = (err.params as { allowedValues?: unknown[] }).allowedValues
     const detail = allowed ? `${err.message}: ${allowed.join(', ')}` : err.message
-    throw new ConfigError(`${envNameOf(key, usedNames)}: ${detail}${SECRET_KEYS.has(key) ? '' : ` (got ${JSON.stringify(raw[key])})`}`)
+    throw new ConfigError(
+      `${envNameOf(key, usedNames)}: ${detail}${SECRET_KEYS.has(key) ? '' : ` (got ${JSON.stringify(raw[key])})`}`,
+    )
   }
   const config = raw as Config
   config.publicUrl = config.publicUrl.replace(/\/+$/, '')
-  if (config.emailUseTls && config.emailUseSsl) throw new ConfigError('EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive.')
+  if (config.emailUseTls && config.emailUseSsl)
+    throw new ConfigError('EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive.')
   return config
 }
 

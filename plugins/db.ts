@@ -11,7 +11,11 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    const knex = createKnex(app.config.databaseUrl, { warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) }, app.config.databasePoolMax)
+    const knex = createKnex(
+      app.config.databaseUrl,
+      { warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) },
+      app.config.databasePoolMax,
+    )
     app.addHook('onClose', () => knex.destroy())
     app.health.addCheck('database', () => knex.raw('select 1'))
     await migrateLatest(knex)

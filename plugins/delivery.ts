@@ -3,7 +3,13 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { CLOSE, SUBPROTOCOL, credentialsFromProtocols, parseClientFrame, type ServerFrame } from '../lib/message-stream.js'
+import {
+  CLOSE,
+  SUBPROTOCOL,
+  credentialsFromProtocols,
+  parseClientFrame,
+  type ServerFrame,
+} from '../lib/message-stream.js'
 import { expiryCutoff, ownDevice, toMessage } from '../routes/common.js'
 import type { BusEvent } from './bus.js'
 
@@ -60,7 +66,8 @@ export default fp(
       })
 
     const close = (conn: Connection, code: number, reason: string) => {
-      if (conn.socket.readyState === conn.socket.OPEN || conn.socket.readyState === conn.socket.CONNECTING) conn.socket.close(code, reason)
+      if (conn.socket.readyState === conn.socket.OPEN || conn.socket.readyState === conn.socket.CONNECTING)
+        conn.socket.close(code, reason)
     }
 
     /** Runs `job` after the socket's earlier deliveries; a failure closes the socket (the client reconnects). */
@@ -82,7 +89,11 @@ export default fp(
     const sendBacklog = async (conn: Connection) => {
       let afterId = 0
       for (;;) {
-        const rows = await db.messages.listFor(conn.deviceId, { afterId, limit: PAGE, createdAfter: expiryCutoff(config) })
+        const rows = await db.messages.listFor(conn.deviceId, {
+          afterId,
+          limit: PAGE,
+          createdAfter: expiryCutoff(config),
+        })
         for (const row of rows) await deliver(conn, row)
         if (rows.length < PAGE || conn.socket.readyState !== conn.socket.OPEN) return
         afterId = rows[rows.length - 1].id
@@ -109,20 +120,27 @@ export default fp(
         if (!conn || conn.sent.has(event.messageId)) return
         void enqueue(conn, async () => {
           // Acknowledged, deleted or expired meanwhile: then there is nothing to send.
-          const [row] = await db.messages.listFor(conn.deviceId, { afterId: event.messageId - 1, limit: 1, createdAfter: expiryCutoff(config) })
+          const [row] = await db.messages.listFor(conn.deviceId, {
+            afterId: event.messageId - 1,
+            limit: 1,
+            createdAfter: expiryCutoff(config),
+          })
           if (row?.id === event.messageId) await deliver(conn, row)
         })
       } else if (event.type === 'account') {
-        for (const conn of connections) if (conn.userId === event.userId) void enqueue(conn, async () => void (await stillValid(conn)))
+        for (const conn of connections)
+          if (conn.userId === event.userId) void enqueue(conn, async () => void (await stillValid(conn)))
       } else if (event.type === 'connected') {
         const conn = byDevice.get(event.deviceId)
-        if (conn && conn.id !== event.connectionId && newer({ openedAt: event.openedAt, id: event.connectionId }, conn)) close(conn, CLOSE.replaced, 'replaced by a newer connection')
+        if (conn && conn.id !== event.connectionId && newer({ openedAt: event.openedAt, id: event.connectionId }, conn))
+          close(conn, CLOSE.replaced, 'replaced by a newer connection')
       }
     }
     const unsubscribe = bus.subscribe(onEvent)
     // Events sent while this instance was not listening are lost: every socket checks again.
     const unresync = bus.onResync(() => {
-      for (const conn of connections) void enqueue(conn, async () => void ((await stillValid(conn)) && (await sendBacklog(conn))))
+      for (const conn of connections)
+        void enqueue(conn, async () => void ((await stillValid(conn)) && (await sendBacklog(conn))))
     })
 
     // Ping every interval; a socket that has not answered the previous ping is dead.
@@ -162,7 +180,8 @@ export default fp(
       connectionCount: () => connections.size,
 
       async liftCredentials(request: FastifyRequest) {
-        if (String(request.headers.upgrade ?? '').toLowerCase() === 'websocket') credentialsFromProtocols(request.headers)
+        if (String(request.headers.upgrade ?? '').toLowerCase() === 'websocket')
+          credentialsFromProtocols(request.headers)
       },
 
       async authorize(request: FastifyRequest) {
@@ -195,14 +214,19 @@ export default fp(
         })
         socket.on('message', (data, isBinary) => {
           const frame = isBinary ? { invalid: 'Send text frames.' } : parseClientFrame(data.toString('utf8'))
-          if ('invalid' in frame) return void send(conn, { type: 'error', code: 'invalid_frame', message: frame.invalid })
+          if ('invalid' in frame)
+            return void send(conn, { type: 'error', code: 'invalid_frame', message: frame.invalid })
           // Not on the delivery chain: an ack need not wait behind a long backlog.
           const ids = [...new Set(frame.ids)]
           db.messages
             .deleteFor(conn.deviceId, ids)
             .then((deleted) => {
               for (const id of deleted) conn.sent.delete(id)
-              return send(conn, { type: 'acked', deleted: ids.filter((id) => deleted.has(id)), missing: ids.filter((id) => !deleted.has(id)) })
+              return send(conn, {
+                type: 'acked',
+                deleted: ids.filter((id) => deleted.has(id)),
+                missing: ids.filter((id) => !deleted.has(id)),
+              })
             })
             .catch((err: Error) => {
               app.log.error({ err: err.message }, 'acknowledgement failed')

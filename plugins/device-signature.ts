@@ -33,15 +33,18 @@ export default fp(
     app.decorate('deviceSignature', {
       async check(request: FastifyRequest) {
         // Usually loaded already, with the session (plugins/auth.ts).
-        const device = request.device !== undefined ? request.device : ((await app.db.devices.findByUser(request.user.id)) ?? null)
+        const device =
+          request.device !== undefined ? request.device : ((await app.db.devices.findByUser(request.user.id)) ?? null)
         request.device = device
         if (!device?.signing_key) return
         const header = parseSignatureHeader(request.headers.signature)
         if (!header) throw refused('missing or malformed: send Signature: <counter>.<base64 signature>')
         const message = signedMessage(header.counter, request.method, request.url, request.rawBody)
-        if (!verifyEd25519(Buffer.from(device.signing_key, 'base64'), message, header.signature)) throw refused('does not verify against the device signing key')
+        if (!verifyEd25519(Buffer.from(device.signing_key, 'base64'), message, header.signature))
+          throw refused('does not verify against the device signing key')
         // Compare-and-set: of two requests with one counter, exactly one gets through.
-        if (!(await app.db.devices.advanceSigningCounter(device.signing_key, header.counter))) throw refused('counter was already used')
+        if (!(await app.db.devices.advanceSigningCounter(device.signing_key, header.counter)))
+          throw refused('counter was already used')
       },
     })
   },

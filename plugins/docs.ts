@@ -44,7 +44,8 @@ const INIT_JS = `window.addEventListener('load', function () {
 })
 `
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 const page = (title: string) => `<!doctype html>
 <html lang="en">
@@ -80,8 +81,12 @@ export default fp(
     const html = page(`${app.config.applicationName} API`)
 
     app.get('/docs', async (_request, reply) => docsHeaders(reply, 'text/html; charset=utf-8').send(html))
-    app.get('/docs/openapi.json', async (_request, reply) => docsHeaders(reply, 'application/json; charset=utf-8').send(specJson))
-    app.get('/docs/init.js', async (_request, reply) => docsHeaders(reply, 'text/javascript; charset=utf-8', true).send(INIT_JS))
+    app.get('/docs/openapi.json', async (_request, reply) =>
+      docsHeaders(reply, 'application/json; charset=utf-8').send(specJson),
+    )
+    app.get('/docs/init.js', async (_request, reply) =>
+      docsHeaders(reply, 'text/javascript; charset=utf-8', true).send(INIT_JS),
+    )
     for (const [name, type] of Object.entries(ASSETS)) {
       app.get(`/docs/${name}`, async (_request, reply) => docsHeaders(reply, type, true).send(asset(name)))
     }

@@ -23,7 +23,8 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
   if (err.validation) {
     const context = err.validationContext ?? 'body'
     // A path segment outside its enum names a resource that does not exist (e.g. /auth/sms/activate/).
-    if (context === 'params' && err.validation.some((v) => v.keyword === 'enum')) return new ApiError(404, 'not_found', 'Not found.')
+    if (context === 'params' && err.validation.some((v) => v.keyword === 'enum'))
+      return new ApiError(404, 'not_found', 'Not found.')
     const seen = new Set<string>()
     const errors: FieldError[] = []
     for (const issue of err.validation as ValidationIssue[]) {
@@ -36,7 +37,9 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
   // fastify-openapi-glue wraps what the security handler threw.
   if (err.name === 'Unauthorized' && err.statusCode === 401) {
     const inner = err.errors?.find((e): e is ApiError => e instanceof ApiError)
-    return inner ?? new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
+    return (
+      inner ?? new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
+    )
   }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -62,7 +65,12 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
 export function loggable(err: Error & { code?: string }) {
   const message = String(err.message ?? '')
   const sqlAt = message.search(/\b(insert|select|update|delete|with)\b[\s\S]* - /i)
-  return { type: err.name, code: err.code, message: sqlAt >= 0 ? message.slice(message.lastIndexOf(' - ') + 3) : message, stack: err.stack?.split('\n').slice(1, 6).join('\n') }
+  return {
+    type: err.name,
+    code: err.code,
+    message: sqlAt >= 0 ? message.slice(message.lastIndexOf(' - ') + 3) : message,
+    stack: err.stack?.split('\n').slice(1, 6).join('\n'),
+  }
 }
 
 /**
@@ -74,7 +82,10 @@ function sendError(request: FastifyRequest, reply: FastifyReply, apiError: ApiEr
   if (apiError.statusCode === 400 && op?.responseTypes['400'] === 'text/html') {
     const name = request.server.config.applicationName
     const brokenLink = apiError.errors?.some((e) => e.field.startsWith('params'))
-    return reply.code(400).type('text/html; charset=utf-8').send(brokenLink ? resetInvalidPage(name) : resetFormPage(name, [apiError.message]))
+    return reply
+      .code(400)
+      .type('text/html; charset=utf-8')
+      .send(brokenLink ? resetInvalidPage(name) : resetFormPage(name, [apiError.message]))
   }
   const body = { code: apiError.code, message: apiError.message, ...(apiError.errors && { errors: apiError.errors }) }
   return reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(body)
@@ -86,7 +97,14 @@ function sendError(request: FastifyRequest, reply: FastifyReply, apiError: ApiEr
  */
 export function frameworkErrors(_err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const op = operationAt(request.method, request.url.split('?')[0])
-  return sendError(request, reply, new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'params', message: 'is not a valid path parameter' }]), op)
+  return sendError(
+    request,
+    reply,
+    new ApiError(400, 'invalid_data', 'The request is invalid.', [
+      { field: 'params', message: 'is not a valid path parameter' },
+    ]),
+    op,
+  )
 }
 
 /** Answers requests Node's HTTP parser rejects (e.g. 431) in the API's error shape. */

@@ -23,7 +23,10 @@ function withTimeout(check: () => Promise<unknown>): Promise<CheckResult> {
   const timeout = new Promise<CheckResult>((ok) => (timer = setTimeout(() => ok('down'), CHECK_TIMEOUT_MS)))
   const run = Promise.resolve()
     .then(check)
-    .then((): CheckResult => 'ok', (): CheckResult => 'down')
+    .then(
+      (): CheckResult => 'ok',
+      (): CheckResult => 'down',
+    )
   return Promise.race([run, timeout]).finally(() => clearTimeout(timer))
 }
 
@@ -39,7 +42,9 @@ export default fp(
         checks.set(name, check)
       },
       async readiness() {
-        const entries = await Promise.all([...checks].map(async ([name, check]) => [name, await withTimeout(check)] as const))
+        const entries = await Promise.all(
+          [...checks].map(async ([name, check]) => [name, await withTimeout(check)] as const),
+        )
         const results = Object.fromEntries(entries)
         return { ready: entries.every(([, r]) => r === 'ok'), checks: results }
       },

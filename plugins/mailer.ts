@@ -63,7 +63,8 @@ export default fp(
     // from every instance: one SMTP session per SMTP_CHECK_CACHE_MS at most, shared by concurrent probes.
     let verified: { at: number; result: Promise<unknown> } | undefined
     app.health.addCheck('smtp', () => {
-      if (!verified || Date.now() - verified.at >= SMTP_CHECK_CACHE_MS) verified = { at: Date.now(), result: transport.verify() }
+      if (!verified || Date.now() - verified.at >= SMTP_CHECK_CACHE_MS)
+        verified = { at: Date.now(), result: transport.verify() }
       return verified.result
     })
     app.decorate('mailer', {

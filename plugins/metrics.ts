@@ -34,12 +34,23 @@ function authorized(header: string | undefined, token: string | undefined): bool
 }
 
 const unauthorized = () =>
-  new ApiError(401, 'not_authenticated', 'Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.', undefined, { 'www-authenticate': 'Bearer realm="metrics"' })
+  new ApiError(
+    401,
+    'not_authenticated',
+    'Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.',
+    undefined,
+    { 'www-authenticate': 'Bearer realm="metrics"' },
+  )
 
 function collectors(app: FastifyInstance, registry: Registry) {
   collectDefaultMetrics({ register: registry })
   const labelNames = ['operationId', 'status'] as const
-  const requests = new Counter({ name: 'http_requests_total', help: 'Answered HTTP requests, by operationId (unknown: no route matched) and status.', labelNames, registers: [registry] })
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'Answered HTTP requests, by operationId (unknown: no route matched) and status.',
+    labelNames,
+    registers: [registry],
+  })
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time from receiving a request to sending its answer, by operationId and status.',
@@ -54,7 +65,13 @@ function collectors(app: FastifyInstance, registry: Registry) {
   })
 
   // knex pools connections with tarn, on PostgreSQL and on SQLite (one connection) alike.
-  type Pool = { numUsed(): number; numFree(): number; numPendingAcquires(): number; numPendingCreates(): number; max: number }
+  type Pool = {
+    numUsed(): number
+    numFree(): number
+    numPendingAcquires(): number
+    numPendingCreates(): number
+    max: number
+  }
   const pool = () => (app.db.knex.client as { pool?: Pool }).pool
   new Gauge({
     name: 'db_pool_connections',
@@ -91,16 +108,39 @@ function collectors(app: FastifyInstance, registry: Registry) {
 
 /** The metrics listener of METRICS_PORT: GET /metrics only, answers in the API's error shape. */
 function metricsServer(app: FastifyInstance, registry: Registry): Server {
-  const send = (res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string | number> = {}) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers })
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string,
+    headers: Record<string, string | number> = {},
+  ) => {
+    res.writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    })
     res.end(body)
   }
   const fail = (res: ServerResponse, err: ApiError) =>
-    send(res, err.statusCode, 'application/json; charset=utf-8', JSON.stringify({ code: err.code, message: err.message }), err.headers)
+    send(
+      res,
+      err.statusCode,
+      'application/json; charset=utf-8',
+      JSON.stringify({ code: err.code, message: err.message }),
+      err.headers,
+    )
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '')
     if (path !== '/metrics') return fail(res, new ApiError(404, 'not_found', 'Not found.'))
-    if (req.method !== 'GET') return fail(res, new ApiError(405, 'method_not_allowed', `Method ${req.method} is not allowed here.`, undefined, { allow: 'GET' }))
+    if (req.method !== 'GET')
+      return fail(
+        res,
+        new ApiError(405, 'method_not_allowed', `Method ${req.method} is not allowed here.`, undefined, {
+          allow: 'GET',
+        }),
+      )
     if (!authorized(req.headers.authorization, app.config.metricsToken)) return fail(res, unauthorized())
     registry.metrics().then(
       (text) => send(res, 200, registry.contentType, text),
@@ -142,20 +182,24 @@ export default fp(
     const listener = metricsServer(app, registry)
     server = listener
     // Opened with the app (listen or ready) so that a taken port stops the start-up.
-    app.addHook('onReady', () =>
-      new Promise<void>((resolve, reject) => {
-        listener.once('error', reject)
-        listener.listen(metricsPort, metricsHost, () => {
-          listener.off('error', reject)
-          resolve()
-        })
-      }),
+    app.addHook(
+      'onReady',
+      () =>
+        new Promise<void>((resolve, reject) => {
+          listener.once('error', reject)
+          listener.listen(metricsPort, metricsHost, () => {
+            listener.off('error', reject)
+            resolve()
+          })
+        }),
     )
-    app.addHook('onClose', () =>
-      new Promise<void>((resolve) => {
-        listener.closeAllConnections()
-        listener.close(() => resolve())
-      }),
+    app.addHook(
+      'onClose',
+      () =>
+        new Promise<void>((resolve) => {
+          listener.closeAllConnections()
+          listener.close(() => resolve())
+        }),
     )
   },
   { name: 'metrics', dependencies: ['config', 'db'] },

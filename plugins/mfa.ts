@@ -46,7 +46,11 @@ export default fp(
         // example does) so an app with other defaults cannot compute different codes. Appended by
         // hand: URLSearchParams would turn the issuer's spaces into '+', which some apps show as is.
         const params = new URL(uri).searchParams
-        const extra = Object.entries({ period: String(TOTP.period), digits: String(TOTP.digits), algorithm: TOTP.algorithm.toUpperCase() })
+        const extra = Object.entries({
+          period: String(TOTP.period),
+          digits: String(TOTP.digits),
+          algorithm: TOTP.algorithm.toUpperCase(),
+        })
           .filter(([key]) => !params.has(key))
           .map(([key, value]) => `&${key}=${value}`)
         return uri + extra.join('')
@@ -62,7 +66,10 @@ export default fp(
 
       async sendEmailCode(method: MfaMethodRow, email: string) {
         const code = String(randomInt(1_000_000)).padStart(6, '0')
-        await db.mfa.update(method.id, { email_code_hash: hashCode(code), email_code_expires_at: Date.now() + config.emailCodeTtl * 1000 })
+        await db.mfa.update(method.id, {
+          email_code_hash: hashCode(code),
+          email_code_expires_at: Date.now() + config.emailCodeTtl * 1000,
+        })
         const minutes = Math.round(config.emailCodeTtl / 60)
         await mailer.send({
           to: email,

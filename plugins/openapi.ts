@@ -14,7 +14,13 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
 // Bodies are checked strictly: no type coercion, and `additionalProperties: false` rejects rather
 // than silently strips. Path parameters arrive as strings, so there numbers are coerced.
 function makeAjv(coerce: boolean) {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: coerce, removeAdditional: false, useDefaults: false })
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: false,
+    coerceTypes: coerce,
+    removeAdditional: false,
+    useDefaults: false,
+  })
   addFormats(ajv)
   return ajv
 }
@@ -25,11 +31,13 @@ const rendersErrors = (op: OperationInfo) => op.responseTypes['400'] === 'text/h
 function checkBody(op: OperationInfo, request: FastifyRequest): void {
   if (op.bodyTypes.length === 0) return
   if (request.body === undefined || request.body === null) {
-    if (op.bodyRequired && !rendersErrors(op)) throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body', message: 'is required' }])
+    if (op.bodyRequired && !rendersErrors(op))
+      throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body', message: 'is required' }])
     return
   }
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
-  if (!op.bodyTypes.includes(type)) throw new ApiError(415, 'unsupported_media_type', `Send the body as ${op.bodyTypes.join(' or ')}.`)
+  if (!op.bodyTypes.includes(type))
+    throw new ApiError(415, 'unsupported_media_type', `Send the body as ${op.bodyTypes.join(' or ')}.`)
 }
 
 export default fp<{ handlers: Handlers }>(
@@ -65,7 +73,9 @@ export default fp<{ handlers: Handlers }>(
       const authenticate = route.preHandler
       delete route.preHandler
       // Probes are polled by infrastructure every few seconds: a throttle would turn them into outages.
-      const scopes: ThrottleScope[] = op.probe ? [] : [op.authenticated ? 'user' : 'anon', ...(op.throttles as ThrottleScope[])]
+      const scopes: ThrottleScope[] = op.probe
+        ? []
+        : [op.authenticated ? 'user' : 'anon', ...(op.throttles as ThrottleScope[])]
       route.onRequest = [
         // A browser's credentials arrive as subprotocols; from there on, the same checks as for every operation.
         ...(op.websocket ? [async (request: FastifyRequest) => app.delivery.liftCredentials(request)] : []),
@@ -78,7 +88,11 @@ export default fp<{ handlers: Handlers }>(
       // After validation: only a well-formed request can use up a signature counter.
       if (op.deviceSigned) route.preHandler = async (request: FastifyRequest) => app.deviceSignature.check(request)
       // Refusals come before the upgrade, as HTTP answers the spec documents.
-      if (op.websocket) route.preHandler = [route.preHandler as never, async (request: FastifyRequest) => app.delivery.authorize(request)].filter(Boolean)
+      if (op.websocket)
+        route.preHandler = [
+          route.preHandler as never,
+          async (request: FastifyRequest) => app.delivery.authorize(request),
+        ].filter(Boolean)
       if (rendersErrors(op)) route.attachValidation = true
     })
 
@@ -86,7 +100,9 @@ export default fp<{ handlers: Handlers }>(
     for (const [operationId, handler] of Object.entries(handlers)) {
       const op = operations.get(operationId)!
       serviceHandlers[operationId] = async (request, reply) => {
-        const { status, body } = await (handler as (r: FastifyRequest) => Promise<{ status: number; body?: unknown }>)(request)
+        const { status, body } = await (handler as (r: FastifyRequest) => Promise<{ status: number; body?: unknown }>)(
+          request,
+        )
         const type = op.responseTypes[String(status)]
         if (type) reply.type(type.startsWith('text/') ? `${type}; charset=utf-8` : type)
         return reply.code(status).send(body)
@@ -99,7 +115,10 @@ export default fp<{ handlers: Handlers }>(
       operationResolver: (operationId: string) => {
         const handler = serviceHandlers[operationId]
         return operations.get(operationId)?.websocket
-          ? ({ handler, wsHandler: (socket: WebSocket, request: FastifyRequest) => app.delivery.accept(socket, request) } as unknown as RouteOptions)
+          ? ({
+              handler,
+              wsHandler: (socket: WebSocket, request: FastifyRequest) => app.delivery.accept(socket, request),
+            } as unknown as RouteOptions)
           : handler
       },
       securityHandlers: { bearerAuth: (request: FastifyRequest) => app.auth.authenticate(request) },

@@ -24,7 +24,12 @@ export default fp(
     let redis: Redis | undefined
     if (config.redisUrl) {
       // Counters in Redis are shared by every instance; a Redis outage must not take the API down.
-      redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, connectTimeout: 5000 })
+      redis = new Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        connectTimeout: 5000,
+      })
       redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
       app.addHook('onClose', async () => void (await redis!.quit().catch(() => redis!.disconnect())))
       app.health.addCheck('redis', () => redis!.ping())
@@ -33,10 +38,16 @@ export default fp(
       try {
         await redis.connect()
       } catch (err) {
-        app.log.warn({ err: (err as Error).message }, 'redis unreachable at start-up; throttles are skipped until it is back')
+        app.log.warn(
+          { err: (err as Error).message },
+          'redis unreachable at start-up; throttles are skipped until it is back',
+        )
       }
     }
-    await app.register(rateLimit, { global: false, ...(redis && { redis, nameSpace: 'signal-server:throttle:', skipOnError: true }) })
+    await app.register(rateLimit, {
+      global: false,
+      ...(redis && { redis, nameSpace: 'signal-server:throttle:', skipOnError: true }),
+    })
 
     const rates: Record<ThrottleScope, string> = {
       anon: config.throttleAnon,
@@ -64,9 +75,15 @@ export default fp(
         const result = await limiter(request)
         if (!result.isAllowed && result.isExceeded) {
           const wait = Math.max(1, result.ttlInSeconds)
-          throw new ApiError(429, 'throttled', `Request was throttled. Expected available in ${wait} seconds.`, undefined, {
-            'retry-after': wait,
-          })
+          throw new ApiError(
+            429,
+            'throttled',
+            `Request was throttled. Expected available in ${wait} seconds.`,
+            undefined,
+            {
+              'retry-after': wait,
+            },
+          )
         }
       },
     })

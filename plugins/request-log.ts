@@ -7,16 +7,22 @@ import { operations } from '../lib/spec.js'
 
 /** The reset page's path carries the reset token, and a careless client may put secrets in the query: both are masked. */
 export function maskUrl(url: string): string {
-  return url
-    .replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]')
-    // The API never takes credentials in the query, but a client may still put them there.
-    .replace(/([?&][^=&#]*(?:token|key|code|secret|password|signature)[^=&#]*=)[^&#]*/gi, '$1[redacted]')
+  return (
+    url
+      .replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]')
+      // The API never takes credentials in the query, but a client may still put them there.
+      .replace(/([?&][^=&#]*(?:token|key|code|secret|password|signature)[^=&#]*=)[^&#]*/gi, '$1[redacted]')
+  )
 }
 
 // Whatever logs a request object gets method, masked path and address only: never headers (tokens)
 // or bodies (keys, ciphertext).
 const serializers = {
-  req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: maskUrl(req.url), remoteAddress: req.ip }),
+  req: (req: { method: string; url: string; ip?: string }) => ({
+    method: req.method,
+    url: maskUrl(req.url),
+    remoteAddress: req.ip,
+  }),
 }
 
 export type LogTarget = { stream?: { write(line: string): void }; isTTY?: boolean }
@@ -26,7 +32,10 @@ export type LogTarget = { stream?: { write(line: string): void }; isTTY?: boolea
  * interactive terminal, where pino-pretty renders them for a person. A given stream (tests) is
  * always written JSON.
  */
-export function loggerOptions(config: Pick<Config, 'logLevel'>, { stream, isTTY = process.stdout.isTTY === true }: LogTarget = {}): FastifyServerOptions['logger'] {
+export function loggerOptions(
+  config: Pick<Config, 'logLevel'>,
+  { stream, isTTY = process.stdout.isTTY === true }: LogTarget = {},
+): FastifyServerOptions['logger'] {
   if (stream) return { level: config.logLevel, serializers, stream }
   // Asynchronous writes: under load, lines queue in memory and go out together instead of one
   // blocking write per request; pino flushes what is left when the process exits.

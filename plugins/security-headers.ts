@@ -12,7 +12,10 @@ const styleHash = `'sha256-${createHash('sha256').update(RESET_PAGE_STYLE).diges
 /** The headers helmet sets for these options. They depend on nothing in the request. */
 export function helmetHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
-  const res = { setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)), removeHeader: () => {} }
+  const res = {
+    setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: () => {},
+  }
   helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
     if (err) throw err
   })

@@ -11,17 +11,23 @@ export const auth = {
     // long; a locked account is checked too and answers like a wrong password.
     const ok = await verifyPassword(request.body.password, user?.password_hash, config.bcryptCost)
     const accepted = user !== undefined && (await request.server.lockout.guard('login', user.id, async () => ok))
-    if (!user || !accepted) throw new ApiError(400, 'invalid_credentials', 'Unable to log in with the provided credentials.')
+    if (!user || !accepted)
+      throw new ApiError(400, 'invalid_credentials', 'Unable to log in with the provided credentials.')
     const methods = await db.mfa.active(user.id)
-    if (methods.length === 0) return { status: 200, body: { auth_token: await request.server.auth.issueToken(user.id) } }
+    if (methods.length === 0)
+      return { status: 200, body: { auth_token: await request.server.auth.issueToken(user.id) } }
     const primary = methods.find((m) => m.is_primary) ?? methods[0]
     if (primary.name === 'email') await mfa.sendEmailCode(primary, user.email)
-    return { status: 200, body: { ephemeral_token: request.server.auth.issueEphemeralToken(user.id), method: primary.name } }
+    return {
+      status: 200,
+      body: { ephemeral_token: request.server.auth.issueEphemeralToken(user.id), method: primary.name },
+    }
   },
 
   async loginCode(request) {
     const { db, mfa, lockout } = request.server
-    const invalidToken = () => new ApiError(400, 'invalid_token', 'The ephemeral token is invalid or has expired; log in again.')
+    const invalidToken = () =>
+      new ApiError(400, 'invalid_token', 'The ephemeral token is invalid or has expired; log in again.')
     const token = request.server.auth.verifyEphemeralToken(request.body.ephemeral_token)
     const methods = token === undefined ? [] : await db.mfa.active(token.userId)
     if (token === undefined || methods.length === 0) throw invalidToken()

@@ -9,7 +9,12 @@ import type { Schemas } from '../lib/handlers.js'
 export function assertPasswordAllowed(password: string, email: string, field: string): void {
   const problems = validatePassword(password, email)
   if (problems.length) {
-    throw new ApiError(400, 'invalid_data', 'The password is not allowed.', problems.map((p) => ({ field: `body.${field}`, message: p.message })))
+    throw new ApiError(
+      400,
+      'invalid_data',
+      'The password is not allowed.',
+      problems.map((p) => ({ field: `body.${field}`, message: p.message })),
+    )
   }
 }
 
@@ -26,7 +31,8 @@ export async function callerDevice(request: FastifyRequest): Promise<DeviceRow |
 export async function ownDevice(request: FastifyRequest, registrationId: number): Promise<DeviceRow> {
   const device = await callerDevice(request)
   if (!device) throw new ApiError(404, 'no_device', 'You have no registered device.')
-  if (device.registration_id !== registrationId) throw new ApiError(403, 'device_changed', 'The registration ID does not match your device.')
+  if (device.registration_id !== registrationId)
+    throw new ApiError(403, 'device_changed', 'The registration ID does not match your device.')
   return device
 }
 

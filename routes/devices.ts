@@ -17,7 +17,9 @@ export const devices = {
     checkPreKeyBatch(body.pqPreKeys ?? [], 0, config.maxPrekeys)
     checkSignatures(body.identityKey, [['body.signedPreKey', body.signedPreKey], ...pqSignedKeys('body', body)])
     if (body.signingKey !== undefined && !isUsableSigningKey(body.signingKey)) {
-      throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body.signingKey', message: 'is not an Ed25519 public key' }])
+      throw new ApiError(400, 'invalid_data', 'The request is invalid.', [
+        { field: 'body.signingKey', message: 'is not an Ed25519 public key' },
+      ])
     }
     try {
       await db.knex.transaction((trx) => db.devices.create(request.user.id, body, trx))

@@ -9,7 +9,10 @@ export const health = {
 
   async getReadiness(request) {
     const { ready, checks } = await request.server.health.readiness()
-    const body: Schemas['Readiness'] = { status: ready ? 'ok' : 'unavailable', checks: checks as Schemas['Readiness']['checks'] }
+    const body: Schemas['Readiness'] = {
+      status: ready ? 'ok' : 'unavailable',
+      checks: checks as Schemas['Readiness']['checks'],
+    }
     return ready ? { status: 200, body } : { status: 503, body }
   },
 } satisfies Partial<Handlers>

@@ -10,4 +10,14 @@ import { users } from './users.js'
 import { websocket } from './websocket.js'
 
 // Every operationId in openapi.yaml needs its handler here, or this does not compile.
-export const handlers: Handlers = { ...users, ...auth, ...passwordReset, ...mfa, ...devices, ...keys, ...messages, ...health, ...websocket }
+export const handlers: Handlers = {
+  ...users,
+  ...auth,
+  ...passwordReset,
+  ...mfa,
+  ...devices,
+  ...keys,
+  ...messages,
+  ...health,
+  ...websocket,
+}

@@ -11,7 +11,13 @@ import type { Handlers } from '../lib/handlers.js'
 import { ownDevice } from './common.js'
 
 const idExists = (keyId?: number) =>
-  new ApiError(400, 'prekey_id_exists', keyId === undefined ? 'A prekey with one of these keyIds already exists.' : `A prekey with keyId ${keyId} already exists.`)
+  new ApiError(
+    400,
+    'prekey_id_exists',
+    keyId === undefined
+      ? 'A prekey with one of these keyIds already exists.'
+      : `A prekey with keyId ${keyId} already exists.`,
+  )
 
 /** Rejects a batch with a repeated keyId or one that would take the stored count past the limit. */
 export function checkPreKeyBatch(keys: PreKey[], stored: number, max: number): void {
@@ -36,28 +42,47 @@ export function checkSignatures(identityKey: string, keys: [field: string, key: 
       errors.push({ field: `${field}.signature`, message: 'does not verify against the identity key' })
     }
   }
-  if (errors.length) throw new ApiError(400, 'invalid_signature', 'A signature does not verify against the identity key.', errors)
+  if (errors.length)
+    throw new ApiError(400, 'invalid_signature', 'A signature does not verify against the identity key.', errors)
 }
 
 /** The signed keys of a PQ upload (device registration or `/pqprekeys`), with their field paths. */
 export function pqSignedKeys(prefix: string, body: { pqPreKeys?: KyberPreKey[]; pqLastResortPreKey?: KyberPreKey }) {
-  const keys: [string, SignedPreKey | undefined][] = (body.pqPreKeys ?? []).map((k, i) => [`${prefix}.pqPreKeys[${i}]`, k])
+  const keys: [string, SignedPreKey | undefined][] = (body.pqPreKeys ?? []).map((k, i) => [
+    `${prefix}.pqPreKeys[${i}]`,
+    k,
+  ])
   keys.push([`${prefix}.pqLastResortPreKey`, body.pqLastResortPreKey])
   return keys
 }
 
 export function assertRecipientEmail(email: string): void {
-  if (!isValidEmail(email)) throw new ApiError(400, 'invalid_recipient_email', 'The recipient email is not a valid email address.')
+  if (!isValidEmail(email))
+    throw new ApiError(400, 'invalid_recipient_email', 'The recipient email is not a valid email address.')
 }
 
 /** Stores one-time keys all or nothing, counted under the device's lock so racing uploads cannot overshoot. */
-async function storeOneTime(request: FastifyRequest, device: DeviceRow, kind: OneTimeKind, batch: PreKey[], lastResort?: KyberPreKey) {
+async function storeOneTime(
+  request: FastifyRequest,
+  device: DeviceRow,
+  kind: OneTimeKind,
+  batch: PreKey[],
+  lastResort?: KyberPreKey,
+) {
   const { db, config } = request.server
   try {
     await db.knex.transaction(async (trx) => {
-      if (!(await db.devices.lock(device.id, trx))) throw new ApiError(404, 'no_device', 'You have no registered device.')
+      if (!(await db.devices.lock(device.id, trx)))
+        throw new ApiError(404, 'no_device', 'You have no registered device.')
       checkPreKeyBatch(batch, await db.keys.countOneTime(kind, device.id, trx), config.maxPrekeys)
-      const [taken] = batch.length ? await db.keys.existingKeyIds(kind, device.id, batch.map((k) => k.keyId), trx) : []
+      const [taken] = batch.length
+        ? await db.keys.existingKeyIds(
+            kind,
+            device.id,
+            batch.map((k) => k.keyId),
+            trx,
+          )
+        : []
       if (taken !== undefined) throw idExists(taken)
       if (batch.length) await db.keys.insertOneTime(kind, device.id, batch as KyberPreKey[], trx)
       if (lastResort) await db.keys.replaceLastResort(device.id, lastResort, trx)
@@ -72,7 +97,10 @@ export const keys = {
   async getPreKeyCount(request) {
     const { db } = request.server
     const device = await ownDevice(request, request.params.registrationId)
-    const [count, pqCount] = await Promise.all([db.keys.countOneTime('ec', device.id), db.keys.countOneTime('pq', device.id)])
+    const [count, pqCount] = await Promise.all([
+      db.keys.countOneTime('ec', device.id),
+      db.keys.countOneTime('pq', device.id),
+    ])
     return { status: 200, body: { count, pqCount } }
   },
 
@@ -86,7 +114,9 @@ export const keys = {
     const device = await ownDevice(request, request.params.registrationId)
     const body = request.body
     if (!body.pqPreKeys.length && !body.pqLastResortPreKey) {
-      throw new ApiError(400, 'invalid_data', 'Send at least one Kyber prekey.', [{ field: 'body.pqPreKeys', message: 'must not be empty without pqLastResortPreKey' }])
+      throw new ApiError(400, 'invalid_data', 'Send at least one Kyber prekey.', [
+        { field: 'body.pqPreKeys', message: 'must not be empty without pqLastResortPreKey' },
+      ])
     }
     checkSignatures(device.identity_key, pqSignedKeys('body', body))
     await storeOneTime(request, device, 'pq', body.pqPreKeys, body.pqLastResortPreKey)
@@ -104,7 +134,10 @@ export const keys = {
   async checkKeys(request) {
     const { db } = request.server
     const device = await ownDevice(request, request.params.registrationId)
-    const [signedPreKey, lastResort] = await Promise.all([db.keys.getSignedPreKey(device.id), db.keys.getLastResort(device.id)])
+    const [signedPreKey, lastResort] = await Promise.all([
+      db.keys.getSignedPreKey(device.id),
+      db.keys.getLastResort(device.id),
+    ])
     if (!signedPreKey) throw new ApiError(404, 'no_device', 'You have no registered device.')
     const ours = Buffer.from(await keyDigest(device.identity_key, signedPreKey, lastResort), 'base64')
     const theirs = Buffer.from(request.body.digest, 'base64') // 32 bytes: the schema's pattern
@@ -129,7 +162,9 @@ export const keys = {
       const preKey = await db.keys.claimOneTime('ec', recipient.id, trx)
       const oneTimePq = await db.keys.claimOneTime('pq', recipient.id, trx)
       const lastResort = oneTimePq ? undefined : await db.keys.getLastResort(recipient.id, trx)
-      const pqPreKey = oneTimePq ? { ...oneTimePq, lastResort: false } : lastResort && { ...lastResort, lastResort: true }
+      const pqPreKey = oneTimePq
+        ? { ...oneTimePq, lastResort: false }
+        : lastResort && { ...lastResort, lastResort: true }
       return { signedPreKey, preKey, pqPreKey }
     })
     // A device deleted between the lookup and the claim.
@@ -147,4 +182,3 @@ export const keys = {
     }
   },
 } satisfies Partial<Handlers>
-

@@ -34,7 +34,11 @@ export const messages = {
     if (!device) throw new ApiError(404, 'no_recipient', 'No user has that email.')
     if (device.id === null) throw recipientDeviceGone()
     if (device.registration_id !== target) {
-      throw new ApiError(403, 'recipient_identity_changed', "The recipient's device has changed; fetch a new prekey bundle.")
+      throw new ApiError(
+        403,
+        'recipient_identity_changed',
+        "The recipient's device has changed; fetch a new prekey bundle.",
+      )
     }
     const queued = {
       recipient_device_id: device.id,
@@ -53,7 +57,11 @@ export const messages = {
       row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
     }
     if (!row) {
-      throw new ApiError(409, 'recipient_queue_full', `The recipient's device already holds ${config.maxQueuedMessages} undelivered messages; try again later.`)
+      throw new ApiError(
+        409,
+        'recipient_queue_full',
+        `The recipient's device already holds ${config.maxQueuedMessages} undelivered messages; try again later.`,
+      )
     }
     // Committed: a connected device (on any instance) can read the row when the event reaches it.
     await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
@@ -62,7 +70,9 @@ export const messages = {
 
   async getMessages(request) {
     const device = await ownDevice(request, request.params.registrationId)
-    const rows = await request.server.db.messages.listFor(device.id, { createdAfter: expiryCutoff(request.server.config) })
+    const rows = await request.server.db.messages.listFor(device.id, {
+      createdAfter: expiryCutoff(request.server.config),
+    })
     return { status: 200, body: rows.map(toMessage) }
   },
 

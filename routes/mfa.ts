@@ -16,7 +16,8 @@ async function activeMethod(request: FastifyRequest, name: MethodName): Promise<
 /** Checks a code, limited per account: a locked account's right code is refused like a wrong one. */
 async function requireCode(request: FastifyRequest, method: MfaMethodRow, code: string | number): Promise<void> {
   const { lockout, mfa } = request.server
-  if (!(await lockout.guard('mfa', request.user.id, () => mfa.consumeCode(method, normalizeCode(code))))) throw invalidCode()
+  if (!(await lockout.guard('mfa', request.user.id, () => mfa.consumeCode(method, normalizeCode(code)))))
+    throw invalidCode()
 }
 
 async function emailOf(request: FastifyRequest): Promise<string> {
@@ -84,7 +85,8 @@ export const mfa = {
     const name = request.body.method
     const method = await db.mfa.find(request.user.id, name)
     if (!method) throw new ApiError(400, 'method_not_active', `The ${name} method is not active.`)
-    if (name === 'app') return { status: 200, body: { code: 'code_not_required', message: 'Use the code your authenticator app shows.' } }
+    if (name === 'app')
+      return { status: 200, body: { code: 'code_not_required', message: 'Use the code your authenticator app shows.' } }
     await mfa.sendEmailCode(method, await emailOf(request))
     return { status: 200, body: { code: 'code_sent', message: 'A code was sent to your email address.' } }
   },

@@ -13,7 +13,9 @@ async function userForToken(app: FastifyInstance, uid: string, token: string): P
   const id = decodeUid(uid)
   const user = id === undefined ? undefined : await app.db.users.findById(id)
   if (!user) return undefined
-  const valid = await app.lockout.guard('reset_confirm', user.id, async () => checkResetToken(app.config.secretKey, user, token, app.config.passwordResetTimeout))
+  const valid = await app.lockout.guard('reset_confirm', user.id, async () =>
+    checkResetToken(app.config.secretKey, user, token, app.config.passwordResetTimeout),
+  )
   return valid ? user : undefined
 }
 
@@ -42,7 +44,10 @@ export const passwordReset = {
     const app = request.server
     const user = await app.db.users.findByEmail(request.body.email)
     // Not awaited: the answer must not take longer for a registered email than for an unknown one.
-    if (user) sendResetLink(app, user).catch((err: Error) => app.log.error({ err: err.message }, 'could not send the password reset email'))
+    if (user)
+      sendResetLink(app, user).catch((err: Error) =>
+        app.log.error({ err: err.message }, 'could not send the password reset email'),
+      )
     return { status: 204 }
   },
 
@@ -58,7 +63,10 @@ export const passwordReset = {
   async resetPasswordPage(request) {
     const app = request.server
     const user = await userForToken(app, request.params.uid, request.params.token)
-    return { status: 200, body: user ? resetFormPage(app.config.applicationName) : resetInvalidPage(app.config.applicationName) }
+    return {
+      status: 200,
+      body: user ? resetFormPage(app.config.applicationName) : resetInvalidPage(app.config.applicationName),
+    }
   },
 
   async resetPasswordPageSubmit(request) {
@@ -66,11 +74,20 @@ export const passwordReset = {
     const name = app.config.applicationName
     const user = await userForToken(app, request.params.uid, request.params.token)
     if (!user) return { status: 400, body: resetInvalidPage(name) }
-    if (request.validationError || !request.body) return { status: 400, body: resetFormPage(name, ['Fill in both password fields.']) }
+    if (request.validationError || !request.body)
+      return { status: 400, body: resetFormPage(name, ['Fill in both password fields.']) }
     const { new_password, re_new_password } = request.body
-    if (new_password !== re_new_password) return { status: 400, body: resetFormPage(name, ['The two passwords do not match.']) }
+    if (new_password !== re_new_password)
+      return { status: 400, body: resetFormPage(name, ['The two passwords do not match.']) }
     const problems = validatePassword(new_password, user.email)
-    if (problems.length) return { status: 400, body: resetFormPage(name, problems.map((p) => p.message)) }
+    if (problems.length)
+      return {
+        status: 400,
+        body: resetFormPage(
+          name,
+          problems.map((p) => p.message),
+        ),
+      }
     await completeReset(app, user, new_password)
     return { status: 200, body: resetDonePage(name) }
   },

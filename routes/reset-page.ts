@@ -30,7 +30,9 @@ ${inner}
 }
 
 export function resetFormPage(appName: string, errors: string[] = []): string {
-  const list = errors.length ? `<ul class="error" role="alert">${errors.map((e) => `<li>${escape(e)}</li>`).join('')}</ul>` : ''
+  const list = errors.length
+    ? `<ul class="error" role="alert">${errors.map((e) => `<li>${escape(e)}</li>`).join('')}</ul>`
+    : ''
   return page(
     appName,
     'Choose a new password',
@@ -46,7 +48,15 @@ export function resetFormPage(appName: string, errors: string[] = []): string {
 }
 
 export const resetInvalidPage = (appName: string) =>
-  page(appName, 'Link invalid', '<p class="error">This password reset link is invalid, was already used, or has expired. Request a new one from the app.</p>')
+  page(
+    appName,
+    'Link invalid',
+    '<p class="error">This password reset link is invalid, was already used, or has expired. Request a new one from the app.</p>',
+  )
 
 export const resetDonePage = (appName: string) =>
-  page(appName, 'Password changed', '<p class="ok">Your password was changed, and every device was logged out. Log in with the new password.</p>')
+  page(
+    appName,
+    'Password changed',
+    '<p class="ok">Your password was changed, and every device was logged out. Log in with the new password.</p>',
+  )

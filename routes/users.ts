@@ -24,14 +24,16 @@ export const users = {
 
   async getMe(request) {
     const user = await request.server.db.users.findById(request.user.id)
-    if (!user) throw new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
+    if (!user)
+      throw new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
     return { status: 200, body: { id: user.id, email: user.email } }
   },
 
   async deleteMe(request) {
     const { db, config } = request.server
     const user = await db.users.findById(request.user.id)
-    if (!user || !(await verifyPassword(request.body.currentPassword, user.password_hash, config.bcryptCost))) throw wrongPassword()
+    if (!user || !(await verifyPassword(request.body.currentPassword, user.password_hash, config.bcryptCost)))
+      throw wrongPassword()
     await db.users.delete(user.id)
     await request.server.bus.publish({ type: 'account', userId: user.id })
     return { status: 204 }

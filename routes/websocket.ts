@@ -4,6 +4,8 @@ import type { Handlers } from '../lib/handlers.js'
 export const websocket = {
   // Only a plain request reaches this: an upgrade goes to plugins/delivery.ts.
   async openMessageSocket() {
-    throw new ApiError(426, 'upgrade_required', 'Open this address as a WebSocket.', undefined, { upgrade: 'websocket' })
+    throw new ApiError(426, 'upgrade_required', 'Open this address as a WebSocket.', undefined, {
+      upgrade: 'websocket',
+    })
   },
 } satisfies Partial<Handlers>

@@ -5,17 +5,28 @@
 import { spawnSync } from 'node:child_process'
 import { pathToFileURL } from 'node:url'
 
-type Report = { metadata?: { vulnerabilities?: Record<string, number> }; message?: string; vulnerabilities?: Record<string, { severity: string }> }
+type Report = {
+  metadata?: { vulnerabilities?: Record<string, number> }
+  message?: string
+  vulnerabilities?: Record<string, { severity: string }>
+}
 
 /** The verdict on `npm audit --json` output: the exit code and the line to print. */
 export function judgeAudit(report: Report): { code: 0 | 1; line: string } {
   const counts = report.metadata?.vulnerabilities
-  if (!counts) return { code: 0, line: `*** dependency audit NOT RUN: the registry's advisory service is unavailable (${report.message ?? 'no data'}) ***` }
+  if (!counts)
+    return {
+      code: 0,
+      line: `*** dependency audit NOT RUN: the registry's advisory service is unavailable (${report.message ?? 'no data'}) ***`,
+    }
   const names = Object.entries(report.vulnerabilities ?? {})
     .filter(([, v]) => v.severity === 'high' || v.severity === 'critical')
     .map(([name]) => name)
   const serious = (counts.high ?? 0) + (counts.critical ?? 0)
-  return { code: serious ? 1 : 0, line: `dependency audit: ${counts.total ?? 0} advisories for runtime dependencies, ${serious} high or critical${names.length ? `: ${names.join(', ')}` : ''}` }
+  return {
+    code: serious ? 1 : 0,
+    line: `dependency audit: ${counts.total ?? 0} advisories for runtime dependencies, ${serious} high or critical${names.length ? `: ${names.join(', ')}` : ''}`,
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

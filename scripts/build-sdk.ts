@@ -8,7 +8,8 @@ const sdk = fileURLToPath(new URL('../sdk/', import.meta.url))
 try {
   execFileSync('npx', ['tsx', 'scripts/codegen.ts', '--check'], { stdio: 'inherit' })
   rmSync(`${sdk}dist`, { recursive: true, force: true })
-  for (const doc of ['openapi.yaml', 'asyncapi.yaml']) copyFileSync(fileURLToPath(new URL(`../${doc}`, import.meta.url)), `${sdk}${doc}`)
+  for (const doc of ['openapi.yaml', 'asyncapi.yaml'])
+    copyFileSync(fileURLToPath(new URL(`../${doc}`, import.meta.url)), `${sdk}${doc}`)
   execFileSync('npx', ['tsc', '-p', `${sdk}tsconfig.json`], { stdio: 'inherit' })
   copyFileSync(`${sdk}schema.d.ts`, `${sdk}dist/schema.d.ts`) // tsc emits no copy of a .d.ts input
   const tarball = execFileSync('npm', ['pack', '--silent'], { cwd: sdk, encoding: 'utf8' }).trim().split('\n').pop()

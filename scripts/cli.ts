@@ -24,7 +24,11 @@ const knexLog = {
  * 0 on success, 1 with `<name> failed: <reason>` on stderr otherwise. `check` runs before anything
  * connects, so a usage error creates no SQLite file.
  */
-export async function runCli(name: string, task: (config: Config, db: Knex) => Promise<void>, check: () => void = () => {}): Promise<never> {
+export async function runCli(
+  name: string,
+  task: (config: Config, db: Knex) => Promise<void>,
+  check: () => void = () => {},
+): Promise<never> {
   let code = 0
   try {
     check()

@@ -17,7 +17,8 @@ function parseArgs(argv: string[]): { email: string } {
   const [flag, email, ...rest] = argv
   const inline = flag?.startsWith('--email=') ? flag.slice('--email='.length) : undefined
   if (inline !== undefined && email === undefined) return { email: inline }
-  if (flag !== '--email' || !email || rest.length) throw new CliError('usage: create-user --email <address> (password from NEW_USER_PASSWORD or standard input)')
+  if (flag !== '--email' || !email || rest.length)
+    throw new CliError('usage: create-user --email <address> (password from NEW_USER_PASSWORD or standard input)')
   return { email }
 }
 
@@ -57,7 +58,8 @@ let email: string
 try {
   // Before asking for a password: a typo in the command should not cost one.
   email = parseArgs(process.argv.slice(2)).email
-  if (!ajv.validate(schemas.Email, email)) throw new CliError(`--email: not a valid email address (${ajv.errorsText()})`)
+  if (!ajv.validate(schemas.Email, email))
+    throw new CliError(`--email: not a valid email address (${ajv.errorsText()})`)
 } catch (err) {
   console.error(`create-user failed: ${(err as Error).message}`)
   process.exit(1)
@@ -81,7 +83,8 @@ await runCli(
     }
   },
   () => {
-    if (!ajv.validate(schemas.Password, password)) throw new CliError(`password ${ajv.errorsText().replace(/^data /, '')}`)
+    if (!ajv.validate(schemas.Password, password))
+      throw new CliError(`password ${ajv.errorsText().replace(/^data /, '')}`)
     const problems = validatePassword(password, email)
     if (problems.length) throw new CliError(`password not allowed: ${problems.map((p) => p.message).join(' ')}`)
   },

@@ -19,7 +19,10 @@ console.log(
     address,
     identityKey: b64(identity.getPublicKey().serialize()),
     registrationId: Number(registrationId),
-    preKeys: [{ keyId: 1, publicKey: ec() }, { keyId: 2, publicKey: ec() }],
+    preKeys: [
+      { keyId: 1, publicKey: ec() },
+      { keyId: 2, publicKey: ec() },
+    ],
     signedPreKey: { keyId: 1, ...signed(ec()) },
     pqPreKeys: [{ keyId: 1, ...kyber() }],
     pqLastResortPreKey: { keyId: 1000, ...kyber() },

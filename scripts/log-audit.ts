@@ -27,7 +27,8 @@ export function auditLogs(dir: string): Audit {
       if (token.length < 6) continue
       for (const value of [token, ...token.split(/=(?=[^=])/)]) {
         tokens.add(value)
-        for (const part of value.split(/[/.]+/)) if (part.length >= 6) tokens.add(part), tokens.add(part.replace(/=+$/, ''))
+        for (const part of value.split(/[/.]+/))
+          if (part.length >= 6) tokens.add(part), tokens.add(part.replace(/=+$/, ''))
       }
     }
   }

@@ -4,7 +4,13 @@
 import { migrationSource } from '../db/migrations/index.js'
 import { CliError, runCli } from './cli.js'
 
-const ACTIONS: Record<string, 'up' | 'down' | 'status'> = { up: 'up', latest: 'up', down: 'down', rollback: 'down', status: 'status' }
+const ACTIONS: Record<string, 'up' | 'down' | 'status'> = {
+  up: 'up',
+  latest: 'up',
+  down: 'down',
+  rollback: 'down',
+  status: 'status',
+}
 const action = process.argv[2] ?? 'up'
 
 await runCli(
@@ -19,7 +25,9 @@ await runCli(
     } else {
       const [done, pending] = await db.migrate.list({ migrationSource })
       console.log(`applied: ${done.map((m: { name: string }) => m.name).join(', ') || 'none'}`)
-      console.log(`pending: ${pending.map((m: string | { file: string }) => (typeof m === 'string' ? m : m.file)).join(', ') || 'none'}`)
+      console.log(
+        `pending: ${pending.map((m: string | { file: string }) => (typeof m === 'string' ? m : m.file)).join(', ') || 'none'}`,
+      )
     }
   },
   () => {

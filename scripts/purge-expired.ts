@@ -9,9 +9,12 @@ await runCli(
   async (config, db) => {
     const cutoff = expiryCutoff(config)
     const purged = await messagesRepository(db).purgeExpired(cutoff)
-    console.log(`purged ${purged} expired message${purged === 1 ? '' : 's'} (sent at or before ${new Date(cutoff).toISOString()})`)
+    console.log(
+      `purged ${purged} expired message${purged === 1 ? '' : 's'} (sent at or before ${new Date(cutoff).toISOString()})`,
+    )
   },
   () => {
-    if (process.argv.length > 2) throw new CliError(`takes no arguments (got ${process.argv.slice(2).join(' ')}); MESSAGE_TTL sets the age`)
+    if (process.argv.length > 2)
+      throw new CliError(`takes no arguments (got ${process.argv.slice(2).join(' ')}); MESSAGE_TTL sets the age`)
   },
 )

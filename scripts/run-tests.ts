@@ -12,7 +12,11 @@ import { operations } from '../lib/spec.js'
 import { auditLogs } from './log-audit.js'
 
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, encoding: 'utf8' })
+  const r = spawnSync(cmd, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  })
   process.stdout.write(r.stdout ?? '')
   return { ok: r.status === 0, out: r.stdout ?? '' }
 }
@@ -32,7 +36,12 @@ for (const [cmd, args] of pre) {
 }
 
 async function postgresReachable(): Promise<boolean> {
-  const db = knex({ client: 'pg', connection: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', pool: { min: 0, max: 1 }, acquireConnectionTimeout: 3000 })
+  const db = knex({
+    client: 'pg',
+    connection: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    pool: { min: 0, max: 1 },
+    acquireConnectionTimeout: 3000,
+  })
   try {
     await db.raw('select 1')
     return true
@@ -60,12 +69,18 @@ const requirePostgres = required || process.env.TEST_POSTGRES === 'required'
 const redisEnv: Record<string, string> = {}
 if (!(await redisReachable()) && !required) {
   redisEnv.TEST_REDIS = 'skip'
-  console.warn('\n*** Redis is not reachable: the shared rate-limit tests are skipped. Set TEST_REDIS_URL to include them. ***\n')
+  console.warn(
+    '\n*** Redis is not reachable: the shared rate-limit tests are skipped. Set TEST_REDIS_URL to include them. ***\n',
+  )
 }
 const databases = ['sqlite']
 if (await postgresReachable()) databases.push('postgres')
-else if (requirePostgres) databases.push('postgres') // and let it fail: CI must not skip PostgreSQL
-else console.warn('\n*** PostgreSQL is not reachable: the suite runs on SQLite only. Set TEST_POSTGRES_URL to include it. ***\n')
+else if (requirePostgres)
+  databases.push('postgres') // and let it fail: CI must not skip PostgreSQL
+else
+  console.warn(
+    '\n*** PostgreSQL is not reachable: the suite runs on SQLite only. Set TEST_POSTGRES_URL to include it. ***\n',
+  )
 
 const extra = process.argv.slice(2)
 const coverageDir = mkdtempSync(join(tmpdir(), 'operation-coverage-'))
@@ -78,10 +93,23 @@ for (const db of databases) {
   console.log(`\n=== test suite on ${db} ===`)
   // Several instances on one database is a PostgreSQL set-up (SQLite is single-instance): those
   // tests start their own PostgreSQL-backed processes and run in the PostgreSQL pass only.
-  const only = db === 'sqlite' && extra.length === 0 ? ['--exclude=test/multi-instance/**', '--exclude=**/@(fixture*(s)|dist)/**'] : []
-  const r = run('npx', ['tap', '--reporter=tap', ...only, ...extra], { ...redisEnv, TEST_DB: db, OPERATION_COVERAGE_DIR: join(coverageDir, db), LOG_CAPTURE_DIR: join(logDir, db) })
+  const only =
+    db === 'sqlite' && extra.length === 0
+      ? ['--exclude=test/multi-instance/**', '--exclude=**/@(fixture*(s)|dist)/**']
+      : []
+  const r = run('npx', ['tap', '--reporter=tap', ...only, ...extra], {
+    ...redisEnv,
+    TEST_DB: db,
+    OPERATION_COVERAGE_DIR: join(coverageDir, db),
+    LOG_CAPTURE_DIR: join(logDir, db),
+  })
   for (const m of r.out.matchAll(/^\s*# (security: .*)$/gm)) securityLines.push(`${db}: ${m[1]}`)
-  const summary = /# \{ ?total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/.exec(r.out.split('\n').reverse().find((l) => l.startsWith('# { total')) ?? '')
+  const summary = /# \{ ?total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/.exec(
+    r.out
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith('# { total')) ?? '',
+  )
   const pass = Number(summary?.[2] ?? 0)
   const fail = Number(summary?.[3] ?? 0) + (r.ok || summary?.[3] ? 0 : 1)
   console.log(`${db}: ${pass} passed, ${fail} failed`)
@@ -97,12 +125,17 @@ if (extra.length === 0) {
     const hit = new Set<string>()
     const pairs = new Set<string>()
     for (const f of existsSync(dir) ? readdirSync(dir) : []) {
-      for (const entry of JSON.parse(readFileSync(join(dir, f), 'utf8')) as string[]) hit.add(entry.split(' ')[0]), pairs.add(entry)
+      for (const entry of JSON.parse(readFileSync(join(dir, f), 'utf8')) as string[])
+        hit.add(entry.split(' ')[0]), pairs.add(entry)
     }
     // Documented answers no test produced: worth a look, not a failure (429 and 413 on every route, say).
-    const documented = [...operations.values()].flatMap((op) => Object.keys(op.responseTypes).map((s) => `${op.operationId} ${s}`))
+    const documented = [...operations.values()].flatMap((op) =>
+      Object.keys(op.responseTypes).map((s) => `${op.operationId} ${s}`),
+    )
     const unseen = documented.filter((p) => !pairs.has(p))
-    console.log(`${db}: ${documented.length - unseen.length} of ${documented.length} documented (operation, status) answers exercised`)
+    console.log(
+      `${db}: ${documented.length - unseen.length} of ${documented.length} documented (operation, status) answers exercised`,
+    )
     const missing = [...operations.keys()].filter((id) => !hit.has(id))
     if (missing.length) {
       console.error(`${db}: operations never exercised by the suite: ${missing.join(', ')}`)
@@ -116,9 +149,20 @@ if (extra.length === 0) {
 // No secret the suite handled may appear in anything the server logged, at trace level, during it.
 for (const db of databases) {
   const audit = auditLogs(join(logDir, db))
-  securityLines.push(`${db}: security: logs: ${audit.secrets} secrets searched for in ${audit.lines} log lines (${(audit.logBytes / 1e6).toFixed(1)} MB), ${audit.leaks.length} found`)
+  securityLines.push(
+    `${db}: security: logs: ${audit.secrets} secrets searched for in ${audit.lines} log lines (${(audit.logBytes / 1e6).toFixed(1)} MB), ${audit.leaks.length} found`,
+  )
   if (audit.leaks.length || audit.lines === 0) {
-    console.error(`${db}: ${audit.lines === 0 ? 'no log captured' : `secrets found in the log: ${audit.leaks.slice(0, 5).map((s) => s.slice(0, 12) + '…').join(', ')}`}`)
+    console.error(
+      `${db}: ${
+        audit.lines === 0
+          ? 'no log captured'
+          : `secrets found in the log: ${audit.leaks
+              .slice(0, 5)
+              .map((s) => s.slice(0, 12) + '…')
+              .join(', ')}`
+      }`,
+    )
     failed += 1
   } else passed += 1
 }

@@ -5,7 +5,15 @@ import type { paths } from './schema.js'
 
 export type { paths, components, operations } from './schema.js'
 export { keyDigest, type DigestKey } from './key-digest.js'
-export { connectMessages, MessageSocketClosed, FINAL_CLOSE_CODES, type MessageSocket, type MessageSocketOptions, type WebSocketConstructor, type WebSocketLike } from './websocket.js'
+export {
+  connectMessages,
+  MessageSocketClosed,
+  FINAL_CLOSE_CODES,
+  type MessageSocket,
+  type MessageSocketOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './websocket.js'
 
 export type SignalServerClient = Client<paths> & {
   /** Sets (or, with undefined, clears) the `auth_token` sent as `Authorization: Bearer ...`. */
@@ -22,7 +30,8 @@ export function createSignalServerClient(options: ClientOptions & { token?: stri
   const client = createClient<paths>(clientOptions)
   const auth: Middleware = {
     onRequest({ request }) {
-      if (token !== undefined && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${token}`)
+      if (token !== undefined && !request.headers.has('authorization'))
+        request.headers.set('authorization', `Bearer ${token}`)
       return request
     },
   }

@@ -19,7 +19,11 @@ function toBase64(bytes: Uint8Array): string {
  * prekey's keyId (u64 big-endian) and serialized public key. Keys are the base64 strings the API
  * carries; the result is base64, ready for the request body.
  */
-export async function keyDigest(identityKey: string, signedPreKey: DigestKey, lastResortPreKey?: DigestKey): Promise<string> {
+export async function keyDigest(
+  identityKey: string,
+  signedPreKey: DigestKey,
+  lastResortPreKey?: DigestKey,
+): Promise<string> {
   const parts: Uint8Array[] = [fromBase64(identityKey)]
   for (const key of lastResortPreKey ? [signedPreKey, lastResortPreKey] : [signedPreKey]) {
     const id = new Uint8Array(8)

@@ -122,18 +122,25 @@ export function connectMessages(options: MessageSocketOptions): MessageSocket {
       flushAcks()
     })
     ws.addEventListener('message', (event) => {
-      const frame = JSON.parse(String(event.data)) as { type: string; message?: Message; deleted?: number[]; missing?: number[] }
+      const frame = JSON.parse(String(event.data)) as {
+        type: string
+        message?: Message
+        deleted?: number[]
+        missing?: number[]
+      }
       if (frame.type === 'message' && frame.message) push(frame.message)
       else if (frame.type === 'queue_empty') markCaughtUp()
       else if (frame.type === 'acked') {
-        for (const id of [...(frame.deleted ?? []), ...(frame.missing ?? [])]) pendingAcks.delete(id), ackInFlight.delete(id), delivered.delete(id)
+        for (const id of [...(frame.deleted ?? []), ...(frame.missing ?? [])])
+          pendingAcks.delete(id), ackInFlight.delete(id), delivered.delete(id)
         flushAcks()
       }
     })
     ws.addEventListener('error', () => {})
     ws.addEventListener('close', ({ code, reason }) => {
       if (socket !== ws || ended !== undefined) return
-      if (FINAL_CLOSE_CODES.includes(code) || options.reconnect === false) return finish(new MessageSocketClosed(code, reason))
+      if (FINAL_CLOSE_CODES.includes(code) || options.reconnect === false)
+        return finish(new MessageSocketClosed(code, reason))
       setTimeout(() => void open().catch((err: Error) => finish(err)), delay)
       delay = Math.min(delay * 2, 30_000)
     })

@@ -19,12 +19,16 @@ function composeConfig(vars: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'compose-env-'))
   try {
     writeFileSync(join(dir, 'empty.env'), '')
-    const r = spawnSync('docker-compose', ['--env-file', join(dir, 'empty.env'), '--file', 'docker-compose.yml', 'config'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...vars },
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
+    const r = spawnSync(
+      'docker-compose',
+      ['--env-file', join(dir, 'empty.env'), '--file', 'docker-compose.yml', 'config'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...vars },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    )
     if (r.error) throw new Error(`docker-compose could not run (apt-get install docker-compose): ${r.error.message}`)
     return { code: r.status, stdout: r.stdout, stderr: r.stderr }
   } finally {
@@ -43,13 +47,28 @@ t.test('valid, and resolved into a stack the server can run on', async (t) => {
 
   for (const [name, service] of Object.entries(services)) {
     t.ok(Array.isArray(service.healthcheck?.test) && service.healthcheck.test.length > 1, `${name} has a health check`)
-    t.ok(service.build || /:[\w.-]*\d[\w.-]*$/.test(service.image), `${name}: built here, or an image pinned to a version (${service.image})`)
+    t.ok(
+      service.build || /:[\w.-]*\d[\w.-]*$/.test(service.image),
+      `${name}: built here, or an image pinned to a version (${service.image})`,
+    )
   }
   const server = services.server
-  t.same(server.depends_on, { postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' }, mailpit: { condition: 'service_healthy' } }, 'the server starts once its dependencies are healthy')
+  t.same(
+    server.depends_on,
+    {
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      mailpit: { condition: 'service_healthy' },
+    },
+    'the server starts once its dependencies are healthy',
+  )
   t.equal(server.build.context, root, 'the server is built from this directory (its Dockerfile)')
   t.same(server.ports, [{ published: 8000, target: 8000 }])
-  t.notMatch(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), /\bsleep\b/, 'start order comes from health checks, not sleeps')
+  t.notMatch(
+    readFileSync(join(root, 'docker-compose.yml'), 'utf8'),
+    /\bsleep\b/,
+    'start order comes from health checks, not sleeps',
+  )
 
   // The server's environment is a valid production configuration, wired to the other services.
   const config = loadConfig(server.environment)
@@ -57,16 +76,29 @@ t.test('valid, and resolved into a stack the server can run on', async (t) => {
   t.equal(config.secretKey, SECRET_KEY, 'SECRET_KEY comes from the environment')
   const db = new URL(config.databaseUrl)
   const pg = services.postgres.environment
-  t.same([db.protocol, db.hostname, db.port, db.username, db.password, db.pathname], ['postgres:', 'postgres', '5432', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`], 'DATABASE_URL names the postgres service and its credentials')
+  t.same(
+    [db.protocol, db.hostname, db.port, db.username, db.password, db.pathname],
+    ['postgres:', 'postgres', '5432', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`],
+    'DATABASE_URL names the postgres service and its credentials',
+  )
   t.equal(pg.POSTGRES_PASSWORD, POSTGRES_PASSWORD)
   t.equal(config.redisUrl, 'redis://redis:6379', 'REDIS_URL names the redis service')
   t.same([config.emailHost, config.emailPort], ['mailpit', 1025], 'mail goes to the mail catcher')
-  t.ok(seconds(server.stop_grace_period) > config.shutdownGracePeriod, 'docker waits longer than the shutdown grace period before SIGKILL')
+  t.ok(
+    seconds(server.stop_grace_period) > config.shutdownGracePeriod,
+    'docker waits longer than the shutdown grace period before SIGKILL',
+  )
   t.match(server.healthcheck.test.join(' '), /\/health\/ready/, "the server's health check is its readiness probe")
 })
 
 t.test('EMAIL_HOST and friends replace the mail catcher with a real SMTP server', async (t) => {
-  const res = composeConfig({ SECRET_KEY, POSTGRES_PASSWORD, EMAIL_HOST: 'smtp.example.com', EMAIL_PORT: '587', EMAIL_USE_TLS: 'true' })
+  const res = composeConfig({
+    SECRET_KEY,
+    POSTGRES_PASSWORD,
+    EMAIL_HOST: 'smtp.example.com',
+    EMAIL_PORT: '587',
+    EMAIL_USE_TLS: 'true',
+  })
   t.equal(res.code, 0, res.stderr)
   const config = loadConfig(parse(res.stdout).services.server.environment)
   t.same([config.emailHost, config.emailPort, config.emailUseTls], ['smtp.example.com', 587, true])

@@ -35,7 +35,13 @@ function parse(text: string): Instruction[] {
 }
 
 /** KEY=value pairs of ENV/ARG arguments (values without quotes or spaces, as this file writes them). */
-const pairs = (args: string) => Object.fromEntries(args.split(/\s+/).filter(Boolean).map((p) => p.split(/=(.*)/s).slice(0, 2)))
+const pairs = (args: string) =>
+  Object.fromEntries(
+    args
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((p) => p.split(/=(.*)/s).slice(0, 2)),
+  )
 
 const instructions = parse(dockerfile)
 const stages: Instruction[][] = []
@@ -44,8 +50,14 @@ for (const i of instructions) {
   stages.at(-1)?.push(i)
 }
 const runtime = stages.at(-1)!
-const argDefaults = Object.assign({}, ...instructions.filter((i) => i.keyword === 'ARG').map((i) => pairs(i.args))) as Record<string, string>
-const runtimeEnv = Object.assign({}, ...runtime.filter((i) => i.keyword === 'ENV').map((i) => pairs(i.args))) as Record<string, string>
+const argDefaults = Object.assign(
+  {},
+  ...instructions.filter((i) => i.keyword === 'ARG').map((i) => pairs(i.args)),
+) as Record<string, string>
+const runtimeEnv = Object.assign({}, ...runtime.filter((i) => i.keyword === 'ENV').map((i) => pairs(i.args))) as Record<
+  string,
+  string
+>
 const workdir = runtime.filter((i) => i.keyword === 'WORKDIR').at(-1)?.args
 const cmd = JSON.parse(runtime.find((i) => i.keyword === 'CMD')?.args ?? 'null') as string[] | null
 const healthcheck = runtime.find((i) => i.keyword === 'HEALTHCHECK')?.args ?? ''
@@ -53,8 +65,14 @@ const healthcheckCmd = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD') +
 
 t.test('the linter finds no problem (and does find one in a broken file)', async (t) => {
   const problems = validate(dockerfile)
-  t.same(problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`), [], 'no errors or warnings')
-  const broken = validate('FROM node:20.20.2-bookworm-slim\nHEALTHCHECK --interval=soon CMD ["true"]\nCMD node a.js\nCMD node b.js\n')
+  t.same(
+    problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`),
+    [],
+    'no errors or warnings',
+  )
+  const broken = validate(
+    'FROM node:20.20.2-bookworm-slim\nHEALTHCHECK --interval=soon CMD ["true"]\nCMD node a.js\nCMD node b.js\n',
+  )
   t.ok(broken.length >= 2, `a bad interval and two CMDs are reported: ${broken.map((p) => p.message).join('; ')}`)
 })
 
@@ -62,26 +80,41 @@ t.test('multi-stage, on one exactly pinned Node 20 image, running as a non-root 
   t.ok(stages.length >= 2, 'a build stage and a runtime stage')
   for (const [n, stage] of stages.entries()) {
     const image = stage[0].args.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_, name) => argDefaults[name] ?? '')
-    t.match(image, /^node:20\.\d+\.\d+-[a-z]+-slim$/, `stage ${n + 1} uses an exact Node 20 release of a slim image (${image})`)
+    t.match(
+      image,
+      /^node:20\.\d+\.\d+-[a-z]+-slim$/,
+      `stage ${n + 1} uses an exact Node 20 release of a slim image (${image})`,
+    )
   }
   const user = runtime.filter((i) => i.keyword === 'USER').at(-1)?.args
   t.ok(user && !/^(root|0)(:|$)/.test(user), `the runtime stage switches to a non-root user (${user})`)
-  t.notOk(runtime.some((i) => i.keyword === 'RUN' && /apt-get|npm (ci|install)/.test(i.args)), 'the runtime stage installs nothing: no compiler, no npm install')
+  t.notOk(
+    runtime.some((i) => i.keyword === 'RUN' && /apt-get|npm (ci|install)/.test(i.args)),
+    'the runtime stage installs nothing: no compiler, no npm install',
+  )
 })
 
-t.test('the runtime settings: listens on all interfaces on 8000, SQLite on the /data volume, health check, exec-form CMD', async (t) => {
-  t.equal(runtimeEnv.HOST, '0.0.0.0')
-  t.equal(runtimeEnv.PORT, '8000')
-  t.equal(runtimeEnv.NODE_ENV, 'production')
-  t.match(runtimeEnv.DATABASE_URL, /^\/data\/[^/]+\.sqlite$/, 'the default SQLite file is on the volume')
-  t.ok(runtime.some((i) => i.keyword === 'VOLUME' && /(^|\s|")\/data("|\s|$)/.test(i.args)), 'VOLUME /data')
-  t.ok(runtime.some((i) => i.keyword === 'EXPOSE' && i.args.split(/\s+/).includes('8000')), 'EXPOSE 8000')
-  t.match(healthcheck, /--interval=\d+s/)
-  t.same(healthcheckCmd?.slice(0, 2), ['node', '-e'], 'the health check runs node itself (slim images have no curl)')
-  t.ok(Array.isArray(cmd) && cmd.length > 0, 'CMD is in exec form, so the server gets SIGTERM itself, not a shell')
-  t.equal(workdir, '/app')
-})
-
+t.test(
+  'the runtime settings: listens on all interfaces on 8000, SQLite on the /data volume, health check, exec-form CMD',
+  async (t) => {
+    t.equal(runtimeEnv.HOST, '0.0.0.0')
+    t.equal(runtimeEnv.PORT, '8000')
+    t.equal(runtimeEnv.NODE_ENV, 'production')
+    t.match(runtimeEnv.DATABASE_URL, /^\/data\/[^/]+\.sqlite$/, 'the default SQLite file is on the volume')
+    t.ok(
+      runtime.some((i) => i.keyword === 'VOLUME' && /(^|\s|")\/data("|\s|$)/.test(i.args)),
+      'VOLUME /data',
+    )
+    t.ok(
+      runtime.some((i) => i.keyword === 'EXPOSE' && i.args.split(/\s+/).includes('8000')),
+      'EXPOSE 8000',
+    )
+    t.match(healthcheck, /--interval=\d+s/)
+    t.same(healthcheckCmd?.slice(0, 2), ['node', '-e'], 'the health check runs node itself (slim images have no curl)')
+    t.ok(Array.isArray(cmd) && cmd.length > 0, 'CMD is in exec form, so the server gets SIGTERM itself, not a shell')
+    t.equal(workdir, '/app')
+  },
+)
 
 /**
  * The runtime stage's /app, laid out in a temporary directory: the compiled tree (tsconfig.build.json,
@@ -91,7 +124,11 @@ t.test('the runtime settings: listens on all interfaces on 8000, SQLite on the /
 function runtimeTree(t: Test): string {
   const app = mkdtempSync(join(tmpdir(), 'signal-server-image-'))
   t.teardown(() => rmSync(app, { recursive: true, force: true }))
-  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')], { cwd: root, encoding: 'utf8' })
+  const build = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')],
+    { cwd: root, encoding: 'utf8' },
+  )
   if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`)
   for (const copy of runtime.filter((i) => i.keyword === 'COPY')) {
     const words = copy.args.split(/\s+/).filter((w) => !w.startsWith('--'))
@@ -116,9 +153,12 @@ function importedPackages(app: string, entries: string[]): Set<string> {
     if (seen.has(file)) return
     seen.add(file)
     const source = readFileSync(file, 'utf8')
-    for (const [, spec] of source.matchAll(/(?:^|[^\w.])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?\(?\s*['"]([^'"]+)['"]/gm)) {
+    for (const [, spec] of source.matchAll(
+      /(?:^|[^\w.])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?\(?\s*['"]([^'"]+)['"]/gm,
+    )) {
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec))
-      else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0])
+      else if (!spec.startsWith('node:') && !builtinModules.includes(spec))
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0])
     }
   }
   for (const e of entries) visit(join(app, e))
@@ -147,7 +187,8 @@ t.test("the image's start command, run with the image's ENV outside a container"
     HOME: process.env.HOME ?? tmpdir(),
     ...runtimeEnv,
     // This run's engine: the image's SQLite default on the volume, or PostgreSQL as compose sets it.
-    DATABASE_URL: database === 'postgres' ? await freshPostgresUrl(t) : runtimeEnv.DATABASE_URL.replace(/^\/data\//, `${dataDir}/`),
+    DATABASE_URL:
+      database === 'postgres' ? await freshPostgresUrl(t) : runtimeEnv.DATABASE_URL.replace(/^\/data\//, `${dataDir}/`),
     PORT: String(port),
     SECRET_KEY: randomBytes(32).toString('hex'),
     THROTTLE_ANON: 'off',
@@ -157,10 +198,13 @@ t.test("the image's start command, run with the image's ENV outside a container"
   const server = spawn(command, args, { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   server.stderr.on('data', (d) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: string | null }>((ok) => server.once('exit', (code, signal) => ok({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
+    server.once('exit', (code, signal) => ok({ code, signal })),
+  )
   t.teardown(() => void (server.exitCode === null && server.signalCode === null && server.kill('SIGKILL')))
 
-  const runHealthcheck = () => spawnSync(healthcheckCmd![0], healthcheckCmd!.slice(1), { env, encoding: 'utf8', timeout: 10_000 }).status
+  const runHealthcheck = () =>
+    spawnSync(healthcheckCmd![0], healthcheckCmd!.slice(1), { env, encoding: 'utf8', timeout: 10_000 }).status
   const base = `http://127.0.0.1:${port}`
   for (let i = 0; i < 100 && runHealthcheck() !== 0; i++) {
     if (server.exitCode !== null) break
@@ -172,23 +216,37 @@ t.test("the image's start command, run with the image's ENV outside a container"
   const ready = await fetch(`${base}/health/ready`)
   t.equal(ready.status, 200, '/health/ready')
   t.same(await ready.json(), { status: 'ok', checks: { database: 'ok' } })
-  if (database === 'sqlite') t.ok(existsSync(env.DATABASE_URL), 'the SQLite database was created where DATABASE_URL points')
+  if (database === 'sqlite')
+    t.ok(existsSync(env.DATABASE_URL), 'the SQLite database was created where DATABASE_URL points')
 
   // Sign-up reads the contract and the common-password list from where the image puts them.
-  const signUp = await fetch(`${base}/auth/users/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: uniqueEmail('image'), password: 'password' }) })
+  const signUp = await fetch(`${base}/auth/users/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: uniqueEmail('image'), password: 'password' }),
+  })
   t.equal(signUp.status, 400, 'a common password is refused: the list was found')
   t.match(await signUp.text(), /too common/)
 
   // The operations commands as the README says to run them in the container.
   const cli = (script: string, cliArgs: string[], extra: Record<string, string> = {}) =>
-    spawnSync('node', [`dist/scripts/${script}.js`, ...cliArgs], { cwd: app, env: { ...env, ...extra }, encoding: 'utf8', timeout: 60_000 })
+    spawnSync('node', [`dist/scripts/${script}.js`, ...cliArgs], {
+      cwd: app,
+      env: { ...env, ...extra },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
   const status = cli('migrate', ['status'])
   t.equal(status.status, 0, `migrate status (${status.stderr})`)
   t.match(status.stdout, /pending: none/)
   const email = uniqueEmail('first')
   const created = cli('create-user', ['--email', email], { NEW_USER_PASSWORD: PASSWORD })
   t.equal(created.status, 0, `create-user (${created.stderr})`)
-  const login = await fetch(`${base}/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) })
+  const login = await fetch(`${base}/auth/login/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  })
   t.equal(login.status, 200, 'the created user logs in')
   const purged = cli('purge-expired', [])
   t.equal(purged.status, 0, `purge-expired (${purged.stderr})`)

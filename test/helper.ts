@@ -52,7 +52,13 @@ async function freshDatabaseUrl(t: T): Promise<string> {
 }
 
 export type ApiResponse<B = any> = { status: number; body: B; headers: Record<string, unknown>; text: string }
-export type RequestOptions = { token?: string; headers?: Record<string, string>; raw?: string | Buffer; form?: Record<string, string>; remoteAddress?: string }
+export type RequestOptions = {
+  token?: string
+  headers?: Record<string, string>
+  raw?: string | Buffer
+  form?: Record<string, string>
+  remoteAddress?: string
+}
 
 /**
  * Builds the app on a fresh database with test-friendly settings (throttles off, cheap bcrypt).
@@ -88,7 +94,12 @@ export async function buildWithMail(t: T, overrides: Partial<Config> = {}) {
 
 /** Requests through app.inject; every response is checked against openapi.yaml and fails the test if it breaks it. */
 export function client(app: FastifyInstance, t: T) {
-  async function request<B = any>(method: string, url: string, body?: unknown, opts: RequestOptions = {}): Promise<ApiResponse<B>> {
+  async function request<B = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    opts: RequestOptions = {},
+  ): Promise<ApiResponse<B>> {
     const headers: Record<string, string> = { ...opts.headers }
     if (opts.token) headers.authorization = `Bearer ${opts.token}`
     let payload: string | Buffer | undefined = opts.raw
@@ -131,7 +142,8 @@ export const uniqueEmail = (name = 'user') => `${name}${++counter}.${randomBytes
 export const publicKey = () => Buffer.from(PrivateKey.generate().getPublicKey().serialize()).toString('base64')
 /** 64 random bytes: well-formed, but no key's signature. */
 export const signature = () => randomBytes(64).toString('base64')
-export const preKeys = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ keyId: from + i, publicKey: publicKey() }))
+export const preKeys = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ keyId: from + i, publicKey: publicKey() }))
 
 // Identity private keys by their public key, so fixtures can sign for a device made earlier.
 const identities = new Map<string, PrivateKey>()
@@ -162,11 +174,18 @@ export function kyberPreKey(keyId: number, identity: string) {
   const pub = Buffer.from(KEMKeyPair.generate().getPublicKey().serialize()).toString('base64')
   return { keyId, publicKey: pub, signature: sign(identity, pub) }
 }
-export const kyberPreKeys = (from: number, count: number, identity: string) => Array.from({ length: count }, (_, i) => kyberPreKey(from + i, identity))
+export const kyberPreKeys = (from: number, count: number, identity: string) =>
+  Array.from({ length: count }, (_, i) => kyberPreKey(from + i, identity))
 
 export function deviceBody(registrationId: number, address = `device-${registrationId}`, preKeyCount = 10) {
   const identity = identityKey()
-  return { address, identityKey: identity, registrationId, preKeys: preKeys(1, preKeyCount), signedPreKey: signedPreKey(1, identity) }
+  return {
+    address,
+    identityKey: identity,
+    registrationId,
+    preKeys: preKeys(1, preKeyCount),
+    signedPreKey: signedPreKey(1, identity),
+  }
 }
 
 /** Signs up and logs in; returns the token. */

@@ -20,9 +20,24 @@ export function logStream(): WriteStream | undefined {
 }
 
 const SECRET_FIELDS = new Set([
-  'password', 'new_password', 're_new_password', 'current_password', 'currentPassword',
-  'auth_token', 'ephemeral_token', 'token', 'code', 'backup_codes', 'qr_link',
-  'identityKey', 'publicKey', 'signature', 'signingKey', 'digest', 'message', 'content',
+  'password',
+  'new_password',
+  're_new_password',
+  'current_password',
+  'currentPassword',
+  'auth_token',
+  'ephemeral_token',
+  'token',
+  'code',
+  'backup_codes',
+  'qr_link',
+  'identityKey',
+  'publicKey',
+  'signature',
+  'signingKey',
+  'digest',
+  'message',
+  'content',
 ])
 
 function remember(value: string): void {
@@ -43,7 +58,8 @@ export function recordSecrets(value: unknown, answer = false, field?: string): v
     remember(value)
     if (field === 'qr_link') remember(new URL(value).searchParams.get('secret') ?? '')
     // A message is JSON around base64 ciphertext: the ciphertext alone must not show up either.
-    for (const run of value.match(/[A-Za-z0-9+/]{16,}={0,2}/g) ?? []) if (field === 'message' || field === 'content') remember(run)
+    for (const run of value.match(/[A-Za-z0-9+/]{16,}={0,2}/g) ?? [])
+      if (field === 'message' || field === 'content') remember(run)
   } else if (typeof value === 'number') {
     if (field === 'code') remember(String(value).padStart(6, '0'))
   } else if (Array.isArray(value)) {

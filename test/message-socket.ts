@@ -15,16 +15,27 @@ const ajv = new Ajv({ strict: false, allErrors: true })
 addFormats(ajv)
 ajv.addSchema({ components: asyncapi.components }, 'asyncapi')
 const serverFrameNames = ['MessageFrame', 'QueueEmptyFrame', 'AckedFrame', 'ErrorFrame']
-const validators = Object.fromEntries(serverFrameNames.map((n) => [n, ajv.getSchema(`asyncapi#/components/schemas/${n}`)!]))
+const validators = Object.fromEntries(
+  serverFrameNames.map((n) => [n, ajv.getSchema(`asyncapi#/components/schemas/${n}`)!]),
+)
 export const validateAckFrame = ajv.getSchema('asyncapi#/components/schemas/AckFrame')!
 
 /** The problems of a server frame against asyncapi.yaml; none when it matches exactly one frame schema. */
 export function frameProblems(frame: unknown): string[] {
   const matching = serverFrameNames.filter((n) => validators[n](frame))
-  return matching.length === 1 ? [] : [`frame ${JSON.stringify(frame).slice(0, 200)} matches ${matching.length} frame schemas of asyncapi.yaml`]
+  return matching.length === 1
+    ? []
+    : [`frame ${JSON.stringify(frame).slice(0, 200)} matches ${matching.length} frame schemas of asyncapi.yaml`]
 }
 
-export type Message = { id: number; content: string; senderAddress: string; recipientAddress: string; senderRegistrationId: number; created: string }
+export type Message = {
+  id: number
+  content: string
+  senderAddress: string
+  recipientAddress: string
+  senderRegistrationId: number
+  created: string
+}
 export type Frame =
   | { type: 'message'; message: Message }
   | { type: 'queue_empty' }
@@ -54,8 +65,18 @@ export class TestSocket {
       this.waiters.splice(0).forEach((w) => w())
     })
     // The 101 counts as an answer of openMessageSocket for the suite's operation coverage.
-    ws.on('upgrade', (res) => void checkAgainstSpec('GET', new URL(ws.url).pathname, { status: res.statusCode!, contentType: '', body: undefined }))
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+    ws.on(
+      'upgrade',
+      (res) =>
+        void checkAgainstSpec('GET', new URL(ws.url).pathname, {
+          status: res.statusCode!,
+          contentType: '',
+          body: undefined,
+        }),
+    )
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    )
     this.refused = new Promise((resolve) => {
       ws.on('unexpected-response', (req, res) => {
         let text = ''
@@ -63,7 +84,8 @@ export class TestSocket {
         res.on('end', () => {
           const body = text ? JSON.parse(text) : undefined
           const contentType = String(res.headers['content-type'] ?? '')
-          for (const p of checkAgainstSpec('GET', req.path, { status: res.statusCode!, contentType, body })) t.fail(`contract: ${p}`)
+          for (const p of checkAgainstSpec('GET', req.path, { status: res.statusCode!, contentType, body }))
+            t.fail(`contract: ${p}`)
           resolve({ status: res.statusCode!, body })
           ws.terminate()
         })
@@ -78,7 +100,8 @@ export class TestSocket {
   private async until(ready: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (!ready()) {
-      if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms (have: ${this.frames.map((f) => f.type).join(', ')})`)
+      if (Date.now() > deadline)
+        throw new Error(`${what} not within ${timeoutMs} ms (have: ${this.frames.map((f) => f.type).join(', ')})`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
         this.waiters.push(() => (clearTimeout(timer), resolve()))
@@ -102,7 +125,11 @@ export class TestSocket {
 
   /** The next `count` message frames (removed, with the other frames before them). */
   async messages(count: number, timeoutMs?: number): Promise<Message[]> {
-    await this.until(() => this.frames.filter((f) => f.type === 'message').length >= count, `${count} messages`, timeoutMs)
+    await this.until(
+      () => this.frames.filter((f) => f.type === 'message').length >= count,
+      `${count} messages`,
+      timeoutMs,
+    )
     const out: Message[] = []
     while (out.length < count) {
       const f = this.frames.shift()!
@@ -136,7 +163,7 @@ export function openSocket(t: T, url: string, opts: OpenOptions = {}): TestSocke
 export async function connect(t: T, url: string, opts: OpenOptions = {}): Promise<TestSocket> {
   const s = openSocket(t, url, opts)
   const refusal = await s.refused
-  if (refusal !== undefined || s.ws.readyState !== WebSocket.OPEN) throw new Error(`socket refused: ${refusal ? `${refusal.status} ${refusal.body?.code}` : 'not open'}`)
+  if (refusal !== undefined || s.ws.readyState !== WebSocket.OPEN)
+    throw new Error(`socket refused: ${refusal ? `${refusal.status} ${refusal.body?.code}` : 'not open'}`)
   return s
 }
-

@@ -21,7 +21,8 @@ export function fakeClock(t: Teardown) {
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000)
-export const totp = (secret: string, epoch = nowSeconds()) => generate({ secret, digits: 6, period: 30, algorithm: 'sha1', epoch })
+export const totp = (secret: string, epoch = nowSeconds()) =>
+  generate({ secret, digits: 6, period: 30, algorithm: 'sha1', epoch })
 export const secretOf = (qrLink: string) => new URL(qrLink).searchParams.get('secret')!
 
 /** A 6-digit code that is none of the codes the server could accept around now (it allows ±1 step). */
@@ -36,7 +37,12 @@ export async function wrongTotp(secret: string): Promise<string> {
 /** The 6-digit code in the first mail to `email` received after the first `after` mails. */
 export async function mailedCode(smtp: Smtp, email: string, after: number): Promise<string> {
   const mail = await smtp.next(email, after)
-  const match = /\b\d{6}\b/.exec(mail.text.split(/\r?\n\r?\n/).slice(1).join('\n')) // past the headers
+  const match = /\b\d{6}\b/.exec(
+    mail.text
+      .split(/\r?\n\r?\n/)
+      .slice(1)
+      .join('\n'),
+  ) // past the headers
   if (!match) throw new Error(`no code in mail: ${mail.text}`)
   return match[0]
 }

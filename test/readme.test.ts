@@ -15,7 +15,12 @@ type Row = { line: number; cells: string[] }
 
 // Pipes inside a cell are escaped (`up\|down`).
 const cellsOf = (line: string) =>
-  line.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim())
+  line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim())
 
 /** The rows of every table headed `Variable | Default | Production | Meaning`, with their line numbers. */
 function configRows(markdown: string): Row[] {
@@ -46,10 +51,13 @@ function tableProblems(rows: Row[], variables: readonly string[]): string[] {
     HEADER.slice(1).forEach((column, i) => {
       if (cells[i + 1] === '') problems.push(`line ${line}: empty ${column} cell`)
     })
-    if (cells[2] !== '' && !PRODUCTION.test(cells[2])) problems.push(`line ${line}: Production must start with required, recommended or —`)
+    if (cells[2] !== '' && !PRODUCTION.test(cells[2]))
+      problems.push(`line ${line}: Production must start with required, recommended or —`)
   }
-  for (const name of variables) if (!listed.has(name)) problems.push(`${name} is read by the config but missing from the table`)
-  for (const [name, line] of listed) if (!variables.includes(name)) problems.push(`line ${line}: ${name} is not read by the config`)
+  for (const name of variables)
+    if (!listed.has(name)) problems.push(`${name} is read by the config but missing from the table`)
+  for (const [name, line] of listed)
+    if (!variables.includes(name)) problems.push(`line ${line}: ${name} is not read by the config`)
   return problems
 }
 
@@ -71,7 +79,10 @@ t.test('ENV_VARIABLES covers every variable plugins/config.ts reads by name', as
   const source = readFileSync(root('plugins/config.ts'), 'utf8')
   const read = [...source.matchAll(/\benv(?:\.([A-Z0-9_]+)|\[['"]([A-Z0-9_]+)['"]\])/g)].map((m) => m[1] ?? m[2])
   t.ok(read.includes('DATABASE_NAME'), 'the scan finds the direct reads')
-  t.same(read.filter((name) => !ENV_VARIABLES.includes(name)), [])
+  t.same(
+    read.filter((name) => !ENV_VARIABLES.includes(name)),
+    [],
+  )
 })
 
 t.test('the table check catches a missing, an unknown and an incomplete row', async (t) => {
@@ -101,5 +112,8 @@ t.test('every npm script the README mentions exists', async (t) => {
   const scripts = JSON.parse(readFileSync(root('package.json'), 'utf8')).scripts as Record<string, string>
   const mentioned = new Set([...readme.matchAll(/\bnpm (?:run ([\w:-]+)|(start|test)\b)/g)].map((m) => m[1] ?? m[2]))
   t.ok(mentioned.has('migrate'), 'the scan finds `npm run` commands')
-  t.same([...mentioned].filter((name) => !(name in scripts)), [])
+  t.same(
+    [...mentioned].filter((name) => !(name in scripts)),
+    [],
+  )
 })

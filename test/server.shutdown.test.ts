@@ -17,11 +17,18 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const SENDS = 300
 const SIGTERM_AFTER = 100 // answers received before the signal
 
-
 type Answer = { status: number; body: any } | { error: string }
 
 /** A JSON request over `agent` (kept-alive connections); a failed connection resolves as { error: code }. */
-function call(t: Test, agent: Agent, port: number, method: string, path: string, body?: unknown, token?: string): Promise<Answer> {
+function call(
+  t: Test,
+  agent: Agent,
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body)
   const headers: Record<string, string> = {}
   if (payload) headers['content-type'] = 'application/json'
@@ -37,7 +44,8 @@ function call(t: Test, agent: Agent, port: number, method: string, path: string,
       res.on('end', () => {
         const contentType = String(res.headers['content-type'] ?? '')
         const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
-        for (const p of checkAgainstSpec(method, path, { status: res.statusCode!, contentType, body: parsed })) t.fail(`contract: ${p}`)
+        for (const p of checkAgainstSpec(method, path, { status: res.statusCode!, contentType, body: parsed }))
+          t.fail(`contract: ${p}`)
         ok({ status: res.statusCode!, body: parsed })
       })
     })
@@ -66,78 +74,128 @@ async function databaseUrl(t: Test): Promise<string> {
 }
 
 // A server process and 300 requests: slow on a loaded 2-core machine, hence the longer timeout.
-t.test('SIGTERM during a burst of sends: acknowledged sends stored whole, nothing else, exit 0', { timeout: 300_000 }, async (t) => {
-  const url = await databaseUrl(t)
-  const port = await freePort()
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? tmpdir(),
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: url,
-    LOG_LEVEL: 'warn',
-    THROTTLE_ANON: 'off',
-    THROTTLE_USER: 'off',
-    BCRYPT_COST: '4',
-    SHUTDOWN_GRACE_PERIOD: '20',
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stdout.resume()
-  child.stderr.on('data', (d) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: string | null }>((ok) => child.once('exit', (code, signal) => ok({ code, signal })))
-  t.teardown(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')))
+t.test(
+  'SIGTERM during a burst of sends: acknowledged sends stored whole, nothing else, exit 0',
+  { timeout: 300_000 },
+  async (t) => {
+    const url = await databaseUrl(t)
+    const port = await freePort()
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmpdir(),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: url,
+      LOG_LEVEL: 'warn',
+      THROTTLE_ANON: 'off',
+      THROTTLE_USER: 'off',
+      BCRYPT_COST: '4',
+      SHUTDOWN_GRACE_PERIOD: '20',
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stdout.resume()
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
+      child.once('exit', (code, signal) => ok({ code, signal })),
+    )
+    t.teardown(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')))
 
-  const agent = new Agent({ keepAlive: true, maxSockets: 8 })
-  t.teardown(() => agent.destroy())
-  const deadline = Date.now() + 120_000
-  for (let ready = false; !ready; ) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`)
-    if (Date.now() > deadline) throw new Error(`server not ready within 120 s: ${stderr}`)
-    const res = await call(t, new Agent(), port, 'GET', '/health/ready')
-    ready = 'status' in res && res.status === 200
-    if (!ready) await new Promise((ok) => setTimeout(ok, 200))
-  }
-  const alice = await userWithDevice(t, agent, port, 3101)
-  const bob = await userWithDevice(t, agent, port, 3102)
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 })
+    t.teardown(() => agent.destroy())
+    const deadline = Date.now() + 120_000
+    for (let ready = false; !ready; ) {
+      if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`)
+      if (Date.now() > deadline) throw new Error(`server not ready within 120 s: ${stderr}`)
+      const res = await call(t, new Agent(), port, 'GET', '/health/ready')
+      ready = 'status' in res && res.status === 200
+      if (!ready) await new Promise((ok) => setTimeout(ok, 200))
+    }
+    const alice = await userWithDevice(t, agent, port, 3101)
+    const bob = await userWithDevice(t, agent, port, 3102)
 
-  // Each send is distinct, so a stored row can be matched to exactly one send.
-  const contents = Array.from({ length: SENDS }, (_, i) => ciphertext(bob.registrationId, Buffer.from(`message ${i} ${randomBytes(24).toString('hex')}`).toString('base64')))
-  let answered = 0
-  let signalled = false
-  const answers = await Promise.all(
-    contents.map(async (message) => {
-      const answer = await call(t, agent, port, 'POST', `/messages/${alice.registrationId}/`, { recipient: bob.email, message }, alice.token)
-      if (++answered === SIGTERM_AFTER) (signalled = true), child.kill('SIGTERM')
-      return answer
-    }),
-  )
-  t.ok(signalled, 'SIGTERM was sent in the middle of the burst')
-  const exit = await exited
-  t.same(exit, { code: 0, signal: null }, `exit 0 after SIGTERM (stderr: ${stderr})`)
+    // Each send is distinct, so a stored row can be matched to exactly one send.
+    const contents = Array.from({ length: SENDS }, (_, i) =>
+      ciphertext(bob.registrationId, Buffer.from(`message ${i} ${randomBytes(24).toString('hex')}`).toString('base64')),
+    )
+    let answered = 0
+    let signalled = false
+    const answers = await Promise.all(
+      contents.map(async (message) => {
+        const answer = await call(
+          t,
+          agent,
+          port,
+          'POST',
+          `/messages/${alice.registrationId}/`,
+          { recipient: bob.email, message },
+          alice.token,
+        )
+        if (++answered === SIGTERM_AFTER) (signalled = true), child.kill('SIGTERM')
+        return answer
+      }),
+    )
+    t.ok(signalled, 'SIGTERM was sent in the middle of the burst')
+    const exit = await exited
+    t.same(exit, { code: 0, signal: null }, `exit 0 after SIGTERM (stderr: ${stderr})`)
 
-  const acknowledged = new Map<number, string>()
-  const refused: string[] = []
-  for (const [i, a] of answers.entries()) {
-    if ('error' in a) refused.push(a.error)
-    else if (a.status === 201) acknowledged.set(a.body.id, contents[i])
-    else t.fail(`send ${i}: unexpected ${a.status} ${JSON.stringify(a.body)}`)
-  }
-  t.ok(acknowledged.size >= SIGTERM_AFTER, `${acknowledged.size} sends acknowledged (at least those before the signal)`)
-  t.ok(refused.length > 0, `${refused.length} sends after the shutdown were refused`)
-  t.same([...new Set(refused)].filter((code) => !['ECONNREFUSED', 'ECONNRESET'].includes(code)), [], `failures are refused or reset connections, never answers: ${[...new Set(refused)]}`)
-  t.same(await call(t, new Agent(), port, 'GET', '/health/live'), { error: 'ECONNREFUSED' }, 'after exit: connection refused')
+    const acknowledged = new Map<number, string>()
+    const refused: string[] = []
+    for (const [i, a] of answers.entries()) {
+      if ('error' in a) refused.push(a.error)
+      else if (a.status === 201) acknowledged.set(a.body.id, contents[i])
+      else t.fail(`send ${i}: unexpected ${a.status} ${JSON.stringify(a.body)}`)
+    }
+    t.ok(
+      acknowledged.size >= SIGTERM_AFTER,
+      `${acknowledged.size} sends acknowledged (at least those before the signal)`,
+    )
+    t.ok(refused.length > 0, `${refused.length} sends after the shutdown were refused`)
+    t.same(
+      [...new Set(refused)].filter((code) => !['ECONNREFUSED', 'ECONNRESET'].includes(code)),
+      [],
+      `failures are refused or reset connections, never answers: ${[...new Set(refused)]}`,
+    )
+    t.same(
+      await call(t, new Agent(), port, 'GET', '/health/live'),
+      { error: 'ECONNREFUSED' },
+      'after exit: connection refused',
+    )
 
-  const db = database === 'postgres' ? knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } }) : knex({ client: 'better-sqlite3', connection: { filename: url }, useNullAsDefault: true })
-  t.teardown(() => db.destroy())
-  const rows = await db('messages').select('id', 'content', 'sender_address', 'recipient_address', 'sender_registration_id')
-  const stored = new Map(rows.map((r) => [Number(r.id), r]))
-  t.same([...stored.keys()].sort((a, b) => a - b), [...acknowledged.keys()].sort((a, b) => a - b), 'exactly the acknowledged sends are stored')
-  let whole = 0
-  for (const [id, content] of acknowledged) {
-    const row = stored.get(id)
-    if (row?.content === content && row.sender_address === `${alice.email}.1` && row.recipient_address === `${bob.email}.1` && row.sender_registration_id === alice.registrationId) whole++
-    else t.fail(`message ${id} is not stored as sent: ${JSON.stringify(row)}`)
-  }
-  t.equal(whole, acknowledged.size, 'every acknowledged message is stored whole, byte for byte')
-})
+    const db =
+      database === 'postgres'
+        ? knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } })
+        : knex({ client: 'better-sqlite3', connection: { filename: url }, useNullAsDefault: true })
+    t.teardown(() => db.destroy())
+    const rows = await db('messages').select(
+      'id',
+      'content',
+      'sender_address',
+      'recipient_address',
+      'sender_registration_id',
+    )
+    const stored = new Map(rows.map((r) => [Number(r.id), r]))
+    t.same(
+      [...stored.keys()].sort((a, b) => a - b),
+      [...acknowledged.keys()].sort((a, b) => a - b),
+      'exactly the acknowledged sends are stored',
+    )
+    let whole = 0
+    for (const [id, content] of acknowledged) {
+      const row = stored.get(id)
+      if (
+        row?.content === content &&
+        row.sender_address === `${alice.email}.1` &&
+        row.recipient_address === `${bob.email}.1` &&
+        row.sender_registration_id === alice.registrationId
+      )
+        whole++
+      else t.fail(`message ${id} is not stored as sent: ${JSON.stringify(row)}`)
+    }
+    t.equal(whole, acknowledged.size, 'every acknowledged message is stored whole, byte for byte')
+  },
+)

@@ -14,14 +14,17 @@ import { checkAgainstSpec } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-
 type Exit = { code: number | null; signal: NodeJS.Signals | null }
 type Server = { child: ChildProcess; exited: Promise<Exit>; output: { stdout: string; stderr: string } }
 
 /** Starts server.ts with only the given variables (plus PATH and HOME); killed at teardown. */
 function startServer(t: Test, vars: Record<string, string>): Server {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...vars }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const output = { stdout: '', stderr: '' }
   child.stdout!.on('data', (d) => (output.stdout += d))
   child.stderr!.on('data', (d) => (output.stderr += d))
@@ -45,7 +48,8 @@ function exitWithin(server: Server, ms: number): Promise<Exit | null> {
 async function waitUntilAnswering(server: Server, base: string): Promise<void> {
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`server exited with ${server.child.exitCode}: ${server.output.stderr}`)
+    if (server.child.exitCode !== null)
+      throw new Error(`server exited with ${server.child.exitCode}: ${server.output.stderr}`)
     try {
       await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })
       return
@@ -65,7 +69,8 @@ async function http(t: Test, base: string, method: string, path: string, body?: 
   const contentType = res.headers.get('content-type') ?? ''
   const text = await res.text()
   const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
-  for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed })) t.fail(`contract: ${p}`)
+  for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed }))
+    t.fail(`contract: ${p}`)
   return { status: res.status, body: parsed }
 }
 
@@ -131,7 +136,11 @@ if (database === 'postgres') {
 const stderrLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '')
 
 t.test('an unreachable database stops start-up with one line and a non-zero exit', async (t) => {
-  const server = startServer(t, { ...baseEnv, PORT: String(await freePort()), DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x' })
+  const server = startServer(t, {
+    ...baseEnv,
+    PORT: String(await freePort()),
+    DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x',
+  })
   const exit = await exitWithin(server, 20_000)
   t.ok(exit, 'exits within 20 s')
   t.not(exit?.code, 0, 'non-zero exit code')
@@ -144,7 +153,12 @@ t.test('an unreachable database stops start-up with one line and a non-zero exit
 t.test('NODE_ENV=production without SECRET_KEY refuses to start, naming SECRET_KEY', async (t) => {
   const dir = join(tmpdir(), `signal-server-srv-${randomBytes(6).toString('hex')}`)
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const server = startServer(t, { ...baseEnv, NODE_ENV: 'production', PORT: String(await freePort()), DATABASE_URL: join(dir, 'db.sqlite') })
+  const server = startServer(t, {
+    ...baseEnv,
+    NODE_ENV: 'production',
+    PORT: String(await freePort()),
+    DATABASE_URL: join(dir, 'db.sqlite'),
+  })
   const exit = await exitWithin(server, 20_000)
   t.ok(exit, 'exits within 20 s')
   t.not(exit?.code, 0, 'non-zero exit code')

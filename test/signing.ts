@@ -1,7 +1,18 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { keyDigest } from '../sdk/key-digest.js'
-import { build, ciphertext, deviceBody, kyberPreKeys, preKeys, signedPreKey, signUp, userWithDevice, type Api, type ApiResponse } from './helper.js'
+import {
+  build,
+  ciphertext,
+  deviceBody,
+  kyberPreKeys,
+  preKeys,
+  signedPreKey,
+  signUp,
+  userWithDevice,
+  type Api,
+  type ApiResponse,
+} from './helper.js'
 
 // Request signing as a client does it, written from openapi.yaml's `Signature` parameter rather
 // than imported from lib/request-signing.ts, so the server is checked against the spec.
@@ -18,12 +29,22 @@ export function signingKeyPair(): SigningKey {
 export const signedBytes = (counter: number | string, method: string, url: string, body: string | Buffer = '') =>
   Buffer.concat([Buffer.from(`${counter}\n${method}\n${url}\n`, 'utf8'), Buffer.from(body)])
 
-export const rawSignature = (key: KeyObject, counter: number | string, method: string, url: string, body?: string | Buffer) =>
-  sign(null, signedBytes(counter, method, url, body), key)
+export const rawSignature = (
+  key: KeyObject,
+  counter: number | string,
+  method: string,
+  url: string,
+  body?: string | Buffer,
+) => sign(null, signedBytes(counter, method, url, body), key)
 
 /** The `Signature` header value: `<counter>.<base64 signature>`. */
-export const signatureHeader = (key: KeyObject, counter: number | string, method: string, url: string, body?: string | Buffer) =>
-  `${counter}.${rawSignature(key, counter, method, url, body).toString('base64')}`
+export const signatureHeader = (
+  key: KeyObject,
+  counter: number | string,
+  method: string,
+  url: string,
+  body?: string | Buffer,
+) => `${counter}.${rawSignature(key, counter, method, url, body).toString('base64')}`
 
 /** A request with its body as the exact JSON text that goes on the wire (and is signed). */
 export type Req = { method: string; url: string; body?: string }
@@ -42,13 +63,21 @@ export const signedSend = (api: Api, token: string, key: KeyObject, counter: num
 /** The last counter accepted for the user's device's signing key (0 before any). */
 export async function storedCounter(app: FastifyInstance, userId: number): Promise<number> {
   const device = await app.db.knex('devices').where({ user_id: userId }).first('signing_key')
-  const row = device?.signing_key && (await app.db.knex('signing_counters').where({ signing_key: device.signing_key }).first('counter'))
+  const row =
+    device?.signing_key &&
+    (await app.db.knex('signing_counters').where({ signing_key: device.signing_key }).first('counter'))
   return Number(row?.counter ?? 0)
 }
 
 const count = async (app: FastifyInstance, table: string, userId: number) =>
   Number(
-    (await app.db.knex(table).join('devices', 'devices.id', `${table}.device_id`).where('devices.user_id', userId).count({ n: '*' }))[0].n,
+    (
+      await app.db
+        .knex(table)
+        .join('devices', 'devices.id', `${table}.device_id`)
+        .where('devices.user_id', userId)
+        .count({ n: '*' })
+    )[0].n,
   )
 
 /**
@@ -61,10 +90,20 @@ export async function signingWorld(t: Parameters<typeof build>[0], key?: Signing
   const device = { ...deviceBody(7001, `${user.email}.1`), ...(key && { signingKey: key.publicKey }) }
   const created = await api.post('/device/', device, { token: user.token })
   if (created.status !== 201) throw new Error(`alice's device: ${created.status} ${created.text}`)
-  const alice = { ...user, registrationId: device.registrationId, identity: device.identityKey, signedPreKey: device.signedPreKey, inbox: [] as number[] }
+  const alice = {
+    ...user,
+    registrationId: device.registrationId,
+    identity: device.identityKey,
+    signedPreKey: device.signedPreKey,
+    inbox: [] as number[],
+  }
   const bob = await userWithDevice(api)
   for (let i = 0; i < 3; i++) {
-    const res = await api.post(`/messages/${bob.registrationId}/`, { recipient: alice.email, message: ciphertext(alice.registrationId) }, { token: bob.token })
+    const res = await api.post(
+      `/messages/${bob.registrationId}/`,
+      { recipient: alice.email, message: ciphertext(alice.registrationId) },
+      { token: bob.token },
+    )
     if (res.status !== 201) throw new Error(`bob's message: ${res.status} ${res.text}`)
     alice.inbox.push(res.body.id)
   }
@@ -84,11 +123,18 @@ export const cases: Record<string, (w: World) => Promise<Case> | Case> = {
     url: `/prekeys/${w.alice.registrationId}/`,
     ok: 200,
     check: async (res) =>
-      json(res.body) === json({ count: await count(w.app, 'prekeys', w.alice.id), pqCount: await count(w.app, 'pq_prekeys', w.alice.id) }),
+      json(res.body) ===
+      json({ count: await count(w.app, 'prekeys', w.alice.id), pqCount: await count(w.app, 'pq_prekeys', w.alice.id) }),
   }),
   uploadPreKeys: (w) => {
     const keys = preKeys(w.nextKeyId++, 1)
-    return { method: 'POST', url: `/prekeys/${w.alice.registrationId}/`, body: json(keys), ok: 200, check: (res) => res.body.code === 'prekeys_stored' }
+    return {
+      method: 'POST',
+      url: `/prekeys/${w.alice.registrationId}/`,
+      body: json(keys),
+      ok: 200,
+      check: (res) => res.body.code === 'prekeys_stored',
+    }
   },
   replaceSignedPreKey: (w) => {
     const key = signedPreKey(w.nextKeyId++, w.alice.identity)

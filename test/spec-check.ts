@@ -65,19 +65,29 @@ export function checkAgainstSpec(method: string, url: string, res: CheckedRespon
   const op = template && spec.paths[template.path][method.toLowerCase()]
   if (!op) {
     // No operation: only the server's generic answers are allowed, in the error shape.
-    if (![400, 404, 405, 413, 415, 429, 431].includes(res.status)) return [`${method} ${path}: no operation, and status ${res.status}`]
-    return errorShape(res.body) ? [] : [`${method} ${path}: ${res.status} body is not the error shape: ${ajv.errorsText(errorShape.errors)}`]
+    if (![400, 404, 405, 413, 415, 429, 431].includes(res.status))
+      return [`${method} ${path}: no operation, and status ${res.status}`]
+    return errorShape(res.body)
+      ? []
+      : [`${method} ${path}: ${res.status} body is not the error shape: ${ajv.errorsText(errorShape.errors)}`]
   }
   seen.add(`${op.operationId} ${res.status}`)
   const declared = op.responses[String(res.status)]
   if (!declared) return [`${op.operationId}: status ${res.status} is not documented (body ${JSON.stringify(res.body)})`]
   const resolved = resolveResponse(declared)
   const responseObj = resolved?.obj ?? declared
-  const base = resolved?.ref ?? `openapi#/${pointer('paths', template.path, method.toLowerCase(), 'responses', String(res.status))}`
+  const base =
+    resolved?.ref ??
+    `openapi#/${pointer('paths', template.path, method.toLowerCase(), 'responses', String(res.status))}`
   const content = responseObj.content as Record<string, { schema: unknown }> | undefined
-  if (!content) return res.body === undefined || res.body === '' ? [] : [`${op.operationId}: ${res.status} should have no body`]
+  if (!content)
+    return res.body === undefined || res.body === '' ? [] : [`${op.operationId}: ${res.status} should have no body`]
   const type = Object.keys(content).find((t) => res.contentType.startsWith(t))
   if (!type) return [`${op.operationId}: ${res.status} content-type ${res.contentType} is not documented`]
   const validate = validatorFor(`${base}/content/${pointer(type)}/schema`)
-  return validate(res.body) ? [] : [`${op.operationId}: ${res.status} body does not match: ${ajv.errorsText(validate.errors)} (${JSON.stringify(res.body)})`]
+  return validate(res.body)
+    ? []
+    : [
+        `${op.operationId}: ${res.status} body does not match: ${ajv.errorsText(validate.errors)} (${JSON.stringify(res.body)})`,
+      ]
 }

@@ -67,7 +67,16 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['messages', 'prekeys', 'signed_prekeys', 'devices', 'mfa_backup_codes', 'mfa_methods', 'sessions', 'users']) {
+  for (const table of [
+    'messages',
+    'prekeys',
+    'signed_prekeys',
+    'devices',
+    'mfa_backup_codes',
+    'mfa_methods',
+    'sessions',
+    'users',
+  ]) {
     await knex.schema.dropTableIfExists(table)
   }
 }

@@ -7,10 +7,15 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('devices', (t) => {
     t.integer('queued_messages').notNullable().defaultTo(0)
   })
-  await knex.raw('UPDATE devices SET queued_messages = (SELECT count(*) FROM messages WHERE messages.recipient_device_id = devices.id)')
+  await knex.raw(
+    'UPDATE devices SET queued_messages = (SELECT count(*) FROM messages WHERE messages.recipient_device_id = devices.id)',
+  )
   if (knex.client.config.client === 'pg') {
     // Once per statement, from its transition table: a purge of thousands of rows is one update per device.
-    for (const [event, rows, sign] of [['INSERT', 'NEW', '+'], ['DELETE', 'OLD', '-']] as const) {
+    for (const [event, rows, sign] of [
+      ['INSERT', 'NEW', '+'],
+      ['DELETE', 'OLD', '-'],
+    ] as const) {
       const fn = `messages_queued_${event.toLowerCase()}`
       await knex.raw(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -19,7 +24,9 @@ export async function up(knex: Knex): Promise<void> {
           WHERE devices.id = changed.recipient_device_id;
           RETURN NULL;
         END $$`)
-      await knex.raw(`CREATE TRIGGER ${fn} AFTER ${event} ON messages REFERENCING ${rows} TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`)
+      await knex.raw(
+        `CREATE TRIGGER ${fn} AFTER ${event} ON messages REFERENCING ${rows} TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+      )
     }
   } else {
     await knex.raw(`CREATE TRIGGER messages_queued_insert AFTER INSERT ON messages BEGIN

@@ -7,7 +7,12 @@ declare module 'autocannon' {
       headers?: Record<string, string>
       body?: string | Buffer
       setupRequest?: (request: Request, context: Record<string, unknown>) => Request | null | undefined | false
-      onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, unknown>) => void
+      onResponse?: (
+        status: number,
+        body: string,
+        context: Record<string, unknown>,
+        headers: Record<string, unknown>,
+      ) => void
     }
     interface Client {
       setRequests(requests: Request[]): void

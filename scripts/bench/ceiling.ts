@@ -8,6 +8,7 @@ const body = { status: 'ok', service: 'ceiling' }
 app.get('/', async () => body)
 app.get('/health/live', async () => body)
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close().then(() => process.exit(0)))
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void app.close().then(() => process.exit(0)))
 
 await app.listen({ port: Number(process.env.PORT ?? 8001), host: '127.0.0.1' })

@@ -43,7 +43,10 @@ export async function freshDatabase(engine: Database, dir: string, adminUrl: str
 export async function emptyQueues(url: string, prefix: string): Promise<number> {
   const db = createKnex(url)
   try {
-    const devices = db('devices').join('users', 'users.id', 'devices.user_id').where('users.email', 'like', `${prefix}-%`).select('devices.id')
+    const devices = db('devices')
+      .join('users', 'users.id', 'devices.user_id')
+      .where('users.email', 'like', `${prefix}-%`)
+      .select('devices.id')
     return await db('messages').whereIn('recipient_device_id', devices).delete()
   } finally {
     await db.destroy()

@@ -9,7 +9,17 @@ import { emptyQueues, freshDatabase } from './databases.js'
 import { measure } from './measure.js'
 import { parseOptions, SCENARIOS, USAGE, type BenchOptions, type Database, type Scenario } from './options.js'
 import { randomSecret, serverEnv, startProcess, type Running } from './processes.js'
-import { failuresOf, markdown, SCALE_MIN_RATIO, svgChart, targetsOf, withRatios, type Results, type RunResult, type ScaleResult } from './report.js'
+import {
+  failuresOf,
+  markdown,
+  SCALE_MIN_RATIO,
+  svgChart,
+  targetsOf,
+  withRatios,
+  type Results,
+  type RunResult,
+  type ScaleResult,
+} from './report.js'
 import { byPlace, hotspots } from './profile.js'
 import { bulkLoad, queryPlans } from './scale.js'
 import { SEND_POOL, seedAccounts, seedLoginUsers, type Seeded } from './seed.js'
@@ -25,7 +35,12 @@ const loads = () => loadavg().map((l) => Math.round(l * 100) / 100)
 const cleanups = new Set<() => Promise<void>>()
 let interrupted = false
 
-async function withProcess<T>(script: string[], env: Record<string, string>, logFile: string, fn: (p: Running) => Promise<T>): Promise<T> {
+async function withProcess<T>(
+  script: string[],
+  env: Record<string, string>,
+  logFile: string,
+  fn: (p: Running) => Promise<T>,
+): Promise<T> {
   if (interrupted) throw new Error('interrupted')
   const p = await startProcess(script, env, logFile, script[0].startsWith(serverRoot) ? serverRoot : root)
   const stop = () => p.stop()
@@ -43,9 +58,19 @@ function describe(r: RunResult): string {
 }
 
 /** Everything measured on one engine: seeding, each scenario at each connection count, the scale check. */
-async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenario[], tmp: string, runs: RunResult[], scale: ScaleResult[]) {
+async function benchDatabase(
+  db: Database,
+  opts: BenchOptions,
+  scenarios: Scenario[],
+  tmp: string,
+  runs: RunResult[],
+  scale: ScaleResult[],
+) {
   const [serverScript, ceilingScript] = opts.source
-    ? [['--import', 'tsx', join(serverRoot, 'server.ts')], ['--import', 'tsx', join(root, 'scripts/bench/ceiling.ts')]]
+    ? [
+        ['--import', 'tsx', join(serverRoot, 'server.ts')],
+        ['--import', 'tsx', join(root, 'scripts/bench/ceiling.ts')],
+      ]
     : [[join(serverRoot, 'dist/server.js')], [join(root, 'dist/scripts/bench/ceiling.js')]]
   const database = await freshDatabase(db, tmp, opts.postgresUrl)
   cleanups.add(database.drop)
@@ -58,9 +83,13 @@ async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenar
       const started = Date.now()
       // Cheap bcrypt while seeding: these accounts never log in during a measurement, and the
       // runs themselves use the server's default cost.
-      const accounts = await withProcess(serverScript, env({ BCRYPT_COST: '4' }), join(tmp, `${db}-seed.log`), (p) => seedAccounts(p.url, scenarios, perPool, opts.bundlePreKeys, log))
+      const accounts = await withProcess(serverScript, env({ BCRYPT_COST: '4' }), join(tmp, `${db}-seed.log`), (p) =>
+        seedAccounts(p.url, scenarios, perPool, opts.bundlePreKeys, log),
+      )
       const loginUsers = scenarios.includes('login')
-        ? await withProcess(serverScript, env(), join(tmp, `${db}-seed-login.log`), (p) => seedLoginUsers(p.url, perPool))
+        ? await withProcess(serverScript, env(), join(tmp, `${db}-seed-login.log`), (p) =>
+            seedLoginUsers(p.url, perPool),
+          )
         : []
       seeded = { ...accounts, loginUsers }
       log(`${db}: seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`)
@@ -73,8 +102,12 @@ async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenar
       const profiling = opts.profile && scenario !== 'ceiling'
       const prof = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []
       const result = await (scenario === 'ceiling'
-        ? withProcess(ceilingScript, { PATH: process.env.PATH ?? '' }, logFile, (p) => measure(p, { db, scenario, connections }, undefined, opts))
-        : withProcess([...prof, ...serverScript], env(), logFile, (p) => measure(p, { db, scenario, connections, phase }, seeded, opts)))
+        ? withProcess(ceilingScript, { PATH: process.env.PATH ?? '' }, logFile, (p) =>
+            measure(p, { db, scenario, connections }, undefined, opts),
+          )
+        : withProcess([...prof, ...serverScript], env(), logFile, (p) =>
+            measure(p, { db, scenario, connections, phase }, seeded, opts),
+          ))
       // Written by the server as it exits, so only now.
       if (profiling) {
         const file = join(profileDir, `${name}.cpuprofile`)
@@ -97,7 +130,9 @@ async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenar
       for (const connections of opts.connections) {
         for (const scenario of ['send', 'fetch'] as const) {
           const scaled = await one(scenario, connections, 'scaled')
-          const empty = runs.find((r) => r.db === db && r.scenario === scenario && r.connections === connections && !r.phase)!
+          const empty = runs.find(
+            (r) => r.db === db && r.scenario === scenario && r.connections === connections && !r.phase,
+          )!
           const ratio = Math.round((scaled.reqPerSec / empty.reqPerSec) * 1000) / 1000
           comparisons.push({
             scenario,
@@ -113,7 +148,14 @@ async function benchDatabase(db: Database, opts: BenchOptions, scenarios: Scenar
         }
       }
       const plans = await queryPlans(db, database.url)
-      scale.push({ db, users: loaded.users, messages: loaded.messages, loadSeconds: loaded.seconds, comparisons, plans })
+      scale.push({
+        db,
+        users: loaded.users,
+        messages: loaded.messages,
+        loadSeconds: loaded.seconds,
+        comparisons,
+        plans,
+      })
     }
   } finally {
     cleanups.delete(database.drop)
@@ -130,13 +172,17 @@ async function main(): Promise<number> {
     return 2
   }
   // The scale check compares with the empty-database send and fetch figures of the same run.
-  const scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s) || (opts.scale && (s === 'send' || s === 'fetch')))
+  const scenarios = SCENARIOS.filter(
+    (s) => opts.scenarios.includes(s) || (opts.scale && (s === 'send' || s === 'fetch')),
+  )
   if (opts.build) {
     log('npm run build')
     const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' })
     if (built.status !== 0) return 2
   }
-  if (!opts.source) for (const f of ['dist/server.js', 'dist/scripts/bench/ceiling.js']) if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run npm run build`)
+  if (!opts.source)
+    for (const f of ['dist/server.js', 'dist/scripts/bench/ceiling.js'])
+      if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run npm run build`)
   const out = resolve(opts.out)
   mkdirSync(out, { recursive: true })
   const tmp = mkdtempSync(join(tmpdir(), 'signal-bench-'))
@@ -159,7 +205,16 @@ async function main(): Promise<number> {
       totalMemMb: Math.round(totalmem() / 2 ** 20),
       loadavgStart,
       loadavgEnd: loads(),
-      settings: { duration: opts.duration, warmup: opts.warmup, connections: opts.connections, databases: opts.databases, scenarios, scale: opts.scale, bcryptCost: 12, logLevel: 'info' },
+      settings: {
+        duration: opts.duration,
+        warmup: opts.warmup,
+        connections: opts.connections,
+        databases: opts.databases,
+        scenarios,
+        scale: opts.scale,
+        bcryptCost: 12,
+        logLevel: 'info',
+      },
     },
     runs: withRatio,
     scale,

@@ -36,7 +36,9 @@ export async function measure(
   const { peakRssMb, hwmMb } = memory.stop()
   const seconds = result.duration
   const reqPerSec = result.requests.total / seconds
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]))
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]),
+  )
   const extra: RunResult['extra'] = {}
   if (target.scenario === 'fetch-and-ack') extra.acksPerSec = round(checks.acked / seconds, 1)
   if (target.scenario === 'login') extra.loginsPerSecPerCore = round(reqPerSec / availableParallelism(), 2)
@@ -49,7 +51,12 @@ export async function measure(
     reqPerSec: round(reqPerSec, 1),
     requests: result.requests.total,
     seconds: round(seconds, 2),
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max, mean: round(result.latency.mean, 2) },
+    latencyMs: {
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      mean: round(result.latency.mean, 2),
+    },
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,

@@ -44,8 +44,12 @@ export const USAGE = `npm run bench -- [options]
                         (default $BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)`
 
 function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean)
-  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${flag}: unknown "${item}" (one of ${allowed.join(', ')})`)
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  for (const item of items)
+    if (!allowed.includes(item as T)) throw new Error(`${flag}: unknown "${item}" (one of ${allowed.join(', ')})`)
   if (items.length === 0) throw new Error(`${flag}: empty list`)
   return [...new Set(items)] as T[]
 }
@@ -73,7 +77,10 @@ export function parseOptions(argv: string[]): BenchOptions {
       'no-build': { type: 'boolean', default: false },
       source: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
-      'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+      'postgres-url': {
+        type: 'string',
+        default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      },
       help: { type: 'boolean', default: false },
     },
     strict: true,

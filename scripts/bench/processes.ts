@@ -24,7 +24,11 @@ export type Running = {
 }
 
 /** The server's environment: nothing inherited but PATH and HOME, so no REDIS_URL or EMAIL_HOST leaks in. */
-export function serverEnv(databaseUrl: string, secretKey: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serverEnv(
+  databaseUrl: string,
+  secretKey: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -47,13 +51,22 @@ export const randomSecret = () => randomBytes(32).toString('hex')
  * Starts `node <args>` with `env` (+ PORT, PUBLIC_URL) and resolves once it answers HTTP.
  * Its stdout and stderr go to `logFile`.
  */
-export async function startProcess(args: string[], env: Record<string, string>, logFile: string, cwd: string): Promise<Running> {
+export async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  logFile: string,
+  cwd: string,
+): Promise<Running> {
   const script = args.join(' ')
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const log = createWriteStream(logFile)
   await new Promise((r) => log.once('open', r))
-  const child = spawn(process.execPath, args, { cwd, env: { ...env, PORT: String(port), PUBLIC_URL: url }, stdio: ['ignore', log, log] })
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...env, PORT: String(port), PUBLIC_URL: url },
+    stdio: ['ignore', log, log],
+  })
   let exited: number | null | undefined
   const exit = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
@@ -63,7 +76,8 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   )
   const deadline = Date.now() + 60_000
   for (;;) {
-    if (exited !== undefined) throw new Error(`${script} exited (${exited}) before listening; log: ${logFile}\n${tail(logFile)}`)
+    if (exited !== undefined)
+      throw new Error(`${script} exited (${exited}) before listening; log: ${logFile}\n${tail(logFile)}`)
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new Error(`${script} did not answer HTTP within 60 s; log: ${logFile}\n${tail(logFile)}`)

@@ -1,7 +1,12 @@
 // `--profile`: where a server's CPU time went, from the V8 profile `node --cpu-prof` writes at exit.
 import { readFileSync } from 'node:fs'
 
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
+type Node = {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  hitCount?: number
+  children?: number[]
+}
 export type Hotspot = { share: number; fn: string; where: string }
 
 // Group node_modules by package, our code by file: the optimiser wants "pino" or "db/messages.ts".
@@ -27,7 +32,12 @@ export function hotspots(profileFile: string, top = 15): Hotspot[] {
     const fn = n.callFrame.functionName || '(anonymous)'
     const where = placeOf(n.callFrame.url)
     const key = `${fn}@${where}:${n.callFrame.url ? n.callFrame.lineNumber + 1 : ''}`
-    const entry = byKey.get(key) ?? { fn, where: n.callFrame.url ? `${where}:${n.callFrame.lineNumber + 1}` : where, share: 0, hits: 0 }
+    const entry = byKey.get(key) ?? {
+      fn,
+      where: n.callFrame.url ? `${where}:${n.callFrame.lineNumber + 1}` : where,
+      share: 0,
+      hits: 0,
+    }
     entry.hits += hits
     byKey.set(key, entry)
   }

@@ -55,7 +55,14 @@ export type ScaleComparison = {
   /** empty CPU per request over scaled: the same comparison, less sensitive to other load. */
   cpuRatio: number
 }
-export type ScaleResult = { db: Database; users: number; messages: number; loadSeconds: number; comparisons: ScaleComparison[]; plans: QueryPlan[] }
+export type ScaleResult = {
+  db: Database
+  users: number
+  messages: number
+  loadSeconds: number
+  comparisons: ScaleComparison[]
+  plans: QueryPlan[]
+}
 
 export type Meta = {
   startedAt: string
@@ -66,24 +73,46 @@ export type Meta = {
   totalMemMb: number
   loadavgStart: number[]
   loadavgEnd: number[]
-  settings: { duration: number; warmup: number; connections: number[]; databases: Database[]; scenarios: Scenario[]; scale: boolean; bcryptCost: number; logLevel: string }
+  settings: {
+    duration: number
+    warmup: number
+    connections: number[]
+    databases: Database[]
+    scenarios: Scenario[]
+    scale: boolean
+    bcryptCost: number
+    logLevel: string
+  }
 }
 
 export type TargetCheck = { target: string; met: boolean | null; detail: string }
-export type Results = { meta: Meta; runs: RunResult[]; scale: ScaleResult[]; targets: TargetCheck[]; failures: string[]; ok: boolean }
+export type Results = {
+  meta: Meta
+  runs: RunResult[]
+  scale: ScaleResult[]
+  targets: TargetCheck[]
+  failures: string[]
+  ok: boolean
+}
 
 /** Scale check: scaled req/s must be at least this share of the empty-database figure. */
 export const SCALE_MIN_RATIO = 0.8
 
-const label = (r: Pick<RunResult, 'db' | 'scenario' | 'connections' | 'phase'>) => `${r.db} ${r.scenario} @${r.connections}${r.phase ? ` (${r.phase})` : ''}`
+const label = (r: Pick<RunResult, 'db' | 'scenario' | 'connections' | 'phase'>) =>
+  `${r.db} ${r.scenario} @${r.connections}${r.phase ? ` (${r.phase})` : ''}`
 
 /** Each run's req/s over the ceiling's at the same connection count, measured on the same database's turn. */
 export function withRatios(runs: RunResult[]): RunResult[] {
   return runs.map((r) => {
     if (r.scenario === 'ceiling') return { ...r, ratioToCeiling: 1, cpuRatioToCeiling: 1 }
     const ceiling = runs.find((c) => c.scenario === 'ceiling' && c.db === r.db && c.connections === r.connections)
-    const ratio = (a: number | undefined, b: number | undefined) => (a && b && a > 0 && b > 0 ? Math.round((a / b) * 1000) / 1000 : null)
-    return { ...r, ratioToCeiling: ratio(r.reqPerSec, ceiling?.reqPerSec), cpuRatioToCeiling: ratio(ceiling?.serverCpuMsPerRequest, r.serverCpuMsPerRequest) }
+    const ratio = (a: number | undefined, b: number | undefined) =>
+      a && b && a > 0 && b > 0 ? Math.round((a / b) * 1000) / 1000 : null
+    return {
+      ...r,
+      ratioToCeiling: ratio(r.reqPerSec, ceiling?.reqPerSec),
+      cpuRatioToCeiling: ratio(ceiling?.serverCpuMsPerRequest, r.serverCpuMsPerRequest),
+    }
   })
 }
 
@@ -95,7 +124,8 @@ export function failuresOf(runs: RunResult[]): string[] {
     if (r.errors > 0) out.push(`${label(r)}: ${r.errors} request errors (${r.timeouts} timeouts)`)
     if (r.resets > 0) out.push(`${label(r)}: ${r.resets} request loops broken off`)
     for (const [why, n] of Object.entries(r.checkFailures)) out.push(`${label(r)}: ${why} (${n}×)`)
-    if (r.serverLogErrors > 0) out.push(`${label(r)}: the server logged ${r.serverLogErrors} errors, e.g. ${r.serverLogErrorSamples[0] ?? ''}`)
+    if (r.serverLogErrors > 0)
+      out.push(`${label(r)}: the server logged ${r.serverLogErrors} errors, e.g. ${r.serverLogErrorSamples[0] ?? ''}`)
     if (r.requests === 0) out.push(`${label(r)}: no request completed`)
   }
   return out
@@ -105,7 +135,10 @@ export function failuresOf(runs: RunResult[]): string[] {
 export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[] {
   const main = runs.filter((r) => !r.phase || r.phase === 'empty')
   const out: TargetCheck[] = []
-  for (const [db, min] of [['sqlite', 0.35], ['postgres', 0.2]] as const) {
+  for (const [db, min] of [
+    ['sqlite', 0.35],
+    ['postgres', 0.2],
+  ] as const) {
     for (const scenario of ['send', 'fetch'] as const) {
       const r = main.find((x) => x.db === db && x.scenario === scenario && x.connections === 50)
       const target = `${db} ${scenario} @50 ≥ ${min * 100}% of ceiling`
@@ -118,21 +151,33 @@ export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[
   out.push({
     target: 'p99 < 25 ms @10 (all but login)',
     met: at10.length ? slow.length === 0 : null,
-    detail: at10.length ? (slow.length ? slow.map((r) => `${r.db} ${r.scenario} ${r.latencyMs.p99} ms`).join(', ') : `worst ${Math.max(...at10.map((r) => r.latencyMs.p99))} ms`) : 'not measured',
+    detail: at10.length
+      ? slow.length
+        ? slow.map((r) => `${r.db} ${r.scenario} ${r.latencyMs.p99} ms`).join(', ')
+        : `worst ${Math.max(...at10.map((r) => r.latencyMs.p99))} ms`
+      : 'not measured',
   })
   const servers = runs.filter((r) => r.scenario !== 'ceiling')
   const fat = servers.filter((r) => r.peakRssMb >= 200)
   out.push({
     target: 'peak RSS < 200 MB',
     met: servers.length ? fat.length === 0 : null,
-    detail: servers.length ? (fat.length ? fat.map((r) => `${label(r)} ${r.peakRssMb} MB`).join(', ') : `largest ${Math.max(...servers.map((r) => r.peakRssMb))} MB`) : 'not measured',
+    detail: servers.length
+      ? fat.length
+        ? fat.map((r) => `${label(r)} ${r.peakRssMb} MB`).join(', ')
+        : `largest ${Math.max(...servers.map((r) => r.peakRssMb))} MB`
+      : 'not measured',
   })
   const bad = runs.reduce((n, r) => n + r.non2xx, 0)
   out.push({ target: 'zero non-2xx', met: runs.length ? bad === 0 : null, detail: `${bad} non-2xx` })
   for (const s of scale) {
     for (const c of s.comparisons) {
       const detail = `${pct(c.ratio)} of empty (${c.scaledReqPerSec} vs ${c.emptyReqPerSec} req/s); by server CPU per request ${pct(c.cpuRatio)}`
-      out.push({ target: `${s.db} ${c.scenario} @${c.connections} with ${s.messages.toLocaleString('en')} messages within 20%`, met: c.pass, detail })
+      out.push({
+        target: `${s.db} ${c.scenario} @${c.connections} with ${s.messages.toLocaleString('en')} messages within 20%`,
+        met: c.pass,
+        detail,
+      })
     }
   }
   return out
@@ -163,19 +208,28 @@ export function runsTable(runs: RunResult[]): string {
 }
 
 export function targetsTable(targets: TargetCheck[]): string {
-  return ['| Target | Result | Measured |', '| --- | --- | --- |', ...targets.map((t) => `| ${t.target} | ${mark(t.met)} | ${t.detail} |`)].join('\n')
+  return [
+    '| Target | Result | Measured |',
+    '| --- | --- | --- |',
+    ...targets.map((t) => `| ${t.target} | ${mark(t.met)} | ${t.detail} |`),
+  ].join('\n')
 }
 
 export function plansMarkdown(scale: ScaleResult[]): string {
   const out: string[] = []
   for (const s of scale) {
-    out.push(`#### ${s.db}: ${s.users.toLocaleString('en')} users/devices, ${s.messages.toLocaleString('en')} messages (loaded in ${s.loadSeconds} s)`, '')
+    out.push(
+      `#### ${s.db}: ${s.users.toLocaleString('en')} users/devices, ${s.messages.toLocaleString('en')} messages (loaded in ${s.loadSeconds} s)`,
+      '',
+    )
     out.push(
       '| Scenario | Conns | empty req/s | scaled req/s | ratio | within 20% | empty CPU ms/req | scaled CPU ms/req | ratio by CPU |',
       '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
     )
     for (const c of s.comparisons) {
-      out.push(`| ${c.scenario} | ${c.connections} | ${c.emptyReqPerSec} | ${c.scaledReqPerSec} | ${pct(c.ratio)} | ${c.pass ? '✅' : '❌'} | ${c.emptyCpuMsPerRequest} | ${c.scaledCpuMsPerRequest} | ${pct(c.cpuRatio)} |`)
+      out.push(
+        `| ${c.scenario} | ${c.connections} | ${c.emptyReqPerSec} | ${c.scaledReqPerSec} | ${pct(c.ratio)} | ${c.pass ? '✅' : '❌'} | ${c.emptyCpuMsPerRequest} | ${c.scaledCpuMsPerRequest} | ${pct(c.cpuRatio)} |`,
+      )
     }
     out.push('')
     for (const p of s.plans) out.push(`**${p.name}**`, '', '```sql', p.sql, '```', '', '```', p.plan, '```', '')
@@ -211,8 +265,12 @@ export function markdown(results: Results): string {
   ]
   if (results.scale.length) out.push('### Scale check', '', plansMarkdown(results.scale))
   const profiled = results.runs.filter((r) => r.profile)
-  if (profiled.length) out.push('### Where the time goes (server CPU self time, whole process)', '', profilesMarkdown(profiled))
-  out.push(results.ok ? '**No request failed.**' : `**FAILED:**\n\n${results.failures.map((f) => `- ${f}`).join('\n')}`, '')
+  if (profiled.length)
+    out.push('### Where the time goes (server CPU self time, whole process)', '', profilesMarkdown(profiled))
+  out.push(
+    results.ok ? '**No request failed.**' : `**FAILED:**\n\n${results.failures.map((f) => `- ${f}`).join('\n')}`,
+    '',
+  )
   return out.join('\n')
 }
 
@@ -239,22 +297,35 @@ export function svgChart(results: Results): string {
     rows.push(`<text x="10" y="${y}" font-size="15" font-weight="bold">${esc(db)}</text>`)
     y += 10
     for (const scenario of SCENARIOS) {
-      const group = conns.map((c) => mine.find((r) => r.scenario === scenario && r.connections === c)).filter((r): r is RunResult => !!r)
+      const group = conns
+        .map((c) => mine.find((r) => r.scenario === scenario && r.connections === c))
+        .filter((r): r is RunResult => !!r)
       if (!group.length) continue
-      rows.push(`<text x="${left - 8}" y="${y + (group.length * (barH + 2)) / 2 + 4}" font-size="12" text-anchor="end">${esc(scenario)}</text>`)
+      rows.push(
+        `<text x="${left - 8}" y="${y + (group.length * (barH + 2)) / 2 + 4}" font-size="12" text-anchor="end">${esc(scenario)}</text>`,
+      )
       for (const r of group) {
         const w = Math.max(1, (r.reqPerSec / max) * barW)
         const color = scenario === 'ceiling' ? '#9a9a9a' : COLORS[conns.indexOf(r.connections) % COLORS.length]
         const ratio = r.scenario === 'ceiling' || r.ratioToCeiling === null ? '' : ` (${pct(r.ratioToCeiling)})`
-        rows.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(label(r))}: ${r.reqPerSec} req/s</title></rect>`)
-        rows.push(`<text x="${left + w + 4}" y="${y + barH - 3}" font-size="10">${r.reqPerSec} req/s @${r.connections}${ratio}</text>`)
+        rows.push(
+          `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(label(r))}: ${r.reqPerSec} req/s</title></rect>`,
+        )
+        rows.push(
+          `<text x="${left + w + 4}" y="${y + barH - 3}" font-size="10">${r.reqPerSec} req/s @${r.connections}${ratio}</text>`,
+        )
         y += barH + 2
       }
       y += 8
     }
     y += 18
   }
-  const legend = conns.map((c, i) => `<rect x="${left + i * 130}" y="12" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${left + i * 130 + 16}" y="22" font-size="11">${c} connections</text>`).join('')
+  const legend = conns
+    .map(
+      (c, i) =>
+        `<rect x="${left + i * 130}" y="12" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${left + i * 130 + 16}" y="22" font-size="11">${c} connections</text>`,
+    )
+    .join('')
   const ceilingLegend = `<rect x="${left + conns.length * 130}" y="12" width="12" height="12" fill="#9a9a9a"/><text x="${left + conns.length * 130 + 16}" y="22" font-size="11">ceiling (bare Fastify)</text>`
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif">`,

@@ -32,7 +32,13 @@ export type LoadSummary = { users: number; messages: number; seconds: number }
  * their devices round-robin, so that each device's messages lie scattered through the table as
  * they would after months of traffic. Run while no server uses the database.
  */
-export async function bulkLoad(engine: Database, url: string, users: number, messages: number, log: (m: string) => void): Promise<LoadSummary> {
+export async function bulkLoad(
+  engine: Database,
+  url: string,
+  users: number,
+  messages: number,
+  log: (m: string) => void,
+): Promise<LoadSummary> {
   const started = Date.now()
   const knex = createKnex(url)
   try {
@@ -43,19 +49,40 @@ export async function bulkLoad(engine: Database, url: string, users: number, mes
     for (let first = 1; first <= users; first += BATCH) {
       const last = Math.min(users, first + BATCH - 1)
       await knex.transaction(async (trx) => {
-        await trx.raw(numbered(engine, 'users (email, password_hash, password_changed_at, created_at)', `${EMAIL('n')}, ?, ?, ?`, first, last), [passwordHash, now, now])
+        await trx.raw(
+          numbered(
+            engine,
+            'users (email, password_hash, password_changed_at, created_at)',
+            `${EMAIL('n')}, ?, ?, ?`,
+            first,
+            last,
+          ),
+          [passwordHash, now, now],
+        )
       })
     }
-    const { min, max } = (await knex('users').where('email', 'like', 'scale-%@bench.example.com').min({ min: 'id' }).max({ max: 'id' }).first()) as { min: number; max: number }
+    const { min, max } = (await knex('users')
+      .where('email', 'like', 'scale-%@bench.example.com')
+      .min({ min: 'id' })
+      .max({ max: 'id' })
+      .first()) as { min: number; max: number }
     if (Number(max) - Number(min) + 1 !== users) throw new Error('scale users were not numbered contiguously')
     await knex.raw(
       `INSERT INTO devices (user_id, address, identity_key, registration_id, created_at)
        SELECT id, email || '.1', ?, 200000 + id, ? FROM users WHERE id BETWEEN ? AND ?`,
       [identity, now, min, max],
     )
-    await knex.raw(`INSERT INTO sessions (id, user_id, created_at, expires_at) SELECT 'scale-session-' || id, id, ?, ? FROM users WHERE id BETWEEN ? AND ?`, [now, now + 30 * 86400_000, min, max])
-    const devices = (await knex('devices').whereBetween('user_id', [min, max]).min({ min: 'id' }).max({ max: 'id' }).first()) as { min: number; max: number }
-    if (Number(devices.max) - Number(devices.min) + 1 !== users) throw new Error('scale devices were not numbered contiguously')
+    await knex.raw(
+      `INSERT INTO sessions (id, user_id, created_at, expires_at) SELECT 'scale-session-' || id, id, ?, ? FROM users WHERE id BETWEEN ? AND ?`,
+      [now, now + 30 * 86400_000, min, max],
+    )
+    const devices = (await knex('devices')
+      .whereBetween('user_id', [min, max])
+      .min({ min: 'id' })
+      .max({ max: 'id' })
+      .first()) as { min: number; max: number }
+    if (Number(devices.max) - Number(devices.min) + 1 !== users)
+      throw new Error('scale devices were not numbered contiguously')
     log(`${users} users, devices and sessions`)
     const deviceOf = `(${Number(devices.min)} + (n % ${users}))`
     for (let first = 1; first <= messages; first += BATCH) {
@@ -128,7 +155,12 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
   const pgClient = engine === 'postgres' ? new pg.Client({ connectionString: url }) : undefined
   try {
     await pgClient?.connect()
-    const device = await knex('devices').join('users', 'users.id', 'devices.user_id').where('users.email', 'like', 'scale-%').select('devices.*', 'users.email').orderBy('devices.id', 'desc').first()
+    const device = await knex('devices')
+      .join('users', 'users.id', 'devices.user_id')
+      .where('users.email', 'like', 'scale-%')
+      .select('devices.*', 'users.email')
+      .orderBy('devices.id', 'desc')
+      .first()
     if (!device) throw new Error('no bulk-loaded device to explain the queries for')
     // The server's defaults (queue limit, message TTL), as the benchmarked servers run with them.
     const config = loadConfig({ NODE_ENV: 'development' })
@@ -138,14 +170,23 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
     const queued = await messages.listFor(device.id, { createdAfter: expiryCutoff(config) })
     const ids = queued.slice(0, 20).map((m) => m.id)
     const hot: [string, (trx: Knex.Transaction) => Promise<unknown>][] = [
-      ['session lookup (every authenticated request)', (trx) => sessions.activeUserId(`scale-session-${device.user_id}`, trx)],
+      [
+        'session lookup (every authenticated request)',
+        (trx) => sessions.activeUserId(`scale-session-${device.user_id}`, trx),
+      ],
       ["caller's device by user (every device operation)", (trx) => devices.findByUser(device.user_id, trx)],
       ['recipient device by email (send, bundle)', (trx) => devices.findByEmail(device.email, trx)],
       [
         'message insert (send)',
         (trx) =>
           messages.insertBounded(
-            { recipient_device_id: device.id, sender_address: 'x.1', sender_registration_id: 1, recipient_address: device.address, content: ciphertext(device.registration_id) },
+            {
+              recipient_device_id: device.id,
+              sender_address: 'x.1',
+              sender_registration_id: 1,
+              recipient_address: device.address,
+              content: ciphertext(device.registration_id),
+            },
             config.maxQueuedMessages,
             trx,
           ),
@@ -168,7 +209,11 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
             await pgClient.query('ROLLBACK')
           }
         } else {
-          const rows = (await knex.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as Knex.RawBinding[])) as { id: number; parent: number; detail: string }[]
+          const rows = (await knex.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as Knex.RawBinding[])) as {
+            id: number
+            parent: number
+            detail: string
+          }[]
           plan = sqliteTree(rows) || '(no plan rows: a plain insert into the table and its indexes)'
         }
         plans.push({ name, sql: q.sql, plan })

@@ -19,7 +19,8 @@ const auth = (token: string): Record<string, string> => ({ authorization: `Beare
 
 function pick<T>(pool: T[], i: number, what: string): T {
   const item = pool[i]
-  if (!item) throw new Error(`no seeded ${what} for connection ${i}: seed at least as many as the largest connection count`)
+  if (!item)
+    throw new Error(`no seeded ${what} for connection ${i}: seed at least as many as the largest connection count`)
   return item
 }
 
@@ -39,7 +40,13 @@ const sendRequest = (from: Account, to: Account): autocannon.Request => ({
 })
 
 /** The request sequence connection `i` loops over. */
-function requestsFor(scenario: Scenario, seeded: Seeded, i: number, checks: Checks, nextRecipient: () => number): autocannon.Request[] {
+function requestsFor(
+  scenario: Scenario,
+  seeded: Seeded,
+  i: number,
+  checks: Checks,
+  nextRecipient: () => number,
+): autocannon.Request[] {
   switch (scenario) {
     case 'ceiling':
       return [{ method: 'GET', path: '/' }]
@@ -67,7 +74,8 @@ function requestsFor(scenario: Scenario, seeded: Seeded, i: number, checks: Chec
           headers: auth(me.token),
           onResponse: (status, body) => {
             const list = parse(body)
-            if (status === 200 && (!Array.isArray(list) || list.length !== FETCH_QUEUE)) fail(checks, `fetch: queue did not hold exactly ${FETCH_QUEUE} messages`)
+            if (status === 200 && (!Array.isArray(list) || list.length !== FETCH_QUEUE))
+              fail(checks, `fetch: queue did not hold exactly ${FETCH_QUEUE} messages`)
           },
         },
       ]
@@ -125,7 +133,8 @@ function requestsFor(scenario: Scenario, seeded: Seeded, i: number, checks: Chec
             return { ...request, path: `/prekeybundle/${encodeURIComponent(r.email)}/${me.registrationId}/` }
           },
           onResponse: (status, body) => {
-            if (status === 200 && !body.includes('"preKey":')) fail(checks, 'bundle: no one-time prekey left (seed more with --bundle-prekeys)')
+            if (status === 200 && !body.includes('"preKey":'))
+              fail(checks, 'bundle: no one-time prekey left (seed more with --bundle-prekeys)')
           },
         },
       ]
@@ -148,7 +157,11 @@ function requestsFor(scenario: Scenario, seeded: Seeded, i: number, checks: Chec
 }
 
 /** autocannon options for one run of a scenario: each new connection takes the next index. */
-export function plan(scenario: Scenario, seeded: Seeded | undefined, checks: Checks): Pick<autocannon.Options, 'requests' | 'setupClient'> {
+export function plan(
+  scenario: Scenario,
+  seeded: Seeded | undefined,
+  checks: Checks,
+): Pick<autocannon.Options, 'requests' | 'setupClient'> {
   let nextConnection = 0
   let recipientCounter = 0
   const nextRecipient = () => recipientCounter++

@@ -34,18 +34,31 @@ const PREKEY_BATCH = 1000 // the spec's maxItems for one upload
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
 
 /** The client's serialized ciphertext (as in test/helper.ts `ciphertext`) with a ~200-byte body. */
-export const ciphertext = (registrationId: number) => JSON.stringify({ type: 3, body: randomBytes(150).toString('base64'), registrationId })
+export const ciphertext = (registrationId: number) =>
+  JSON.stringify({ type: 3, body: randomBytes(150).toString('base64'), registrationId })
 
 export class ApiCallError extends Error {}
 
 /** One API call; throws unless the answer has the expected status. */
-export async function call<T = unknown>(base: string, method: string, path: string, opts: { body?: unknown; token?: string; expect: number }): Promise<T> {
+export async function call<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string; expect: number },
+): Promise<T> {
   const headers: Record<string, string> = {}
   if (opts.token) headers.authorization = `Bearer ${opts.token}`
   if (opts.body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(base + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) })
+  const res = await fetch(base + path, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  })
   const text = await res.text()
-  if (res.status !== opts.expect) throw new ApiCallError(`${method} ${path.replace(/\/[^/]*@[^/]*\//, '/<email>/')}: ${res.status} (expected ${opts.expect}) ${text.slice(0, 300)}`)
+  if (res.status !== opts.expect)
+    throw new ApiCallError(
+      `${method} ${path.replace(/\/[^/]*@[^/]*\//, '/<email>/')}: ${res.status} (expected ${opts.expect}) ${text.slice(0, 300)}`,
+    )
   return (text ? JSON.parse(text) : undefined) as T
 }
 
@@ -64,7 +77,8 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T, index:
 }
 
 const ecKey = () => b64(PrivateKey.generate().getPublicKey().serialize())
-export const preKeys = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ keyId: from + i, publicKey: ecKey() }))
+export const preKeys = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ keyId: from + i, publicKey: ecKey() }))
 
 /** A POST /device/ body with fresh libsignal keys; the signed prekey is really signed by the identity. */
 export function deviceBody(registrationId: number, address: string, preKeyCount: number) {
@@ -85,7 +99,10 @@ let nextRegistrationId = 10_000
 
 export function newCredentials(pool: string): Credentials {
   // Random, long and unlike the email: passes the password policy.
-  return { email: `${pool}-${++nextUser}.${run}@bench.example.com`, password: `Pw-${randomBytes(12).toString('base64url')}` }
+  return {
+    email: `${pool}-${++nextUser}.${run}@bench.example.com`,
+    password: `Pw-${randomBytes(12).toString('base64url')}`,
+  }
 }
 
 async function signUp(base: string, creds: Credentials) {
@@ -95,14 +112,25 @@ async function signUp(base: string, creds: Credentials) {
 async function account(base: string, pool: string, preKeyCount = 10): Promise<Account> {
   const creds = newCredentials(pool)
   await signUp(base, creds)
-  const { auth_token: token } = await call<{ auth_token: string }>(base, 'POST', '/auth/login/', { body: creds, expect: 200 })
+  const { auth_token: token } = await call<{ auth_token: string }>(base, 'POST', '/auth/login/', {
+    body: creds,
+    expect: 200,
+  })
   const registrationId = ++nextRegistrationId
-  await call(base, 'POST', '/device/', { body: deviceBody(registrationId, `${creds.email}.1`, preKeyCount), token, expect: 201 })
+  await call(base, 'POST', '/device/', {
+    body: deviceBody(registrationId, `${creds.email}.1`, preKeyCount),
+    token,
+    expect: 201,
+  })
   return { ...creds, token, registrationId }
 }
 
 export async function sendMessage(base: string, from: Account, to: Account) {
-  await call(base, 'POST', `/messages/${from.registrationId}/`, { body: { recipient: to.email, message: ciphertext(to.registrationId) }, token: from.token, expect: 201 })
+  await call(base, 'POST', `/messages/${from.registrationId}/`, {
+    body: { recipient: to.email, message: ciphertext(to.registrationId) },
+    token: from.token,
+    expect: 201,
+  })
 }
 
 /**
@@ -140,10 +168,20 @@ export async function seedAccounts(
     // Each bundle recipient already holds 10 from registration; top up to its share in batches.
     const share = Math.max(0, Math.ceil(bundlePreKeys / bundleRecipients.length) - 10)
     const uploads = bundleRecipients.flatMap((r) =>
-      Array.from({ length: Math.ceil(share / PREKEY_BATCH) }, (_, b) => ({ r, from: 11 + b * PREKEY_BATCH, count: Math.min(PREKEY_BATCH, share - b * PREKEY_BATCH) })),
+      Array.from({ length: Math.ceil(share / PREKEY_BATCH) }, (_, b) => ({
+        r,
+        from: 11 + b * PREKEY_BATCH,
+        count: Math.min(PREKEY_BATCH, share - b * PREKEY_BATCH),
+      })),
     )
-    await pool(uploads, 4, ({ r, from, count }) => call(base, 'POST', `/prekeys/${r.registrationId}/`, { body: preKeys(from, count), token: r.token, expect: 200 }))
-    const counts = await Promise.all(bundleRecipients.map((r) => call<{ count: number }>(base, 'GET', `/prekeys/${r.registrationId}/`, { token: r.token, expect: 200 })))
+    await pool(uploads, 4, ({ r, from, count }) =>
+      call(base, 'POST', `/prekeys/${r.registrationId}/`, { body: preKeys(from, count), token: r.token, expect: 200 }),
+    )
+    const counts = await Promise.all(
+      bundleRecipients.map((r) =>
+        call<{ count: number }>(base, 'GET', `/prekeys/${r.registrationId}/`, { token: r.token, expect: 200 }),
+      ),
+    )
     log(`${counts.reduce((n, c) => n + c.count, 0)} one-time prekeys for the bundle scenario`)
   }
   return seeded

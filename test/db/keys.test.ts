@@ -8,7 +8,12 @@ import { build, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signedPreKey, un
 async function newDevice(app: FastifyInstance, preKeyCount = 0, registrationId = 1234, pqCount = 0) {
   const user = await app.db.users.create(uniqueEmail(), 'not-a-real-hash')
   const plain = deviceBody(registrationId, `${user.email}.1`, preKeyCount)
-  const pq = pqCount ? { pqPreKeys: kyberPreKeys(1, pqCount, plain.identityKey), pqLastResortPreKey: kyberPreKey(500, plain.identityKey) } : {}
+  const pq = pqCount
+    ? {
+        pqPreKeys: kyberPreKeys(1, pqCount, plain.identityKey),
+        pqLastResortPreKey: kyberPreKey(500, plain.identityKey),
+      }
+    : {}
   const body = { ...plain, ...pq }
   const id = await app.db.knex.transaction((trx) => app.db.devices.create(user.id, body, trx))
   return { id, userId: user.id, body }
@@ -26,12 +31,15 @@ t.test('countOneTime counts per device; an unknown device has none', async (t) =
   t.equal(await app.db.keys.countOneTime('ec', b.id), 5)
 })
 
-t.test("existingKeyIds reports only the given ids stored for that device", async (t) => {
+t.test('existingKeyIds reports only the given ids stored for that device', async (t) => {
   const { app } = await build(t)
   const a = await newDevice(app, 5) // keyIds 1..5
   const b = await newDevice(app, 0)
   await app.db.keys.insertOneTime('ec', b.id, preKeys(40, 2))
-  t.same((await app.db.keys.existingKeyIds('ec', a.id, [2, 4, 40, 41, 99])).sort((x, y) => x - y), [2, 4])
+  t.same(
+    (await app.db.keys.existingKeyIds('ec', a.id, [2, 4, 40, 41, 99])).sort((x, y) => x - y),
+    [2, 4],
+  )
   t.same(await app.db.keys.existingKeyIds('ec', b.id, [2, 4]), [])
   t.same(await app.db.keys.existingKeyIds('ec', a.id, []), [])
 })
@@ -56,7 +64,11 @@ t.test('claimOneTime returns and deletes one prekey at a time, then undefined', 
   for (let i = 0; i < 3; i++) {
     const k = await app.db.keys.claimOneTime('ec', a.id)
     t.ok(k, `claim ${i + 1} returns a prekey`)
-    t.same(k, a.body.preKeys.find((p) => p.keyId === k!.keyId), 'with the stored public key')
+    t.same(
+      k,
+      a.body.preKeys.find((p) => p.keyId === k!.keyId),
+      'with the stored public key',
+    )
     claimed.push(k!.keyId)
     t.equal(await app.db.keys.countOneTime('ec', a.id), 2 - i)
   }
@@ -125,22 +137,29 @@ t.test('deleting a device cascades to all its keys', async (t) => {
   t.same(await app.db.keys.getLastResort(b.id), b.body.pqLastResortPreKey)
 })
 
-t.test('Kyber one-time prekeys: stored with their signatures, claimed once each, counted apart from EC ones', async (t) => {
-  const { app } = await build(t)
-  const a = await newDevice(app, 2, 1234, 3)
-  t.equal(await app.db.keys.countOneTime('pq', a.id), 3)
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 2)
-  const claimed = []
-  for (let i = 0; i < 3; i++) claimed.push(await app.db.keys.claimOneTime('pq', a.id))
-  t.same(
-    claimed.sort((x, y) => x!.keyId - y!.keyId),
-    a.body.pqPreKeys,
-    'each comes back whole (keyId, publicKey, signature), once',
-  )
-  t.equal(await app.db.keys.claimOneTime('pq', a.id), undefined)
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 2, 'EC prekeys untouched')
-  t.same(await app.db.keys.getLastResort(a.id), a.body.pqLastResortPreKey, 'the last-resort key is not a one-time key')
-})
+t.test(
+  'Kyber one-time prekeys: stored with their signatures, claimed once each, counted apart from EC ones',
+  async (t) => {
+    const { app } = await build(t)
+    const a = await newDevice(app, 2, 1234, 3)
+    t.equal(await app.db.keys.countOneTime('pq', a.id), 3)
+    t.equal(await app.db.keys.countOneTime('ec', a.id), 2)
+    const claimed = []
+    for (let i = 0; i < 3; i++) claimed.push(await app.db.keys.claimOneTime('pq', a.id))
+    t.same(
+      claimed.sort((x, y) => x!.keyId - y!.keyId),
+      a.body.pqPreKeys,
+      'each comes back whole (keyId, publicKey, signature), once',
+    )
+    t.equal(await app.db.keys.claimOneTime('pq', a.id), undefined)
+    t.equal(await app.db.keys.countOneTime('ec', a.id), 2, 'EC prekeys untouched')
+    t.same(
+      await app.db.keys.getLastResort(a.id),
+      a.body.pqLastResortPreKey,
+      'the last-resort key is not a one-time key',
+    )
+  },
+)
 
 t.test('replaceLastResort keeps exactly one per device', async (t) => {
   const { app } = await build(t)

@@ -10,7 +10,16 @@ import { checkAgainstSpec } from '../spec-check.js'
 import { operations } from '../../lib/spec.js'
 
 const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 /** A free loopback port, so that PUBLIC_URL (the links in emails) can name the server's own. */
 const freePort = () =>
@@ -52,7 +61,8 @@ async function setUp(t: T) {
     const contentType = res.headers()['content-type'] ?? ''
     const text = await res.text()
     const body = contentType.startsWith('application/json') ? JSON.parse(text) : text
-    for (const p of checkAgainstSpec(res.request().method(), url.pathname, { status: res.status(), contentType, body })) problems.push(`contract: ${p}`)
+    for (const p of checkAgainstSpec(res.request().method(), url.pathname, { status: res.status(), contentType, body }))
+      problems.push(`contract: ${p}`)
   })
   return { ...env, origin, page, problems }
 }
@@ -64,10 +74,15 @@ t.test('GET /docs renders every operation of openapi.yaml, under its Content-Sec
   t.match(res?.headers()['content-security-policy'], /default-src 'none'/, 'the policy is on')
   // Swagger UI renders a block per operation and tag (an operation with two tags shows twice) once
   // it has fetched and parsed the spec.
-  await page.locator('.opblock').nth(operations.size - 1).waitFor({ timeout: 20_000 })
+  await page
+    .locator('.opblock')
+    .nth(operations.size - 1)
+    .waitFor({ timeout: 20_000 })
   const shown = new Set((await page.locator('.opblock-summary-operation-id').allInnerTexts()).map((s) => s.trim()))
   t.same([...shown].sort(), [...operations.keys()].sort(), 'every operation, by its operationId')
-  const send = page.locator('.opblock', { has: page.locator('.opblock-summary-operation-id', { hasText: /^sendMessage$/ }) })
+  const send = page.locator('.opblock', {
+    has: page.locator('.opblock-summary-operation-id', { hasText: /^sendMessage$/ }),
+  })
   t.match(await send.locator('.opblock-summary-path').innerText(), '/messages/{registrationId}/', 'with its path')
   t.match(await send.locator('.opblock-summary-method').innerText(), 'POST', 'and method')
   t.same(problems, [], 'no console error, failed request or CSP violation')
@@ -91,7 +106,10 @@ t.test('a password reset from the emailed link, in the browser, then login with 
   recordSecrets({ new_password: newPassword })
   await page.fill('#new_password', newPassword)
   await page.fill('#re_new_password', newPassword)
-  const [submitted] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Set password' }).click()])
+  const [submitted] = await Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: 'Set password' }).click(),
+  ])
   t.equal(submitted?.status(), 200, 'the form is accepted')
   t.equal(await page.locator('h1').innerText(), 'Password changed')
   t.match(await page.locator('p.ok').innerText(), /Log in with the new password/)

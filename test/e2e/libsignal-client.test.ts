@@ -24,7 +24,13 @@ import {
 } from '@signalapp/libsignal-client'
 import { keyDigest, type SignalServerClient } from '../../sdk/index.js'
 import { account, startServer } from './server.js'
-import { MemoryIdentityStore, MemoryKyberPreKeyStore, MemoryPreKeyStore, MemorySessionStore, MemorySignedPreKeyStore } from './libsignal-client-stores.js'
+import {
+  MemoryIdentityStore,
+  MemoryKyberPreKeyStore,
+  MemoryPreKeyStore,
+  MemorySessionStore,
+  MemorySignedPreKeyStore,
+} from './libsignal-client-stores.js'
 
 type T = Pick<typeof t, 'equal' | 'same' | 'ok' | 'notOk'>
 type Sdk = (token?: string) => SignalServerClient
@@ -34,7 +40,11 @@ const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64'))
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
 
 const ecKey = (r: PreKeyRecord) => ({ keyId: r.id(), publicKey: b64(r.publicKey().serialize()) })
-const signedKey = (r: SignedPreKeyRecord | KyberPreKeyRecord) => ({ keyId: r.id(), publicKey: b64(r.publicKey().serialize()), signature: b64(r.signature()) })
+const signedKey = (r: SignedPreKeyRecord | KyberPreKeyRecord) => ({
+  keyId: r.id(),
+  publicKey: b64(r.publicKey().serialize()),
+  signature: b64(r.signature()),
+})
 
 function newSignedPreKey(identity: PrivateKey, id: number) {
   const key = PrivateKey.generate()
@@ -93,7 +103,17 @@ async function newClient(t: T, sdk: Sdk, name: string, preKeys = 1, pqPreKeys = 
   const res = await api.POST('/device/', { body: registered })
   t.equal(res.response.status, 201, `${name} registers a device`)
   t.same(res.data, { code: 'device_created', message: 'Device created.' })
-  return { name, email, api, identity, registrationId, address: parseAddress(registered.address), stores, registered, own: { params: { path: { registrationId } } } }
+  return {
+    name,
+    email,
+    api,
+    identity,
+    registrationId,
+    address: parseAddress(registered.address),
+    stores,
+    registered,
+    own: { params: { path: { registrationId } } },
+  }
 }
 type Client = Awaited<ReturnType<typeof newClient>>
 
@@ -106,11 +126,20 @@ async function startSession(t: T, c: Client, peer: Client) {
   const json = res.data!
   const identity = PublicKey.deserialize(bytes(json.identityKey))
   const signedPub = PublicKey.deserialize(bytes(json.signedPreKey.publicKey))
-  t.ok(identity.verify(signedPub.serialize(), bytes(json.signedPreKey.signature)), 'the signed prekey signature verifies with PublicKey.verify')
+  t.ok(
+    identity.verify(signedPub.serialize(), bytes(json.signedPreKey.signature)),
+    'the signed prekey signature verifies with PublicKey.verify',
+  )
   t.ok(json.pqPreKey, 'the bundle carries a Kyber prekey, which PQXDH requires')
   const kyberPub = KEMPublicKey.deserialize(bytes(json.pqPreKey!.publicKey))
-  t.ok(identity.verify(kyberPub.serialize(), bytes(json.pqPreKey!.signature)), 'the Kyber prekey signature verifies with PublicKey.verify')
-  t.notOk(identity.verify(kyberPub.serialize(), bytes(json.signedPreKey.signature)), 'and a signature over other bytes does not')
+  t.ok(
+    identity.verify(kyberPub.serialize(), bytes(json.pqPreKey!.signature)),
+    'the Kyber prekey signature verifies with PublicKey.verify',
+  )
+  t.notOk(
+    identity.verify(kyberPub.serialize(), bytes(json.signedPreKey.signature)),
+    'and a signature over other bytes does not',
+  )
 
   const remote = parseAddress(json.address)
   const bundle = PreKeyBundle.new(
@@ -133,8 +162,18 @@ async function startSession(t: T, c: Client, peer: Client) {
 /** Encrypts for `peer` on the existing session and queues it; returns what the peer should read. */
 async function send(t: T, c: Client, peer: Client, text: string) {
   const session = await c.stores.session.getSession(peer.address)
-  const ciphertext = await signalEncrypt(new TextEncoder().encode(text), peer.address, c.address, c.stores.session, c.stores.identity)
-  const message = JSON.stringify({ type: ciphertext.type(), body: b64(ciphertext.serialize()), registrationId: session!.remoteRegistrationId() })
+  const ciphertext = await signalEncrypt(
+    new TextEncoder().encode(text),
+    peer.address,
+    c.address,
+    c.stores.session,
+    c.stores.identity,
+  )
+  const message = JSON.stringify({
+    type: ciphertext.type(),
+    body: b64(ciphertext.serialize()),
+    registrationId: session!.remoteRegistrationId(),
+  })
   const res = await c.api.POST('/messages/{registrationId}/', { ...c.own, body: { recipient: peer.email, message } })
   t.equal(res.response.status, 201, `${c.name} -> ${peer.name} queued`)
   return { from: c.registered.address, senderRegistrationId: c.registrationId, type: ciphertext.type(), text }
@@ -151,14 +190,32 @@ async function receive(t: T, c: Client) {
     const { session, identity, preKey, signed, kyber } = c.stores
     const plain =
       type === CiphertextMessageType.PreKey
-        ? await signalDecryptPreKey(PreKeySignalMessage.deserialize(bytes(body)), sender, c.address, session, identity, preKey, signed, kyber)
+        ? await signalDecryptPreKey(
+            PreKeySignalMessage.deserialize(bytes(body)),
+            sender,
+            c.address,
+            session,
+            identity,
+            preKey,
+            signed,
+            kyber,
+          )
         : await signalDecrypt(SignalMessage.deserialize(bytes(body)), sender, c.address, session, identity)
-    read.push({ from: m.senderAddress, senderRegistrationId: m.senderRegistrationId, type, text: new TextDecoder('utf-8', { fatal: true }).decode(plain) })
+    read.push({
+      from: m.senderAddress,
+      senderRegistrationId: m.senderRegistrationId,
+      type,
+      text: new TextDecoder('utf-8', { fatal: true }).decode(plain),
+    })
   }
   if (read.length) {
     const ids = res.data!.map((m) => m.id)
     const deleted = await c.api.DELETE('/messages/{registrationId}/', { ...c.own, body: ids })
-    t.same(deleted.data, ids.map(() => 'message_deleted'), `${c.name} deletes what it read`)
+    t.same(
+      deleted.data,
+      ids.map(() => 'message_deleted'),
+      `${c.name} deletes what it read`,
+    )
   }
   t.same((await c.api.GET('/messages/{registrationId}/', c.own)).data, [], `${c.name}'s queue is empty`)
   return read
@@ -195,18 +252,33 @@ await t.test('1. Alice and Bob register devices with real libsignal keys', async
   t.same(await checkKeys(alice, aliceKeys.signed[0], aliceKeys.lastResort[0]), { status: 200, code: 'keys_match' })
 })
 
-await t.test('2. Bob starts a PQXDH session from Alice\'s bundle; 20+ messages each way, interleaved', async (t) => {
+await t.test("2. Bob starts a PQXDH session from Alice's bundle; 20+ messages each way, interleaved", async (t) => {
   const bundle = await startSession(t, bob, alice)
   const { preKeys, pqPreKeys, signedPreKey, identityKey, registrationId, address } = alice.registered
-  t.same(bundle, { address, identityKey, registrationId, signedPreKey, preKey: preKeys[0], pqPreKey: { ...pqPreKeys[0], lastResort: false } })
+  t.same(bundle, {
+    address,
+    identityKey,
+    registrationId,
+    signedPreKey,
+    preKey: preKeys[0],
+    pqPreKey: { ...pqPreKeys[0], lastResort: false },
+  })
 
   // Until Alice answers, every message Bob sends is a PreKey message carrying the session set-up.
   const opening = []
   for (const i of [0, 1, 2]) opening.push(await send(t, bob, alice, plaintext('bob', i)))
-  t.same(opening.map((m) => m.type), [3, 3, 3], 'PreKey messages until Alice replies')
+  t.same(
+    opening.map((m) => m.type),
+    [3, 3, 3],
+    'PreKey messages until Alice replies',
+  )
   t.same(await receive(t, alice), opening)
   t.same([...alice.stores.preKey.records.keys()], [2, 3], 'libsignal removed the used one-time prekey')
-  t.same([...alice.stores.kyber.records.keys()].sort(), [102, 103, 199], 'and the used one-time Kyber prekey, keeping the last-resort one')
+  t.same(
+    [...alice.stores.kyber.records.keys()].sort(),
+    [102, 103, 199],
+    'and the used one-time Kyber prekey, keeping the last-resort one',
+  )
 
   let fromAlice = 0
   let fromBob = 3
@@ -217,13 +289,20 @@ await t.test('2. Bob starts a PQXDH session from Alice\'s bundle; 20+ messages e
     const bobBatch = []
     for (let k = 0; k <= (round + 1) % 3; k++) bobBatch.push(await send(t, bob, alice, plaintext('bob', fromBob++)))
     t.same(await receive(t, alice), bobBatch, `round ${round}: Alice reads Bob's ${bobBatch.length}`)
-    t.ok([...aliceBatch, ...bobBatch].every((m) => m.type === CiphertextMessageType.Whisper), 'plain Whisper messages once the session is confirmed')
+    t.ok(
+      [...aliceBatch, ...bobBatch].every((m) => m.type === CiphertextMessageType.Whisper),
+      'plain Whisper messages once the session is confirmed',
+    )
   }
   t.ok(fromAlice >= 20 && fromBob >= 20, `${fromAlice} messages from Alice, ${fromBob} from Bob`)
 })
 
-await t.test('3. Alice\'s one-time prekeys run out; the last-resort Kyber prekey still starts sessions', async (t) => {
-  const [carol, dave, erin] = [await newClient(t, sdk, 'carol'), await newClient(t, sdk, 'dave'), await newClient(t, sdk, 'erin')]
+await t.test("3. Alice's one-time prekeys run out; the last-resort Kyber prekey still starts sessions", async (t) => {
+  const [carol, dave, erin] = [
+    await newClient(t, sdk, 'carol'),
+    await newClient(t, sdk, 'dave'),
+    await newClient(t, sdk, 'erin'),
+  ]
   frank = await newClient(t, sdk, 'frank')
   const { preKeys, pqPreKeys, pqLastResortPreKey } = alice.registered
   const carolBundle = await startSession(t, carol, alice)
@@ -235,7 +314,11 @@ await t.test('3. Alice\'s one-time prekeys run out; the last-resort Kyber prekey
   const erinBundle = await startSession(t, erin, alice)
   t.notOk('preKey' in erinBundle, 'no one-time EC prekey left')
   t.same(erinBundle.pqPreKey, { ...pqLastResortPreKey, lastResort: true })
-  const sent = [await send(t, carol, alice, 'from carol'), await send(t, dave, alice, 'from dave ✉️'), await send(t, erin, alice, 'from erin, on the last resort')]
+  const sent = [
+    await send(t, carol, alice, 'from carol'),
+    await send(t, dave, alice, 'from dave ✉️'),
+    await send(t, erin, alice, 'from erin, on the last resort'),
+  ]
   t.same(await receive(t, alice), sent)
   t.same([...alice.stores.preKey.records.keys()], [], 'every one-time prekey was used once')
   t.same([...alice.stores.kyber.records.keys()], [199], 'only the last-resort Kyber prekey is left, kept after use')
@@ -249,51 +332,75 @@ await t.test('3. Alice\'s one-time prekeys run out; the last-resort Kyber prekey
   fromFrank = await send(t, frank, alice, 'frank, sent before the rotation')
 })
 
-await t.test('4. Alice rotates her signed prekey and Kyber prekeys; old sessions and in-flight messages survive', async (t) => {
-  const signed = newSignedPreKey(alice.identity.privateKey, 2)
-  const pq = range(201, 3).map((id) => newKyberPreKey(alice.identity.privateKey, id))
-  const lastResort = newKyberPreKey(alice.identity.privateKey, 299)
-  const ec = range(4, 3).map((id) => {
-    const key = PrivateKey.generate()
-    return PreKeyRecord.new(id, key.getPublicKey(), key)
-  })
-  // The old signed and last-resort prekeys stay in the stores for messages already on their way.
-  await alice.stores.signed.saveSignedPreKey(2, signed)
-  for (const r of pq) await alice.stores.kyber.saveKyberPreKey(r.id(), r)
-  alice.stores.kyber.saveLastResort(lastResort)
-  for (const r of ec) await alice.stores.preKey.savePreKey(r.id(), r)
-  aliceKeys.signed.push(signed)
-  aliceKeys.lastResort.push(lastResort)
+await t.test(
+  '4. Alice rotates her signed prekey and Kyber prekeys; old sessions and in-flight messages survive',
+  async (t) => {
+    const signed = newSignedPreKey(alice.identity.privateKey, 2)
+    const pq = range(201, 3).map((id) => newKyberPreKey(alice.identity.privateKey, id))
+    const lastResort = newKyberPreKey(alice.identity.privateKey, 299)
+    const ec = range(4, 3).map((id) => {
+      const key = PrivateKey.generate()
+      return PreKeyRecord.new(id, key.getPublicKey(), key)
+    })
+    // The old signed and last-resort prekeys stay in the stores for messages already on their way.
+    await alice.stores.signed.saveSignedPreKey(2, signed)
+    for (const r of pq) await alice.stores.kyber.saveKyberPreKey(r.id(), r)
+    alice.stores.kyber.saveLastResort(lastResort)
+    for (const r of ec) await alice.stores.preKey.savePreKey(r.id(), r)
+    aliceKeys.signed.push(signed)
+    aliceKeys.lastResort.push(lastResort)
 
-  const rotated = await alice.api.POST('/signedprekey/{registrationId}/', { ...alice.own, body: signedKey(signed) })
-  t.same([rotated.response.status, rotated.data?.code], [200, 'signed_prekey_stored'])
-  const uploaded = await alice.api.POST('/pqprekeys/{registrationId}/', { ...alice.own, body: { pqPreKeys: pq.map(signedKey), pqLastResortPreKey: signedKey(lastResort) } })
-  t.same([uploaded.response.status, uploaded.data?.code], [200, 'pq_prekeys_stored'])
-  const refilled = await alice.api.POST('/prekeys/{registrationId}/', { ...alice.own, body: ec.map(ecKey) })
-  t.same([refilled.response.status, refilled.data?.code], [200, 'prekeys_stored'])
-  t.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
+    const rotated = await alice.api.POST('/signedprekey/{registrationId}/', { ...alice.own, body: signedKey(signed) })
+    t.same([rotated.response.status, rotated.data?.code], [200, 'signed_prekey_stored'])
+    const uploaded = await alice.api.POST('/pqprekeys/{registrationId}/', {
+      ...alice.own,
+      body: { pqPreKeys: pq.map(signedKey), pqLastResortPreKey: signedKey(lastResort) },
+    })
+    t.same([uploaded.response.status, uploaded.data?.code], [200, 'pq_prekeys_stored'])
+    const refilled = await alice.api.POST('/prekeys/{registrationId}/', { ...alice.own, body: ec.map(ecKey) })
+    t.same([refilled.response.status, refilled.data?.code], [200, 'prekeys_stored'])
+    t.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
 
-  const grace = await newClient(t, sdk, 'grace')
-  const bundle = await startSession(t, grace, alice)
-  const { address, identityKey, registrationId } = alice.registered
-  t.same(bundle, { address, identityKey, registrationId, signedPreKey: signedKey(signed), preKey: ecKey(ec[0]), pqPreKey: { ...signedKey(pq[0]), lastResort: false } })
-  const fromGrace = await send(t, grace, alice, 'grace, after the rotation')
-  t.same(await receive(t, alice), [fromFrank, fromGrace], 'a message built on the old keys and one on the new both decrypt')
-  t.same([...alice.stores.kyber.records.keys()].sort(), [199, 202, 203, 299])
+    const grace = await newClient(t, sdk, 'grace')
+    const bundle = await startSession(t, grace, alice)
+    const { address, identityKey, registrationId } = alice.registered
+    t.same(bundle, {
+      address,
+      identityKey,
+      registrationId,
+      signedPreKey: signedKey(signed),
+      preKey: ecKey(ec[0]),
+      pqPreKey: { ...signedKey(pq[0]), lastResort: false },
+    })
+    const fromGrace = await send(t, grace, alice, 'grace, after the rotation')
+    t.same(
+      await receive(t, alice),
+      [fromFrank, fromGrace],
+      'a message built on the old keys and one on the new both decrypt',
+    )
+    t.same([...alice.stores.kyber.records.keys()].sort(), [199, 202, 203, 299])
 
-  const toFrank = await send(t, alice, frank, 'welcome frank')
-  const toGrace = await send(t, alice, grace, 'welcome grace')
-  t.same([await receive(t, frank), await receive(t, grace)], [[toFrank], [toGrace]])
+    const toFrank = await send(t, alice, frank, 'welcome frank')
+    const toGrace = await send(t, alice, grace, 'welcome grace')
+    t.same([await receive(t, frank), await receive(t, grace)], [[toFrank], [toGrace]])
 
-  const fromBob = [await send(t, bob, alice, 'bob, after the rotation'), await send(t, bob, alice, plaintext('bob', 3))]
-  t.same(await receive(t, alice), fromBob, 'Bob\'s session survives the rotation')
-  const toBob = await send(t, alice, bob, 'alice, after the rotation 🔄')
-  t.same(await receive(t, bob), [toBob])
-  t.ok([...fromBob, toBob].every((m) => m.type === CiphertextMessageType.Whisper))
-})
+    const fromBob = [
+      await send(t, bob, alice, 'bob, after the rotation'),
+      await send(t, bob, alice, plaintext('bob', 3)),
+    ]
+    t.same(await receive(t, alice), fromBob, "Bob's session survives the rotation")
+    const toBob = await send(t, alice, bob, 'alice, after the rotation 🔄')
+    t.same(await receive(t, bob), [toBob])
+    t.ok([...fromBob, toBob].every((m) => m.type === CiphertextMessageType.Whisper))
+  },
+)
 
-await t.test('5. checkKeys matches Alice\'s current keys and not the pre-rotation ones', async (t) => {
+await t.test("5. checkKeys matches Alice's current keys and not the pre-rotation ones", async (t) => {
   t.same(await checkKeys(alice, aliceKeys.signed[1], aliceKeys.lastResort[1]), { status: 200, code: 'keys_match' })
   t.same(await checkKeys(alice, aliceKeys.signed[0], aliceKeys.lastResort[0]), { status: 409, code: 'keys_mismatch' })
-  t.same(await checkKeys(alice, aliceKeys.signed[1], aliceKeys.lastResort[0]), { status: 409, code: 'keys_mismatch' }, 'a stale last-resort key alone is a mismatch')
+  t.same(
+    await checkKeys(alice, aliceKeys.signed[1], aliceKeys.lastResort[0]),
+    { status: 409, code: 'keys_mismatch' },
+    'a stale last-resort key alone is a mismatch',
+  )
 })

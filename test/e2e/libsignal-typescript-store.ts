@@ -1,4 +1,9 @@
-import type { Direction, KeyPairType, SessionRecordType, StorageType } from '@privacyresearch/libsignal-protocol-typescript'
+import type {
+  Direction,
+  KeyPairType,
+  SessionRecordType,
+  StorageType,
+} from '@privacyresearch/libsignal-protocol-typescript'
 
 const equal = (a: ArrayBuffer, b: ArrayBuffer) => Buffer.from(a).equals(Buffer.from(b))
 

@@ -11,10 +11,13 @@ import { account, startServer } from './server.js'
 const events = ['uncaughtException', 'unhandledRejection'] as const
 const listeners = () => events.map((event) => process.listeners(event as 'warning') as unknown[])
 const before = listeners()
-const { KeyHelper, SessionBuilder, SessionCipher, SignalProtocolAddress } = await import('@privacyresearch/libsignal-protocol-typescript')
+const { KeyHelper, SessionBuilder, SessionCipher, SignalProtocolAddress } = await import(
+  '@privacyresearch/libsignal-protocol-typescript'
+)
 await KeyHelper.generateIdentityKeyPair()
 listeners().forEach((now, i) => {
-  for (const listener of now) if (!before[i].includes(listener)) process.removeListener(events[i], listener as () => void)
+  for (const listener of now)
+    if (!before[i].includes(listener)) process.removeListener(events[i], listener as () => void)
 })
 
 const b64 = (b: ArrayBuffer) => Buffer.from(b).toString('base64')
@@ -40,7 +43,8 @@ async function client(sdk: Sdk, name: string, preKeyCount: number) {
   const created = await api.POST('/device/', {
     body: { address: `${name}.1`, identityKey: b64(identity.pubKey), registrationId, preKeys, signedPreKey },
   })
-  if (created.response.status !== 201) throw new Error(`${name}: device registration answered ${created.response.status}`)
+  if (created.response.status !== 201)
+    throw new Error(`${name}: device registration answered ${created.response.status}`)
   return { name, email, api, identity, registrationId, store, signedPreKey }
 }
 type Client = Awaited<ReturnType<typeof client>>
@@ -56,7 +60,11 @@ async function startSession(t: Test, from: Client, to: Client) {
   await builder.processPreKey({
     registrationId: bundle.registrationId,
     identityKey: bytes(bundle.identityKey),
-    signedPreKey: { ...bundle.signedPreKey, publicKey: bytes(bundle.signedPreKey.publicKey), signature: bytes(bundle.signedPreKey.signature) },
+    signedPreKey: {
+      ...bundle.signedPreKey,
+      publicKey: bytes(bundle.signedPreKey.publicKey),
+      signature: bytes(bundle.signedPreKey.signature),
+    },
     ...(bundle.preKey && { preKey: { keyId: bundle.preKey.keyId, publicKey: bytes(bundle.preKey.publicKey) } }),
   })
   return bundle
@@ -65,8 +73,15 @@ async function startSession(t: Test, from: Client, to: Client) {
 async function send(t: Test, from: Client, to: Client, text: string) {
   const cipher = new SessionCipher(from.store, new SignalProtocolAddress(`${to.name}.1`, 1))
   const ct = await cipher.encrypt(new TextEncoder().encode(text).buffer)
-  const message = JSON.stringify({ type: ct.type, body: Buffer.from(ct.body!, 'binary').toString('base64'), registrationId: to.registrationId })
-  const res = await from.api.POST('/messages/{registrationId}/', { params: { path: { registrationId: from.registrationId } }, body: { recipient: to.email, message } })
+  const message = JSON.stringify({
+    type: ct.type,
+    body: Buffer.from(ct.body!, 'binary').toString('base64'),
+    registrationId: to.registrationId,
+  })
+  const res = await from.api.POST('/messages/{registrationId}/', {
+    params: { path: { registrationId: from.registrationId } },
+    body: { recipient: to.email, message },
+  })
   t.equal(res.response.status, 201, `${from.name} -> ${to.name} stored`)
   return ct.type
 }
@@ -81,11 +96,17 @@ async function receive(t: Test, who: Client): Promise<{ from: string; text: stri
     const { type, body } = JSON.parse(m.content) as { type: number; body: string }
     const cipher = new SessionCipher(who.store, new SignalProtocolAddress(m.senderAddress, 1))
     const binary = Buffer.from(body, 'base64').toString('binary')
-    const plain = type === 3 ? await cipher.decryptPreKeyWhisperMessage(binary, 'binary') : await cipher.decryptWhisperMessage(binary, 'binary')
+    const plain =
+      type === 3
+        ? await cipher.decryptPreKeyWhisperMessage(binary, 'binary')
+        : await cipher.decryptWhisperMessage(binary, 'binary')
     out.push({ from: m.senderAddress, text: new TextDecoder().decode(plain) })
   }
   if (res.data!.length) {
-    const deleted = await who.api.DELETE('/messages/{registrationId}/', { params: { path }, body: res.data!.map((m) => m.id) })
+    const deleted = await who.api.DELETE('/messages/{registrationId}/', {
+      params: { path },
+      body: res.data!.map((m) => m.id),
+    })
     t.equal(deleted.response.status, 200)
   }
   const left = await who.api.GET('/messages/{registrationId}/', { params: { path } })
@@ -117,7 +138,10 @@ t.test('two libsignal-protocol-typescript clients talk through the server', asyn
       const type = await send(t, bob, alice, text)
       if (round === 0) t.equal(type, 3, 'the first message is a PreKeyWhisperMessage')
     }
-    t.same(await receive(t, alice), fromBob.map((text) => ({ from: 'bob.1', text })))
+    t.same(
+      await receive(t, alice),
+      fromBob.map((text) => ({ from: 'bob.1', text })),
+    )
     const reply = `alice ${round}: 你好`
     t.equal(await send(t, alice, bob, reply), 1, 'replies are WhisperMessages')
     t.same(await receive(t, bob), [{ from: 'alice.1', text: reply }])
@@ -145,7 +169,10 @@ t.test('two libsignal-protocol-typescript clients talk through the server', asyn
   const rotated = await KeyHelper.generateSignedPreKey(alice.identity, 2)
   await alice.store.storeSignedPreKey(2, rotated.keyPair)
   const signedPreKey = { keyId: 2, publicKey: b64(rotated.keyPair.pubKey), signature: b64(rotated.signature) }
-  const replaced = await alice.api.POST('/signedprekey/{registrationId}/', { params: { path: { registrationId: alice.registrationId } }, body: signedPreKey })
+  const replaced = await alice.api.POST('/signedprekey/{registrationId}/', {
+    params: { path: { registrationId: alice.registrationId } },
+    body: signedPreKey,
+  })
   t.equal(replaced.response.status, 200)
   const frank = await client(sdk, 'frank', 1)
   t.same((await startSession(t, frank, alice)).signedPreKey, signedPreKey, 'new bundles carry the new signed prekey')
@@ -159,7 +186,11 @@ t.test('two libsignal-protocol-typescript clients talk through the server', asyn
   t.same(await receive(t, bob), [{ from: 'alice.1', text: 'alice after the rotation' }])
 
   // The key check agrees with what Alice holds now, and not with what she held before.
-  const check = (digest: string) => alice.api.POST('/keys/check/{registrationId}/', { params: { path: { registrationId: alice.registrationId } }, body: { digest } })
+  const check = (digest: string) =>
+    alice.api.POST('/keys/check/{registrationId}/', {
+      params: { path: { registrationId: alice.registrationId } },
+      body: { digest },
+    })
   const now = await check(await keyDigest(b64(alice.identity.pubKey), signedPreKey))
   t.equal(now.response.status, 200)
   t.equal(now.data?.code, 'keys_match')

@@ -20,7 +20,8 @@ export async function startServer(t: T, overrides: Partial<Config> = {}) {
         const text = await response.clone().text()
         const body = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
         const path = new URL(request.url).pathname
-        for (const p of checkAgainstSpec(request.method, path, { status: response.status, contentType, body })) t.fail(`contract: ${p}`)
+        for (const p of checkAgainstSpec(request.method, path, { status: response.status, contentType, body }))
+          t.fail(`contract: ${p}`)
       },
     })
     return client

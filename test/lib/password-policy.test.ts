@@ -22,7 +22,12 @@ t.test('SequenceMatcher ratios match CPython 3.11 difflib', async (t) => {
     ['héllo wörld', 'hello world', 0.8181818181818182, 0.8181818181818182],
     ['😀abc', 'abc😀', 0.75, 1],
     // 200+ items in b: autojunk drops the popular elements.
-    ['x'.repeat(50) + 'abc' + 'y'.repeat(300), 'y'.repeat(250) + 'abc' + 'x'.repeat(10) + 'z'.repeat(20), 0.009433962264150943, 0.8270440251572327],
+    [
+      'x'.repeat(50) + 'abc' + 'y'.repeat(300),
+      'y'.repeat(250) + 'abc' + 'x'.repeat(10) + 'z'.repeat(20),
+      0.009433962264150943,
+      0.8270440251572327,
+    ],
     ['ab'.repeat(150), 'ba'.repeat(150) + 'c', 0, 0.9983361064891847],
   ]
   for (const [a, b, ratio, quick] of cases) {
@@ -38,7 +43,11 @@ t.test('min_length', async (t) => {
   // Counted in code points as Django does: seven emoji are seven characters, not fourteen.
   t.same(rules('🦊🐝🐙🦉🐢🦔🐳'), ['min_length'])
   t.same(validatePassword('Xq7!pz3', EMAIL), [
-    { field: 'password', rule: 'min_length', message: 'This password is too short. It must contain at least 8 characters.' },
+    {
+      field: 'password',
+      rule: 'min_length',
+      message: 'This password is too short. It must contain at least 8 characters.',
+    },
   ])
 })
 
@@ -46,7 +55,9 @@ t.test('numeric', async (t) => {
   t.same(rules('9183746502'), ['numeric'])
   t.same(rules('918374650a'), [])
   t.same(rules('٩١٨٣٧٤٦٥٠٢'), ['numeric'], 'digits of any script, like str.isdigit()')
-  t.same(validatePassword('9183746502', EMAIL), [{ field: 'password', rule: 'numeric', message: 'This password is entirely numeric.' }])
+  t.same(validatePassword('9183746502', EMAIL), [
+    { field: 'password', rule: 'numeric', message: 'This password is entirely numeric.' },
+  ])
 })
 
 t.test('common', async (t) => {
@@ -55,16 +66,25 @@ t.test('common', async (t) => {
   }
   t.same(rules('  PassWord1 '), ['common'], 'compared lowercased and trimmed')
   t.same(rules('Xq7!pz3w'), [])
-  t.same(validatePassword('baseball', EMAIL), [{ field: 'password', rule: 'common', message: 'This password is too common.' }])
+  t.same(validatePassword('baseball', EMAIL), [
+    { field: 'password', rule: 'common', message: 'This password is too common.' },
+  ])
 
-  const list = readFileSync(new URL('../../lib/common-passwords.txt', import.meta.url), 'utf8').trimEnd().split('\n')
+  const list = readFileSync(new URL('../../lib/common-passwords.txt', import.meta.url), 'utf8')
+    .trimEnd()
+    .split('\n')
   t.ok(list.length >= 10_000, `list has ${list.length} entries`)
   t.equal(new Set(list).size, list.length, 'entries are unique')
-  t.ok(list.every((p) => p === p.toLowerCase().trim() && p !== ''), 'entries are lowercase and trimmed')
+  t.ok(
+    list.every((p) => p === p.toLowerCase().trim() && p !== ''),
+    'entries are lowercase and trimmed',
+  )
 })
 
 t.test('similar_to_email', async (t) => {
-  const similar = [{ field: 'password', rule: 'similar_to_email', message: 'The password is too similar to the email.' }]
+  const similar = [
+    { field: 'password', rule: 'similar_to_email', message: 'The password is too similar to the email.' },
+  ]
   t.same(validatePassword('alice123', EMAIL), similar, 'local part plus digits')
   t.same(rules('ALICE123'), ['similar_to_email'], 'compared lowercased')
   t.same(rules('alice@example.com'), ['similar_to_email'], 'the whole email')

@@ -3,10 +3,16 @@ import { parseRate } from '../../lib/rate.js'
 
 t.test('every unit spelling the config accepts maps to its window', async (t) => {
   const cases: [string, number][] = [
-    ['1/s', 1000], ['1/sec', 1000], ['1/second', 1000],
-    ['1/m', 60_000], ['1/min', 60_000], ['1/minute', 60_000],
-    ['1/h', 3_600_000], ['1/hour', 3_600_000],
-    ['1/d', 86_400_000], ['1/day', 86_400_000],
+    ['1/s', 1000],
+    ['1/sec', 1000],
+    ['1/second', 1000],
+    ['1/m', 60_000],
+    ['1/min', 60_000],
+    ['1/minute', 60_000],
+    ['1/h', 3_600_000],
+    ['1/hour', 3_600_000],
+    ['1/d', 86_400_000],
+    ['1/day', 86_400_000],
   ]
   for (const [rate, windowMs] of cases) t.same(parseRate(rate), { max: 1, windowMs }, rate)
 })

@@ -33,16 +33,25 @@ t.test('the TOTP secret is stored encrypted, and 2FA works through it', async (t
   t.match(row.secret, /^v1:/)
   t.notMatch(row.secret, secret, 'the plain secret is nowhere in the row')
   const login = await api.post('/auth/login/', { email: user.email, password: PASSWORD })
-  const code = await api.post('/auth/login/code/', { ephemeral_token: login.body.ephemeral_token, code: await totp(secret) })
+  const code = await api.post('/auth/login/code/', {
+    ephemeral_token: login.body.ephemeral_token,
+    code: await totp(secret),
+  })
   t.equal(code.status, 200, 'a code from the secret logs in')
 
   // The same database under another SECRET_KEY: the secret no longer opens, so no TOTP code matches.
   clock.advance(30)
-  const other = await buildApp({ ...config, secretKey: 'a-different-key-Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe' }, { logger: false })
+  const other = await buildApp(
+    { ...config, secretKey: 'a-different-key-Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe' },
+    { logger: false },
+  )
   t.teardown(() => other.close())
   const otherApi = client(other, t)
   const again = await otherApi.post('/auth/login/', { email: user.email, password: PASSWORD })
-  const refused = await otherApi.post('/auth/login/code/', { ephemeral_token: again.body.ephemeral_token, code: await totp(secret) })
+  const refused = await otherApi.post('/auth/login/code/', {
+    ephemeral_token: again.body.ephemeral_token,
+    code: await totp(secret),
+  })
   t.equal(refused.status, 400)
   t.equal(refused.body.code, 'invalid_code')
 })
@@ -54,6 +63,9 @@ t.test('a secret stored in plain text before encryption still works', async (t) 
   const { secret } = await enableApp(api, user.token, clock)
   await app.db.knex('mfa_methods').where({ user_id: user.id }).update({ secret })
   const login = await api.post('/auth/login/', { email: user.email, password: PASSWORD })
-  const code = await api.post('/auth/login/code/', { ephemeral_token: login.body.ephemeral_token, code: await totp(secret) })
+  const code = await api.post('/auth/login/code/', {
+    ephemeral_token: login.body.ephemeral_token,
+    code: await totp(secret),
+  })
   t.equal(code.status, 200)
 })

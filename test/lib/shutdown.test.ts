@@ -50,25 +50,28 @@ t.test('an idle kept-alive connection does not hold the shutdown up', async (t) 
   t.notOk(app.server.listening)
 })
 
-t.test('a request in progress finishes, is told to close its connection, and new connections are refused', async (t) => {
-  const { app, shutdown, port, agent, release, slowStarted } = await slowServer(t, 60_000)
-  const waiting = slowStarted()
-  const slow = get(port, '/slow', agent)
-  await waiting
-  const closed = shutdown.close()
-  // The listener is closed synchronously by close(); a new connection is refused, not answered.
-  await new Promise((ok) => setImmediate(ok))
-  t.notOk(app.server.listening, 'no longer listening')
-  const refused = await get(port, '/health/live', new Agent()).then(
-    (a) => `answered ${a.status}`,
-    (err: NodeJS.ErrnoException) => err.code,
-  )
-  t.equal(refused, 'ECONNREFUSED', 'a new connection is refused')
-  release()
-  const answer = await slow
-  t.same(answer, { status: 200, connection: 'close', body: 'done' }, 'the request in progress got its whole answer')
-  t.same(await closed, { forced: false })
-})
+t.test(
+  'a request in progress finishes, is told to close its connection, and new connections are refused',
+  async (t) => {
+    const { app, shutdown, port, agent, release, slowStarted } = await slowServer(t, 60_000)
+    const waiting = slowStarted()
+    const slow = get(port, '/slow', agent)
+    await waiting
+    const closed = shutdown.close()
+    // The listener is closed synchronously by close(); a new connection is refused, not answered.
+    await new Promise((ok) => setImmediate(ok))
+    t.notOk(app.server.listening, 'no longer listening')
+    const refused = await get(port, '/health/live', new Agent()).then(
+      (a) => `answered ${a.status}`,
+      (err: NodeJS.ErrnoException) => err.code,
+    )
+    t.equal(refused, 'ECONNREFUSED', 'a new connection is refused')
+    release()
+    const answer = await slow
+    t.same(answer, { status: 200, connection: 'close', body: 'done' }, 'the request in progress got its whole answer')
+    t.same(await closed, { forced: false })
+  },
+)
 
 t.test('a request still running after the grace period is cut, and the shutdown says so', async (t) => {
   const { shutdown, port, agent, release, slowStarted } = await slowServer(t, 200)

@@ -10,25 +10,39 @@ const before = listeners()
 const { KeyHelper } = await import('@privacyresearch/libsignal-protocol-typescript')
 await KeyHelper.generateIdentityKeyPair()
 listeners().forEach((now, i) => {
-  for (const listener of now) if (!before[i].includes(listener)) process.removeListener(events[i], listener as () => void)
+  for (const listener of now)
+    if (!before[i].includes(listener)) process.removeListener(events[i], listener as () => void)
 })
 
 const bytes = (b: ArrayBuffer) => new Uint8Array(b)
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
-const flip = (b: Uint8Array, bit: number) => { const c = Uint8Array.from(b); c[bit >> 3] ^= 1 << (bit & 7); return c }
+const flip = (b: Uint8Array, bit: number) => {
+  const c = Uint8Array.from(b)
+  c[bit >> 3] ^= 1 << (bit & 7)
+  return c
+}
 const signBit = (sig: Uint8Array) => sig[63] >> 7
 
 // Only the library's signer is used: its Curve.verifySignature answers the opposite of its name.
 async function signedPreKey(keyId: number) {
   const identity = await KeyHelper.generateIdentityKeyPair()
   const spk = await KeyHelper.generateSignedPreKey(identity, keyId)
-  return { identity, identityKey: bytes(identity.pubKey), message: bytes(spk.keyPair.pubKey), signature: bytes(spk.signature) }
+  return {
+    identity,
+    identityKey: bytes(identity.pubKey),
+    message: bytes(spk.keyPair.pubKey),
+    signature: bytes(spk.signature),
+  }
 }
 
 const made = await Promise.all([...Array(200).keys()].map((i) => signedPreKey(i + 1)))
 
 t.test('the library produces libsignal-shaped keys and signatures', async (t) => {
-  const shapes = new Set(made.map((m) => `${m.identityKey.length}/${m.identityKey[0]} ${m.message.length}/${m.message[0]} ${m.signature.length}`))
+  const shapes = new Set(
+    made.map(
+      (m) => `${m.identityKey.length}/${m.identityKey[0]} ${m.message.length}/${m.message[0]} ${m.signature.length}`,
+    ),
+  )
   t.same([...shapes], ['33/5 33/5 64'])
 })
 
@@ -71,26 +85,37 @@ t.test('it and @signalapp/libsignal-client sign compatibly', async (t) => {
     const rustSig = rust.sign(js.message as Uint8Array<ArrayBuffer>)
     t.equal(verifyXEdDSA(js.identityKey, js.message, js.signature), true, 'privacyresearch signature, its key')
     t.equal(verifyXEdDSA(rustKey, js.message, rustSig), true, 'libsignal-client signature, its key')
-    t.equal(verifyXEdDSA(rustKey, js.message, js.signature), false, 'privacyresearch signature, the libsignal-client key')
-    t.equal(verifyXEdDSA(js.identityKey, js.message, rustSig), false, 'libsignal-client signature, the privacyresearch key')
+    t.equal(
+      verifyXEdDSA(rustKey, js.message, js.signature),
+      false,
+      'privacyresearch signature, the libsignal-client key',
+    )
+    t.equal(
+      verifyXEdDSA(js.identityKey, js.message, rustSig),
+      false,
+      'libsignal-client signature, the privacyresearch key',
+    )
   })
 
-  t.test('the same identity key in both libraries: same public key, both signatures verify, same sign bit', async (t) => {
-    const mismatched: string[] = []
-    for (let i = 0; i < 20; i++) {
-      const identity = await KeyHelper.generateIdentityKeyPair()
-      const spk = await KeyHelper.generateSignedPreKey(identity, i + 1)
-      const rust = PrivateKey.deserialize(bytes(identity.privKey) as Uint8Array<ArrayBuffer>)
-      const identityKey = bytes(identity.pubKey)
-      t.same(rust.getPublicKey().serialize(), identityKey, 'libsignal-client derives the same public key')
-      const pubKey = bytes(spk.keyPair.pubKey)
-      const rustSig = rust.sign(pubKey as Uint8Array<ArrayBuffer>)
-      const jsSig = bytes(spk.signature)
-      if (!verifyXEdDSA(identityKey, pubKey, rustSig)) mismatched.push(`libsignal-client signature ${b64(rustSig)}`)
-      if (!verifyXEdDSA(identityKey, pubKey, jsSig)) mismatched.push(`privacyresearch signature ${b64(jsSig)}`)
-      // The bit is the sign of the key's Edwards x, so both signers must set the same one.
-      if (signBit(rustSig) !== signBit(jsSig)) mismatched.push(`sign bits differ for ${b64(identityKey)}`)
-    }
-    t.same(mismatched, [])
-  })
+  t.test(
+    'the same identity key in both libraries: same public key, both signatures verify, same sign bit',
+    async (t) => {
+      const mismatched: string[] = []
+      for (let i = 0; i < 20; i++) {
+        const identity = await KeyHelper.generateIdentityKeyPair()
+        const spk = await KeyHelper.generateSignedPreKey(identity, i + 1)
+        const rust = PrivateKey.deserialize(bytes(identity.privKey) as Uint8Array<ArrayBuffer>)
+        const identityKey = bytes(identity.pubKey)
+        t.same(rust.getPublicKey().serialize(), identityKey, 'libsignal-client derives the same public key')
+        const pubKey = bytes(spk.keyPair.pubKey)
+        const rustSig = rust.sign(pubKey as Uint8Array<ArrayBuffer>)
+        const jsSig = bytes(spk.signature)
+        if (!verifyXEdDSA(identityKey, pubKey, rustSig)) mismatched.push(`libsignal-client signature ${b64(rustSig)}`)
+        if (!verifyXEdDSA(identityKey, pubKey, jsSig)) mismatched.push(`privacyresearch signature ${b64(jsSig)}`)
+        // The bit is the sign of the key's Edwards x, so both signers must set the same one.
+        if (signBit(rustSig) !== signBit(jsSig)) mismatched.push(`sign bits differ for ${b64(identityKey)}`)
+      }
+      t.same(mismatched, [])
+    },
+  )
 })

@@ -79,15 +79,27 @@ export async function startInstance(t: T, name: string, env: Record<string, stri
 export type Answer = { status: number; body: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** One HTTP request to an instance; the answer is checked against openapi.yaml. */
-export async function call(t: T, instance: Instance, method: string, path: string, body?: unknown, token?: string): Promise<Answer> {
+export async function call(
+  t: T,
+  instance: Instance,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<Answer> {
   const headers: Record<string, string> = {}
   if (token) headers.authorization = `Bearer ${token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(instance.address + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const res = await fetch(instance.address + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   const text = await res.text()
   const contentType = res.headers.get('content-type') ?? ''
   const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
-  for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed })) t.fail(`contract: ${p}`)
+  for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed }))
+    t.fail(`contract: ${p}`)
   return { status: res.status, body: parsed }
 }
 
@@ -102,7 +114,8 @@ export async function account(t: T, instance: Instance, name = 'user'): Promise<
     return a
   }
   ok(await call(t, instance, 'POST', '/auth/users/', { email, password: PASSWORD }), 'sign-up')
-  const token = ok(await call(t, instance, 'POST', '/auth/login/', { email, password: PASSWORD }), 'login').body.auth_token as string
+  const token = ok(await call(t, instance, 'POST', '/auth/login/', { email, password: PASSWORD }), 'login').body
+    .auth_token as string
   const registrationId = ++nextRegistrationId
   const address = `${email}.1`
   ok(await call(t, instance, 'POST', '/device/', deviceBody(registrationId, address, 1), token), 'device')
@@ -111,7 +124,14 @@ export async function account(t: T, instance: Instance, name = 'user'): Promise<
 
 /** Sends a message from `from` to `to` through `instance`; returns the stored message. */
 export async function sendMessage(t: T, instance: Instance, from: Account, to: Account, body?: string) {
-  const res = await call(t, instance, 'POST', `/messages/${from.registrationId}/`, { recipient: to.email, message: ciphertext(to.registrationId, body) }, from.token)
+  const res = await call(
+    t,
+    instance,
+    'POST',
+    `/messages/${from.registrationId}/`,
+    { recipient: to.email, message: ciphertext(to.registrationId, body) },
+    from.token,
+  )
   if (res.status !== 201) throw new Error(`send: ${res.status} ${JSON.stringify(res.body)}`)
   return res.body as { id: number; content: string; recipientAddress: string }
 }
@@ -123,4 +143,5 @@ export async function pair(t: T, extra: Record<string, string> = {}): Promise<[I
 }
 
 /** Opens `who`'s message socket on `instance`. */
-export const openOn = (t: T, instance: Instance, who: Account) => connect(t, socketUrl(instance.address, who.registrationId), { token: who.token })
+export const openOn = (t: T, instance: Instance, who: Account) =>
+  connect(t, socketUrl(instance.address, who.registrationId), { token: who.token })

@@ -13,7 +13,11 @@ t.test('a device whose instance is killed reconnects to the other and gets every
   const before = []
   for (let i = 0; i < 5; i++) before.push(await sendMessage(t, b, alice, bob, `before ${i}`))
   t.same(await onA.messages(5), before, 'pushed through A')
-  t.same(await onA.ack([before[0].id, before[1].id]), { type: 'acked', deleted: [before[0].id, before[1].id], missing: [] })
+  t.same(await onA.ack([before[0].id, before[1].id]), {
+    type: 'acked',
+    deleted: [before[0].id, before[1].id],
+    missing: [],
+  })
 
   a.process.kill('SIGKILL')
   await a.exited
@@ -25,5 +29,9 @@ t.test('a device whose instance is killed reconnects to the other and gets every
   const backlog = await onB.backlog()
   t.same(backlog, [...before.slice(2), ...during], 'every unacknowledged message, oldest first, none lost')
   t.same((await onB.ack(backlog.map((m) => m.id))).missing, [])
-  t.same((await call(t, b, 'GET', `/messages/${bob.registrationId}/`, undefined, bob.token)).body, [], 'the queue is empty once acknowledged')
+  t.same(
+    (await call(t, b, 'GET', `/messages/${bob.registrationId}/`, undefined, bob.token)).body,
+    [],
+    'the queue is empty once acknowledged',
+  )
 })

@@ -18,7 +18,12 @@ t.test('after the listener reconnects, sockets get what was stored while it was 
 
   const admin = knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 } })
   t.teardown(() => admin.destroy())
-  const listeners = async () => (await admin.raw('SELECT pid FROM pg_stat_activity WHERE application_name = ? AND datname = current_database()', [LISTENER_NAME])).rows
+  const listeners = async () =>
+    (
+      await admin.raw('SELECT pid FROM pg_stat_activity WHERE application_name = ? AND datname = current_database()', [
+        LISTENER_NAME,
+      ])
+    ).rows
   const [listener] = await listeners()
   t.ok(listener, 'the instance listens on a connection of its own')
   await admin.raw('SELECT pg_terminate_backend(?)', [listener.pid])
@@ -27,7 +32,13 @@ t.test('after the listener reconnects, sockets get what was stored while it was 
   const [device] = await admin('devices').where({ registration_id: bob.registrationId })
   const [sender] = await admin('devices').where({ registration_id: alice.registrationId })
   const row = await app.db.messages.insertBounded(
-    { recipient_device_id: device.id, sender_address: sender.address, sender_registration_id: sender.registration_id, recipient_address: device.address, content: '{"registrationId":1}' },
+    {
+      recipient_device_id: device.id,
+      sender_address: sender.address,
+      sender_registration_id: sender.registration_id,
+      recipient_address: device.address,
+      content: '{"registrationId":1}',
+    },
     100,
   )
   const [pushed] = await s.messages(1)

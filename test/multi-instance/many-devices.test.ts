@@ -10,7 +10,10 @@ t.test('100 devices connected at once each receive their own messages and nobody
   const instances = [a, b]
   const sender = await account(t, a, 'sender')
   const devices: Account[] = []
-  for (let i = 0; i < 100; i += 10) devices.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => account(t, instances[(i + j) % 2], `d${i + j}`)))))
+  for (let i = 0; i < 100; i += 10)
+    devices.push(
+      ...(await Promise.all(Array.from({ length: 10 }, (_, j) => account(t, instances[(i + j) % 2], `d${i + j}`)))),
+    )
   const sockets: TestSocket[] = await Promise.all(devices.map((d, i) => openOn(t, instances[i % 2], d)))
   await Promise.all(sockets.map((s) => s.backlog()))
 
@@ -19,8 +22,14 @@ t.test('100 devices connected at once each receive their own messages and nobody
   for (let round = 0; round < 2; round++) {
     for (let i = 0; i < devices.length; i += 20) {
       const batch = devices.slice(i, i + 20)
-      const sent = await Promise.all(batch.map((d, j) => sendMessage(t, instances[(i + j + 1 + round) % 2], sender, d, `for ${d.address} #${round}`)))
-      sent.forEach((m, j) => expected.set(batch[j].registrationId, [...(expected.get(batch[j].registrationId) ?? []), m.content]))
+      const sent = await Promise.all(
+        batch.map((d, j) =>
+          sendMessage(t, instances[(i + j + 1 + round) % 2], sender, d, `for ${d.address} #${round}`),
+        ),
+      )
+      sent.forEach((m, j) =>
+        expected.set(batch[j].registrationId, [...(expected.get(batch[j].registrationId) ?? []), m.content]),
+      )
     }
   }
   const received = await Promise.all(sockets.map((s) => s.messages(2)))

@@ -14,5 +14,9 @@ t.test('the shared rate limit trips at the configured count across both instance
   t.same([fourth.status, fourth.body.code], [429, 'throttled'], 'fourth request, on B, is over the shared limit')
   t.equal((await me(a)).status, 429, 'and on A')
   const carol = await account(t, b, 'carol')
-  t.equal((await call(t, a, 'GET', '/auth/users/me/', undefined, carol.token)).status, 200, 'another user is unaffected')
+  t.equal(
+    (await call(t, a, 'GET', '/auth/users/me/', undefined, carol.token)).status,
+    200,
+    'another user is unaffected',
+  )
 })

@@ -104,7 +104,11 @@ t.test('seed alias DJANGO_SECRET_KEY; SECRET_KEY wins when both are set', async 
 })
 
 t.test('seed alias DJANGO_ALLOWED_HOSTS is space-separated', async (t) => {
-  t.same(loadConfig({ DJANGO_ALLOWED_HOSTS: 'foo.com baa.com  .example.org' }).allowedHosts, ['foo.com', 'baa.com', '.example.org'])
+  t.same(loadConfig({ DJANGO_ALLOWED_HOSTS: 'foo.com baa.com  .example.org' }).allowedHosts, [
+    'foo.com',
+    'baa.com',
+    '.example.org',
+  ])
   t.same(loadConfig({ ALLOWED_HOSTS: 'a.com' }).allowedHosts, ['a.com'])
   t.same(loadConfig({ ALLOWED_HOSTS: 'a.com', DJANGO_ALLOWED_HOSTS: 'b.com' }).allowedHosts, ['a.com'])
 })
@@ -119,16 +123,31 @@ t.test('2FA_* names and their MFA_* spellings (sh drops names starting with a di
 })
 
 t.test("the seed's DATABASE_NAME/USER/PASSWORD/HOST/PORT become a postgres URL", async (t) => {
-  const c = loadConfig({ DATABASE_NAME: 'signal', DATABASE_USER: 'app', DATABASE_PASSWORD: 'pw', DATABASE_HOST: 'db.internal', DATABASE_PORT: '6543' })
+  const c = loadConfig({
+    DATABASE_NAME: 'signal',
+    DATABASE_USER: 'app',
+    DATABASE_PASSWORD: 'pw',
+    DATABASE_HOST: 'db.internal',
+    DATABASE_PORT: '6543',
+  })
   t.equal(c.databaseUrl, 'postgres://app:pw@db.internal:6543/signal')
-  t.equal(loadConfig({ DATABASE_NAME: 'signal' }).databaseUrl, 'postgres://127.0.0.1:5432/signal', 'host and port default')
+  t.equal(
+    loadConfig({ DATABASE_NAME: 'signal' }).databaseUrl,
+    'postgres://127.0.0.1:5432/signal',
+    'host and port default',
+  )
   const direct = loadConfig({ DATABASE_URL: './data/x.sqlite', DATABASE_NAME: 'signal' })
   t.equal(direct.databaseUrl, './data/x.sqlite', 'DATABASE_URL wins')
 })
 
 t.test('special characters in the seed database password are URL-encoded and survive parsing', async (t) => {
   const password = 'p@ss:w/rd#?% &é'
-  const c = loadConfig({ DATABASE_NAME: 'signal', DATABASE_USER: 'us@r', DATABASE_PASSWORD: password, DATABASE_HOST: 'db' })
+  const c = loadConfig({
+    DATABASE_NAME: 'signal',
+    DATABASE_USER: 'us@r',
+    DATABASE_PASSWORD: password,
+    DATABASE_HOST: 'db',
+  })
   const url = new URL(c.databaseUrl)
   t.equal(url.protocol, 'postgres:')
   t.equal(decodeURIComponent(url.password), password)
@@ -146,16 +165,33 @@ t.test('production refuses to start without SECRET_KEY', async (t) => {
 t.test('production refuses a known weak SECRET_KEY', async (t) => {
   refused(t, { NODE_ENV: 'production', SECRET_KEY: 'changeme' }, 'SECRET_KEY')
   // What Django's startproject generates: long enough, but a development key.
-  refused(t, { NODE_ENV: 'production', SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' }, 'SECRET_KEY')
-  refused(t, { NODE_ENV: 'production', DJANGO_SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' }, 'DJANGO_SECRET_KEY')
+  refused(
+    t,
+    { NODE_ENV: 'production', SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
+    'SECRET_KEY',
+  )
+  refused(
+    t,
+    { NODE_ENV: 'production', DJANGO_SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
+    'DJANGO_SECRET_KEY',
+  )
 
   // Placeholders, however long, and keys with too little variety to be random.
-  for (const weak of ['please-change-me-before-going-to-production-ok', 'my-super-secret-key-for-the-signal-server', 'a'.repeat(64), '0123456701234567012345670123456701234567', 'test-secret-key-that-is-long-enough-0123456789']) {
+  for (const weak of [
+    'please-change-me-before-going-to-production-ok',
+    'my-super-secret-key-for-the-signal-server',
+    'a'.repeat(64),
+    '0123456701234567012345670123456701234567',
+    'test-secret-key-that-is-long-enough-0123456789',
+  ]) {
     refused(t, { NODE_ENV: 'production', SECRET_KEY: weak }, 'SECRET_KEY')
     t.equal(loadConfig({ SECRET_KEY: weak }).secretKey, weak, 'development accepts it')
   }
   // What `openssl rand -hex 32` and `-base64 48` print is accepted.
-  for (const strong of ['9f2c4e81b07d3a56e1f08c2d4b97a6e3c05f18d2a7b4e9c61d3f0a8b5e27c94d', 'q3Zr8T0vLw1+KxN5mYb2/HdE7sGj4PcUa9fRiO6nQeXlVtBkCzMhSyWpAgJuD0Io']) {
+  for (const strong of [
+    '9f2c4e81b07d3a56e1f08c2d4b97a6e3c05f18d2a7b4e9c61d3f0a8b5e27c94d',
+    'q3Zr8T0vLw1+KxN5mYb2/HdE7sGj4PcUa9fRiO6nQeXlVtBkCzMhSyWpAgJuD0Io',
+  ]) {
     t.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: strong }).secretKey, strong)
   }
 })
@@ -201,7 +237,11 @@ t.test("booleans: 'true'/'false', and the seed's Python spellings", async (t) =>
   t.equal(loadConfig({ EMAIL_USE_TLS: 'false' }).emailUseTls, false)
   t.equal(loadConfig({ EMAIL_USE_SSL: 'true' }).emailUseSsl, true)
   t.equal(loadConfig({ EMAIL_USE_SSL: 'True' }).emailUseSsl, true)
-  t.equal(loadConfig({ EMAIL_USE_TLS: 'False', EMAIL_USE_SSL: 'True' }).emailUseTls, false, 'False is not mistaken for true')
+  t.equal(
+    loadConfig({ EMAIL_USE_TLS: 'False', EMAIL_USE_SSL: 'True' }).emailUseTls,
+    false,
+    'False is not mistaken for true',
+  )
   t.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, true)
   t.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false)
 })
@@ -209,14 +249,21 @@ t.test("booleans: 'true'/'false', and the seed's Python spellings", async (t) =>
 t.test('overrides win over the environment and are validated too', async (t) => {
   t.equal(loadConfig({ PORT: '9001' }, { port: 9002 }).port, 9002)
   t.equal(loadConfig({ PORT: 'abc' }, { port: 9002 }).port, 9002, 'a bad variable that is overridden does not matter')
-  t.type(thrown(() => loadConfig({}, { throttleAnon: '3/fortnight' })), ConfigError)
+  t.type(
+    thrown(() => loadConfig({}, { throttleAnon: '3/fortnight' })),
+    ConfigError,
+  )
 })
 
 t.test('the server entry point exits non-zero with one line naming PORT', async (t) => {
   const cwd = fileURLToPath(new URL('../..', import.meta.url))
   // A minimal environment: nothing from this test run (TEST_DB, NODE_ENV...) leaks into the server.
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: 'abc' }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))

@@ -17,8 +17,17 @@ async function serve(t: T, overrides: Partial<Config> = {}) {
   return { app, api, address }
 }
 
-async function send(api: Api, from: { token: string; registrationId: number }, to: { email: string; registrationId: number }, body?: string) {
-  const res = await api.post(`/messages/${from.registrationId}/`, { recipient: to.email, message: ciphertext(to.registrationId, body) }, { token: from.token })
+async function send(
+  api: Api,
+  from: { token: string; registrationId: number },
+  to: { email: string; registrationId: number },
+  body?: string,
+) {
+  const res = await api.post(
+    `/messages/${from.registrationId}/`,
+    { recipient: to.email, message: ciphertext(to.registrationId, body) },
+    { token: from.token },
+  )
   if (res.status !== 201) throw new Error(`send failed: ${res.status} ${res.text}`)
   return res.body as Message
 }
@@ -32,7 +41,13 @@ t.test('the upgrade is refused before it happens, as an HTTP answer from the spe
   const cases: [string, Parameters<typeof openSocket>[2], string, number, string][] = [
     ['no token', {}, url, 401, 'not_authenticated'],
     ['a forged token', { token: `${bob.token.slice(0, -4)}AAAA` }, url, 401, 'not_authenticated'],
-    ['the token in the query string (ignored)', {}, socketUrl(address, bob.registrationId, `?token=${bob.token}`), 401, 'not_authenticated'],
+    [
+      'the token in the query string (ignored)',
+      {},
+      socketUrl(address, bob.registrationId, `?token=${bob.token}`),
+      401,
+      'not_authenticated',
+    ],
     ["another user's device", { token: alice.token }, url, 403, 'device_changed'],
     ['a caller without a device', { token: deviceless.token }, url, 404, 'no_device'],
   ]
@@ -49,10 +64,14 @@ t.test('the upgrade is refused before it happens, as an HTTP answer from the spe
 t.test('a browser sends its token as a subprotocol entry; the server agrees to the protocol name only', async (t) => {
   const { api, address } = await serve(t)
   const bob = await userWithDevice(api)
-  const s = await connect(t, socketUrl(address, bob.registrationId), { protocols: ['signal.messages.v1', `bearer.${bob.token}`] })
+  const s = await connect(t, socketUrl(address, bob.registrationId), {
+    protocols: ['signal.messages.v1', `bearer.${bob.token}`],
+  })
   t.equal(s.ws.protocol, 'signal.messages.v1')
   t.same(await s.backlog(), [])
-  const forged = await openSocket(t, socketUrl(address, bob.registrationId), { protocols: ['signal.messages.v1', 'bearer.x.y.z'] }).refused
+  const forged = await openSocket(t, socketUrl(address, bob.registrationId), {
+    protocols: ['signal.messages.v1', 'bearer.x.y.z'],
+  }).refused
   t.equal(forged?.status, 401)
 })
 
@@ -61,24 +80,43 @@ t.test('a device with a signing key needs a signed upgrade: a token alone does n
   const user = await signUp(api)
   const key = signingKeyPair()
   const registrationId = 7777
-  t.equal((await api.post('/device/', { ...deviceBody(registrationId), signingKey: key.publicKey }, { token: user.token })).status, 201)
+  t.equal(
+    (await api.post('/device/', { ...deviceBody(registrationId), signingKey: key.publicKey }, { token: user.token }))
+      .status,
+    201,
+  )
   const path = `/messages/${registrationId}/websocket/`
   const url = socketUrl(address, registrationId)
 
   const unsigned = await openSocket(t, url, { token: user.token }).refused
   t.same(unsigned && [unsigned.status, unsigned.body.code], [401, 'invalid_request_signature'], 'token alone')
-  const wrongPath = await openSocket(t, url, { token: user.token, headers: { signature: signatureHeader(key.privateKey, 1, 'GET', '/messages/1/') } }).refused
+  const wrongPath = await openSocket(t, url, {
+    token: user.token,
+    headers: { signature: signatureHeader(key.privateKey, 1, 'GET', '/messages/1/') },
+  }).refused
   t.equal(wrongPath?.status, 401, 'a signature over another request')
 
-  const header = await connect(t, url, { token: user.token, headers: { signature: signatureHeader(key.privateKey, 2, 'GET', path) } })
+  const header = await connect(t, url, {
+    token: user.token,
+    headers: { signature: signatureHeader(key.privateKey, 2, 'GET', path) },
+  })
   await header.backlog()
   header.ws.close()
-  const replay = await openSocket(t, url, { token: user.token, headers: { signature: signatureHeader(key.privateKey, 2, 'GET', path) } }).refused
+  const replay = await openSocket(t, url, {
+    token: user.token,
+    headers: { signature: signatureHeader(key.privateKey, 2, 'GET', path) },
+  }).refused
   t.equal(replay?.status, 401, 'a replayed counter')
 
   // The browser form: the signature as a subprotocol entry, base64url.
   const [counter, sig] = signatureHeader(key.privateKey, 3, 'GET', path).split('.')
-  const browser = await connect(t, url, { protocols: ['signal.messages.v1', `bearer.${user.token}`, `signature.${counter}.${Buffer.from(sig, 'base64').toString('base64url')}`] })
+  const browser = await connect(t, url, {
+    protocols: [
+      'signal.messages.v1',
+      `bearer.${user.token}`,
+      `signature.${counter}.${Buffer.from(sig, 'base64').toString('base64url')}`,
+    ],
+  })
   t.same(await browser.backlog(), [])
 })
 
@@ -86,11 +124,19 @@ t.test('queued messages come oldest first, then queue_empty, then each new one a
   const { api, address } = await serve(t)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
-  const queued = [await send(api, alice, bob, 'one'), await send(api, alice, bob, 'two'), await send(api, alice, bob, 'three')]
+  const queued = [
+    await send(api, alice, bob, 'one'),
+    await send(api, alice, bob, 'two'),
+    await send(api, alice, bob, 'three'),
+  ]
   const s = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
   const backlog = await s.backlog()
   t.same(backlog, queued, 'the same items as GET /messages, oldest first')
-  t.same((await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body, queued, 'polling works alongside')
+  t.same(
+    (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
+    queued,
+    'polling works alongside',
+  )
 
   const fresh = await send(api, alice, bob, 'four')
   t.same(await s.messages(1), [fresh], 'pushed as it is stored')
@@ -106,9 +152,16 @@ t.test('an ack deletes; unacknowledged messages come again on the next connectio
   const alice = await userWithDevice(api)
   const [m1, m2, m3] = [await send(api, alice, bob), await send(api, alice, bob), await send(api, alice, bob)]
   const first = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
-  t.same((await first.backlog()).map((m) => m.id), [m1.id, m2.id, m3.id])
+  t.same(
+    (await first.backlog()).map((m) => m.id),
+    [m1.id, m2.id, m3.id],
+  )
   t.same(await first.ack([m1.id, m3.id, m3.id, 999999]), { type: 'acked', deleted: [m1.id, m3.id], missing: [999999] })
-  t.same((await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body, [m2], 'acknowledged messages are deleted')
+  t.same(
+    (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
+    [m2],
+    'acknowledged messages are deleted',
+  )
   first.ws.close()
   await first.closed
 
@@ -154,7 +207,8 @@ t.test('bad frames get an error frame and the connection stays usable', async (t
     { type: 'ack', ids: [m.id], extra: true },
   ]
   for (const frame of bad) {
-    if (typeof frame !== 'string') t.notOk(validateAckFrame(frame), `asyncapi.yaml refuses ${JSON.stringify(frame).slice(0, 40)} too`)
+    if (typeof frame !== 'string')
+      t.notOk(validateAckFrame(frame), `asyncapi.yaml refuses ${JSON.stringify(frame).slice(0, 40)} too`)
     s.send(frame)
     const answer = await s.next('error')
     t.equal(answer.code, 'invalid_frame', JSON.stringify(frame).slice(0, 60))
@@ -180,7 +234,10 @@ t.test('heartbeat: a client that does not answer pings is dropped; one that does
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.equal(lively.ws.readyState, WebSocket.OPEN)
   const m = await send(api, alice, carol)
-  t.same((await lively.messages(1)).map((x) => x.id), [m.id])
+  t.same(
+    (await lively.messages(1)).map((x) => x.id),
+    [m.id],
+  )
   t.equal(app.delivery.connectionCount(), 1)
 })
 
@@ -199,7 +256,11 @@ t.test('logout, a password change and deleting the device close the socket at on
   const other = await connect(t, socketUrl(address, carol.registrationId), { token: again.body.auth_token })
   t.equal((await c.closed).code, 4409)
   await other.backlog()
-  const changed = await api.post('/auth/users/set_password/', { current_password: carol.password, new_password: 'another-long-passphrase-42' }, { token: carol.token })
+  const changed = await api.post(
+    '/auth/users/set_password/',
+    { current_password: carol.password, new_password: 'another-long-passphrase-42' },
+    { token: carol.token },
+  )
   t.equal(changed.status, 204)
   t.equal((await other.closed).code, 4401, "a password change ends the other sessions' sockets")
 
@@ -223,7 +284,13 @@ t.test('the SDK client reconnects after a drop, gets what was sent meanwhile, an
   const { app, api, address } = await serve(t)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
-  const socket = connectMessages({ baseUrl: address, token: bob.token, registrationId: bob.registrationId, WebSocket: WebSocket as never, reconnectDelayMs: 50 })
+  const socket = connectMessages({
+    baseUrl: address,
+    token: bob.token,
+    registrationId: bob.registrationId,
+    WebSocket: WebSocket as never,
+    reconnectDelayMs: 50,
+  })
   t.teardown(() => socket.close())
   const it = socket[Symbol.asyncIterator]()
   await socket.caughtUp
@@ -243,7 +310,12 @@ t.test('the SDK client yields, acknowledges and skips nothing', async (t) => {
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
   const queued = await send(api, alice, bob, 'queued')
-  const socket = connectMessages({ baseUrl: address, token: bob.token, registrationId: bob.registrationId, WebSocket: WebSocket as never })
+  const socket = connectMessages({
+    baseUrl: address,
+    token: bob.token,
+    registrationId: bob.registrationId,
+    WebSocket: WebSocket as never,
+  })
   t.teardown(() => socket.close())
   const it = socket[Symbol.asyncIterator]()
   t.same((await it.next()).value, queued)
@@ -255,7 +327,11 @@ t.test('the SDK client yields, acknowledges and skips nothing', async (t) => {
     if ((await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body.length === 0) break
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  t.same((await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body, [], 'acknowledged through the SDK')
+  t.same(
+    (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
+    [],
+    'acknowledged through the SDK',
+  )
 
   await api.post('/auth/logout/', undefined, { token: bob.token })
   await t.rejects(it.next(), new MessageSocketClosed(4401, 'session ended'), 'the iterator ends with the close code')

@@ -26,7 +26,10 @@ import {
 
 const signedOps = [...operations.values()].filter((op) => op.deviceSigned)
 // Deleting the device ends every other operation, so it goes last.
-const ordered = [...signedOps.filter((op) => op.operationId !== 'deleteDevice'), ...signedOps.filter((op) => op.operationId === 'deleteDevice')]
+const ordered = [
+  ...signedOps.filter((op) => op.operationId !== 'deleteDevice'),
+  ...signedOps.filter((op) => op.operationId === 'deleteDevice'),
+]
 
 /** The device's signing key and its key's counter; undefined once the device is gone. */
 async function deviceRow(w: World) {
@@ -50,7 +53,12 @@ function oneByteChanged(body: string): string {
 }
 
 /** Requests that are the valid `req` with counter `n` but for one thing wrong, each with its label. */
-function forgeries(req: Req, n: number, key: KeyObject, otherKey: KeyObject): [string, Req, string | string[] | undefined][] {
+function forgeries(
+  req: Req,
+  n: number,
+  key: KeyObject,
+  otherKey: KeyObject,
+): [string, Req, string | string[] | undefined][] {
   const { method, url, body } = req
   const sig = rawSignature(key, n, method, url, body)
   const valid = `${n}.${sig.toString('base64')}`
@@ -59,7 +67,11 @@ function forgeries(req: Req, n: number, key: KeyObject, otherKey: KeyObject): [s
   const bodyCases: [string, Req, string][] = body
     ? [
         ['a body one byte different from the signed one', { ...req, body: oneByteChanged(body) }, valid],
-        ['the signed body re-serialized with other whitespace', { ...req, body: JSON.stringify(JSON.parse(body), null, 2) }, valid],
+        [
+          'the signed body re-serialized with other whitespace',
+          { ...req, body: JSON.stringify(JSON.parse(body), null, 2) },
+          valid,
+        ],
         ['a signature over no body', req, over(method, url, undefined)],
       ]
     : [['a signature over a body that was not sent', req, over(method, url, '{}')]]
@@ -85,32 +97,44 @@ function forgeries(req: Req, n: number, key: KeyObject, otherKey: KeyObject): [s
   ]
 }
 
-t.test('the signed operations are exactly those with a case here, and each documents the header and the refusal', async (t) => {
-  t.same(signedOps.map((op) => op.operationId).sort(), Object.keys(cases).sort())
-  for (const op of signedOps) {
-    const params = spec.paths[op.path][op.method.toLowerCase()].parameters ?? []
-    t.ok(params.some((p: { $ref?: string }) => p.$ref === '#/components/parameters/Signature'), `${op.operationId}: declares Signature`)
-    t.ok(documentedCodes(op, 401).includes('invalid_request_signature'), `${op.operationId}: 401 documents invalid_request_signature`)
-  }
-})
+t.test(
+  'the signed operations are exactly those with a case here, and each documents the header and the refusal',
+  async (t) => {
+    t.same(signedOps.map((op) => op.operationId).sort(), Object.keys(cases).sort())
+    for (const op of signedOps) {
+      const params = spec.paths[op.path][op.method.toLowerCase()].parameters ?? []
+      t.ok(
+        params.some((p: { $ref?: string }) => p.$ref === '#/components/parameters/Signature'),
+        `${op.operationId}: declares Signature`,
+      )
+      t.ok(
+        documentedCodes(op, 401).includes('invalid_request_signature'),
+        `${op.operationId}: 401 documents invalid_request_signature`,
+      )
+    }
+  },
+)
 
-t.test('a device without signingKey: every signed operation works as before, with or without a Signature header', async (t) => {
-  const w = await signingWorld(t)
-  t.same(await deviceRow(w), { signing_key: null, signing_counter: 0 })
-  for (const op of ordered) {
-    const plain = await cases[op.operationId](w)
-    const res = await send(w.api, w.alice.token, plain)
-    t.equal(res.status, plain.ok, `${op.operationId}: ${plain.ok} without a header`)
-    t.ok(await plain.check(res), `${op.operationId}: the expected answer`)
-    if (op.operationId === 'deleteDevice') break
-    // A header that verifies against nothing is ignored: the device has no key to check it with.
-    const withHeader = await cases[op.operationId](w)
-    const again = await send(w.api, w.alice.token, withHeader, `1.${randomBytes(64).toString('base64')}`)
-    t.equal(again.status, withHeader.ok, `${op.operationId}: ${withHeader.ok} with a stray header`)
-    t.ok(await withHeader.check(again), `${op.operationId}: the expected answer with a stray header`)
-  }
-  t.equal(await deviceRow(w), undefined, 'the device was deleted without a signature')
-})
+t.test(
+  'a device without signingKey: every signed operation works as before, with or without a Signature header',
+  async (t) => {
+    const w = await signingWorld(t)
+    t.same(await deviceRow(w), { signing_key: null, signing_counter: 0 })
+    for (const op of ordered) {
+      const plain = await cases[op.operationId](w)
+      const res = await send(w.api, w.alice.token, plain)
+      t.equal(res.status, plain.ok, `${op.operationId}: ${plain.ok} without a header`)
+      t.ok(await plain.check(res), `${op.operationId}: the expected answer`)
+      if (op.operationId === 'deleteDevice') break
+      // A header that verifies against nothing is ignored: the device has no key to check it with.
+      const withHeader = await cases[op.operationId](w)
+      const again = await send(w.api, w.alice.token, withHeader, `1.${randomBytes(64).toString('base64')}`)
+      t.equal(again.status, withHeader.ok, `${op.operationId}: ${withHeader.ok} with a stray header`)
+      t.ok(await withHeader.check(again), `${op.operationId}: the expected answer with a stray header`)
+    }
+    t.equal(await deviceRow(w), undefined, 'the device was deleted without a signature')
+  },
+)
 
 t.test('a device with signingKey: every signed operation needs an exact signature with a fresh counter', async (t) => {
   const key = signingKeyPair()
@@ -123,7 +147,8 @@ t.test('a device with signingKey: every signed operation needs an exact signatur
       // Counters with gaps: only "greater than the last accepted" is required.
       const n = 10 * (i + 1)
       const req: Case = await cases[op.operationId](w)
-      for (const [label, forged, header] of forgeries(req, n, key.privateKey, otherKey.privateKey)) await refused(t, w, label, forged, header)
+      for (const [label, forged, header] of forgeries(req, n, key.privateKey, otherKey.privateKey))
+        await refused(t, w, label, forged, header)
       t.equal(await storedCounter(w.app, w.alice.id), last, 'the refusals used up no counter')
 
       const header = signatureHeader(key.privateKey, n, req.method, req.url, req.body)
@@ -143,8 +168,20 @@ t.test('a device with signingKey: every signed operation needs an exact signatur
 
       await refused(t, w, 'the same request replayed', req, header)
       const fresh = await cases[op.operationId](w)
-      await refused(t, w, 'a new request with a lower counter', fresh, signatureHeader(key.privateKey, n - 1, fresh.method, fresh.url, fresh.body))
-      await refused(t, w, 'a new request with the same counter', fresh, signatureHeader(key.privateKey, n, fresh.method, fresh.url, fresh.body))
+      await refused(
+        t,
+        w,
+        'a new request with a lower counter',
+        fresh,
+        signatureHeader(key.privateKey, n - 1, fresh.method, fresh.url, fresh.body),
+      )
+      await refused(
+        t,
+        w,
+        'a new request with the same counter',
+        fresh,
+        signatureHeader(key.privateKey, n, fresh.method, fresh.url, fresh.body),
+      )
       t.equal(await storedCounter(w.app, w.alice.id), n, 'still the counter last accepted')
     })
   }
@@ -169,19 +206,33 @@ t.test('the counter is per device: two devices with their own keys each start at
   for (const registrationId of [8001, 8002]) {
     const user = await signUp(api)
     const key = signingKeyPair()
-    const res = await api.post('/device/', { ...deviceBody(registrationId, `${user.email}.1`), signingKey: key.publicKey }, { token: user.token })
+    const res = await api.post(
+      '/device/',
+      { ...deviceBody(registrationId, `${user.email}.1`), signingKey: key.publicKey },
+      { token: user.token },
+    )
     t.equal(res.status, 201)
     people.push({ ...user, key, registrationId })
   }
   for (const p of people) {
-    const res = await signedSend(api, p.token, p.key.privateKey, 1, { method: 'GET', url: `/prekeys/${p.registrationId}/` })
+    const res = await signedSend(api, p.token, p.key.privateKey, 1, {
+      method: 'GET',
+      url: `/prekeys/${p.registrationId}/`,
+    })
     t.equal(res.status, 200, `device ${p.registrationId}: counter 1 goes through`)
     t.same(res.body, { count: 10, pqCount: 0 })
     t.equal(await storedCounter(app, p.id), 1)
   }
   const [alice, carol] = people
-  const res = await signedSend(api, alice.token, carol.key.privateKey, 2, { method: 'GET', url: `/prekeys/${alice.registrationId}/` })
-  t.same([res.status, res.body.code], [401, 'invalid_request_signature'], "Carol's key does not sign for Alice's device")
+  const res = await signedSend(api, alice.token, carol.key.privateKey, 2, {
+    method: 'GET',
+    url: `/prekeys/${alice.registrationId}/`,
+  })
+  t.same(
+    [res.status, res.body.code],
+    [401, 'invalid_request_signature'],
+    "Carol's key does not sign for Alice's device",
+  )
   t.same([await storedCounter(app, alice.id), await storedCounter(app, carol.id)], [1, 1])
 })
 
@@ -198,7 +249,11 @@ t.test('ten different requests signed with one counter, sent at once: exactly on
   )
   const added = await w.app.db.knex('prekeys').where('key_id', '>=', 100).select('key_id', 'public_key')
   const winner = JSON.parse(reqs[winners[0]].body!)[0]
-  t.same(added.map((r: { key_id: number; public_key: string }) => ({ keyId: Number(r.key_id), publicKey: r.public_key })), [winner], "only the winner's key is stored")
+  t.same(
+    added.map((r: { key_id: number; public_key: string }) => ({ keyId: Number(r.key_id), publicKey: r.public_key })),
+    [winner],
+    "only the winner's key is stored",
+  )
   t.equal(await storedCounter(w.app, w.alice.id), 1)
 })
 
@@ -209,9 +264,18 @@ t.test('one signed message replayed ten times at once is queued once', async (t)
   const header = signatureHeader(key.privateKey, 1, req.method, req.url, req.body)
   const results = await Promise.all(Array.from({ length: 10 }, () => send(w.api, w.alice.token, req, header)))
   t.same(results.map((r) => r.status).sort(), [201, ...Array(9).fill(401)])
-  t.same(results.filter((r) => r.status === 401).map((r) => r.body.code), Array(9).fill('invalid_request_signature'))
-  const queued = await w.app.db.knex('messages').where({ sender_registration_id: w.alice.registrationId }).select('content')
-  t.same(queued.map((r: { content: string }) => r.content), [JSON.parse(req.body!).message])
+  t.same(
+    results.filter((r) => r.status === 401).map((r) => r.body.code),
+    Array(9).fill('invalid_request_signature'),
+  )
+  const queued = await w.app.db
+    .knex('messages')
+    .where({ sender_registration_id: w.alice.registrationId })
+    .select('content')
+  t.same(
+    queued.map((r: { content: string }) => r.content),
+    [JSON.parse(req.body!).message],
+  )
 })
 
 t.test('a malformed signingKey is 400 invalid_data naming body.signingKey, and nothing is stored', async (t) => {
@@ -219,7 +283,9 @@ t.test('a malformed signingKey is 400 invalid_data naming body.signingKey, and n
   const user = await signUp(api)
   const good = signingKeyPair().publicKey
   const smallOrder = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]).toString('base64') // the identity point
-  const nonCanonical = Buffer.from('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex').toString('base64') // y = p
+  const nonCanonical = Buffer.from('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex').toString(
+    'base64',
+  ) // y = p
   const bad: [string, unknown][] = [
     ['a small-order point', smallOrder],
     ['a non-canonical y', nonCanonical],
@@ -239,13 +305,25 @@ t.test('a malformed signingKey is 400 invalid_data naming body.signingKey, and n
   ]
   for (const [label, signingKey] of bad) {
     const before = await snapshot(app)
-    const res = await api.post('/device/', { ...deviceBody(9001, `${user.email}.1`), signingKey }, { token: user.token })
+    const res = await api.post(
+      '/device/',
+      { ...deviceBody(9001, `${user.email}.1`), signingKey },
+      { token: user.token },
+    )
     t.equal(res.status, 400, `${label}: 400`)
     t.equal(res.body.code, 'invalid_data', `${label}: invalid_data`)
-    t.same([...new Set(res.body.errors?.map((e: { field: string }) => e.field))], ['body.signingKey'], `${label}: names body.signingKey only`)
+    t.same(
+      [...new Set(res.body.errors?.map((e: { field: string }) => e.field))],
+      ['body.signingKey'],
+      `${label}: names body.signingKey only`,
+    )
     t.same(diff(before, await snapshot(app)), [], `${label}: nothing stored`)
   }
-  const res = await api.post('/device/', { ...deviceBody(9001, `${user.email}.1`), signingKey: good }, { token: user.token })
+  const res = await api.post(
+    '/device/',
+    { ...deviceBody(9001, `${user.email}.1`), signingKey: good },
+    { token: user.token },
+  )
   t.equal(res.status, 201, 'a well-formed key is accepted')
   t.same(await app.db.knex('devices').where({ user_id: user.id }).first('signing_key'), { signing_key: good })
   t.equal(await storedCounter(app, user.id), 0)
@@ -255,7 +333,8 @@ t.test('a device deleted and registered again with the same key cannot have its 
   const { app, api } = await build(t)
   const user = await signUp(api)
   const key = signingKeyPair()
-  const register = () => api.post('/device/', { ...deviceBody(9002, `${user.email}.1`), signingKey: key.publicKey }, { token: user.token })
+  const register = () =>
+    api.post('/device/', { ...deviceBody(9002, `${user.email}.1`), signingKey: key.publicKey }, { token: user.token })
   t.equal((await register()).status, 201)
   const count: Req = { method: 'GET', url: '/prekeys/9002/' }
   const countHeader = signatureHeader(key.privateKey, 5, count.method, count.url)
@@ -266,12 +345,19 @@ t.test('a device deleted and registered again with the same key cannot have its 
 
   t.equal((await register()).status, 201, 'registered again with the same signing key')
   const before = await snapshot(app)
-  for (const [req, header] of [[count, countHeader], [remove, removeHeader]] as const) {
+  for (const [req, header] of [
+    [count, countHeader],
+    [remove, removeHeader],
+  ] as const) {
     const res = await send(api, user.token, req, header)
     t.equal(res.status, 401, `${req.method} ${req.url} replayed: 401`)
     t.equal(res.body.code, 'invalid_request_signature')
   }
   t.same(diff(before, await snapshot(app)), [], 'the new device is still there, nothing changed')
   t.equal(await storedCounter(app, user.id), 7, 'the key keeps its counter')
-  t.equal((await send(api, user.token, count, signatureHeader(key.privateKey, 8, count.method, count.url))).status, 200, 'a fresh counter works')
+  t.equal(
+    (await send(api, user.token, count, signatureHeader(key.privateKey, 8, count.method, count.url))).status,
+    200,
+    'a fresh counter works',
+  )
 })

@@ -12,11 +12,20 @@ t.test('GET /docs serves Swagger UI of openapi.yaml from this server, security h
   t.notMatch(DOCS_CSP, /unsafe-|\*|https?:/, 'no inline script or style, no eval, no other origin')
   t.match(DOCS_CSP, /default-src 'none'/)
   t.match(DOCS_CSP, /frame-ancestors 'none'/)
-  for (const [header, value] of Object.entries({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'cross-origin-resource-policy': 'same-origin' })) {
+  for (const [header, value] of Object.entries({
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-resource-policy': 'same-origin',
+  })) {
     t.equal(page.headers[header], value, header)
   }
   t.match(page.headers['strict-transport-security'], /max-age=31536000/)
-  t.notMatch(page.body, /<script>|<script [^>]*>[^<\s]|<style|\sstyle=|\son[a-z]+=/i, 'no inline script, style or handler')
+  t.notMatch(
+    page.body,
+    /<script>|<script [^>]*>[^<\s]|<style|\sstyle=|\son[a-z]+=/i,
+    'no inline script, style or handler',
+  )
   const refs = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])
   t.ok(refs.length >= 4, 'loads its assets')
   for (const ref of refs) {
@@ -49,7 +58,13 @@ t.test('GET /docs/openapi.json is openapi.yaml as JSON', async (t) => {
 
 t.test('only the listed assets: other paths under /docs are 404 in the error shape', async (t) => {
   const { app } = await build(t)
-  for (const url of ['/docs/package.json', '/docs/../package.json', '/docs/swagger-ui.js.map', '/docs/index.html', '/docs/%2e%2e%2fpackage.json']) {
+  for (const url of [
+    '/docs/package.json',
+    '/docs/../package.json',
+    '/docs/swagger-ui.js.map',
+    '/docs/index.html',
+    '/docs/%2e%2e%2fpackage.json',
+  ]) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 404, url)
     t.equal(res.json().code, 'not_found', `${url}: error shape`)

@@ -25,25 +25,31 @@ t.test("Djoser's other login endpoints do not exist", async (t) => {
   }
 })
 
-t.test("a method the spec does not define on an existing path is 405 with exactly the spec's methods in Allow", async (t) => {
-  const { api } = await build(t)
-  const cases: [string, string, string[]][] = [
-    ['PUT', '/auth/users/', ['POST']],
-    ['GET', '/auth/login/', ['POST']],
-    ['PATCH', '/messages/5/', ['GET', 'POST', 'DELETE']],
-    ['PUT', '/auth/users/me/', ['GET', 'DELETE']],
-    ['GET', '/device/', ['POST', 'DELETE']],
-    ['DELETE', '/prekeybundle/bob@example.com/5/', ['GET']],
-    ['GET', '/auth/login', ['POST']],
-  ]
-  for (const [method, url, methods] of cases) {
-    const res = await api.request(method, url)
-    t.equal(res.status, 405, `${method} ${url}`)
-    t.equal(res.body.code, 'method_not_allowed', `${method} ${url}`)
-    const allow = String(res.headers.allow ?? '').split(',').map((m) => m.trim()).filter(Boolean)
-    t.same(allow.sort(), [...methods].sort(), `Allow for ${url}`)
-  }
-})
+t.test(
+  "a method the spec does not define on an existing path is 405 with exactly the spec's methods in Allow",
+  async (t) => {
+    const { api } = await build(t)
+    const cases: [string, string, string[]][] = [
+      ['PUT', '/auth/users/', ['POST']],
+      ['GET', '/auth/login/', ['POST']],
+      ['PATCH', '/messages/5/', ['GET', 'POST', 'DELETE']],
+      ['PUT', '/auth/users/me/', ['GET', 'DELETE']],
+      ['GET', '/device/', ['POST', 'DELETE']],
+      ['DELETE', '/prekeybundle/bob@example.com/5/', ['GET']],
+      ['GET', '/auth/login', ['POST']],
+    ]
+    for (const [method, url, methods] of cases) {
+      const res = await api.request(method, url)
+      t.equal(res.status, 405, `${method} ${url}`)
+      t.equal(res.body.code, 'method_not_allowed', `${method} ${url}`)
+      const allow = String(res.headers.allow ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+      t.same(allow.sort(), [...methods].sort(), `Allow for ${url}`)
+    }
+  },
+)
 
 t.test('a body over the limit is 413 request_too_large and nothing is created', async (t) => {
   const { app, api } = await build(t)
@@ -61,7 +67,10 @@ t.test('a body of another type than JSON is 415 unsupported_media_type', async (
     ['text/plain', JSON.stringify({ email, password: PASSWORD })],
     ['application/xml', `<user><email>${email}</email><password>${PASSWORD}</password></user>`],
     ['application/x-www-form-urlencoded', new URLSearchParams({ email, password: PASSWORD }).toString()],
-    ['multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="email"\r\n\r\n${email}\r\n--x--\r\n`],
+    [
+      'multipart/form-data; boundary=x',
+      `--x\r\nContent-Disposition: form-data; name="email"\r\n\r\n${email}\r\n--x--\r\n`,
+    ],
   ]
   for (const [type, raw] of bodies) {
     const res = await api.post('/auth/users/', undefined, { raw, headers: { 'content-type': type } })
@@ -74,7 +83,10 @@ t.test('a body of another type than JSON is 415 unsupported_media_type', async (
 t.test('JSON with a charset parameter or in upper case is still JSON', async (t) => {
   const { api } = await build(t)
   for (const type of ['application/json; charset=utf-8', 'Application/JSON']) {
-    const res = await api.post('/auth/users/', undefined, { raw: JSON.stringify({ email: uniqueEmail(), password: PASSWORD }), headers: { 'content-type': type } })
+    const res = await api.post('/auth/users/', undefined, {
+      raw: JSON.stringify({ email: uniqueEmail(), password: PASSWORD }),
+      headers: { 'content-type': type },
+    })
     t.equal(res.status, 201, type)
   }
 })
@@ -110,7 +122,10 @@ t.test('an empty body with a JSON content type, where a body is required, is 400
     const res = await api.post('/auth/users/', undefined, { raw, headers: JSON_TYPE })
     t.equal(res.status, 400, JSON.stringify(raw))
     t.equal(res.body.code, 'invalid_data')
-    t.ok(res.body.errors?.some((e: { field: string }) => e.field === 'body'), 'names the body')
+    t.ok(
+      res.body.errors?.some((e: { field: string }) => e.field === 'body'),
+      'names the body',
+    )
   }
   const none = await api.post('/auth/users/')
   t.equal(none.status, 400, 'no body and no content type')
@@ -124,7 +139,10 @@ t.test('an extra property is rejected (not stripped) and named in errors[].field
   const res = await api.post('/auth/users/', { email, password: PASSWORD, is_staff: true })
   t.equal(res.status, 400)
   t.equal(res.body.code, 'invalid_data')
-  t.ok(res.body.errors.some((e: { field: string }) => e.field === 'body.is_staff'), JSON.stringify(res.body.errors))
+  t.ok(
+    res.body.errors.some((e: { field: string }) => e.field === 'body.is_staff'),
+    JSON.stringify(res.body.errors),
+  )
   t.equal(await countUsers(app), 0, 'the user was not created with the extra stripped')
 })
 
@@ -141,15 +159,26 @@ t.test('every schema violation is named, with its path', async (t) => {
 t.test('body types are not coerced: a numeric string for an integer is refused', async (t) => {
   const { app, api } = await build(t)
   const user = await userWithDevice(api)
-  const res = await api.post(`/prekeys/${user.registrationId}/`, [{ keyId: '500', publicKey: publicKey() }], { token: user.token })
+  const res = await api.post(`/prekeys/${user.registrationId}/`, [{ keyId: '500', publicKey: publicKey() }], {
+    token: user.token,
+  })
   t.equal(res.status, 400)
   t.equal(res.body.code, 'invalid_data')
-  t.ok(res.body.errors.some((e: { field: string }) => e.field === 'body[0].keyId'), JSON.stringify(res.body.errors))
+  t.ok(
+    res.body.errors.some((e: { field: string }) => e.field === 'body[0].keyId'),
+    JSON.stringify(res.body.errors),
+  )
   const stored = await app.db.knex('prekeys').where({ key_id: 500 })
   t.equal(stored.length, 0, 'nothing stored')
 
   const other = await signUp(api)
-  const device = { address: 'x.1', identityKey: publicKey(), registrationId: '4321', preKeys: [], signedPreKey: user.device.signedPreKey }
+  const device = {
+    address: 'x.1',
+    identityKey: publicKey(),
+    registrationId: '4321',
+    preKeys: [],
+    signedPreKey: user.device.signedPreKey,
+  }
   const dev = await api.post('/device/', device, { token: other.token })
   t.equal(dev.status, 400)
   t.equal(dev.body.code, 'invalid_data')
@@ -160,7 +189,11 @@ t.test('body types are not coerced: a numeric string for an integer is refused',
 t.test('path parameters are coerced from strings, and a non-number is 400 invalid_data', async (t) => {
   const { api } = await build(t)
   const user = await userWithDevice(api)
-  t.equal((await api.get(`/messages/${user.registrationId}/`, { token: user.token })).status, 200, 'numeric path param accepted')
+  t.equal(
+    (await api.get(`/messages/${user.registrationId}/`, { token: user.token })).status,
+    200,
+    'numeric path param accepted',
+  )
   const post = await api.post('/messages/abc/', { recipient: user.email, message: '{}' }, { token: user.token })
   t.equal(post.status, 400)
   t.equal(post.body.code, 'invalid_data')
@@ -181,7 +214,12 @@ t.test('trailing slash is optional', async (t) => {
   const created = await api.post('/auth/users', { email: uniqueEmail(), password: PASSWORD })
   t.equal(created.status, 201, 'POST /auth/users')
   const user = await userWithDevice(api)
-  for (const url of ['/auth/users/me', '/auth/users/me/', `/messages/${user.registrationId}`, `/messages/${user.registrationId}/`]) {
+  for (const url of [
+    '/auth/users/me',
+    '/auth/users/me/',
+    `/messages/${user.registrationId}`,
+    `/messages/${user.registrationId}/`,
+  ]) {
     t.equal((await api.get(url, { token: user.token })).status, 200, url)
   }
 })
@@ -226,8 +264,16 @@ t.test('5xx never leaks details', async (t) => {
 t.test('contract gap: a body sent to a body-less operation gives 413/415 the spec does not declare', async (t) => {
   const { api } = await build(t)
   const user = await signUp(api)
-  const typed = await api.post('/auth/app/activate/', undefined, { token: user.token, raw: 'x', headers: { 'content-type': 'text/plain' } })
+  const typed = await api.post('/auth/app/activate/', undefined, {
+    token: user.token,
+    raw: 'x',
+    headers: { 'content-type': 'text/plain' },
+  })
   t.not(typed.status, 500, 'activateMfa with a text/plain body')
-  const huge = await api.post('/auth/logout/', undefined, { token: user.token, raw: 'x'.repeat(2 * 1024 * 1024), headers: JSON_TYPE })
+  const huge = await api.post('/auth/logout/', undefined, {
+    token: user.token,
+    raw: 'x'.repeat(2 * 1024 * 1024),
+    headers: JSON_TYPE,
+  })
   t.not(huge.status, 500, 'logout with a 2 MB body')
 })

@@ -16,7 +16,9 @@ function parse(text: string): Sample[] {
     .map((line) => {
       const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
       if (!m) throw new Error(`not an exposition line: ${line}`)
-      const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]))
+      const labels = Object.fromEntries(
+        [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+      )
       return { name: m[1], labels, value: Number(m[3]) }
     })
 }
@@ -57,7 +59,11 @@ t.test('METRICS_TOKEN: /metrics on the API port requires the token', async (t) =
   const { app, api } = await build(t, { metricsToken: secret })
   t.equal(app.metrics.enabled, true)
 
-  for (const [why, auth] of [['no header', undefined], ['wrong token', token()], ['token plus a byte', `${secret}x`]] as const) {
+  for (const [why, auth] of [
+    ['no header', undefined],
+    ['wrong token', token()],
+    ['token plus a byte', `${secret}x`],
+  ] as const) {
     const res = await scrape(app, auth)
     t.equal(res.statusCode, 401, why)
     t.equal(res.json().code, 'not_authenticated', `${why}: the API's error shape`)
@@ -76,18 +82,38 @@ t.test('METRICS_TOKEN: /metrics on the API port requires the token', async (t) =
   t.equal(sample(t, samples, 'http_requests_total', { operationId: 'login', status: '200' }), 1)
   t.equal(sample(t, samples, 'http_requests_total', { operationId: 'login', status: '400' }), 1)
   t.equal(sample(t, samples, 'http_requests_total', { operationId: 'getMe', status: '200' }), 1)
-  t.equal(sample(t, samples, 'http_requests_total', { operationId: 'unknown', status: '404' }), 1, 'no route: one bounded label')
-  t.equal(sample(t, samples, 'http_requests_total', { operationId: '/metrics', status: '401' }), 4, 'the refused scrapes')
+  t.equal(
+    sample(t, samples, 'http_requests_total', { operationId: 'unknown', status: '404' }),
+    1,
+    'no route: one bounded label',
+  )
+  t.equal(
+    sample(t, samples, 'http_requests_total', { operationId: '/metrics', status: '401' }),
+    4,
+    'the refused scrapes',
+  )
   t.notOk(res.body.includes('no-such-path'), 'never a raw URL as a label')
   t.notOk(res.body.includes(secret), 'the token is not echoed')
 
   // The histogram: cumulative buckets up to +Inf, whose count is the request count.
   t.equal(sample(t, samples, 'http_request_duration_seconds_count', { operationId: 'login', status: '400' }), 1)
-  t.equal(sample(t, samples, 'http_request_duration_seconds_bucket', { operationId: 'login', status: '400', le: '+Inf' }), 1)
-  const buckets = samples.filter((s) => s.name === 'http_request_duration_seconds_bucket' && s.labels.operationId === 'createUser')
+  t.equal(
+    sample(t, samples, 'http_request_duration_seconds_bucket', { operationId: 'login', status: '400', le: '+Inf' }),
+    1,
+  )
+  const buckets = samples.filter(
+    (s) => s.name === 'http_request_duration_seconds_bucket' && s.labels.operationId === 'createUser',
+  )
   t.ok(buckets.length > 5, 'several buckets')
-  t.same(buckets.map((b) => b.value), [...buckets.map((b) => b.value)].sort((a, b) => a - b), 'cumulative')
-  t.ok(sample(t, samples, 'http_request_duration_seconds_sum', { operationId: 'createUser', status: '201' }) > 0, 'time was measured')
+  t.same(
+    buckets.map((b) => b.value),
+    [...buckets.map((b) => b.value)].sort((a, b) => a - b),
+    'cumulative',
+  )
+  t.ok(
+    sample(t, samples, 'http_request_duration_seconds_sum', { operationId: 'createUser', status: '201' }) > 0,
+    'time was measured',
+  )
 
   t.ok(sample(t, samples, 'process_cpu_user_seconds_total') > 0, 'default process metrics')
   t.ok(sample(t, samples, 'db_pool_connections', { state: 'max' }) >= 1, 'pool size')
@@ -105,7 +131,11 @@ t.test('messages_queued counts what recipients have not deleted yet', async (t) 
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   for (let i = 0; i < 3; i++) {
-    const sent = await api.post(`/messages/${alice.registrationId}/`, { recipient: bob.email, message: ciphertext(bob.registrationId) }, { token: alice.token })
+    const sent = await api.post(
+      `/messages/${alice.registrationId}/`,
+      { recipient: bob.email, message: ciphertext(bob.registrationId) },
+      { token: alice.token },
+    )
     t.equal(sent.status, 201, 'sent')
   }
   t.equal(await queued(), 3)
@@ -147,7 +177,11 @@ t.test('METRICS_PORT: served on its own listener only, token still required when
   t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/)
   const samples = parse(await res.text())
   t.equal(sample(t, samples, 'http_requests_total', { operationId: 'createUser', status: '201' }), 1)
-  t.equal(sample(t, samples, 'http_requests_total', { operationId: 'unknown', status: '404' }), 2, 'the 404 above and the scrape on the API port')
+  t.equal(
+    sample(t, samples, 'http_requests_total', { operationId: 'unknown', status: '404' }),
+    2,
+    'the 404 above and the scrape on the API port',
+  )
 
   const other = await fetch(`${base}/elsewhere`)
   t.equal(other.status, 404)
@@ -172,9 +206,12 @@ t.test('a taken METRICS_PORT stops the start-up', async (t) => {
   const first = await build(t, { metricsPort: 0 })
   await first.app.ready()
   const { app } = await build(t, { metricsPort: first.app.metrics.address()!.port })
-  await t.rejects(async () => {
-    await app.ready()
-  }, { code: 'EADDRINUSE' })
+  await t.rejects(
+    async () => {
+      await app.ready()
+    },
+    { code: 'EADDRINUSE' },
+  )
 })
 
 t.test('configuration', async (t) => {
@@ -186,7 +223,11 @@ t.test('configuration', async (t) => {
   t.equal(d.metricsToken, undefined)
   t.equal(d.metricsPort, undefined)
   t.equal(d.metricsHost, '127.0.0.1')
-  for (const [env, name] of [[{ METRICS_TOKEN: 'short-tok' }, 'METRICS_TOKEN'], [{ METRICS_PORT: 'x' }, 'METRICS_PORT'], [{ METRICS_PORT: '70000' }, 'METRICS_PORT']] as const) {
+  for (const [env, name] of [
+    [{ METRICS_TOKEN: 'short-tok' }, 'METRICS_TOKEN'],
+    [{ METRICS_PORT: 'x' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+  ] as const) {
     t.throws(() => loadConfig(env), ConfigError)
     try {
       loadConfig(env)

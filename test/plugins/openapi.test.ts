@@ -6,7 +6,13 @@ import { build, signUp, uniqueEmail } from '../helper.js'
 // of them alike: authentication from the spec's `security`, throttles, body type and size. The
 // client fails the test on any answer the spec does not document for that operation.
 
-const sample: Record<string, string> = { registrationId: '1', recipientEmail: 'nobody@example.com', method: 'app', uid: 'MQ', token: 'x' }
+const sample: Record<string, string> = {
+  registrationId: '1',
+  recipientEmail: 'nobody@example.com',
+  method: 'app',
+  uid: 'MQ',
+  token: 'x',
+}
 const urlOf = (path: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(sample[name]))
 const all = [...operations.values()]
 
@@ -14,27 +20,40 @@ t.test('every authenticated operation refuses a request without a valid token, b
   const { api } = await build(t)
   for (const op of all.filter((o) => o.authenticated)) {
     for (const token of [undefined, 'not-a-token']) {
-      const res = await api.request(op.method, urlOf(op.path), op.bodyTypes.length ? { not: 'valid' } : undefined, { token })
+      const res = await api.request(op.method, urlOf(op.path), op.bodyTypes.length ? { not: 'valid' } : undefined, {
+        token,
+      })
       t.equal(res.status, 401, `${op.operationId} with ${token ?? 'no token'}`)
       t.equal(res.body.code, 'not_authenticated', op.operationId)
     }
   }
 })
 
-t.test('every operation that takes a body answers 415 for another content type and 413 for an oversized one', async (t) => {
-  const { api } = await build(t)
-  const user = await signUp(api)
-  const huge = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) })
-  for (const op of all.filter((o) => o.bodyTypes.length)) {
-    const token = op.authenticated ? user.token : undefined
-    const plain = await api.request(op.method, urlOf(op.path), undefined, { token, raw: 'hello', headers: { 'content-type': 'text/plain' } })
-    t.equal(plain.status, 415, `${op.operationId} text/plain`)
-    t.equal(plain.body.code, 'unsupported_media_type', op.operationId)
-    const big = await api.request(op.method, urlOf(op.path), undefined, { token, raw: huge, headers: { 'content-type': op.bodyTypes[0] } })
-    t.equal(big.status, 413, `${op.operationId} oversized`)
-    t.equal(big.body.code, 'request_too_large', op.operationId)
-  }
-})
+t.test(
+  'every operation that takes a body answers 415 for another content type and 413 for an oversized one',
+  async (t) => {
+    const { api } = await build(t)
+    const user = await signUp(api)
+    const huge = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) })
+    for (const op of all.filter((o) => o.bodyTypes.length)) {
+      const token = op.authenticated ? user.token : undefined
+      const plain = await api.request(op.method, urlOf(op.path), undefined, {
+        token,
+        raw: 'hello',
+        headers: { 'content-type': 'text/plain' },
+      })
+      t.equal(plain.status, 415, `${op.operationId} text/plain`)
+      t.equal(plain.body.code, 'unsupported_media_type', op.operationId)
+      const big = await api.request(op.method, urlOf(op.path), undefined, {
+        token,
+        raw: huge,
+        headers: { 'content-type': op.bodyTypes[0] },
+      })
+      t.equal(big.status, 413, `${op.operationId} oversized`)
+      t.equal(big.body.code, 'request_too_large', op.operationId)
+    }
+  },
+)
 
 t.test('every operation is throttled: per IP when anonymous, per user when authenticated', async (t) => {
   const { api } = await build(t, { throttleAnon: '1/hour', throttleUser: '1/hour', throttlePrekeybundle: '1/hour' })
@@ -49,7 +68,10 @@ t.test('every operation is throttled: per IP when anonymous, per user when authe
       const email = uniqueEmail()
       const password = 'correct-horse-battery'
       await api.post('/auth/users/', { email, password }, { remoteAddress: `10.8.0.${ip % 250}` })
-      for (const i of [0, 1]) tokens[i] = (await api.post('/auth/login/', { email, password }, { remoteAddress: `10.${6 + i}.0.${ip % 250}` })).body.auth_token
+      for (const i of [0, 1])
+        tokens[i] = (
+          await api.post('/auth/login/', { email, password }, { remoteAddress: `10.${6 + i}.0.${ip % 250}` })
+        ).body.auth_token
     }
     const body = op.bodyTypes.length ? {} : undefined
     await api.request(op.method, urlOf(op.path), body, { token: tokens[0], remoteAddress })

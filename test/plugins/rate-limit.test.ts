@@ -9,7 +9,11 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const redisTest = { skip: process.env.TEST_REDIS === 'skip' ? 'Redis is not reachable on this machine' : false }
 
 /** A 429 as the contract promises it: code `throttled` and a whole number of seconds in Retry-After. */
-function assertThrottled(t: Test, res: { status: number; body: any; headers: Record<string, unknown> }, maxWait: number) {
+function assertThrottled(
+  t: Test,
+  res: { status: number; body: any; headers: Record<string, unknown> },
+  maxWait: number,
+) {
   t.equal(res.status, 429)
   t.equal(res.body?.code, 'throttled')
   const retryAfter = String(res.headers['retry-after'])
@@ -26,7 +30,11 @@ async function fromIp(t: Test, app: FastifyInstance, ip: string, method: 'GET' |
     ...(body !== undefined && { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
   })
   const parsed = res.body ? JSON.parse(res.body) : undefined
-  for (const p of checkAgainstSpec(method, url, { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: parsed }))
+  for (const p of checkAgainstSpec(method, url, {
+    status: res.statusCode,
+    contentType: String(res.headers['content-type'] ?? ''),
+    body: parsed,
+  }))
     t.fail(`contract: ${p}`)
   return { status: res.statusCode, body: parsed, headers: res.headers }
 }
@@ -34,23 +42,35 @@ async function fromIp(t: Test, app: FastifyInstance, ip: string, method: 'GET' |
 // Each run gets its own address so counters left in Redis by earlier runs never interfere.
 const randomIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`
 
-t.test('anon: past THROTTLE_ANON the same IP gets 429 throttled with Retry-After, and nothing is created', async (t) => {
-  const { app, api } = await build(t, { throttleAnon: '2/hour' })
-  const email = uniqueEmail()
-  t.equal((await api.post('/auth/users/', { email, password: PASSWORD })).status, 201)
-  t.equal((await api.post('/auth/login/', { email, password: PASSWORD })).status, 200, 'login counts against the same budget')
-  const third = await api.post('/auth/users/', { email: uniqueEmail('late'), password: PASSWORD })
-  assertThrottled(t, third, 3600)
-  const users = await app.db.knex('users')
-  t.equal(users.length, 1, 'the throttled sign-up created no user')
-  assertThrottled(t, await api.post('/auth/login/', { email, password: PASSWORD }), 3600)
-})
+t.test(
+  'anon: past THROTTLE_ANON the same IP gets 429 throttled with Retry-After, and nothing is created',
+  async (t) => {
+    const { app, api } = await build(t, { throttleAnon: '2/hour' })
+    const email = uniqueEmail()
+    t.equal((await api.post('/auth/users/', { email, password: PASSWORD })).status, 201)
+    t.equal(
+      (await api.post('/auth/login/', { email, password: PASSWORD })).status,
+      200,
+      'login counts against the same budget',
+    )
+    const third = await api.post('/auth/users/', { email: uniqueEmail('late'), password: PASSWORD })
+    assertThrottled(t, third, 3600)
+    const users = await app.db.knex('users')
+    t.equal(users.length, 1, 'the throttled sign-up created no user')
+    assertThrottled(t, await api.post('/auth/login/', { email, password: PASSWORD }), 3600)
+  },
+)
 
 t.test('anon: the limit is per IP', async (t) => {
   const { app } = await build(t, { throttleAnon: '2/hour' })
   const [a, b] = [randomIp(), randomIp().replace(/^10\./, '172.')]
-  for (let i = 0; i < 2; i++) t.equal((await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status, 400)
-  assertThrottled(t, await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD }), 3600)
+  for (let i = 0; i < 2; i++)
+    t.equal((await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status, 400)
+  assertThrottled(
+    t,
+    await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD }),
+    3600,
+  )
   const other = await fromIp(t, app, b, 'POST', '/auth/users/', { email: uniqueEmail(), password: PASSWORD })
   t.equal(other.status, 201, 'another IP still signs up')
 })
@@ -61,21 +81,24 @@ t.test('anon: the throttle applies before the body is looked at', async (t) => {
   assertThrottled(t, await api.post('/auth/login/', { nonsense: true }), 3600)
 })
 
-t.test('user: THROTTLE_USER counts per user, across that user\'s sessions, and another user is unaffected', async (t) => {
-  const { api } = await build(t, { throttleUser: '3/hour' })
-  const alice = await signUp(api)
-  const second = await api.post('/auth/login/', { email: alice.email, password: PASSWORD })
-  const aliceToken2 = second.body.auth_token as string
-  const bob = await signUp(api)
-  t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-  t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-  t.equal((await api.get('/auth/users/me/', { token: aliceToken2 })).status, 200, 'third request, other session')
-  assertThrottled(t, await api.get('/auth/users/me/', { token: aliceToken2 }), 3600)
-  assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 3600)
-  const mine = await api.get('/auth/users/me/', { token: bob.token })
-  t.equal(mine.status, 200, 'bob is not throttled')
-  t.equal(mine.body.email, bob.email)
-})
+t.test(
+  "user: THROTTLE_USER counts per user, across that user's sessions, and another user is unaffected",
+  async (t) => {
+    const { api } = await build(t, { throttleUser: '3/hour' })
+    const alice = await signUp(api)
+    const second = await api.post('/auth/login/', { email: alice.email, password: PASSWORD })
+    const aliceToken2 = second.body.auth_token as string
+    const bob = await signUp(api)
+    t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+    t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+    t.equal((await api.get('/auth/users/me/', { token: aliceToken2 })).status, 200, 'third request, other session')
+    assertThrottled(t, await api.get('/auth/users/me/', { token: aliceToken2 }), 3600)
+    assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 3600)
+    const mine = await api.get('/auth/users/me/', { token: bob.token })
+    t.equal(mine.status, 200, 'bob is not throttled')
+    t.equal(mine.body.email, bob.email)
+  },
+)
 
 t.test('user: a request without a valid token is 401, not counted against anyone', async (t) => {
   const { api } = await build(t, { throttleUser: '1/hour' })
@@ -92,36 +115,50 @@ t.test('user: a throttled write changes nothing', async (t) => {
   t.equal((await app.db.knex('sessions').where({ user_id: alice.id })).length, 1, 'the session was not revoked')
 })
 
-t.test('prekeybundle: past THROTTLE_PREKEYBUNDLE bundles are 429, other calls still work, no prekey is spent', async (t) => {
-  const { app, api } = await build(t, { throttlePrekeybundle: '2/day' })
-  const alice = await userWithDevice(api)
-  const bob = await userWithDevice(api, { preKeyCount: 5 })
-  const carol = await userWithDevice(api)
-  const url = `/prekeybundle/${bob.email}/${alice.registrationId}/`
-  t.equal((await api.get(url, { token: alice.token })).status, 200)
-  t.equal((await api.get(url, { token: alice.token })).status, 200)
-  const third = await api.get(url, { token: alice.token })
-  assertThrottled(t, third, 86400)
-  const bobDevice = await app.db.knex('devices').where({ user_id: bob.id }).first()
-  t.equal((await app.db.knex('prekeys').where({ device_id: bobDevice.id })).length, 3, 'the throttled request took no prekey')
-  t.equal((await api.get(`/messages/${alice.registrationId}/`, { token: alice.token })).status, 200, 'alice can still fetch messages')
-  t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-  const carols = await api.get(`/prekeybundle/${bob.email}/${carol.registrationId}/`, { token: carol.token })
-  t.equal(carols.status, 200, 'the bundle limit is per user')
-})
+t.test(
+  'prekeybundle: past THROTTLE_PREKEYBUNDLE bundles are 429, other calls still work, no prekey is spent',
+  async (t) => {
+    const { app, api } = await build(t, { throttlePrekeybundle: '2/day' })
+    const alice = await userWithDevice(api)
+    const bob = await userWithDevice(api, { preKeyCount: 5 })
+    const carol = await userWithDevice(api)
+    const url = `/prekeybundle/${bob.email}/${alice.registrationId}/`
+    t.equal((await api.get(url, { token: alice.token })).status, 200)
+    t.equal((await api.get(url, { token: alice.token })).status, 200)
+    const third = await api.get(url, { token: alice.token })
+    assertThrottled(t, third, 86400)
+    const bobDevice = await app.db.knex('devices').where({ user_id: bob.id }).first()
+    t.equal(
+      (await app.db.knex('prekeys').where({ device_id: bobDevice.id })).length,
+      3,
+      'the throttled request took no prekey',
+    )
+    t.equal(
+      (await api.get(`/messages/${alice.registrationId}/`, { token: alice.token })).status,
+      200,
+      'alice can still fetch messages',
+    )
+    t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+    const carols = await api.get(`/prekeybundle/${bob.email}/${carol.registrationId}/`, { token: carol.token })
+    t.equal(carols.status, 200, 'the bundle limit is per user')
+  },
+)
 
 t.test("'off' disables a throttle", async (t) => {
   const { api } = await build(t, { throttleAnon: 'off', throttleUser: 'off', throttlePrekeybundle: 'off' })
-  for (let i = 0; i < 8; i++) t.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
+  for (let i = 0; i < 8; i++)
+    t.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
-  for (let i = 0; i < 8; i++) t.equal((await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).status, 200)
+  for (let i = 0; i < 8; i++)
+    t.equal((await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).status, 200)
 })
 
 t.test('only the throttled scope is limited: anon off, user on', async (t) => {
   const { api } = await build(t, { throttleAnon: 'off', throttleUser: '1/hour' })
   const alice = await signUp(api)
-  for (let i = 0; i < 4; i++) t.equal((await api.post('/auth/login/', { email: alice.email, password: PASSWORD })).status, 200)
+  for (let i = 0; i < 4; i++)
+    t.equal((await api.post('/auth/login/', { email: alice.email, password: PASSWORD })).status, 200)
   t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
   assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 3600)
 })
@@ -136,7 +173,11 @@ t.test('with REDIS_URL, instances share the counters', redisTest, async (t) => {
   t.equal((await fromIp(t, two.app, ip, 'POST', '/auth/login/', login())).status, 400, 'second request on instance two')
   assertThrottled(t, await fromIp(t, one.app, ip, 'POST', '/auth/login/', login()), 3600)
   assertThrottled(t, await fromIp(t, two.app, ip, 'POST', '/auth/login/', login()), 3600)
-  t.equal((await fromIp(t, two.app, randomIp(), 'POST', '/auth/login/', login())).status, 400, 'another IP is unaffected')
+  t.equal(
+    (await fromIp(t, two.app, randomIp(), 'POST', '/auth/login/', login())).status,
+    400,
+    'another IP is unaffected',
+  )
 })
 
 t.test('with REDIS_URL, per-user counters are shared too', redisTest, async (t) => {
@@ -160,17 +201,30 @@ t.test('with REDIS_URL, per-user counters are shared too', redisTest, async (t) 
 
 t.test('with REDIS_URL unreachable, requests are still served', async (t) => {
   const { api } = await build(t, { redisUrl: 'redis://127.0.0.1:1', throttleAnon: '1/hour' })
-  for (let i = 0; i < 3; i++) t.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
+  for (let i = 0; i < 3; i++)
+    t.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
 })
 
 t.test('anon: X-Forwarded-For does not dodge the limit unless TRUST_PROXY is set', async (t) => {
   const direct = await build(t, { throttleAnon: '1/hour' })
   const spoof = (n: number) => ({ headers: { 'x-forwarded-for': `203.0.113.${n}` } })
   t.equal((await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
-  assertThrottled(t, await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2)), 3600)
+  assertThrottled(
+    t,
+    await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2)),
+    3600,
+  )
 
   const proxied = await build(t, { throttleAnon: '1/hour', trustProxy: true })
   t.equal((await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
-  t.equal((await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2))).status, 400, 'behind a trusted proxy the client address counts')
-  assertThrottled(t, await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1)), 3600)
+  t.equal(
+    (await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2))).status,
+    400,
+    'behind a trusted proxy the client address counts',
+  )
+  assertThrottled(
+    t,
+    await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1)),
+    3600,
+  )
 })

@@ -20,7 +20,16 @@ async function logged(t: Test, overrides: Partial<Config> = {}) {
     databaseUrl = join(tmpdir(), `request-log-${randomBytes(4).toString('hex')}.sqlite`)
     t.teardown(() => ['', '-wal', '-shm'].forEach((s) => rmSync(databaseUrl + s, { force: true })))
   }
-  const config = loadConfig({}, { databaseUrl, secretKey: 'test-secret-key-that-is-long-enough-0123456789', bcryptCost: 4, throttleAnon: 'off', ...overrides })
+  const config = loadConfig(
+    {},
+    {
+      databaseUrl,
+      secretKey: 'test-secret-key-that-is-long-enough-0123456789',
+      bcryptCost: 4,
+      throttleAnon: 'off',
+      ...overrides,
+    },
+  )
   const raw: string[] = []
   const app = await buildApp(config, { logStream: { write: (line: string) => void raw.push(line) } })
   t.teardown(() => app.close())
@@ -34,15 +43,29 @@ t.test('one JSON line per request: request id, operationId, method, path, status
   const email = uniqueEmail()
   const created = await app.inject({ method: 'POST', url: '/auth/users/', payload: { email, password: PASSWORD } })
   t.equal(created.statusCode, 201)
-  const refused = await app.inject({ method: 'POST', url: '/auth/login/', payload: { email, password: 'not-the-password-9' } })
+  const refused = await app.inject({
+    method: 'POST',
+    url: '/auth/login/',
+    payload: { email, password: 'not-the-password-9' },
+  })
   t.equal(refused.statusCode, 400)
   t.equal((await app.inject({ method: 'GET', url: '/no-such-route-7c2e/' })).statusCode, 404)
 
-  t.ok(raw.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n')), 'one line each')
+  t.ok(
+    raw.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n')),
+    'one line each',
+  )
   const done = completed()
   t.equal(done.length, 3, 'one completion line per request')
   t.equal(lines().filter((l) => l.msg === 'incoming request').length, 0, "no separate 'incoming request' line")
-  t.match(done[0], { level: 30, operationId: 'createUser', method: 'POST', url: '/auth/users/', statusCode: 201, remoteAddress: '127.0.0.1' })
+  t.match(done[0], {
+    level: 30,
+    operationId: 'createUser',
+    method: 'POST',
+    url: '/auth/users/',
+    statusCode: 201,
+    remoteAddress: '127.0.0.1',
+  })
   t.match(done[1], { operationId: 'login', statusCode: 400 })
   t.match(done[2], { operationId: 'unknown', method: 'GET', statusCode: 404 })
   for (const line of done) {
@@ -70,16 +93,31 @@ t.test('the reset token in a path is masked; headers and bodies are never logged
   t.equal(reset?.url, `/auth/password/reset/confirm/${encodeUid(1)}/[redacted]/`)
   t.equal(maskUrl(`/auth/password/reset/confirm/MQ/${token}/?x=1`), '/auth/password/reset/confirm/MQ/[redacted]/?x=1')
   t.equal(maskUrl('/messages/12/'), '/messages/12/', 'other paths as they are')
-  t.equal(maskUrl('/messages/12/websocket/?token=eyJ.a.b&x=1'), '/messages/12/websocket/?token=[redacted]&x=1', 'a token in the query')
-  t.equal(maskUrl('/x/?access_token=abc&API_KEY=k&code=123456#f'), '/x/?access_token=[redacted]&API_KEY=[redacted]&code=[redacted]#f')
+  t.equal(
+    maskUrl('/messages/12/websocket/?token=eyJ.a.b&x=1'),
+    '/messages/12/websocket/?token=[redacted]&x=1',
+    'a token in the query',
+  )
+  t.equal(
+    maskUrl('/x/?access_token=abc&API_KEY=k&code=123456#f'),
+    '/x/?access_token=[redacted]&API_KEY=[redacted]&code=[redacted]#f',
+  )
   t.equal(maskUrl('/x/?page=2&q=a'), '/x/?page=2&q=a', 'other query parameters as they are')
 })
 
 t.test('LOG_LEVEL=warn drops the info lines', async (t) => {
   const { app, lines } = await logged(t, { logLevel: 'warn' })
-  t.equal((await app.inject({ method: 'POST', url: '/auth/users/', payload: { email: uniqueEmail(), password: PASSWORD } })).statusCode, 201)
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/auth/users/', payload: { email: uniqueEmail(), password: PASSWORD } }))
+      .statusCode,
+    201,
+  )
   t.equal((await app.inject({ method: 'GET', url: '/nothing-here/' })).statusCode, 404)
-  t.same(lines().filter((l) => l.level < 40), [], 'nothing below warn')
+  t.same(
+    lines().filter((l) => l.level < 40),
+    [],
+    'nothing below warn',
+  )
   t.equal(loadConfig({ LOG_LEVEL: 'warn' }).logLevel, 'warn', 'read from LOG_LEVEL')
 })
 
@@ -97,7 +135,17 @@ t.test('pretty output only on a terminal', async (t) => {
   t.equal(given.transport, undefined)
 
   // What the terminal shows for a completion line: readable, with the same fields.
-  const line = JSON.stringify({ level: 30, time: Date.now(), reqId: 'req-1', operationId: 'getMe', method: 'GET', url: '/auth/users/me/', statusCode: 200, responseTime: 1.5, msg: 'request completed' })
+  const line = JSON.stringify({
+    level: 30,
+    time: Date.now(),
+    reqId: 'req-1',
+    operationId: 'getMe',
+    method: 'GET',
+    url: '/auth/users/me/',
+    statusCode: 200,
+    responseTime: 1.5,
+    msg: 'request completed',
+  })
   const shown = prettyFactory({ colorize: false, ignore: 'pid,hostname' })(line)
   t.match(shown, /INFO.*request completed/)
   t.match(shown, /operationId: "getMe"/)

@@ -26,13 +26,17 @@ function directives(t: Test, csp: unknown): Record<string, string> {
 /** Every answer, JSON or HTML, success or error, carries the same hardening. */
 function checkHeaders(t: Test, res: ApiResponse, styleHash: string, corp: 'same-origin' | 'cross-origin') {
   // Exactly these directives: anything more (script-src, img-src...) would loosen default-src 'none'.
-  t.same(directives(t, res.headers['content-security-policy']), {
-    'default-src': "'none'",
-    'style-src': styleHash,
-    'form-action': "'self'",
-    'frame-ancestors': "'none'",
-    'base-uri': "'none'",
-  }, 'content-security-policy')
+  t.same(
+    directives(t, res.headers['content-security-policy']),
+    {
+      'default-src': "'none'",
+      'style-src': styleHash,
+      'form-action': "'self'",
+      'frame-ancestors': "'none'",
+      'base-uri': "'none'",
+    },
+    'content-security-policy',
+  )
   t.equal(res.headers['x-content-type-options'], 'nosniff', 'x-content-type-options')
   // helmet's default; browsers that know CSP obey frame-ancestors 'none' above, which is stricter.
   t.equal(res.headers['x-frame-options'], 'DENY', 'x-frame-options')
@@ -84,14 +88,18 @@ t.test('the reset form, its 400 re-render and the invalid-link 400 all carry the
   checkHeaders(t, form, styleHash, 'same-origin')
   checkPageIsInert(t, form.text)
 
-  const mismatch = await api.post(link, undefined, { form: { new_password: 'staple-lantern-orbit', re_new_password: 'other-lantern-orbit' } })
+  const mismatch = await api.post(link, undefined, {
+    form: { new_password: 'staple-lantern-orbit', re_new_password: 'other-lantern-orbit' },
+  })
   t.equal(mismatch.status, 400)
   t.match(mismatch.text, 'The two passwords do not match.')
   t.equal(styleHashOf(mismatch.text), styleHash)
   checkHeaders(t, mismatch, styleHash, 'same-origin')
   checkPageIsInert(t, mismatch.text)
 
-  const invalidPost = await api.post(MALFORMED_LINK, undefined, { form: { new_password: PASSWORD, re_new_password: PASSWORD } })
+  const invalidPost = await api.post(MALFORMED_LINK, undefined, {
+    form: { new_password: PASSWORD, re_new_password: PASSWORD },
+  })
   t.equal(invalidPost.status, 400)
   t.equal(invalidPost.headers['content-type'], 'text/html; charset=utf-8')
   t.match(invalidPost.text, '<h1>Link invalid</h1>')

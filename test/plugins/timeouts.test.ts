@@ -19,7 +19,12 @@ type Exchange = { data: string; closedByServer: boolean }
  * Opens a raw connection, writes `sent`, and collects what comes back until the server closes the
  * socket or `deadlineSeconds` pass (then the client hangs up itself and closedByServer is false).
  */
-function exchange(port: number, sent: string, deadlineSeconds: number, onData?: (data: string, socket: net.Socket) => void): Promise<Exchange> {
+function exchange(
+  port: number,
+  sent: string,
+  deadlineSeconds: number,
+  onData?: (data: string, socket: net.Socket) => void,
+): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     let data = ''
     const socket = net.connect(port, '127.0.0.1', () => sent && socket.write(sent))
@@ -46,12 +51,19 @@ function parse(raw: string): Parsed | undefined {
   const end = raw.indexOf('\r\n\r\n')
   if (end < 0) return undefined
   const [statusLine, ...lines] = raw.slice(0, end).split('\r\n')
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]))
+  const headers = Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  )
   const length = Number(headers['content-length'])
   const bodyStart = end + 4
   if (!Number.isInteger(length) || Buffer.byteLength(raw.slice(bodyStart)) < length) return undefined
   const body = Buffer.from(raw.slice(bodyStart)).subarray(0, length).toString()
-  return { status: Number(statusLine.split(' ')[1]), headers, body, rest: Buffer.from(raw.slice(bodyStart)).subarray(length).toString() }
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    body,
+    rest: Buffer.from(raw.slice(bodyStart)).subarray(length).toString(),
+  }
 }
 
 function check408(t: Test, got: Exchange) {
@@ -66,7 +78,11 @@ function check408(t: Test, got: Exchange) {
 
 t.test('slow-loris: headers that stop arriving get 408 request_timeout and the connection is closed', async (t) => {
   const { port } = await listening(t)
-  const got = await exchange(port, 'GET /auth/mfa/config/ HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n', REQUEST_TIMEOUT + 4)
+  const got = await exchange(
+    port,
+    'GET /auth/mfa/config/ HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n',
+    REQUEST_TIMEOUT + 4,
+  )
   check408(t, got)
 })
 
@@ -87,38 +103,47 @@ t.test('a body shorter than its Content-Length gets 408 and closed; the handler 
 t.test('an idle keep-alive connection is closed after CONNECTION_TIMEOUT', async (t) => {
   const { port } = await listening(t)
   let first: Parsed | undefined
-  const got = await exchange(port, 'GET /no-such-path/ HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n', CONNECTION_TIMEOUT + 5, (data) => {
-    first ??= parse(data)
-  })
+  const got = await exchange(
+    port,
+    'GET /no-such-path/ HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n',
+    CONNECTION_TIMEOUT + 5,
+    (data) => {
+      first ??= parse(data)
+    },
+  )
   t.equal(first?.status, 404, 'the request was answered')
   t.equal(first?.headers.connection, 'keep-alive', 'and the connection kept open for another')
   t.ok(got.closedByServer, `the server closed the idle connection within ${CONNECTION_TIMEOUT + 5} s`)
   t.equal(first?.rest, '', 'silently: no 408 for a connection between requests')
 })
 
-t.test('a complete request on a server with short timeouts works, also as a second request on one connection', async (t) => {
-  const { app, port } = await listening(t)
-  const email = uniqueEmail()
-  const body = JSON.stringify({ email, password: PASSWORD })
-  const post = `POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-  const second = 'GET /auth/mfa/config/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
-  let sentSecond = false
-  const got = await exchange(port, post, REQUEST_TIMEOUT + 4, (data, socket) => {
-    if (!sentSecond && parse(data)) socket.write(second), (sentSecond = true)
-  })
-  const created = parse(got.data)
-  t.equal(created?.status, 201)
-  t.equal(JSON.parse(created?.body ?? '{}').email, email)
-  t.equal((await app.db.knex('users').where({ email })).length, 1)
-  const me = parse(created?.rest ?? '')
-  t.equal(me?.status, 401, 'the second request on the connection was answered too')
-  t.equal(JSON.parse(me?.body ?? '{}').code, 'not_authenticated')
-  t.ok(got.closedByServer, 'closed as the client asked')
-})
+t.test(
+  'a complete request on a server with short timeouts works, also as a second request on one connection',
+  async (t) => {
+    const { app, port } = await listening(t)
+    const email = uniqueEmail()
+    const body = JSON.stringify({ email, password: PASSWORD })
+    const post = `POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    const second = 'GET /auth/mfa/config/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+    let sentSecond = false
+    const got = await exchange(port, post, REQUEST_TIMEOUT + 4, (data, socket) => {
+      if (!sentSecond && parse(data)) socket.write(second), (sentSecond = true)
+    })
+    const created = parse(got.data)
+    t.equal(created?.status, 201)
+    t.equal(JSON.parse(created?.body ?? '{}').email, email)
+    t.equal((await app.db.knex('users').where({ email })).length, 1)
+    const me = parse(created?.rest ?? '')
+    t.equal(me?.status, 401, 'the second request on the connection was answered too')
+    t.equal(JSON.parse(me?.body ?? '{}').code, 'not_authenticated')
+    t.ok(got.closedByServer, 'closed as the client asked')
+  },
+)
 
 t.test('over a real socket, a Host outside ALLOWED_HOSTS is 400 invalid_host; an allowed one passes', async (t) => {
   const { port } = await listening(t, { allowedHosts: ['api.example.com'] })
-  const ask = (host: string) => exchange(port, `GET /auth/mfa/config/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, 5)
+  const ask = (host: string) =>
+    exchange(port, `GET /auth/mfa/config/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, 5)
   const evil = parse((await ask('evil.example')).data)
   t.equal(evil?.status, 400)
   t.same(JSON.parse(evil?.body ?? 'null'), { code: 'invalid_host', message: 'The Host header is not allowed.' })

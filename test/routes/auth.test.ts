@@ -71,7 +71,10 @@ t.test('login body violations are 400 invalid_data naming the field; bad JSON is
   t.equal(extra.status, 400)
   t.equal(extra.body.code, 'invalid_data')
   t.ok(extra.body.errors.some((e: { field: string }) => e.field === 'body.otp'))
-  const parse = await api.post('/auth/login/', undefined, { raw: '{"email": "a@example.com", ', headers: { 'content-type': 'application/json' } })
+  const parse = await api.post('/auth/login/', undefined, {
+    raw: '{"email": "a@example.com", ',
+    headers: { 'content-type': 'application/json' },
+  })
   t.equal(parse.status, 400)
   t.equal(parse.body.code, 'parse_error')
 })
@@ -99,7 +102,7 @@ t.test('missing, malformed and forged tokens are 401 not_authenticated', async (
     garbage: { authorization: 'Bearer not-a-token' },
     'tampered signature': { authorization: `Bearer ${header}.${payload}.${flipped}` },
     'signed with another key': {
-      authorization: `Bearer ${(otherKeyToken(user.id, app.jwt.decode<{ sid: string }>(user.token)!.sid))}`,
+      authorization: `Bearer ${otherKeyToken(user.id, app.jwt.decode<{ sid: string }>(user.token)!.sid)}`,
     },
   }
   for (const [name, headers] of Object.entries(cases)) {
@@ -131,7 +134,10 @@ t.test('an expired token is 401 even while its session lives', async (t) => {
 t.test('a session past its server-side expiry is 401 even with a valid JWT', async (t) => {
   const { api, app } = await build(t)
   const user = await signUp(api)
-  await app.db.knex('sessions').where({ user_id: user.id }).update({ expires_at: Date.now() - 1000 })
+  await app.db
+    .knex('sessions')
+    .where({ user_id: user.id })
+    .update({ expires_at: Date.now() - 1000 })
   const res = await api.get('/auth/users/me/', { token: user.token })
   t.equal(res.status, 401)
   t.equal(res.body.code, 'not_authenticated')
@@ -177,7 +183,10 @@ t.test('logout: 204, that token is dead at once, another session of the same use
   const out = await api.post('/auth/logout/', undefined, { token: user.token })
   t.equal(out.status, 204)
   t.equal(out.text, '')
-  for (const [method, url] of [['GET', '/auth/users/me/'], ['POST', '/auth/logout/']] as const) {
+  for (const [method, url] of [
+    ['GET', '/auth/users/me/'],
+    ['POST', '/auth/logout/'],
+  ] as const) {
     const res = await api.request(method, url, undefined, { token: user.token })
     t.equal(res.status, 401, `${method} ${url} with the logged-out token`)
     t.equal(res.body.code, 'not_authenticated')
@@ -217,7 +226,11 @@ t.test("Djoser's endpoints that bypass 2FA do not exist", async (t) => {
 })
 
 /** An auth-shaped HS256 token signed with a key the server does not hold. */
-function otherKeyToken(userId: number, sid: string, key: string | Buffer = 'some-other-secret-key-0123456789abcdef'): string {
+function otherKeyToken(
+  userId: number,
+  sid: string,
+  key: string | Buffer = 'some-other-secret-key-0123456789abcdef',
+): string {
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
   const now = Math.floor(Date.now() / 1000)
   const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: String(userId), typ: 'auth', sid, iat: now, exp: now + 60 })}`

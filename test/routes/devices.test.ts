@@ -11,7 +11,9 @@ async function deviceState(app: FastifyInstance, userId: number) {
   return {
     device,
     preKeys: await knex('prekeys').where({ device_id: device.id }).orderBy('key_id').select('key_id', 'public_key'),
-    signedPreKeys: await knex('signed_prekeys').where({ device_id: device.id }).select('key_id', 'public_key', 'signature'),
+    signedPreKeys: await knex('signed_prekeys')
+      .where({ device_id: device.id })
+      .select('key_id', 'public_key', 'signature'),
     messages: await knex('messages').where({ recipient_device_id: device.id }).orderBy('id').select('id', 'content'),
   }
 }
@@ -36,7 +38,11 @@ t.test('POST /device/ registers the device with its identity, signed prekey and 
     body.preKeys.map((k) => ({ key_id: k.keyId, public_key: k.publicKey })),
   )
   t.same(state!.signedPreKeys, [
-    { key_id: body.signedPreKey.keyId, public_key: body.signedPreKey.publicKey, signature: body.signedPreKey.signature },
+    {
+      key_id: body.signedPreKey.keyId,
+      public_key: body.signedPreKey.publicKey,
+      signature: body.signedPreKey.signature,
+    },
   ])
 })
 
@@ -78,10 +84,19 @@ t.test('two concurrent registrations for one user: one 201, one device_exists, o
 t.test('key fields and ids at the edges of their ranges are accepted', async (t) => {
   const { app, api } = await build(t)
   const high = await signUp(api)
-  const body = { ...deviceBody(999999), preKeys: [{ keyId: 0, publicKey: publicKey() }, { keyId: 2147483647, publicKey: publicKey() }] }
+  const body = {
+    ...deviceBody(999999),
+    preKeys: [
+      { keyId: 0, publicKey: publicKey() },
+      { keyId: 2147483647, publicKey: publicKey() },
+    ],
+  }
   body.signedPreKey.keyId = 2147483647
   t.equal((await api.post('/device/', body, { token: high.token })).status, 201)
-  t.same((await deviceState(app, high.id))!.preKeys.map((k: { key_id: number }) => k.key_id), [0, 2147483647])
+  t.same(
+    (await deviceState(app, high.id))!.preKeys.map((k: { key_id: number }) => k.key_id),
+    [0, 2147483647],
+  )
 
   const low = await signUp(api)
   const lowBody = deviceBody(0)
@@ -101,10 +116,26 @@ t.test('malformed keys and ids are 400 invalid_data naming the field, and no dev
     ['identityKey in base64url', (b) => (b.identityKey = 'BQ' + '_'.repeat(42)), 'body.identityKey'],
     ['identityKey not a string', (b) => ((b as Record<string, unknown>).identityKey = 5), 'body.identityKey'],
     ['prekey publicKey of 32 bytes', (b) => (b.preKeys[0].publicKey = key(5, 32)), 'body.preKeys[0].publicKey'],
-    ['signed prekey publicKey with type byte 0x07', (b) => (b.signedPreKey.publicKey = key(7, 33)), 'body.signedPreKey.publicKey'],
-    ['signature of 63 bytes', (b) => (b.signedPreKey.signature = randomBytes(63).toString('base64')), 'body.signedPreKey.signature'],
-    ['signature of 65 bytes', (b) => (b.signedPreKey.signature = randomBytes(65).toString('base64')), 'body.signedPreKey.signature'],
-    ['signature without padding', (b) => (b.signedPreKey.signature = randomBytes(64).toString('base64').slice(0, 86)), 'body.signedPreKey.signature'],
+    [
+      'signed prekey publicKey with type byte 0x07',
+      (b) => (b.signedPreKey.publicKey = key(7, 33)),
+      'body.signedPreKey.publicKey',
+    ],
+    [
+      'signature of 63 bytes',
+      (b) => (b.signedPreKey.signature = randomBytes(63).toString('base64')),
+      'body.signedPreKey.signature',
+    ],
+    [
+      'signature of 65 bytes',
+      (b) => (b.signedPreKey.signature = randomBytes(65).toString('base64')),
+      'body.signedPreKey.signature',
+    ],
+    [
+      'signature without padding',
+      (b) => (b.signedPreKey.signature = randomBytes(64).toString('base64').slice(0, 86)),
+      'body.signedPreKey.signature',
+    ],
     ['keyId 2147483648', (b) => (b.preKeys[1].keyId = 2147483648), 'body.preKeys[1].keyId'],
     ['keyId -1', (b) => (b.preKeys[0].keyId = -1), 'body.preKeys[0].keyId'],
     ['keyId 1.5', (b) => (b.preKeys[0].keyId = 1.5), 'body.preKeys[0].keyId'],
@@ -114,17 +145,37 @@ t.test('malformed keys and ids are 400 invalid_data naming the field, and no dev
     ['registrationId 1000000', (b) => (b.registrationId = 1000000), 'body.registrationId'],
     ['registrationId -1', (b) => (b.registrationId = -1), 'body.registrationId'],
     ['registrationId 2.5', (b) => (b.registrationId = 2.5), 'body.registrationId'],
-    ['registrationId as a string', (b) => ((b as Record<string, unknown>).registrationId = '1234'), 'body.registrationId'],
+    [
+      'registrationId as a string',
+      (b) => ((b as Record<string, unknown>).registrationId = '1234'),
+      'body.registrationId',
+    ],
     ['registrationId null', (b) => ((b as Record<string, unknown>).registrationId = null), 'body.registrationId'],
     ['an extra top-level field', (b) => (b.extra = 1), 'body.extra'],
-    ['an extra field in a prekey', (b) => ((b.preKeys[0] as Record<string, unknown>).extra = 1), 'body.preKeys[0].extra'],
-    ['an extra field in the signed prekey', (b) => ((b.signedPreKey as Record<string, unknown>).extra = 1), 'body.signedPreKey.extra'],
-    ['no signature', (b) => delete (b.signedPreKey as Partial<typeof b.signedPreKey>).signature, 'body.signedPreKey.signature'],
+    [
+      'an extra field in a prekey',
+      (b) => ((b.preKeys[0] as Record<string, unknown>).extra = 1),
+      'body.preKeys[0].extra',
+    ],
+    [
+      'an extra field in the signed prekey',
+      (b) => ((b.signedPreKey as Record<string, unknown>).extra = 1),
+      'body.signedPreKey.extra',
+    ],
+    [
+      'no signature',
+      (b) => delete (b.signedPreKey as Partial<typeof b.signedPreKey>).signature,
+      'body.signedPreKey.signature',
+    ],
     ['no signedPreKey', (b) => delete (b as Partial<Body>).signedPreKey, 'body.signedPreKey'],
     ['no address', (b) => delete (b as Partial<Body>).address, 'body.address'],
     ['an empty address', (b) => (b.address = ''), 'body.address'],
     ['an address of 129 characters', (b) => (b.address = 'a'.repeat(129)), 'body.address'],
-    ['preKeys not an array', (b) => ((b as Record<string, unknown>).preKeys = { keyId: 1, publicKey: publicKey() }), 'body.preKeys'],
+    [
+      'preKeys not an array',
+      (b) => ((b as Record<string, unknown>).preKeys = { keyId: 1, publicKey: publicKey() }),
+      'body.preKeys',
+    ],
   ]
   for (const [name, mutate, field] of cases) {
     const body = deviceBody(1234, 'user.1', 3) as Body
@@ -132,7 +183,11 @@ t.test('malformed keys and ids are 400 invalid_data naming the field, and no dev
     const res = await api.post('/device/', body, { token: user.token })
     t.equal(res.status, 400, `${name}: status`)
     t.equal(res.body.code, 'invalid_data', `${name}: code`)
-    t.same([...new Set((res.body.errors ?? []).map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
+    t.same(
+      [...new Set((res.body.errors ?? []).map((e: { field: string }) => e.field))],
+      [field],
+      `${name}: names ${field}`,
+    )
   }
   t.equal(await deviceState(app, user.id), undefined, 'no device row was created')
   t.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
@@ -145,7 +200,10 @@ t.test('an address containing a NUL character is 400 invalid_data on every datab
   const res = await api.post('/device/', deviceBody(1234, 'alice\u0000.1'), { token: user.token })
   t.equal(res.status, 400)
   t.equal(res.body.code, 'invalid_data')
-  t.same(res.body.errors?.map((e: { field: string }) => e.field), ['body.address'])
+  t.same(
+    res.body.errors?.map((e: { field: string }) => e.field),
+    ['body.address'],
+  )
   t.equal(await deviceState(app, user.id), undefined)
 })
 
@@ -168,10 +226,18 @@ t.test('a body that is not JSON is refused and stores nothing', async (t) => {
   const form = await api.post('/device/', undefined, { token: user.token, form: { address: 'a' } })
   t.equal(form.status, 415)
   t.equal(form.body.code, 'unsupported_media_type')
-  const broken = await api.post('/device/', undefined, { token: user.token, raw: '{"address":', headers: { 'content-type': 'application/json' } })
+  const broken = await api.post('/device/', undefined, {
+    token: user.token,
+    raw: '{"address":',
+    headers: { 'content-type': 'application/json' },
+  })
   t.equal(broken.status, 400)
   t.equal(broken.body.code, 'parse_error')
-  const empty = await api.post('/device/', undefined, { token: user.token, headers: { 'content-type': 'application/json' }, raw: '' })
+  const empty = await api.post('/device/', undefined, {
+    token: user.token,
+    headers: { 'content-type': 'application/json' },
+    raw: '',
+  })
   t.equal(empty.status, 400)
   t.equal(empty.body.code, 'invalid_data')
   t.equal(await deviceState(app, user.id), undefined)
@@ -219,10 +285,18 @@ t.test('DELETE /device/ is 204 and removes its prekeys, signed prekey and queued
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   for (let i = 0; i < 2; i++) {
-    const toBob = await api.post(`/messages/${alice.registrationId}/`, { recipient: bob.email, message: ciphertext(bob.registrationId) }, { token: alice.token })
+    const toBob = await api.post(
+      `/messages/${alice.registrationId}/`,
+      { recipient: bob.email, message: ciphertext(bob.registrationId) },
+      { token: alice.token },
+    )
     t.equal(toBob.status, 201)
   }
-  const toAlice = await api.post(`/messages/${bob.registrationId}/`, { recipient: alice.email, message: ciphertext(alice.registrationId) }, { token: bob.token })
+  const toAlice = await api.post(
+    `/messages/${bob.registrationId}/`,
+    { recipient: alice.email, message: ciphertext(alice.registrationId) },
+    { token: bob.token },
+  )
   t.equal(toAlice.status, 201)
   const bobDeviceId = (await deviceState(app, bob.id))!.device.id
   const aliceBefore = await deviceState(app, alice.id)
@@ -271,11 +345,19 @@ t.test('after DELETE /device/ a new device can be registered, with the same keyI
   t.equal(res.body.code, 'device_created')
   const state = await deviceState(app, bob.id)
   t.equal(state!.device.identity_key, fresh.identityKey)
-  t.same(state!.preKeys.map((k: { public_key: string }) => k.public_key), fresh.preKeys.map((k) => k.publicKey))
+  t.same(
+    state!.preKeys.map((k: { public_key: string }) => k.public_key),
+    fresh.preKeys.map((k) => k.publicKey),
+  )
 
   const bundle = await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })
   t.equal(bundle.status, 200)
-  t.match(bundle.body, { address: 'bob.2', identityKey: fresh.identityKey, registrationId: fresh.registrationId, signedPreKey: fresh.signedPreKey })
+  t.match(bundle.body, {
+    address: 'bob.2',
+    identityKey: fresh.identityKey,
+    registrationId: fresh.registrationId,
+    signedPreKey: fresh.signedPreKey,
+  })
   const old = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
   t.equal(old.status, 403, 'the old registration ID is no longer this user device')
   t.equal(old.body.code, 'device_changed')

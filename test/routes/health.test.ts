@@ -7,7 +7,6 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 // scripts/run-tests.ts sets TEST_REDIS=skip only outside CI, on a machine without Redis, and says so.
 const redisTest = { skip: process.env.TEST_REDIS === 'skip' ? 'Redis is not reachable on this machine' : false }
 
-
 t.test('live: 200 without authentication, ignoring a bad token, with or without the trailing slash', async (t) => {
   const { api } = await build(t)
   for (const path of ['/health/live', '/health/live/']) {
@@ -37,7 +36,11 @@ t.test('ready: 503 naming the database when it is gone; live stays 200', async (
   const { app, api, config } = await build(t)
   if (database === 'postgres') {
     // A real outage: the database disappears under the running app, its connections cut.
-    const admin = knex({ client: 'pg', connection: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', pool: { min: 0, max: 1 } })
+    const admin = knex({
+      client: 'pg',
+      connection: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      pool: { min: 0, max: 1 },
+    })
     t.teardown(() => admin.destroy())
     await admin.raw('DROP DATABASE ?? WITH (FORCE)', [new URL(config.databaseUrl).pathname.slice(1)])
   } else {
@@ -77,7 +80,10 @@ t.test('ready: the SMTP check is cached, so a burst of probes opens one SMTP ses
   })
   await new Promise<void>((ok) => smtp.listen(0, '127.0.0.1', ok))
   t.teardown(() => new Promise<void>((ok) => smtp.close(() => ok())))
-  const { api } = await build(t, { emailHost: '127.0.0.1', emailPort: (smtp.server.address() as { port: number }).port })
+  const { api } = await build(t, {
+    emailHost: '127.0.0.1',
+    emailPort: (smtp.server.address() as { port: number }).port,
+  })
   const burst = await Promise.all(Array.from({ length: 5 }, () => api.get('/health/ready')))
   const more = [await api.get('/health/ready'), await api.get('/health/ready')]
   for (const res of [...burst, ...more]) t.same(res.body, { status: 'ok', checks: { database: 'ok', smtp: 'ok' } })

@@ -2,7 +2,19 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../plugins/config.js'
 import { buildApp } from '../../app.js'
-import { build, client, database, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signUp, userWithDevice, type Api, type ApiResponse } from '../helper.js'
+import {
+  build,
+  client,
+  database,
+  deviceBody,
+  kyberPreKey,
+  kyberPreKeys,
+  preKeys,
+  signUp,
+  userWithDevice,
+  type Api,
+  type ApiResponse,
+} from '../helper.js'
 
 // On PostgreSQL every race runs over two app instances on one database, so that two connection
 // pools compete, not just requests queueing in one pool. SQLite is a single-instance set-up (one
@@ -35,19 +47,26 @@ let nextRegistrationId = 500000
 async function recipient(api: Api, ec: number, pq: number, user?: User) {
   user ??= await signUp(api)
   const base = deviceBody(++nextRegistrationId, `${user.email}.1`, ec)
-  const device = { ...base, pqPreKeys: kyberPreKeys(1, pq, base.identityKey), pqLastResortPreKey: kyberPreKey(777, base.identityKey) }
+  const device = {
+    ...base,
+    pqPreKeys: kyberPreKeys(1, pq, base.identityKey),
+    pqLastResortPreKey: kyberPreKey(777, base.identityKey),
+  }
   const res = await api.post('/device/', device, { token: user.token })
   if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${res.text}`)
   return { ...user, registrationId: base.registrationId, device }
 }
 type Recipient = Awaited<ReturnType<typeof recipient>>
 
-const requesters = (api: Api, n: number) => Promise.all(Array.from({ length: n }, () => userWithDevice(api, { preKeyCount: 0 })))
+const requesters = (api: Api, n: number) =>
+  Promise.all(Array.from({ length: n }, () => userWithDevice(api, { preKeyCount: 0 })))
 
 /** Claim number `i`, spread over both apps and over the requesters. */
 function claim(apis: readonly Api[], who: Requester[], to: { email: string }, i: number) {
   const r = who[i % who.length]
-  return apis[i % apis.length].get(`/prekeybundle/${encodeURIComponent(to.email)}/${r.registrationId}/`, { token: r.token })
+  return apis[i % apis.length].get(`/prekeybundle/${encodeURIComponent(to.email)}/${r.registrationId}/`, {
+    token: r.token,
+  })
 }
 
 function upload(api: Api, owner: { token: string; registrationId: number }, kind: Kind, keys: Key[]) {
@@ -63,60 +82,89 @@ const statusCodes = (rs: ApiResponse[]) => rs.map((r) => (r.status === 200 ? 200
 
 /** One-time keys stored for a device, straight from the table, as the API shows them. */
 async function stored(app: FastifyInstance, kind: Kind, deviceId: number): Promise<Key[]> {
-  const rows = await app.db.knex(kind === 'ec' ? 'prekeys' : 'pq_prekeys').where({ device_id: deviceId }).orderBy('key_id')
-  return rows.map((r) => ({ keyId: r.key_id, publicKey: r.public_key, ...(kind === 'pq' && { signature: r.signature }) }))
+  const rows = await app.db
+    .knex(kind === 'ec' ? 'prekeys' : 'pq_prekeys')
+    .where({ device_id: deviceId })
+    .orderBy('key_id')
+  return rows.map((r) => ({
+    keyId: r.key_id,
+    publicKey: r.public_key,
+    ...(kind === 'pq' && { signature: r.signature }),
+  }))
 }
-const deviceId = async (app: FastifyInstance, userId: number) => (await app.db.knex('devices').where({ user_id: userId }).first()).id as number
+const deviceId = async (app: FastifyInstance, userId: number) =>
+  (await app.db.knex('devices').where({ user_id: userId }).first()).id as number
 
 /** The one-time keys the bundles handed out, and the bundles that fell back to the last-resort Kyber prekey. */
 function handedOut(bundles: ApiResponse[]) {
   const ok = bundles.filter((r) => r.status === 200).map((r) => r.body)
   const ec: Key[] = ok.filter((b) => b.preKey).map((b) => b.preKey)
   const pq: Key[] = ok.filter((b) => b.pqPreKey?.lastResort === false).map(({ pqPreKey: { lastResort, ...k } }) => k)
-  const lastResort: Key[] = ok.filter((b) => b.pqPreKey?.lastResort === true).map(({ pqPreKey: { lastResort, ...k } }) => k)
+  const lastResort: Key[] = ok
+    .filter((b) => b.pqPreKey?.lastResort === true)
+    .map(({ pqPreKey: { lastResort, ...k } }) => k)
   return { ok, ec, pq, lastResort }
 }
 
-t.test('200 parallel claims on 100 prekeys and 100 Kyber prekeys: each key exactly once, then the last resort', async (t) => {
-  const { app, apis } = await apps(t)
-  const bob = await recipient(apis[0], 100, 100)
-  const callers = await requesters(apis[0], 8)
-  const bundles = await Promise.all(Array.from({ length: 200 }, (_, i) => claim(apis, callers, bob, i)))
+t.test(
+  '200 parallel claims on 100 prekeys and 100 Kyber prekeys: each key exactly once, then the last resort',
+  async (t) => {
+    const { app, apis } = await apps(t)
+    const bob = await recipient(apis[0], 100, 100)
+    const callers = await requesters(apis[0], 8)
+    const bundles = await Promise.all(Array.from({ length: 200 }, (_, i) => claim(apis, callers, bob, i)))
 
-  t.same(statusCodes(bundles), Array(200).fill(200), 'every claim answers 200')
-  const { ok, ec, pq, lastResort } = handedOut(bundles)
-  t.equal(ec.length, 100, 'exactly 100 bundles carry a preKey')
-  t.same(dupes(ids(ec)), [], 'no prekey handed out twice')
-  t.same(byKeyId(ec), bob.device.preKeys, 'the handed-out prekeys are exactly the uploaded ones')
-  t.equal(pq.length, 100, 'exactly 100 bundles carry a one-time Kyber prekey')
-  t.same(dupes(ids(pq)), [], 'no Kyber prekey handed out twice')
-  t.same(byKeyId(pq), bob.device.pqPreKeys, 'the handed-out Kyber prekeys are exactly the uploaded ones')
-  t.equal(lastResort.length, 100, 'the other 100 carry the last-resort Kyber prekey')
-  t.same(lastResort, Array(100).fill(bob.device.pqLastResortPreKey))
-  t.same(
-    ok.filter((b) => b.identityKey !== bob.device.identityKey || JSON.stringify(b.signedPreKey) !== JSON.stringify(bob.device.signedPreKey)),
-    [],
-    'every bundle is for bob’s identity and signed prekey',
-  )
+    t.same(statusCodes(bundles), Array(200).fill(200), 'every claim answers 200')
+    const { ok, ec, pq, lastResort } = handedOut(bundles)
+    t.equal(ec.length, 100, 'exactly 100 bundles carry a preKey')
+    t.same(dupes(ids(ec)), [], 'no prekey handed out twice')
+    t.same(byKeyId(ec), bob.device.preKeys, 'the handed-out prekeys are exactly the uploaded ones')
+    t.equal(pq.length, 100, 'exactly 100 bundles carry a one-time Kyber prekey')
+    t.same(dupes(ids(pq)), [], 'no Kyber prekey handed out twice')
+    t.same(byKeyId(pq), bob.device.pqPreKeys, 'the handed-out Kyber prekeys are exactly the uploaded ones')
+    t.equal(lastResort.length, 100, 'the other 100 carry the last-resort Kyber prekey')
+    t.same(lastResort, Array(100).fill(bob.device.pqLastResortPreKey))
+    t.same(
+      ok.filter(
+        (b) =>
+          b.identityKey !== bob.device.identityKey ||
+          JSON.stringify(b.signedPreKey) !== JSON.stringify(bob.device.signedPreKey),
+      ),
+      [],
+      'every bundle is for bob’s identity and signed prekey',
+    )
 
-  const count = await apis[1].get(`/prekeys/${bob.registrationId}/`, { token: bob.token })
-  t.same([count.status, count.body], [200, { count: 0, pqCount: 0 }])
-  const id = await deviceId(app, bob.id)
-  t.same([await stored(app, 'ec', id), await stored(app, 'pq', id)], [[], []], 'both one-time tables are empty for the device')
-  t.equal((await app.db.knex('pq_last_resort_prekeys').where({ device_id: id })).length, 1, 'the last-resort key stays')
-})
+    const count = await apis[1].get(`/prekeys/${bob.registrationId}/`, { token: bob.token })
+    t.same([count.status, count.body], [200, { count: 0, pqCount: 0 }])
+    const id = await deviceId(app, bob.id)
+    t.same(
+      [await stored(app, 'ec', id), await stored(app, 'pq', id)],
+      [[], []],
+      'both one-time tables are empty for the device',
+    )
+    t.equal(
+      (await app.db.knex('pq_last_resort_prekeys').where({ device_id: id })).length,
+      1,
+      'the last-resort key stays',
+    )
+  },
+)
 
 t.test('uploads racing 150 claims: every key is handed out once or still stored, never both', async (t) => {
   const { app, apis } = await apps(t, { maxPrekeys: 1000 })
   const bob = await recipient(apis[0], 100, 100)
   const callers = await requesters(apis[0], 8)
-  const batches = { ec: [0, 1, 2, 3, 4].map((b) => preKeys(1001 + 20 * b, 20)), pq: [0, 1, 2, 3, 4].map((b) => kyberPreKeys(2001 + 20 * b, 20, bob.device.identityKey)) }
+  const batches = {
+    ec: [0, 1, 2, 3, 4].map((b) => preKeys(1001 + 20 * b, 20)),
+    pq: [0, 1, 2, 3, 4].map((b) => kyberPreKeys(2001 + 20 * b, 20, bob.device.identityKey)),
+  }
   // Uploads start spread among the claims, alternating apps, so they land mid-race.
   const claims: Promise<ApiResponse>[] = []
   const uploads: Promise<ApiResponse>[] = []
   for (let i = 0; i < 150; i++) {
     const b = (i - 10) / 30
-    if (Number.isInteger(b)) uploads.push(upload(apis[b % 2], bob, 'ec', batches.ec[b]), upload(apis[(b + 1) % 2], bob, 'pq', batches.pq[b]))
+    if (Number.isInteger(b))
+      uploads.push(upload(apis[b % 2], bob, 'ec', batches.ec[b]), upload(apis[(b + 1) % 2], bob, 'pq', batches.pq[b]))
     claims.push(claim(apis, callers, bob, i))
   }
   const [bundles, uploaded] = await Promise.all([Promise.all(claims), Promise.all(uploads)])
@@ -125,13 +173,28 @@ t.test('uploads racing 150 claims: every key is handed out once or still stored,
   t.same(statusCodes(bundles), Array(150).fill(200), 'every claim answers 200')
   const { ec, pq, lastResort } = handedOut(bundles)
   const id = await deviceId(app, bob.id)
-  for (const [kind, out, initial] of [['ec', ec, bob.device.preKeys], ['pq', pq, bob.device.pqPreKeys]] as const) {
+  for (const [kind, out, initial] of [
+    ['ec', ec, bob.device.preKeys],
+    ['pq', pq, bob.device.pqPreKeys],
+  ] as const) {
     const left = await stored(app, kind, id)
     t.same(dupes(ids(out)), [], `${kind}: no key handed out twice`)
-    t.same(ids(out).filter((k) => ids(left).includes(k)), [], `${kind}: no key both handed out and still stored`)
-    t.same(byKeyId([...out, ...left]), byKeyId([...initial, ...batches[kind].flat()]), `${kind}: handed out ∪ stored = initial ∪ uploaded`)
+    t.same(
+      ids(out).filter((k) => ids(left).includes(k)),
+      [],
+      `${kind}: no key both handed out and still stored`,
+    )
+    t.same(
+      byKeyId([...out, ...left]),
+      byKeyId([...initial, ...batches[kind].flat()]),
+      `${kind}: handed out ∪ stored = initial ∪ uploaded`,
+    )
   }
-  t.same(lastResort, Array(150 - pq.length).fill(bob.device.pqLastResortPreKey), 'a bundle without a one-time Kyber key gets the last resort')
+  t.same(
+    lastResort,
+    Array(150 - pq.length).fill(bob.device.pqLastResortPreKey),
+    'a bundle without a one-time Kyber key gets the last resort',
+  )
   const count = await apis[0].get(`/prekeys/${bob.registrationId}/`, { token: bob.token })
   t.same(count.body, { count: 200 - ec.length, pqCount: 200 - pq.length }, 'the count agrees')
 })
@@ -140,7 +203,9 @@ for (const kind of ['ec', 'pq'] as const) {
   t.test(`${kind}: 10 racing uploads of 20 against a limit of 100: exactly 5 stored, all or nothing`, async (t) => {
     const { app, apis } = await apps(t, { maxPrekeys: 100 })
     const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
-    const batches = Array.from({ length: 10 }, (_, b) => (kind === 'ec' ? preKeys(1 + 20 * b, 20) : kyberPreKeys(1 + 20 * b, 20, alice.device.identityKey)))
+    const batches = Array.from({ length: 10 }, (_, b) =>
+      kind === 'ec' ? preKeys(1 + 20 * b, 20) : kyberPreKeys(1 + 20 * b, 20, alice.device.identityKey),
+    )
     const results = await Promise.all(batches.map((batch, b) => upload(apis[b % 2], alice, kind, batch)))
 
     t.same(statusCodes(results).sort(), [...Array(5).fill(200), ...Array(5).fill('400 reached_max_prekeys')].sort())
@@ -153,72 +218,131 @@ for (const kind of ['ec', 'pq'] as const) {
   t.test(`${kind}: racing uploads sharing one keyId: one batch wins, the losers store nothing`, async (t) => {
     const { app, apis } = await apps(t, { maxPrekeys: 1000 })
     const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
-    const make = (from: number, n: number) => (kind === 'ec' ? preKeys(from, n) : kyberPreKeys(from, n, alice.device.identityKey))
+    const make = (from: number, n: number) =>
+      kind === 'ec' ? preKeys(from, n) : kyberPreKeys(from, n, alice.device.identityKey)
     // Each batch: the contested keyId 5000 (a different key in each) and 19 keyIds of its own.
     const batches = Array.from({ length: 8 }, (_, b) => [...make(5000, 1), ...make(100 * (b + 1), 19)])
     const results = await Promise.all(batches.map((batch, b) => upload(apis[b % 2], alice, kind, batch)))
 
     t.same(statusCodes(results).sort(), [200, ...Array(7).fill('400 prekey_id_exists')].sort())
     const winner = batches[results.findIndex((r) => r.status === 200)]
-    t.same(await stored(app, kind, await deviceId(app, alice.id)), byKeyId(winner ?? []), 'only the winning batch is stored, keyId 5000 with its key')
+    t.same(
+      await stored(app, kind, await deviceId(app, alice.id)),
+      byKeyId(winner ?? []),
+      'only the winning batch is stored, keyId 5000 with its key',
+    )
   })
 }
 
-t.test('device deletion racing 100 claims: keys of that device only, never twice, then nothing of it left', async (t) => {
-  // A third instance for the deletion, so that it does not queue in a pool behind the claims.
-  const { app, apis: [api1, api2, deleter] } = await apps(t, {}, 3)
-  const apis = [api1, api2]
-  const callers = await requesters(apis[0], 8)
-  let bob: Recipient | undefined
-  for (let round = 0; round < 5; round++) {
-    // The same user each round: a re-registered device must not inherit the deleted one's keys.
-    bob = await recipient(apis[0], 100, 100, bob)
-    const id = await deviceId(app, bob.id)
-    // Also warms the deleter's pool, so that the deletion starts at once when fired.
-    t.same((await deleter.get(`/prekeys/${bob.registrationId}/`, { token: bob.token })).body, { count: 100, pqCount: 100 })
-    // A DELETE started with the claims finishes before any claim reaches the keys, so later rounds
-    // fire it once some claims have answered, while the rest are in flight.
-    const after = [0, 1, 5, 20, 50][round]
-    const before: ApiResponse[] = []
-    let fire!: () => void
-    const deletion = new Promise<void>((resolve) => (fire = resolve)).then(() => deleter.delete('/device/', undefined, { token: bob!.token }))
-    if (after === 0) fire()
-    const claims = Array.from({ length: 100 }, (_, i) =>
-      claim(apis, callers, bob!, i).then((r) => {
-        if (before.length < after && before.push(r) === after) fire()
-        return r
-      }),
-    )
-    const [results, deleted] = await Promise.all([Promise.all(claims), deletion])
+t.test(
+  'device deletion racing 100 claims: keys of that device only, never twice, then nothing of it left',
+  async (t) => {
+    // A third instance for the deletion, so that it does not queue in a pool behind the claims.
+    const {
+      app,
+      apis: [api1, api2, deleter],
+    } = await apps(t, {}, 3)
+    const apis = [api1, api2]
+    const callers = await requesters(apis[0], 8)
+    let bob: Recipient | undefined
+    for (let round = 0; round < 5; round++) {
+      // The same user each round: a re-registered device must not inherit the deleted one's keys.
+      bob = await recipient(apis[0], 100, 100, bob)
+      const id = await deviceId(app, bob.id)
+      // Also warms the deleter's pool, so that the deletion starts at once when fired.
+      t.same((await deleter.get(`/prekeys/${bob.registrationId}/`, { token: bob.token })).body, {
+        count: 100,
+        pqCount: 100,
+      })
+      // A DELETE started with the claims finishes before any claim reaches the keys, so later rounds
+      // fire it once some claims have answered, while the rest are in flight.
+      const after = [0, 1, 5, 20, 50][round]
+      const before: ApiResponse[] = []
+      let fire!: () => void
+      const deletion = new Promise<void>((resolve) => (fire = resolve)).then(() =>
+        deleter.delete('/device/', undefined, { token: bob!.token }),
+      )
+      if (after === 0) fire()
+      const claims = Array.from({ length: 100 }, (_, i) =>
+        claim(apis, callers, bob!, i).then((r) => {
+          if (before.length < after && before.push(r) === after) fire()
+          return r
+        }),
+      )
+      const [results, deleted] = await Promise.all([Promise.all(claims), deletion])
 
-    t.equal(deleted.status, 204, `round ${round}: the device is deleted`)
-    t.same(statusCodes(results).filter((s) => s !== 200 && s !== '404 no_recipient_device'), [], `round ${round}: every claim is 200 or 404 no_recipient_device`)
-    t.same(statusCodes(before), Array(after).fill(200), 'claims answered before the deletion began found the device')
-    // At most 99 other claims ran against 100 keys of each kind, so none of these can have missed out.
-    t.same(before.filter((r) => !r.body.preKey || r.body.pqPreKey?.lastResort !== false), [], 'and each took a one-time prekey and Kyber prekey')
-    const { ok, ec, pq, lastResort } = handedOut(results)
-    // 100 claims against 100 keys of each kind: a bundle without them would be of a device already gone.
-    t.same(ok.filter((b) => !b.preKey || b.pqPreKey?.lastResort !== false), [], `round ${round}: every bundle carries one-time keys`)
-    const d = bob.device
-    const has = (set: Key[], k: Key) => set.some((s) => JSON.stringify(s) === JSON.stringify(k))
-    t.same(ok.filter((b) => b.identityKey !== d.identityKey || b.registrationId !== bob!.registrationId || !has([d.signedPreKey], b.signedPreKey)), [], 'bundles are of this device')
-    t.same(ec.filter((k) => !has(d.preKeys, k)), [], 'every prekey handed out was this device’s')
-    t.same(pq.filter((k) => !has(d.pqPreKeys, k)), [], 'every Kyber prekey handed out was this device’s')
-    t.same(lastResort.filter((k) => !has([d.pqLastResortPreKey], k)), [], 'so was every last-resort one')
-    t.same([dupes(ids(ec)), dupes(ids(pq))], [[], []], 'no key handed out twice')
-    for (const table of ['devices', 'prekeys', 'pq_prekeys', 'pq_last_resort_prekeys', 'signed_prekeys']) {
-      const rows = await app.db.knex(table).where(table === 'devices' ? { id } : { device_id: id })
-      t.equal(rows.length, 0, `round ${round}: nothing of the device left in ${table}`)
+      t.equal(deleted.status, 204, `round ${round}: the device is deleted`)
+      t.same(
+        statusCodes(results).filter((s) => s !== 200 && s !== '404 no_recipient_device'),
+        [],
+        `round ${round}: every claim is 200 or 404 no_recipient_device`,
+      )
+      t.same(statusCodes(before), Array(after).fill(200), 'claims answered before the deletion began found the device')
+      // At most 99 other claims ran against 100 keys of each kind, so none of these can have missed out.
+      t.same(
+        before.filter((r) => !r.body.preKey || r.body.pqPreKey?.lastResort !== false),
+        [],
+        'and each took a one-time prekey and Kyber prekey',
+      )
+      const { ok, ec, pq, lastResort } = handedOut(results)
+      // 100 claims against 100 keys of each kind: a bundle without them would be of a device already gone.
+      t.same(
+        ok.filter((b) => !b.preKey || b.pqPreKey?.lastResort !== false),
+        [],
+        `round ${round}: every bundle carries one-time keys`,
+      )
+      const d = bob.device
+      const has = (set: Key[], k: Key) => set.some((s) => JSON.stringify(s) === JSON.stringify(k))
+      t.same(
+        ok.filter(
+          (b) =>
+            b.identityKey !== d.identityKey ||
+            b.registrationId !== bob!.registrationId ||
+            !has([d.signedPreKey], b.signedPreKey),
+        ),
+        [],
+        'bundles are of this device',
+      )
+      t.same(
+        ec.filter((k) => !has(d.preKeys, k)),
+        [],
+        'every prekey handed out was this device’s',
+      )
+      t.same(
+        pq.filter((k) => !has(d.pqPreKeys, k)),
+        [],
+        'every Kyber prekey handed out was this device’s',
+      )
+      t.same(
+        lastResort.filter((k) => !has([d.pqLastResortPreKey], k)),
+        [],
+        'so was every last-resort one',
+      )
+      t.same([dupes(ids(ec)), dupes(ids(pq))], [[], []], 'no key handed out twice')
+      for (const table of ['devices', 'prekeys', 'pq_prekeys', 'pq_last_resort_prekeys', 'signed_prekeys']) {
+        const rows = await app.db.knex(table).where(table === 'devices' ? { id } : { device_id: id })
+        t.equal(rows.length, 0, `round ${round}: nothing of the device left in ${table}`)
+      }
+      t.comment(
+        `round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ${results.filter((r) => r.status === 404).length} no_recipient_device`,
+      )
     }
-    t.comment(`round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ${results.filter((r) => r.status === 404).length} no_recipient_device`)
-  }
 
-  const fresh = await recipient(apis[1], 10, 10, bob)
-  const callersNow = await requesters(apis[0], 2)
-  const bundles = await Promise.all(Array.from({ length: 20 }, (_, i) => claim(apis, callersNow, fresh, i)))
-  t.same(statusCodes(bundles), Array(20).fill(200))
-  const { ec, pq, lastResort } = handedOut(bundles)
-  t.same([byKeyId(ec), byKeyId(pq)], [fresh.device.preKeys, fresh.device.pqPreKeys], 'the new device’s keys, each once, none of a deleted device')
-  t.same(lastResort, Array(10).fill(fresh.device.pqLastResortPreKey))
-  t.same(bundles.filter((r) => r.body.identityKey !== fresh.device.identityKey), [], 'and its identity key')
-})
+    const fresh = await recipient(apis[1], 10, 10, bob)
+    const callersNow = await requesters(apis[0], 2)
+    const bundles = await Promise.all(Array.from({ length: 20 }, (_, i) => claim(apis, callersNow, fresh, i)))
+    t.same(statusCodes(bundles), Array(20).fill(200))
+    const { ec, pq, lastResort } = handedOut(bundles)
+    t.same(
+      [byKeyId(ec), byKeyId(pq)],
+      [fresh.device.preKeys, fresh.device.pqPreKeys],
+      'the new device’s keys, each once, none of a deleted device',
+    )
+    t.same(lastResort, Array(10).fill(fresh.device.pqLastResortPreKey))
+    t.same(
+      bundles.filter((r) => r.body.identityKey !== fresh.device.identityKey),
+      [],
+      'and its identity key',
+    )
+  },
+)

@@ -81,7 +81,10 @@ t.test('claimed prekeys free room under the limit again', async (t) => {
   const { app, api } = await build(t, { maxPrekeys: 10 })
   const alice = await userWithDevice(api) // full: 10 of 10
   const bob = await userWithDevice(api)
-  t.equal((await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).body.code, 'reached_max_prekeys')
+  t.equal(
+    (await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).body.code,
+    'reached_max_prekeys',
+  )
   t.equal((await api.get(`/prekeybundle/${alice.email}/${bob.registrationId}/`, { token: bob.token })).status, 200)
   t.equal((await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).status, 200)
   t.equal(await count(app, alice.id), 10)
@@ -150,7 +153,11 @@ t.test('malformed uploads are 400 invalid_data naming the field', async (t) => {
   const cases: [string, unknown, string][] = [
     ['an empty list', [], 'body'],
     ['an object instead of a list', { keyId: 11, publicKey: publicKey() }, 'body'],
-    ['a publicKey with type byte 0x06', [{ keyId: 11, publicKey: Buffer.from([6, ...Buffer.alloc(32, 1)]).toString('base64') }], 'body[0].publicKey'],
+    [
+      'a publicKey with type byte 0x06',
+      [{ keyId: 11, publicKey: Buffer.from([6, ...Buffer.alloc(32, 1)]).toString('base64') }],
+      'body[0].publicKey',
+    ],
     ['a keyId of 2^31', [...preKeys(11, 1), { keyId: 2147483648, publicKey: publicKey() }], 'body[1].keyId'],
     ['a keyId as a string', [{ keyId: '11', publicKey: publicKey() }], 'body[0].keyId'],
     ['an extra field', [{ ...preKeys(11, 1)[0], extra: true }], 'body[0].extra'],
@@ -166,7 +173,10 @@ t.test('malformed uploads are 400 invalid_data naming the field', async (t) => {
     const res = await api.post(`/prekeys/${bad}/`, preKeys(11, 1), { token: alice.token })
     t.equal(res.status, 400, `registrationId ${bad} in the path`)
     t.equal(res.body.code, 'invalid_data')
-    t.same(res.body.errors.map((e: { field: string }) => e.field), ['params.registrationId'])
+    t.same(
+      res.body.errors.map((e: { field: string }) => e.field),
+      ['params.registrationId'],
+    )
   }
   t.same(await storedPreKeys(app, alice.id), before)
 })
@@ -219,7 +229,10 @@ t.test('POST /signedprekey/<registrationId>/ replaces the signed prekey and the 
   const again = signedPreKey(2, bob.device.identityKey)
   t.equal((await api.post(`/signedprekey/${bob.registrationId}`, again, { token: bob.token })).status, 200)
   t.same(await storedSignedPreKeys(app, bob.id), [again])
-  t.same((await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).body.signedPreKey, again)
+  t.same(
+    (await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).body.signedPreKey,
+    again,
+  )
 })
 
 t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing replaced', async (t) => {
@@ -227,7 +240,11 @@ t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing r
   const alice = await userWithDevice(api)
   const before = await storedSignedPreKeys(app, alice.id)
 
-  const changed = await api.post(`/signedprekey/${alice.registrationId + 1}/`, signedPreKey(2, alice.device.identityKey), { token: alice.token })
+  const changed = await api.post(
+    `/signedprekey/${alice.registrationId + 1}/`,
+    signedPreKey(2, alice.device.identityKey),
+    { token: alice.token },
+  )
   t.equal(changed.status, 403)
   t.equal(changed.body.code, 'device_changed')
 
@@ -237,8 +254,16 @@ t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing r
   t.equal(none.body.code, 'no_device')
 
   const cases: [string, unknown, string][] = [
-    ['a signature of 63 bytes', { ...signedPreKey(2), signature: Buffer.alloc(63, 7).toString('base64') }, 'body.signature'],
-    ['a publicKey of 32 bytes', { ...signedPreKey(2), publicKey: Buffer.from([5, ...Buffer.alloc(31, 1)]).toString('base64') }, 'body.publicKey'],
+    [
+      'a signature of 63 bytes',
+      { ...signedPreKey(2), signature: Buffer.alloc(63, 7).toString('base64') },
+      'body.signature',
+    ],
+    [
+      'a publicKey of 32 bytes',
+      { ...signedPreKey(2), publicKey: Buffer.from([5, ...Buffer.alloc(31, 1)]).toString('base64') },
+      'body.publicKey',
+    ],
     ['a keyId of -1', { ...signedPreKey(2), keyId: -1 }, 'body.keyId'],
     ['a keyId of 1.5', { ...signedPreKey(2), keyId: 1.5 }, 'body.keyId'],
     ['an extra field', { ...signedPreKey(2), extra: 'x' }, 'body.extra'],
@@ -262,7 +287,9 @@ t.test('key uploads without a valid token are 401 not_authenticated and change n
     const up = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token })
     t.equal(up.status, 401)
     t.equal(up.body.code, 'not_authenticated')
-    const signed = await api.post(`/signedprekey/${alice.registrationId}/`, signedPreKey(2, alice.device.identityKey), { token })
+    const signed = await api.post(`/signedprekey/${alice.registrationId}/`, signedPreKey(2, alice.device.identityKey), {
+      token,
+    })
     t.equal(signed.status, 401)
     t.equal(signed.body.code, 'not_authenticated')
   }

@@ -7,7 +7,11 @@ import { build, ciphertext, client, database, userWithDevice, type Api } from '.
 
 type Person = Awaited<ReturnType<typeof userWithDevice>>
 const send = (api: Api, from: Person, to: Person, body?: string) =>
-  api.post(`/messages/${from.registrationId}/`, { recipient: to.email, message: ciphertext(to.registrationId, body) }, { token: from.token })
+  api.post(
+    `/messages/${from.registrationId}/`,
+    { recipient: to.email, message: ciphertext(to.registrationId, body) },
+    { token: from.token },
+  )
 const inbox = (api: Api, who: Person) => api.get(`/messages/${who.registrationId}/`, { token: who.token })
 
 t.test('a full queue refuses the next message and stores nothing; room comes back after a delete', async (t) => {
@@ -20,11 +24,16 @@ t.test('a full queue refuses the next message and stores nothing; room comes bac
   t.match(full.body.message, /3 undelivered/)
   const queued = (await inbox(api, bob)).body as { id: number; content: string }[]
   t.equal(queued.length, 3, 'still three queued')
-  t.notOk(queued.some((m) => m.content.includes('refused')), 'the refused message was not stored')
+  t.notOk(
+    queued.some((m) => m.content.includes('refused')),
+    'the refused message was not stored',
+  )
   t.equal(await app.db.messages.countAll(), 3)
   // Another recipient's queue is not affected by Bob's.
   t.equal((await send(api, bob, alice)).status, 201)
-  t.same((await api.delete(`/messages/${bob.registrationId}/`, [queued[0].id], { token: bob.token })).body, ['message_deleted'])
+  t.same((await api.delete(`/messages/${bob.registrationId}/`, [queued[0].id], { token: bob.token })).body, [
+    'message_deleted',
+  ])
   t.equal((await send(api, alice, bob)).status, 201, 'a delete makes room')
   t.equal((await send(api, alice, bob)).status, 409)
 })
@@ -40,7 +49,9 @@ t.test('concurrent senders cannot overfill a queue', async (t) => {
   }
   const bob = await userWithDevice(api)
   const senders = await Promise.all(Array.from({ length: 5 }, () => userWithDevice(api)))
-  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(apis[i % apis.length], senders[i % senders.length], bob)))
+  const results = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => send(apis[i % apis.length], senders[i % senders.length], bob)),
+  )
   const statuses = results.map((r) => r.status)
   t.equal(statuses.filter((s) => s === 201).length, 10, 'exactly the limit was accepted')
   t.equal(statuses.filter((s) => s === 409).length, 30, 'the rest were refused')
@@ -55,16 +66,39 @@ t.test('expired messages are not delivered, do not count against the limit, and 
   t.equal((await send(api, alice, bob)).status, 409)
   // Age the first message past MESSAGE_TTL (and the second to just inside it).
   const now = Date.now()
-  await app.db.knex('messages').where({ id: first.body.id }).update({ created_at: now - config.messageTtl * 1000 - 1 })
-  await app.db.knex('messages').where({ id: second.body.id }).update({ created_at: now - config.messageTtl * 1000 + 60_000 })
-  t.same(((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id), [second.body.id], 'the expired message is not delivered')
+  await app.db
+    .knex('messages')
+    .where({ id: first.body.id })
+    .update({ created_at: now - config.messageTtl * 1000 - 1 })
+  await app.db
+    .knex('messages')
+    .where({ id: second.body.id })
+    .update({ created_at: now - config.messageTtl * 1000 + 60_000 })
+  t.same(
+    ((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id),
+    [second.body.id],
+    'the expired message is not delivered',
+  )
   const third = await send(api, alice, bob)
   t.equal(third.status, 201, 'a full queue holding an expired message makes room for a new one')
-  t.same(((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id), [second.body.id, third.body.id])
-  t.equal(await app.db.knex('messages').where({ id: first.body.id }).first(), undefined, 'the expired message was deleted')
-  await app.db.knex('messages').where({ id: second.body.id }).update({ created_at: now - config.messageTtl * 1000 - 1 })
+  t.same(
+    ((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id),
+    [second.body.id, third.body.id],
+  )
+  t.equal(
+    await app.db.knex('messages').where({ id: first.body.id }).first(),
+    undefined,
+    'the expired message was deleted',
+  )
+  await app.db
+    .knex('messages')
+    .where({ id: second.body.id })
+    .update({ created_at: now - config.messageTtl * 1000 - 1 })
   t.equal(await app.messageExpiry.purge(), 1)
-  t.same(((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id), [third.body.id])
+  t.same(
+    ((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id),
+    [third.body.id],
+  )
   t.equal(await app.messageExpiry.purge(), 0, 'nothing left to purge')
 })
 
@@ -73,10 +107,16 @@ t.test('the purge job runs by itself every MESSAGE_PURGE_INTERVAL and removes on
   const [alice, bob] = [await userWithDevice(api), await userWithDevice(api)]
   const old = await send(api, alice, bob)
   const fresh = await send(api, alice, bob)
-  await app.db.knex('messages').where({ id: old.body.id }).update({ created_at: Date.now() - config.messageTtl * 1000 - 5 })
+  await app.db
+    .knex('messages')
+    .where({ id: old.body.id })
+    .update({ created_at: Date.now() - config.messageTtl * 1000 - 5 })
   const deadline = Date.now() + 10_000
   while ((await app.db.messages.countAll()) > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-  t.same((await app.db.knex('messages').select('id')).map((r) => Number(r.id)), [fresh.body.id])
+  t.same(
+    (await app.db.knex('messages').select('id')).map((r) => Number(r.id)),
+    [fresh.body.id],
+  )
 })
 
 t.test('purging in batches, from two instances at once, deletes every expired message once', async (t) => {
@@ -109,7 +149,8 @@ t.test('purging in batches, from two instances at once, deletes every expired me
 t.test("a device's queue length stays exact through sends, acks, purges and refusals", async (t) => {
   const { app, config, api } = await build(t, { maxQueuedMessages: 5, messagePurgeInterval: 0 })
   const [alice, bob, carol] = [await userWithDevice(api), await userWithDevice(api), await userWithDevice(api)]
-  const deviceOf = async (who: Person) => (await app.db.knex('devices').where({ user_id: who.id }).first('id')).id as number
+  const deviceOf = async (who: Person) =>
+    (await app.db.knex('devices').where({ user_id: who.id }).first('id')).id as number
   const [bobDevice, carolDevice] = [await deviceOf(bob), await deviceOf(carol)]
   const exact = async (label: string) => {
     for (const id of [bobDevice, carolDevice]) {
@@ -123,16 +164,33 @@ t.test("a device's queue length stays exact through sends, acks, purges and refu
   const ids = ((await inbox(api, bob)).body as { id: number }[]).map((m) => m.id)
   await api.delete(`/messages/${bob.registrationId}/`, [ids[0], ids[1], 999999], { token: bob.token })
   await exact('after an ack with an unknown id')
-  await app.db.knex('messages').where({ id: ids[2] }).update({ created_at: Date.now() - config.messageTtl * 1000 - 1 })
+  await app.db
+    .knex('messages')
+    .where({ id: ids[2] })
+    .update({ created_at: Date.now() - config.messageTtl * 1000 - 1 })
   t.equal(await app.messageExpiry.purge(), 1)
   await exact('after a purge')
-  t.equal(await app.db.messages.countAll(), Number((await app.db.knex('messages').count({ n: '*' }))[0].n), 'the total is their sum')
+  t.equal(
+    await app.db.messages.countAll(),
+    Number((await app.db.knex('messages').count({ n: '*' }))[0].n),
+    'the total is their sum',
+  )
   // Carol's device goes, and with it its queue; a send meanwhile finds no device.
   t.equal((await api.delete('/device/', undefined, { token: carol.token })).status, 204)
   t.equal(await app.db.messages.queueLength(carolDevice), undefined)
-  const queued = { recipient_device_id: carolDevice, sender_address: 'a.1', sender_registration_id: 1, recipient_address: 'c.1', content: 'x' }
+  const queued = {
+    recipient_device_id: carolDevice,
+    sender_address: 'a.1',
+    sender_registration_id: 1,
+    recipient_address: 'c.1',
+    content: 'x',
+  }
   t.equal(await app.db.messages.insertBounded(queued, 5), undefined, 'nothing is queued for a device that is gone')
-  t.equal(Number((await app.db.knex('messages').where({ recipient_device_id: carolDevice }).count({ n: '*' }))[0].n), 0, 'its queue went with it')
+  t.equal(
+    Number((await app.db.knex('messages').where({ recipient_device_id: carolDevice }).count({ n: '*' }))[0].n),
+    0,
+    'its queue went with it',
+  )
   const [{ n }] = await app.db.knex('messages').where({ recipient_device_id: bobDevice }).count({ n: '*' })
   t.equal(await app.db.messages.queueLength(bobDevice), Number(n), 'the other queue is unaffected')
 })

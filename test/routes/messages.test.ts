@@ -16,7 +16,14 @@ t.test('POST /messages/ queues the message: 201 with the stored message', async 
   const content = ciphertext(bob.registrationId)
   const res = await send(api, alice, bob, content)
   t.equal(res.status, 201)
-  t.same(Object.keys(res.body).sort(), ['content', 'created', 'id', 'recipientAddress', 'senderAddress', 'senderRegistrationId'])
+  t.same(Object.keys(res.body).sort(), [
+    'content',
+    'created',
+    'id',
+    'recipientAddress',
+    'senderAddress',
+    'senderRegistrationId',
+  ])
   t.match(res.body, {
     id: Number,
     senderAddress: alice.device.address,
@@ -28,7 +35,10 @@ t.test('POST /messages/ queues the message: 201 with the stored message', async 
   t.equal(new Date(res.body.created).toISOString(), res.body.created, 'created parses back to itself')
 
   const rows = await app.db.knex('messages').select('id', 'content')
-  t.same(rows.map((r: { id: number; content: string }) => ({ id: Number(r.id), content: r.content })), [{ id: res.body.id, content }])
+  t.same(
+    rows.map((r: { id: number; content: string }) => ({ id: Number(r.id), content: r.content })),
+    [{ id: res.body.id, content }],
+  )
   const inbox = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
   t.same(inbox.body, [res.body], 'the queued message reads back exactly as answered')
 })
@@ -117,11 +127,31 @@ t.test('send errors: recipient and sender checks, nothing stored', async (t) => 
   const post = (registrationId: number, recipient: string, token: string | undefined) =>
     api.post(`/messages/${registrationId}/`, { recipient, message: msg }, { token })
   const cases: [string, () => ReturnType<typeof post>, number, string][] = [
-    ['malformed recipient email', () => post(alice.registrationId, 'not-an-email', alice.token), 400, 'invalid_recipient_email'],
-    ['unknown recipient', () => post(alice.registrationId, 'nobody-here@example.com', alice.token), 404, 'no_recipient'],
-    ['recipient without a device', () => post(alice.registrationId, deviceless.email, alice.token), 404, 'no_recipient_device'],
+    [
+      'malformed recipient email',
+      () => post(alice.registrationId, 'not-an-email', alice.token),
+      400,
+      'invalid_recipient_email',
+    ],
+    [
+      'unknown recipient',
+      () => post(alice.registrationId, 'nobody-here@example.com', alice.token),
+      404,
+      'no_recipient',
+    ],
+    [
+      'recipient without a device',
+      () => post(alice.registrationId, deviceless.email, alice.token),
+      404,
+      'no_recipient_device',
+    ],
     ['sender without a device', () => post(alice.registrationId, bob.email, deviceless.token), 404, 'no_device'],
-    ['wrong sender registrationId', () => post(alice.registrationId + 1, bob.email, alice.token), 403, 'device_changed'],
+    [
+      'wrong sender registrationId',
+      () => post(alice.registrationId + 1, bob.email, alice.token),
+      403,
+      'device_changed',
+    ],
     ['no token', () => post(alice.registrationId, bob.email, undefined), 401, 'not_authenticated'],
     ['bad token', () => post(alice.registrationId, bob.email, 'xyz'), 401, 'not_authenticated'],
   ]
@@ -158,7 +188,10 @@ t.test('malformed send bodies are 400 invalid_data', async (t) => {
     const res = await api.post(`/messages/${alice.registrationId}/`, body, { token: alice.token })
     t.equal(res.status, 400, `${name}: status`)
     t.equal(res.body.code, 'invalid_data', `${name}: code`)
-    t.ok(res.body.errors.some((e: { field: string }) => e.field === field), `${name}: names ${field}`)
+    t.ok(
+      res.body.errors.some((e: { field: string }) => e.field === field),
+      `${name}: names ${field}`,
+    )
   }
   t.equal(await countMessages(app), 0)
 })
@@ -169,7 +202,13 @@ t.test("GET /messages/ returns only the caller's queue, oldest first, and keeps 
   const bob = await userWithDevice(api)
   const carol = await userWithDevice(api)
   const sent: { to: User; message: any }[] = []
-  for (const [from, to] of [[alice, bob], [carol, bob], [bob, alice], [alice, bob], [carol, alice]] as const) {
+  for (const [from, to] of [
+    [alice, bob],
+    [carol, bob],
+    [bob, alice],
+    [alice, bob],
+    [carol, alice],
+  ] as const) {
     const res = await send(api, from, to, ciphertext(to.registrationId))
     t.equal(res.status, 201)
     sent.push({ to, message: res.body })
@@ -179,10 +218,21 @@ t.test("GET /messages/ returns only the caller's queue, oldest first, and keeps 
   const bobs = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
   t.equal(bobs.status, 200)
   t.same(bobs.body, expectedFor(bob), "bob's three messages, oldest first")
-  t.same(bobs.body.map((m: { senderAddress: string }) => m.senderAddress), [alice.device.address, carol.device.address, alice.device.address])
+  t.same(
+    bobs.body.map((m: { senderAddress: string }) => m.senderAddress),
+    [alice.device.address, carol.device.address, alice.device.address],
+  )
   t.same((await api.get(`/messages/${alice.registrationId}`, { token: alice.token })).body, expectedFor(alice))
-  t.same((await api.get(`/messages/${carol.registrationId}/`, { token: carol.token })).body, [], 'an empty queue is an empty list')
-  t.same((await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body, expectedFor(bob), 'fetching does not remove')
+  t.same(
+    (await api.get(`/messages/${carol.registrationId}/`, { token: carol.token })).body,
+    [],
+    'an empty queue is an empty list',
+  )
+  t.same(
+    (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
+    expectedFor(bob),
+    'fetching does not remove',
+  )
 })
 
 t.test('GET /messages/ errors: device_changed, no_device, not_authenticated', async (t) => {
@@ -228,7 +278,11 @@ t.test('DELETE /messages/ answers one entry per id, in order', async (t) => {
   t.equal(res.body[2], 'message_deleted')
 
   const left = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
-  t.same(left.body.map((m: { id: number }) => m.id), [ids[1]], 'the undeleted message stays queued')
+  t.same(
+    left.body.map((m: { id: number }) => m.id),
+    [ids[1]],
+    'the undeleted message stays queued',
+  )
 
   const again = await api.delete(`/messages/${bob.registrationId}/`, [ids[0]], { token: bob.token })
   t.equal(again.status, 200)
@@ -239,16 +293,26 @@ t.test('DELETE /messages/ answers one entry per id, in order', async (t) => {
   t.equal(twice.body[1].code, 'non-existant_message', 'the same id twice in one request is deleted once')
   t.equal(await countMessages(app), 0)
 
-  const huge = await api.delete(`/messages/${bob.registrationId}/`, [Number.MAX_SAFE_INTEGER, 2 ** 31], { token: bob.token })
+  const huge = await api.delete(`/messages/${bob.registrationId}/`, [Number.MAX_SAFE_INTEGER, 2 ** 31], {
+    token: bob.token,
+  })
   t.equal(huge.status, 200, 'ids beyond 32 bits are fine')
-  t.same(huge.body.map((e: { code: string }) => e.code), ['non-existant_message', 'non-existant_message'])
+  t.same(
+    huge.body.map((e: { code: string }) => e.code),
+    ['non-existant_message', 'non-existant_message'],
+  )
 })
 
 t.test('content is stored and returned exactly, non-ASCII and escapes included', async (t) => {
   const { api } = await build(t)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
-  const content = JSON.stringify({ type: 1, body: 'grüße 🙂 "quoted" \\ back\nslash\u0000', registrationId: bob.registrationId, extra: [1, { a: null }] })
+  const content = JSON.stringify({
+    type: 1,
+    body: 'grüße 🙂 "quoted" \\ back\nslash\u0000',
+    registrationId: bob.registrationId,
+    extra: [1, { a: null }],
+  })
   const sent = await send(api, alice, bob, content)
   t.equal(sent.status, 201)
   t.equal(sent.body.content, content)
@@ -268,11 +332,26 @@ t.test("deleting another user's message answers exactly as a nonexistent id and 
   t.equal(res.status, 200)
   const [foreign, absent] = res.body
   t.equal(foreign.code, 'non-existant_message')
-  t.same(foreign, { ...absent, message: absent.message.replace(String(missing), String(toBob.id)) }, 'same answer apart from the id itself')
-  t.notOk(foreign.message.includes(alice.device.address) || foreign.message.includes(bob.device.address), 'the answer says nothing about the owner')
+  t.same(
+    foreign,
+    { ...absent, message: absent.message.replace(String(missing), String(toBob.id)) },
+    'same answer apart from the id itself',
+  )
+  t.notOk(
+    foreign.message.includes(alice.device.address) || foreign.message.includes(bob.device.address),
+    'the answer says nothing about the owner',
+  )
 
-  t.same((await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body, [toBob], "bob's message is still queued")
-  t.same((await api.get(`/messages/${alice.registrationId}/`, { token: alice.token })).body, [toAlice], "alice's own queue is untouched")
+  t.same(
+    (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
+    [toBob],
+    "bob's message is still queued",
+  )
+  t.same(
+    (await api.get(`/messages/${alice.registrationId}/`, { token: alice.token })).body,
+    [toAlice],
+    "alice's own queue is untouched",
+  )
   t.equal(await countMessages(app), 2)
 })
 
@@ -300,7 +379,7 @@ t.test('DELETE /messages/ errors change nothing', async (t) => {
   t.equal(await countMessages(app), 1)
 })
 
-t.test("a sender deleting its device does not drop messages it already queued for others", async (t) => {
+t.test('a sender deleting its device does not drop messages it already queued for others', async (t) => {
   const { api } = await build(t)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)

@@ -42,7 +42,11 @@ t.test('app confirm with a wrong code is refused and the method stays inactive',
   const { api } = await build(t)
   const user = await signUp(api)
   const activated = await api.post('/auth/app/activate/', undefined, { token: user.token })
-  const res = await api.post('/auth/app/activate/confirm/', { code: await wrongTotp(secretOf(activated.body.qr_link)) }, { token: user.token })
+  const res = await api.post(
+    '/auth/app/activate/confirm/',
+    { code: await wrongTotp(secretOf(activated.body.qr_link)) },
+    { token: user.token },
+  )
   t.equal(res.status, 400)
   t.equal(res.body.code, 'invalid_code')
   t.same(await activeMethods(api, user.token), [])
@@ -100,7 +104,10 @@ t.test('a TOTP code is accepted once, and never after a later one', async (t) =>
   const previous = await totp(secret, nowSeconds() - 30) // still inside the drift window
   const second = await totp(secret)
   t.equal((await api.post('/auth/app/codes/regenerate/', { code: second }, { token: user.token })).status, 200)
-  t.equal((await api.post('/auth/app/codes/regenerate/', { code: second }, { token: user.token })).body.code, 'invalid_code')
+  t.equal(
+    (await api.post('/auth/app/codes/regenerate/', { code: second }, { token: user.token })).body.code,
+    'invalid_code',
+  )
   const older = await api.post('/auth/app/codes/regenerate/', { code: previous }, { token: user.token })
   t.equal(older.status, 400)
   t.equal(older.body.code, 'invalid_code', 'a code of an earlier step than the last accepted one')
@@ -132,14 +139,22 @@ t.test('regenerating backup codes needs a valid code; new codes replace the old 
   const wrong = await api.post('/auth/app/codes/regenerate/', { code: await wrongTotp(secret) }, { token: user.token })
   t.equal(wrong.status, 400)
   t.equal(wrong.body.code, 'invalid_code')
-  t.equal((await loginCode(api, user.email, user.password, old[0])).status, 200, 'a refused regenerate keeps the old codes')
+  t.equal(
+    (await loginCode(api, user.email, user.password, old[0])).status,
+    200,
+    'a refused regenerate keeps the old codes',
+  )
 
   const res = await api.post('/auth/app/codes/regenerate/', { code: await totp(secret) }, { token: user.token })
   t.equal(res.status, 200)
   const fresh: string[] = res.body.backup_codes
   t.equal(fresh.length, 8)
   t.equal(new Set(fresh).size, 8)
-  t.same(fresh.filter((c) => old.includes(c)), [], 'all new')
+  t.same(
+    fresh.filter((c) => old.includes(c)),
+    [],
+    'all new',
+  )
   const dead = await loginCode(api, user.email, user.password, old[1])
   t.equal(dead.status, 400)
   t.equal(dead.body.code, 'invalid_code', 'an old code died')
@@ -161,7 +176,11 @@ t.test('deactivating needs a valid code of that method; then login needs no seco
   const res = await api.post('/auth/app/deactivate/', { code: await totp(secret) }, { token: user.token })
   t.equal(res.status, 204)
   t.same(await activeMethods(api, user.token), [])
-  t.equal((await app.db.knex('mfa_backup_codes').where({ method_id: method.id })).length, 0, 'its backup codes are gone')
+  t.equal(
+    (await app.db.knex('mfa_backup_codes').where({ method_id: method.id })).length,
+    0,
+    'its backup codes are gone',
+  )
   const login = await api.post('/auth/login/', { email: user.email, password: user.password })
   t.equal(login.status, 200)
   t.ok(login.body.auth_token)
@@ -172,7 +191,12 @@ t.test('deactivating or regenerating for an inactive method is refused', async (
   const { api } = await build(t)
   const user = await signUp(api)
   await api.post('/auth/app/activate/', undefined, { token: user.token }) // pending is not active
-  for (const path of ['/auth/app/deactivate/', '/auth/app/codes/regenerate/', '/auth/email/deactivate/', '/auth/email/codes/regenerate/']) {
+  for (const path of [
+    '/auth/app/deactivate/',
+    '/auth/app/codes/regenerate/',
+    '/auth/email/deactivate/',
+    '/auth/email/codes/regenerate/',
+  ]) {
     const res = await api.post(path, { code: '123456' }, { token: user.token })
     t.equal(res.status, 400, path)
     t.equal(res.body.code, 'method_not_active', path)
@@ -197,7 +221,12 @@ t.test('GET /auth/mfa/config/ describes the methods and code rules', async (t) =
 t.test('an unknown method in the path is 404 not_found', async (t) => {
   const { api } = await build(t)
   const user = await signUp(api)
-  for (const path of ['/auth/sms/activate/', '/auth/sms/activate/confirm/', '/auth/sms/deactivate/', '/auth/sms/codes/regenerate/']) {
+  for (const path of [
+    '/auth/sms/activate/',
+    '/auth/sms/activate/confirm/',
+    '/auth/sms/deactivate/',
+    '/auth/sms/codes/regenerate/',
+  ]) {
     const body = path === '/auth/sms/activate/' ? undefined : { code: '123456' }
     const res = await api.post(path, body, { token: user.token })
     t.equal(res.status, 404, path)

@@ -170,10 +170,18 @@ t.test('changing the primary method needs a code of the current primary', async 
   await enableEmail(api, smtp, user)
 
   const emailCode = await requestCode(api, smtp, user)
-  const withTargetCode = await api.post('/auth/mfa/change-primary-method/', { method: 'email', code: emailCode }, { token: user.token })
+  const withTargetCode = await api.post(
+    '/auth/mfa/change-primary-method/',
+    { method: 'email', code: emailCode },
+    { token: user.token },
+  )
   t.equal(withTargetCode.status, 400)
   t.equal(withTargetCode.body.code, 'invalid_code', "the target method's code is not the primary's")
-  const wrong = await api.post('/auth/mfa/change-primary-method/', { method: 'email', code: otherThan(await totp(secret)) }, { token: user.token })
+  const wrong = await api.post(
+    '/auth/mfa/change-primary-method/',
+    { method: 'email', code: otherThan(await totp(secret)) },
+    { token: user.token },
+  )
   t.equal(wrong.status, 400)
   t.equal(wrong.body.code, 'invalid_code')
   t.same(await activeMethods(api, user.token), [
@@ -181,7 +189,11 @@ t.test('changing the primary method needs a code of the current primary', async 
     { name: 'email', is_primary: false },
   ])
 
-  const res = await api.post('/auth/mfa/change-primary-method/', { method: 'email', code: await totp(secret) }, { token: user.token })
+  const res = await api.post(
+    '/auth/mfa/change-primary-method/',
+    { method: 'email', code: await totp(secret) },
+    { token: user.token },
+  )
   t.equal(res.status, 204)
   t.same(await activeMethods(api, user.token), [
     { name: 'email', is_primary: true },

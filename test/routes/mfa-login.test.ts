@@ -74,7 +74,10 @@ t.test('a valid TOTP code completes the login once; as an integer too', async (t
 
   clock.advance(30)
   // JSON drops a leading zero of an integer; the server pads it back.
-  const asInteger = await api.post('/auth/login/code/', { ephemeral_token: await challenge(api, user), code: Number(await totp(secret)) })
+  const asInteger = await api.post('/auth/login/code/', {
+    ephemeral_token: await challenge(api, user),
+    code: Number(await totp(secret)),
+  })
   t.equal(asInteger.status, 200)
 })
 
@@ -86,10 +89,17 @@ t.test('a backup code completes the login once', async (t) => {
   const res = await api.post('/auth/login/code/', { ephemeral_token: await challenge(api, user), code: backupCodes[3] })
   t.equal(res.status, 200)
   t.equal((await me(api, res.body.auth_token)).status, 200)
-  const again = await api.post('/auth/login/code/', { ephemeral_token: await challenge(api, user), code: backupCodes[3] })
+  const again = await api.post('/auth/login/code/', {
+    ephemeral_token: await challenge(api, user),
+    code: backupCodes[3],
+  })
   t.equal(again.status, 400)
   t.equal(again.body.code, 'invalid_code')
-  t.equal((await api.post('/auth/login/code/', { ephemeral_token: await challenge(api, user), code: backupCodes[4] })).status, 200, 'the others still work')
+  t.equal(
+    (await api.post('/auth/login/code/', { ephemeral_token: await challenge(api, user), code: backupCodes[4] })).status,
+    200,
+    'the others still work',
+  )
 })
 
 t.test('a bad code is refused with invalid_code', async (t) => {
@@ -105,7 +115,11 @@ t.test('a bad code is refused with invalid_code', async (t) => {
     t.equal(res.status, 400, `code ${code}`)
     t.equal(res.body.code, 'invalid_code', `code ${code}`)
   }
-  t.equal((await api.post('/auth/login/code/', { ephemeral_token: ephemeral, code: await totp(secret) })).status, 200, 'the token is still usable')
+  t.equal(
+    (await api.post('/auth/login/code/', { ephemeral_token: ephemeral, code: await totp(secret) })).status,
+    200,
+    'the token is still usable',
+  )
 })
 
 t.test('a garbage, foreign or expired ephemeral token is refused with invalid_token', async (t) => {
@@ -124,7 +138,11 @@ t.test('a garbage, foreign or expired ephemeral token is refused with invalid_to
   const expired = await api.post('/auth/login/code/', { ephemeral_token: ephemeral, code: backupCodes[0] })
   t.equal(expired.status, 400)
   t.equal(expired.body.code, 'invalid_token')
-  t.equal((await api.post('/auth/login/code/', { ephemeral_token: await challenge(api, user), code: backupCodes[0] })).status, 200, 'the backup code was not used up')
+  t.equal(
+    (await api.post('/auth/login/code/', { ephemeral_token: await challenge(api, user), code: backupCodes[0] })).status,
+    200,
+    'the backup code was not used up',
+  )
 })
 
 t.test('the ephemeral token is not an auth token', async (t) => {
@@ -152,7 +170,10 @@ t.test('a code of a secondary active method also completes the login', async (t)
   const login = await api.post('/auth/login/', { email: user.email, password: user.password })
   t.equal(login.body.method, 'email', 'email was first, so primary')
   await mailedCode(smtp, user.email, before)
-  const res = await api.post('/auth/login/code/', { ephemeral_token: login.body.ephemeral_token, code: await totp(secret) })
+  const res = await api.post('/auth/login/code/', {
+    ephemeral_token: login.body.ephemeral_token,
+    code: await totp(secret),
+  })
   t.equal(res.status, 200)
   t.equal((await me(api, res.body.auth_token)).status, 200)
 })

@@ -26,34 +26,40 @@ const setup = async (t: Parameters<typeof buildWithMail>[0], overrides = {}) => 
   return { ...built, user }
 }
 
-t.test('reset request is 204 for registered and unregistered emails alike; only a registered one gets mail', async (t) => {
-  const built = await setup(t)
-  const { api, app, smtp, user } = built
-  // The mail is sent without being awaited; counting calls tells at once whether one was started.
-  const started: string[] = []
-  const send = app.mailer.send
-  app.mailer.send = (mail) => (started.push(mail.to), send(mail))
-  const stranger = uniqueEmail('stranger')
-  const unknown = await api.post('/auth/password/reset/', { email: stranger })
-  t.equal(unknown.status, 204)
-  t.equal(unknown.text, '')
-  t.same(started, [], 'no mail for an unknown email')
-  const { mail, link, uid } = await requestReset(built, user.email.toUpperCase())
-  t.same(mail.to, [user.email.toLowerCase()], 'mailed to the account, whatever the case asked')
-  t.match(link, `${PUBLIC_URL}/auth/password/reset/confirm/`)
-  t.equal(uid, encodeUid(user.id))
-  // The registered user's mail went out after the unknown email's request, and none went to the stranger.
-  t.equal(smtp.mails.filter((m) => m.to.includes(stranger.toLowerCase())).length, 0)
-  t.equal(smtp.mails.length, 1)
-  t.same(started, [user.email.toLowerCase()])
-})
+t.test(
+  'reset request is 204 for registered and unregistered emails alike; only a registered one gets mail',
+  async (t) => {
+    const built = await setup(t)
+    const { api, app, smtp, user } = built
+    // The mail is sent without being awaited; counting calls tells at once whether one was started.
+    const started: string[] = []
+    const send = app.mailer.send
+    app.mailer.send = (mail) => (started.push(mail.to), send(mail))
+    const stranger = uniqueEmail('stranger')
+    const unknown = await api.post('/auth/password/reset/', { email: stranger })
+    t.equal(unknown.status, 204)
+    t.equal(unknown.text, '')
+    t.same(started, [], 'no mail for an unknown email')
+    const { mail, link, uid } = await requestReset(built, user.email.toUpperCase())
+    t.same(mail.to, [user.email.toLowerCase()], 'mailed to the account, whatever the case asked')
+    t.match(link, `${PUBLIC_URL}/auth/password/reset/confirm/`)
+    t.equal(uid, encodeUid(user.id))
+    // The registered user's mail went out after the unknown email's request, and none went to the stranger.
+    t.equal(smtp.mails.filter((m) => m.to.includes(stranger.toLowerCase())).length, 0)
+    t.equal(smtp.mails.length, 1)
+    t.same(started, [user.email.toLowerCase()])
+  },
+)
 
 t.test('reset request: a bad email is invalid_data; no slash works', async (t) => {
   const { api } = await setup(t)
   const bad = await api.post('/auth/password/reset/', { email: 'not-an-email' })
   t.equal(bad.status, 400)
   t.equal(bad.body.code, 'invalid_data')
-  t.same(bad.body.errors.map((e: { field: string }) => e.field), ['body.email'])
+  t.same(
+    bad.body.errors.map((e: { field: string }) => e.field),
+    ['body.email'],
+  )
   t.equal((await api.post('/auth/password/reset', { email: uniqueEmail() })).status, 204)
 })
 
@@ -89,14 +95,21 @@ t.test('an expired token is invalid_token; a younger one works', async (t) => {
   t.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
   // Control: a token crafted the same way but within the timeout is accepted.
   const fresh = makeResetToken(config.secretKey, row, Date.now() - 30_000)
-  t.equal((await api.post('/auth/password/reset/confirm/', { uid, token: fresh, new_password: NEW_PASSWORD })).status, 204)
+  t.equal(
+    (await api.post('/auth/password/reset/confirm/', { uid, token: fresh, new_password: NEW_PASSWORD })).status,
+    204,
+  )
 })
 
 t.test('a token issued before a password change dies', async (t) => {
   const built = await setup(t)
   const { api, user } = built
   const { uid, token } = await requestReset(built, user.email)
-  const changed = await api.post('/auth/users/set_password/', { current_password: user.password, new_password: NEW_PASSWORD }, { token: user.token })
+  const changed = await api.post(
+    '/auth/users/set_password/',
+    { current_password: user.password, new_password: NEW_PASSWORD },
+    { token: user.token },
+  )
   t.equal(changed.status, 204)
   const res = await api.post('/auth/password/reset/confirm/', { uid, token, new_password: 'another-new-passphrase' })
   t.equal(res.status, 400)
@@ -109,8 +122,21 @@ t.test('using one reset link kills the other outstanding ones', async (t) => {
   const { api, user } = built
   const first = await requestReset(built, user.email)
   const second = await requestReset(built, user.email)
-  t.equal((await api.post('/auth/password/reset/confirm/', { uid: second.uid, token: second.token, new_password: NEW_PASSWORD })).status, 204)
-  const old = await api.post('/auth/password/reset/confirm/', { uid: first.uid, token: first.token, new_password: 'another-new-passphrase' })
+  t.equal(
+    (
+      await api.post('/auth/password/reset/confirm/', {
+        uid: second.uid,
+        token: second.token,
+        new_password: NEW_PASSWORD,
+      })
+    ).status,
+    204,
+  )
+  const old = await api.post('/auth/password/reset/confirm/', {
+    uid: first.uid,
+    token: first.token,
+    new_password: 'another-new-passphrase',
+  })
   t.equal(old.status, 400)
   t.equal(old.body.code, 'invalid_token')
 })
@@ -159,10 +185,21 @@ t.test('JSON confirm schema violations are invalid_data naming the field', async
   const missing = await api.post('/auth/password/reset/confirm/', { uid: 'MQ', new_password: NEW_PASSWORD })
   t.equal(missing.status, 400)
   t.equal(missing.body.code, 'invalid_data')
-  t.same(missing.body.errors.map((e: { field: string }) => e.field), ['body.token'])
-  const extra = await api.post('/auth/password/reset/confirm/', { uid: 'MQ', token: 'x', new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD })
+  t.same(
+    missing.body.errors.map((e: { field: string }) => e.field),
+    ['body.token'],
+  )
+  const extra = await api.post('/auth/password/reset/confirm/', {
+    uid: 'MQ',
+    token: 'x',
+    new_password: NEW_PASSWORD,
+    re_new_password: NEW_PASSWORD,
+  })
   t.equal(extra.status, 400)
-  t.same(extra.body.errors.map((e: { field: string }) => e.field), ['body.re_new_password'])
+  t.same(
+    extra.body.errors.map((e: { field: string }) => e.field),
+    ['body.re_new_password'],
+  )
 })
 
 t.test('HTML page: the emailed link shows a form that completes the reset', async (t) => {
@@ -193,7 +230,9 @@ t.test('HTML page: the emailed link shows a form that completes the reset', asyn
   t.equal(used.status, 200)
   t.match(used.text, /invalid/i)
   t.notMatch(used.text, /<form/i)
-  const resubmit = await api.post(path, undefined, { form: { new_password: 'another-new-passphrase', re_new_password: 'another-new-passphrase' } })
+  const resubmit = await api.post(path, undefined, {
+    form: { new_password: 'another-new-passphrase', re_new_password: 'another-new-passphrase' },
+  })
   t.equal(resubmit.status, 400)
   t.match(resubmit.text, /invalid/i)
   t.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
@@ -203,7 +242,9 @@ t.test('HTML page: mismatched or weak passwords are a 400 page with the form, no
   const built = await setup(t)
   const { api, user } = built
   const { path } = await requestReset(built, user.email)
-  const mismatch = await api.post(path, undefined, { form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD + 'x' } })
+  const mismatch = await api.post(path, undefined, {
+    form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD + 'x' },
+  })
   t.equal(mismatch.status, 400)
   t.match(String(mismatch.headers['content-type']), /^text\/html/)
   t.match(mismatch.text, /do not match/i)
@@ -214,20 +255,28 @@ t.test('HTML page: mismatched or weak passwords are a 400 page with the form, no
   t.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
   t.equal((await api.get('/auth/users/me/', { token: user.token })).status, 200, 'sessions were not revoked')
   // The link survives the rejected tries.
-  t.equal((await api.post(path, undefined, { form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD } })).status, 200)
+  t.equal(
+    (await api.post(path, undefined, { form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD } })).status,
+    200,
+  )
 })
 
 t.test('HTML page: an invalid link shows a page saying so, without a form', async (t) => {
   const built = await setup(t)
   const { api, user } = built
   const { uid, token } = await requestReset(built, user.email)
-  for (const path of [`/auth/password/reset/confirm/${uid}/${token.slice(0, -1)}x/`, `/auth/password/reset/confirm/${encodeUid(999_999)}/${token}/`]) {
+  for (const path of [
+    `/auth/password/reset/confirm/${uid}/${token.slice(0, -1)}x/`,
+    `/auth/password/reset/confirm/${encodeUid(999_999)}/${token}/`,
+  ]) {
     const page = await api.get(path)
     t.equal(page.status, 200, path)
     t.match(String(page.headers['content-type']), /^text\/html/)
     t.match(page.text, /invalid/i)
     t.notMatch(page.text, /<form/i)
-    const post = await api.post(path, undefined, { form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD } })
+    const post = await api.post(path, undefined, {
+      form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD },
+    })
     t.equal(post.status, 400)
     t.match(post.text, /invalid/i)
   }
@@ -288,7 +337,10 @@ t.test('HTML page: a form missing a field or with an extra one is a 400 HTML pag
   const built = await setup(t)
   const { api, user } = built
   const { path } = await requestReset(built, user.email)
-  const forms = { 'missing re_new_password': { new_password: NEW_PASSWORD }, 'extra field': { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD, uid: '1' } }
+  const forms = {
+    'missing re_new_password': { new_password: NEW_PASSWORD },
+    'extra field': { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD, uid: '1' },
+  }
   for (const [name, form] of Object.entries(forms)) {
     const res = await api.post(path, undefined, { form })
     t.equal(res.status, 400, name)

@@ -8,8 +8,15 @@ type User = Awaited<ReturnType<typeof signUp>>
 /** The device's stored Kyber keys, straight from the tables. */
 async function storedPq(app: FastifyInstance, userId: number) {
   const device = await app.db.knex('devices').where({ user_id: userId }).first()
-  const toKey = (r: { key_id: number; public_key: string; signature: string }) => ({ keyId: r.key_id, publicKey: r.public_key, signature: r.signature })
-  const oneTime = await app.db.knex('pq_prekeys').where({ device_id: device?.id ?? -1 }).orderBy('key_id')
+  const toKey = (r: { key_id: number; public_key: string; signature: string }) => ({
+    keyId: r.key_id,
+    publicKey: r.public_key,
+    signature: r.signature,
+  })
+  const oneTime = await app.db
+    .knex('pq_prekeys')
+    .where({ device_id: device?.id ?? -1 })
+    .orderBy('key_id')
   const lastResort = await app.db.knex('pq_last_resort_prekeys').where({ device_id: device?.id ?? -1 })
   return { oneTime: oneTime.map(toKey), lastResort: lastResort.map(toKey) }
 }
@@ -22,10 +29,19 @@ const pqTotal = async (app: FastifyInstance) => ({
 const byKeyId = (keys: Kyber[]) => [...keys].sort((a, b) => a.keyId - b.keyId)
 
 /** A signed-up user with a device carrying the given Kyber keys. */
-async function pqUser(api: Api, registrationId: number, pqPreKeys?: (identity: string) => Kyber[], lastResort?: (identity: string) => Kyber) {
+async function pqUser(
+  api: Api,
+  registrationId: number,
+  pqPreKeys?: (identity: string) => Kyber[],
+  lastResort?: (identity: string) => Kyber,
+) {
   const user = await signUp(api)
   const body = deviceBody(registrationId, `${user.email}.1`, 10)
-  const device = { ...body, ...(pqPreKeys && { pqPreKeys: pqPreKeys(body.identityKey) }), ...(lastResort && { pqLastResortPreKey: lastResort(body.identityKey) }) }
+  const device = {
+    ...body,
+    ...(pqPreKeys && { pqPreKeys: pqPreKeys(body.identityKey) }),
+    ...(lastResort && { pqLastResortPreKey: lastResort(body.identityKey) }),
+  }
   const res = await api.post('/device/', device, { token: user.token })
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${res.text}`)
   return { ...user, registrationId, device }
@@ -33,17 +49,25 @@ async function pqUser(api: Api, registrationId: number, pqPreKeys?: (identity: s
 
 function client(api: Api, caller: { registrationId: number; token: string }) {
   return {
-    claim: (email: string) => api.get(`/prekeybundle/${encodeURIComponent(email)}/${caller.registrationId}/`, { token: caller.token }),
+    claim: (email: string) =>
+      api.get(`/prekeybundle/${encodeURIComponent(email)}/${caller.registrationId}/`, { token: caller.token }),
     count: async () => (await api.get(`/prekeys/${caller.registrationId}/`, { token: caller.token })).body,
     upload: (body: unknown, opts: { token?: string; registrationId?: number } = {}) =>
-      api.post(`/pqprekeys/${opts.registrationId ?? caller.registrationId}/`, body, { token: 'token' in opts ? opts.token : caller.token }),
+      api.post(`/pqprekeys/${opts.registrationId ?? caller.registrationId}/`, body, {
+        token: 'token' in opts ? opts.token : caller.token,
+      }),
   }
 }
 
 t.test('a device registered with Kyber keys stores them; one without gets bundles without pqPreKey', async (t) => {
   const { app, api } = await build(t)
   const alice = await userWithDevice(api)
-  const bob = await pqUser(api, 5001, (id) => kyberPreKeys(1, 7, id), (id) => kyberPreKey(900, id))
+  const bob = await pqUser(
+    api,
+    5001,
+    (id) => kyberPreKeys(1, 7, id),
+    (id) => kyberPreKey(900, id),
+  )
   t.same(await client(api, bob).count(), { count: 10, pqCount: 7 }, 'the last-resort key is not counted')
   t.same(await storedPq(app, bob.id), { oneTime: bob.device.pqPreKeys, lastResort: [bob.device.pqLastResortPreKey] })
 
@@ -59,7 +83,12 @@ t.test('bundles hand out each one-time Kyber key exactly once, then the last-res
   const { app, api } = await build(t)
   const alice = await userWithDevice(api)
   // Uploaded out of keyId order, so the test does not depend on which one the server picks first.
-  const bob = await pqUser(api, 5002, (id) => [7, 3, 42, 1, 19, 5].map((k) => kyberPreKey(k, id)), (id) => kyberPreKey(77, id))
+  const bob = await pqUser(
+    api,
+    5002,
+    (id) => [7, 3, 42, 1, 19, 5].map((k) => kyberPreKey(k, id)),
+    (id) => kyberPreKey(77, id),
+  )
   const claimed: Kyber[] = []
   for (let i = 0; i < 6; i++) {
     const res = await client(api, alice).claim(bob.email)
@@ -75,9 +104,17 @@ t.test('bundles hand out each one-time Kyber key exactly once, then the last-res
   for (let i = 0; i < 3; i++) {
     const res = await client(api, alice).claim(bob.email)
     t.equal(res.status, 200)
-    t.same(res.body.pqPreKey, { ...bob.device.pqLastResortPreKey, lastResort: true }, `claim ${i + 7}: the last-resort key`)
+    t.same(
+      res.body.pqPreKey,
+      { ...bob.device.pqLastResortPreKey, lastResort: true },
+      `claim ${i + 7}: the last-resort key`,
+    )
   }
-  t.same(await storedPq(app, bob.id), { oneTime: [], lastResort: [bob.device.pqLastResortPreKey] }, 'the last-resort key is never consumed')
+  t.same(
+    await storedPq(app, bob.id),
+    { oneTime: [], lastResort: [bob.device.pqLastResortPreKey] },
+    'the last-resort key is never consumed',
+  )
   t.same(await client(api, bob).count(), { count: 1, pqCount: 0 })
 })
 
@@ -97,20 +134,42 @@ t.test('one-time Kyber keys without a last-resort one: bundles lose pqPreKey onc
 t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', async (t) => {
   const { app, api } = await build(t)
   const alice = await userWithDevice(api)
-  const bob = await pqUser(api, 5004, (id) => kyberPreKeys(1, 2, id), (id) => kyberPreKey(900, id))
+  const bob = await pqUser(
+    api,
+    5004,
+    (id) => kyberPreKeys(1, 2, id),
+    (id) => kyberPreKey(900, id),
+  )
   const id = bob.device.identityKey
   const more = kyberPreKeys(10, 3, id)
   const res = await client(api, bob).upload({ pqPreKeys: more })
   t.equal(res.status, 200)
   t.equal(res.body.code, 'pq_prekeys_stored')
   t.same(await client(api, bob).count(), { count: 10, pqCount: 5 })
-  t.same(await storedPq(app, bob.id), { oneTime: [...bob.device.pqPreKeys!, ...more], lastResort: [bob.device.pqLastResortPreKey] }, 'the last-resort key is kept')
+  t.same(
+    await storedPq(app, bob.id),
+    { oneTime: [...bob.device.pqPreKeys!, ...more], lastResort: [bob.device.pqLastResortPreKey] },
+    'the last-resort key is kept',
+  )
 
   const fresh = kyberPreKey(901, id)
-  t.equal((await client(api, bob).upload({ pqPreKeys: kyberPreKeys(20, 1, id), pqLastResortPreKey: fresh }, { registrationId: bob.registrationId })).status, 200)
+  t.equal(
+    (
+      await client(api, bob).upload(
+        { pqPreKeys: kyberPreKeys(20, 1, id), pqLastResortPreKey: fresh },
+        { registrationId: bob.registrationId },
+      )
+    ).status,
+    200,
+  )
   t.same(await client(api, bob).count(), { count: 10, pqCount: 6 })
-  for (let i = 0; i < 6; i++) t.equal((await client(api, alice).claim(bob.email)).body.pqPreKey.lastResort, false, 'one-time keys go first')
-  t.same((await client(api, alice).claim(bob.email)).body.pqPreKey, { ...fresh, lastResort: true }, 'the new last-resort key')
+  for (let i = 0; i < 6; i++)
+    t.equal((await client(api, alice).claim(bob.email)).body.pqPreKey.lastResort, false, 'one-time keys go first')
+  t.same(
+    (await client(api, alice).claim(bob.email)).body.pqPreKey,
+    { ...fresh, lastResort: true },
+    'the new last-resort key',
+  )
 
   const alone = kyberPreKey(902, id)
   const onlyLastResort = await client(api, bob).upload({ pqPreKeys: [], pqLastResortPreKey: alone })
@@ -127,7 +186,12 @@ t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', a
 t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; nothing stored', async (t) => {
   // A storage limit well above 100, so only the per-request maxItems can refuse 101 keys.
   const { app, api } = await build(t, { maxPrekeys: 1000 })
-  const bob = await pqUser(api, 5005, (id) => kyberPreKeys(1, 2, id), (id) => kyberPreKey(900, id))
+  const bob = await pqUser(
+    api,
+    5005,
+    (id) => kyberPreKeys(1, 2, id),
+    (id) => kyberPreKey(900, id),
+  )
   const id = bob.device.identityKey
   const before = await storedPq(app, bob.id)
   const good = kyberPreKey(10, id)
@@ -138,11 +202,31 @@ t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; noth
     ['an empty list alone', { pqPreKeys: [] }, 'body.pqPreKeys'],
     ['no pqPreKeys', { pqLastResortPreKey: kyberPreKey(901, id) }, 'body.pqPreKeys'],
     ['101 keys', { pqPreKeys: kyberPreKeys(100, 101, id) }, 'body.pqPreKeys'],
-    ['a Kyber key with type byte 0x05', { pqPreKeys: [{ ...good, publicKey: wrongType.toString('base64') }] }, 'body.pqPreKeys[0].publicKey'],
-    ['a Kyber key one byte short', { pqPreKeys: [good, { ...good, keyId: 11, publicKey: short.toString('base64') }] }, 'body.pqPreKeys[1].publicKey'],
-    ['a Curve25519 key as Kyber key', { pqPreKeys: [{ ...good, publicKey: publicKey() }] }, 'body.pqPreKeys[0].publicKey'],
-    ['a bad last-resort key', { pqPreKeys: [good], pqLastResortPreKey: { ...good, publicKey: short.toString('base64') } }, 'body.pqLastResortPreKey.publicKey'],
-    ['a Kyber key without signature', { pqPreKeys: [{ keyId: 10, publicKey: good.publicKey }] }, 'body.pqPreKeys[0].signature'],
+    [
+      'a Kyber key with type byte 0x05',
+      { pqPreKeys: [{ ...good, publicKey: wrongType.toString('base64') }] },
+      'body.pqPreKeys[0].publicKey',
+    ],
+    [
+      'a Kyber key one byte short',
+      { pqPreKeys: [good, { ...good, keyId: 11, publicKey: short.toString('base64') }] },
+      'body.pqPreKeys[1].publicKey',
+    ],
+    [
+      'a Curve25519 key as Kyber key',
+      { pqPreKeys: [{ ...good, publicKey: publicKey() }] },
+      'body.pqPreKeys[0].publicKey',
+    ],
+    [
+      'a bad last-resort key',
+      { pqPreKeys: [good], pqLastResortPreKey: { ...good, publicKey: short.toString('base64') } },
+      'body.pqLastResortPreKey.publicKey',
+    ],
+    [
+      'a Kyber key without signature',
+      { pqPreKeys: [{ keyId: 10, publicKey: good.publicKey }] },
+      'body.pqPreKeys[0].signature',
+    ],
     ['a keyId of 2^31', { pqPreKeys: [{ ...good, keyId: 2 ** 31 }] }, 'body.pqPreKeys[0].keyId'],
     ['an extra field', { pqPreKeys: [good], extra: 1 }, 'body.extra'],
     ['a bare list', [good], 'body'],
@@ -154,12 +238,21 @@ t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; noth
     t.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
   }
   t.same(await storedPq(app, bob.id), before)
-  t.equal((await client(api, bob).upload({ pqPreKeys: kyberPreKeys(100, 100, id) })).status, 200, 'exactly 100 in one request is allowed')
+  t.equal(
+    (await client(api, bob).upload({ pqPreKeys: kyberPreKeys(100, 100, id) })).status,
+    200,
+    'exactly 100 in one request is allowed',
+  )
 })
 
 t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all or nothing', async (t) => {
   const { app, api } = await build(t, { maxPrekeys: 10 })
-  const bob = await pqUser(api, 5006, (id) => kyberPreKeys(1, 4, id), (id) => kyberPreKey(900, id))
+  const bob = await pqUser(
+    api,
+    5006,
+    (id) => kyberPreKeys(1, 4, id),
+    (id) => kyberPreKey(900, id),
+  )
   const id = bob.device.identityKey
   const c = client(api, bob)
   const refused = async (name: string, body: unknown, code: string) => {
@@ -169,20 +262,43 @@ t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all o
     t.equal(res.body.code, code, `${name}: code`)
     t.same(await storedPq(app, bob.id), before, `${name}: nothing stored, last-resort key not replaced`)
   }
-  await refused('7 more over 4 stored', { pqPreKeys: kyberPreKeys(10, 7, id), pqLastResortPreKey: kyberPreKey(901, id) }, 'reached_max_prekeys')
-  await refused('a keyId repeated in the batch', { pqPreKeys: [...kyberPreKeys(10, 2, id), kyberPreKey(10, id)], pqLastResortPreKey: kyberPreKey(901, id) }, 'prekey_id_exists')
-  await refused('a keyId already stored', { pqPreKeys: [...kyberPreKeys(10, 2, id), kyberPreKey(3, id)], pqLastResortPreKey: kyberPreKey(901, id) }, 'prekey_id_exists')
+  await refused(
+    '7 more over 4 stored',
+    { pqPreKeys: kyberPreKeys(10, 7, id), pqLastResortPreKey: kyberPreKey(901, id) },
+    'reached_max_prekeys',
+  )
+  await refused(
+    'a keyId repeated in the batch',
+    { pqPreKeys: [...kyberPreKeys(10, 2, id), kyberPreKey(10, id)], pqLastResortPreKey: kyberPreKey(901, id) },
+    'prekey_id_exists',
+  )
+  await refused(
+    'a keyId already stored',
+    { pqPreKeys: [...kyberPreKeys(10, 2, id), kyberPreKey(3, id)], pqLastResortPreKey: kyberPreKey(901, id) },
+    'prekey_id_exists',
+  )
 
   t.equal((await c.upload({ pqPreKeys: kyberPreKeys(10, 6, id) })).status, 200, 'up to the limit exactly')
   t.same(await c.count(), { count: 10, pqCount: 10 })
   await refused('one more when full', { pqPreKeys: kyberPreKeys(20, 1, id) }, 'reached_max_prekeys')
-  t.equal((await c.upload({ pqPreKeys: [], pqLastResortPreKey: kyberPreKey(901, id) })).status, 200, 'the last-resort key does not count against the limit')
+  t.equal(
+    (await c.upload({ pqPreKeys: [], pqLastResortPreKey: kyberPreKey(901, id) })).status,
+    200,
+    'the last-resort key does not count against the limit',
+  )
   t.same(await c.count(), { count: 10, pqCount: 10 })
 
   // EC and Kyber keyIds are separate spaces: EC keyIds 1..10 are stored and do not clash.
   const alice = await userWithDevice(api, { preKeyCount: 0 })
   t.equal((await client(api, alice).upload({ pqPreKeys: kyberPreKeys(1, 1, alice.device.identityKey) })).status, 200)
-  t.equal((await api.post(`/prekeys/${alice.registrationId}/`, [{ keyId: 1, publicKey: publicKey() }], { token: alice.token })).status, 200)
+  t.equal(
+    (
+      await api.post(`/prekeys/${alice.registrationId}/`, [{ keyId: 1, publicKey: publicKey() }], {
+        token: alice.token,
+      })
+    ).status,
+    200,
+  )
 })
 
 t.test('POST /pqprekeys/ device and token errors: 403 device_changed, 404 no_device, 401', async (t) => {
@@ -207,32 +323,60 @@ t.test('POST /pqprekeys/ device and token errors: 403 device_changed, 404 no_dev
   t.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
 })
 
-t.test('POST /device/ Kyber limits: prekey_id_exists, reached_max_prekeys, too many items; nothing stored', async (t) => {
-  const { app, api } = await build(t, { maxPrekeys: 10 })
-  const user: User = await signUp(api)
-  const body = deviceBody(5007, 'u.1', 3)
-  const id = body.identityKey
-  const cases: [string, unknown, number, string][] = [
-    ['a repeated Kyber keyId', { ...body, pqPreKeys: [...kyberPreKeys(1, 3, id), kyberPreKey(2, id)] }, 400, 'prekey_id_exists'],
-    ['11 Kyber keys over a limit of 10', { ...body, pqPreKeys: kyberPreKeys(1, 11, id) }, 400, 'reached_max_prekeys'],
-    ['101 Kyber keys', { ...body, pqPreKeys: kyberPreKeys(1, 101, id) }, 400, 'invalid_data'],
-    ['a short Kyber last-resort key', { ...body, pqLastResortPreKey: { ...kyberPreKey(1, id), publicKey: publicKey() } }, 400, 'invalid_data'],
-  ]
-  for (const [name, device, status, code] of cases) {
-    const res = await api.post('/device/', device, { token: user.token })
-    t.equal(res.status, status, `${name}: status`)
-    t.equal(res.body.code, code, `${name}: code`)
-    t.equal(await app.db.knex('devices').where({ user_id: user.id }).first(), undefined, `${name}: no device`)
-  }
-  t.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
-  t.equal((await api.post('/device/', { ...body, pqPreKeys: kyberPreKeys(1, 10, id), pqLastResortPreKey: kyberPreKey(100, id) }, { token: user.token })).status, 201, 'exactly the limit')
-  t.same(await pqTotal(app), { oneTime: 10, lastResort: 1 })
-})
+t.test(
+  'POST /device/ Kyber limits: prekey_id_exists, reached_max_prekeys, too many items; nothing stored',
+  async (t) => {
+    const { app, api } = await build(t, { maxPrekeys: 10 })
+    const user: User = await signUp(api)
+    const body = deviceBody(5007, 'u.1', 3)
+    const id = body.identityKey
+    const cases: [string, unknown, number, string][] = [
+      [
+        'a repeated Kyber keyId',
+        { ...body, pqPreKeys: [...kyberPreKeys(1, 3, id), kyberPreKey(2, id)] },
+        400,
+        'prekey_id_exists',
+      ],
+      ['11 Kyber keys over a limit of 10', { ...body, pqPreKeys: kyberPreKeys(1, 11, id) }, 400, 'reached_max_prekeys'],
+      ['101 Kyber keys', { ...body, pqPreKeys: kyberPreKeys(1, 101, id) }, 400, 'invalid_data'],
+      [
+        'a short Kyber last-resort key',
+        { ...body, pqLastResortPreKey: { ...kyberPreKey(1, id), publicKey: publicKey() } },
+        400,
+        'invalid_data',
+      ],
+    ]
+    for (const [name, device, status, code] of cases) {
+      const res = await api.post('/device/', device, { token: user.token })
+      t.equal(res.status, status, `${name}: status`)
+      t.equal(res.body.code, code, `${name}: code`)
+      t.equal(await app.db.knex('devices').where({ user_id: user.id }).first(), undefined, `${name}: no device`)
+    }
+    t.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
+    t.equal(
+      (
+        await api.post(
+          '/device/',
+          { ...body, pqPreKeys: kyberPreKeys(1, 10, id), pqLastResortPreKey: kyberPreKey(100, id) },
+          { token: user.token },
+        )
+      ).status,
+      201,
+      'exactly the limit',
+    )
+    t.same(await pqTotal(app), { oneTime: 10, lastResort: 1 })
+  },
+)
 
 t.test('DELETE /device/ takes its Kyber keys along; a new device starts from its own', async (t) => {
   const { app, api } = await build(t)
   const alice = await userWithDevice(api)
-  const bob = await pqUser(api, 5008, (id) => kyberPreKeys(1, 3, id), (id) => kyberPreKey(900, id))
+  const bob = await pqUser(
+    api,
+    5008,
+    (id) => kyberPreKeys(1, 3, id),
+    (id) => kyberPreKey(900, id),
+  )
   t.equal((await api.delete('/device/', undefined, { token: bob.token })).status, 204)
   t.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
 

@@ -12,7 +12,8 @@ async function storedKeyIds(app: FastifyInstance, userId: number): Promise<numbe
   return rows.map((r: { key_id: number }) => r.key_id)
 }
 
-const bundleUrl = (email: string, registrationId: number) => `/prekeybundle/${encodeURIComponent(email)}/${registrationId}/`
+const bundleUrl = (email: string, registrationId: number) =>
+  `/prekeybundle/${encodeURIComponent(email)}/${registrationId}/`
 
 t.test('GET /prekeybundle/ answers the recipient keys and deletes the prekey it hands out', async (t) => {
   const { app, api } = await build(t)
@@ -28,7 +29,11 @@ t.test('GET /prekeybundle/ answers the recipient keys and deletes the prekey it 
     signedPreKey: bob.device.signedPreKey,
   })
   t.ok(preKey, 'a one-time prekey is included')
-  t.same(preKey, bob.device.preKeys.find((k) => k.keyId === preKey.keyId), "it is one of bob's uploaded prekeys, with its key")
+  t.same(
+    preKey,
+    bob.device.preKeys.find((k) => k.keyId === preKey.keyId),
+    "it is one of bob's uploaded prekeys, with its key",
+  )
 
   const left = await storedKeyIds(app, bob.id)
   t.equal(left.length, 9, 'the count drops by one')
@@ -47,7 +52,11 @@ t.test('successive claims never repeat a keyId; with none left the bundle has no
     seen.push(res.body.preKey.keyId)
     t.equal((await storedKeyIds(app, bob.id)).length, 3 - i)
   }
-  t.same([...seen].sort((a, b) => a - b), [1, 2, 3, 4], 'each prekey exactly once')
+  t.same(
+    [...seen].sort((a, b) => a - b),
+    [1, 2, 3, 4],
+    'each prekey exactly once',
+  )
 
   for (let i = 0; i < 2; i++) {
     const empty = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
@@ -99,12 +108,36 @@ t.test('bundle errors claim nothing', async (t) => {
 
   const cases: [string, string, string | undefined, number, string][] = [
     ['a malformed email', bundleUrl('not-an-email', alice.registrationId), alice.token, 400, 'invalid_recipient_email'],
-    ['an email with two @', bundleUrl(`x@${bob.email}`, alice.registrationId), alice.token, 400, 'invalid_recipient_email'],
+    [
+      'an email with two @',
+      bundleUrl(`x@${bob.email}`, alice.registrationId),
+      alice.token,
+      400,
+      'invalid_recipient_email',
+    ],
     ['an unknown email', bundleUrl('nobody-here@example.com', alice.registrationId), alice.token, 404, 'no_recipient'],
-    ['a recipient without a device', bundleUrl(deviceless.email, alice.registrationId), alice.token, 404, 'no_recipient_device'],
+    [
+      'a recipient without a device',
+      bundleUrl(deviceless.email, alice.registrationId),
+      alice.token,
+      404,
+      'no_recipient_device',
+    ],
     ['a caller without a device', bundleUrl(bob.email, alice.registrationId), deviceless.token, 404, 'no_device'],
-    ['a registrationId that is not the caller device', bundleUrl(bob.email, alice.registrationId + 1), alice.token, 403, 'device_changed'],
-    ["the recipient's registrationId in the path", bundleUrl(bob.email, bob.registrationId), alice.token, 403, 'device_changed'],
+    [
+      'a registrationId that is not the caller device',
+      bundleUrl(bob.email, alice.registrationId + 1),
+      alice.token,
+      403,
+      'device_changed',
+    ],
+    [
+      "the recipient's registrationId in the path",
+      bundleUrl(bob.email, bob.registrationId),
+      alice.token,
+      403,
+      'device_changed',
+    ],
     ['no token', bundleUrl(bob.email, alice.registrationId), undefined, 401, 'not_authenticated'],
     ['a bad token', bundleUrl(bob.email, alice.registrationId), 'nope', 401, 'not_authenticated'],
   ]
@@ -123,7 +156,10 @@ t.test('a non-integer registrationId in the path is 400 invalid_data', async (t)
   const res = await api.get(`/prekeybundle/${bob.email}/abc/`, { token: alice.token })
   t.equal(res.status, 400)
   t.equal(res.body.code, 'invalid_data')
-  t.same(res.body.errors.map((e: { field: string }) => e.field), ['params.registrationId'])
+  t.same(
+    res.body.errors.map((e: { field: string }) => e.field),
+    ['params.registrationId'],
+  )
 })
 
 t.test('30 concurrent claims on 20 prekeys: 20 distinct keyIds, 10 bundles without preKey', async (t) => {
@@ -143,7 +179,10 @@ t.test('30 concurrent claims on 20 prekeys: 20 distinct keyIds, 10 bundles witho
   const claimed = results.filter((r) => 'preKey' in r.body).map((r) => r.body.preKey.keyId as number)
   t.equal(claimed.length, 20, 'exactly 20 bundles carry a preKey')
   t.equal(new Set(claimed).size, 20, 'no keyId was handed out twice')
-  t.same([...claimed].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1))
+  t.same(
+    [...claimed].sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  )
   t.equal(results.filter((r) => !('preKey' in r.body)).length, 10)
   t.same(await storedKeyIds(app, bob.id), [], 'all prekeys are gone')
 })

@@ -1,6 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto'
 import t from 'tap'
-import { build, deviceBody, identityKey, kyberPreKey, kyberPreKeys, preKeys, signedPreKey, signUp, userWithDevice, type Api } from '../helper.js'
+import {
+  build,
+  deviceBody,
+  identityKey,
+  kyberPreKey,
+  kyberPreKeys,
+  preKeys,
+  signedPreKey,
+  signUp,
+  userWithDevice,
+  type Api,
+} from '../helper.js'
 
 type Key = { keyId: number; publicKey: string }
 type Caller = { registrationId: number; token: string }
@@ -11,7 +22,8 @@ const u64be = (n: number) => Buffer.from([0, 0, 0, 0, (n >>> 24) & 0xff, (n >>> 
 const u64le = (n: number) => Buffer.from(u64be(n)).reverse()
 const bytes = (b64: string, length: number, typeByte: number) => {
   const b = Buffer.from(b64, 'base64')
-  if (b.length !== length || b[0] !== typeByte) throw new Error(`expected ${length} bytes starting 0x${typeByte.toString(16)}`)
+  if (b.length !== length || b[0] !== typeByte)
+    throw new Error(`expected ${length} bytes starting 0x${typeByte.toString(16)}`)
   return b
 }
 function specDigest(identity: string, signed: Key, lastResort?: Key, id = u64be): string {
@@ -23,8 +35,10 @@ function specDigest(identity: string, signed: Key, lastResort?: Key, id = u64be)
 function as(api: Api, caller: Caller) {
   return {
     count: () => api.get(`/prekeys/${caller.registrationId}/`, { token: caller.token }),
-    check: (digest: unknown, registrationId = caller.registrationId) => api.post(`/keys/check/${registrationId}/`, digest === undefined ? {} : { digest }, { token: caller.token }),
-    claim: (email: string) => api.get(`/prekeybundle/${encodeURIComponent(email)}/${caller.registrationId}/`, { token: caller.token }),
+    check: (digest: unknown, registrationId = caller.registrationId) =>
+      api.post(`/keys/check/${registrationId}/`, digest === undefined ? {} : { digest }, { token: caller.token }),
+    claim: (email: string) =>
+      api.get(`/prekeybundle/${encodeURIComponent(email)}/${caller.registrationId}/`, { token: caller.token }),
   }
 }
 
@@ -32,7 +46,11 @@ async function pqUser(api: Api, registrationId: number, preKeyCount: number, pqC
   const user = await signUp(api)
   const body = deviceBody(registrationId, `${user.email}.1`, preKeyCount)
   const pqLastResortPreKey = withLastResort ? kyberPreKey(500, body.identityKey) : undefined
-  const device = { ...body, pqPreKeys: kyberPreKeys(1, pqCount, body.identityKey), ...(pqLastResortPreKey && { pqLastResortPreKey }) }
+  const device = {
+    ...body,
+    pqPreKeys: kyberPreKeys(1, pqCount, body.identityKey),
+    ...(pqLastResortPreKey && { pqLastResortPreKey }),
+  }
   const res = await api.post('/device/', device, { token: user.token })
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${res.text}`)
   return { ...user, registrationId, device, pqLastResortPreKey }
@@ -47,16 +65,31 @@ t.test('GET /prekeys/ counts exactly through registration, uploads and claims', 
 
   t.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(10, 3), { token: bob.token })).status, 200)
   t.same((await bobs.count()).body, { count: 7, pqCount: 2 })
-  t.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, { pqPreKeys: kyberPreKeys(10, 2, bob.device.identityKey) }, { token: bob.token })).status, 200)
+  t.equal(
+    (
+      await api.post(
+        `/pqprekeys/${bob.registrationId}/`,
+        { pqPreKeys: kyberPreKeys(10, 2, bob.device.identityKey) },
+        { token: bob.token },
+      )
+    ).status,
+    200,
+  )
   t.same((await bobs.count()).body, { count: 7, pqCount: 4 })
   const withLastResort = { pqPreKeys: [], pqLastResortPreKey: kyberPreKey(501, bob.device.identityKey) }
   t.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, withLastResort, { token: bob.token })).status, 200)
   t.same((await bobs.count()).body, { count: 7, pqCount: 4 }, 'replacing the last-resort key counts nothing')
 
   const expected = [
-    [6, 3], [5, 2], [4, 1], [3, 0], // each claim takes one of each
-    [2, 0], [1, 0], [0, 0], // the last-resort key is handed out, never counted
-    [0, 0], [0, 0],
+    [6, 3],
+    [5, 2],
+    [4, 1],
+    [3, 0], // each claim takes one of each
+    [2, 0],
+    [1, 0],
+    [0, 0], // the last-resort key is handed out, never counted
+    [0, 0],
+    [0, 0],
   ]
   for (const [count, pqCount] of expected) {
     t.equal((await as(api, alice).claim(bob.email)).status, 200)
@@ -99,7 +132,11 @@ t.test('POST /keys/check/ matches the spec digest, with the last-resort key only
   t.equal(ok.status, 200)
   t.equal(ok.body.code, 'keys_match')
   const invented = kyberPreKey(1, a.identityKey)
-  t.equal((await aliceChecks.check(specDigest(a.identityKey, a.signedPreKey, invented))).status, 409, 'no last-resort key: including one is a mismatch')
+  t.equal(
+    (await aliceChecks.check(specDigest(a.identityKey, a.signedPreKey, invented))).status,
+    409,
+    'no last-resort key: including one is a mismatch',
+  )
 
   const bob = await pqUser(api, 6002, 1, 2, true)
   const b = bob.device
@@ -112,7 +149,16 @@ t.test('POST /keys/check/ matches the spec digest, with the last-resort key only
 
   // Claims, one-time uploads and handing out the last-resort key leave the digest alone.
   for (let i = 0; i < 4; i++) t.equal((await as(api, alice).claim(bob.email)).status, 200)
-  t.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, { pqPreKeys: kyberPreKeys(20, 2, b.identityKey) }, { token: bob.token })).status, 200)
+  t.equal(
+    (
+      await api.post(
+        `/pqprekeys/${bob.registrationId}/`,
+        { pqPreKeys: kyberPreKeys(20, 2, b.identityKey) },
+        { token: bob.token },
+      )
+    ).status,
+    200,
+  )
   t.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(20, 2), { token: bob.token })).status, 200)
   t.equal((await bobChecks.check(full)).status, 200)
 })
@@ -133,7 +179,16 @@ t.test('POST /keys/check/ follows replaced keys: the old digest 409, the new one
   t.equal((await c.check(afterSigned)).status, 200)
 
   const lastResort = kyberPreKey(0x40506070, id)
-  t.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, { pqPreKeys: [], pqLastResortPreKey: lastResort }, { token: bob.token })).status, 200)
+  t.equal(
+    (
+      await api.post(
+        `/pqprekeys/${bob.registrationId}/`,
+        { pqPreKeys: [], pqLastResortPreKey: lastResort },
+        { token: bob.token },
+      )
+    ).status,
+    200,
+  )
   const stale = await c.check(afterSigned)
   t.equal(stale.status, 409, 'old last-resort key: mismatch')
   t.equal(stale.body.code, 'keys_mismatch')
@@ -145,8 +200,26 @@ t.test('POST /keys/check/ follows replaced keys: the old digest 409, the new one
     ['keyIds as 32-bit integers', specDigest(id, signed, lastResort, (n) => u64be(n).subarray(4))],
     ['another identity key', specDigest(identityKey(), signed, lastResort)],
     ['the last-resort part omitted', specDigest(id, signed)],
-    ['the signed prekey and the last-resort key swapped', createHash('sha256').update(Buffer.concat([Buffer.from(id, 'base64'), u64be(lastResort.keyId), Buffer.from(lastResort.publicKey, 'base64'), u64be(signed.keyId), Buffer.from(signed.publicKey, 'base64')])).digest('base64')],
-    ['a hash over the base64 text instead of the bytes', createHash('sha256').update(id + signed.keyId + signed.publicKey + lastResort.keyId + lastResort.publicKey).digest('base64')],
+    [
+      'the signed prekey and the last-resort key swapped',
+      createHash('sha256')
+        .update(
+          Buffer.concat([
+            Buffer.from(id, 'base64'),
+            u64be(lastResort.keyId),
+            Buffer.from(lastResort.publicKey, 'base64'),
+            u64be(signed.keyId),
+            Buffer.from(signed.publicKey, 'base64'),
+          ]),
+        )
+        .digest('base64'),
+    ],
+    [
+      'a hash over the base64 text instead of the bytes',
+      createHash('sha256')
+        .update(id + signed.keyId + signed.publicKey + lastResort.keyId + lastResort.publicKey)
+        .digest('base64'),
+    ],
     ['32 random bytes', randomBytes(32).toString('base64')],
   ]
   for (const [name, digest] of wrong) {
@@ -178,7 +251,11 @@ t.test('POST /keys/check/ errors: malformed digests 400, 403 device_changed, 404
     t.equal(res.body.code, 'invalid_data', `${name}: code`)
     t.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
   }
-  const extra = await api.post(`/keys/check/${alice.registrationId}/`, { digest: good, extra: 1 }, { token: alice.token })
+  const extra = await api.post(
+    `/keys/check/${alice.registrationId}/`,
+    { digest: good, extra: 1 },
+    { token: alice.token },
+  )
   t.equal(extra.status, 400)
   t.equal(extra.body.code, 'invalid_data')
 

@@ -1,6 +1,18 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { build, deviceBody, identityKey, kyberPreKey, kyberPreKeys, publicKey, sign, signature, signedPreKey, signUp, userWithDevice } from '../helper.js'
+import {
+  build,
+  deviceBody,
+  identityKey,
+  kyberPreKey,
+  kyberPreKeys,
+  publicKey,
+  sign,
+  signature,
+  signedPreKey,
+  signUp,
+  userWithDevice,
+} from '../helper.js'
 
 const TABLES = ['devices', 'prekeys', 'signed_prekeys', 'pq_prekeys', 'pq_last_resort_prekeys'] as const
 
@@ -16,7 +28,8 @@ async function deviceKeys(app: FastifyInstance, userId: number) {
   const knex = app.db.knex
   const device = await knex('devices').where({ user_id: userId }).first()
   if (!device) return undefined
-  const of = (table: string, cols: string[]) => knex(table).where({ device_id: device.id }).orderBy('key_id').select(cols)
+  const of = (table: string, cols: string[]) =>
+    knex(table).where({ device_id: device.id }).orderBy('key_id').select(cols)
   return {
     signed: await of('signed_prekeys', ['key_id', 'public_key', 'signature']),
     pq: await of('pq_prekeys', ['key_id', 'public_key', 'signature']),
@@ -44,7 +57,10 @@ function badSignedPreKeys(identity: string) {
     // XEdDSA carries the sign of the Edwards key in this bit: flipping it must not verify either.
     ['the sign bit of the last byte flipped', { ...good, signature: flipBit(good.signature, 63, 7) }],
     ['a signature over a different prekey', { ...good, signature: signedPreKey(1, identity).signature }],
-    ['a signature over the key without its type byte', { ...good, signature: sign(identity, pubBytes.subarray(1).toString('base64')) }],
+    [
+      'a signature over the key without its type byte',
+      { ...good, signature: sign(identity, pubBytes.subarray(1).toString('base64')) },
+    ],
     ['64 random bytes', { ...good, signature: signature() }],
     ['64 zero bytes', { ...good, signature: Buffer.alloc(64).toString('base64') }],
   ] as const
@@ -76,33 +92,64 @@ t.test('POST /device/ with bad Kyber signatures names each one and stores nothin
   const empty = await rowCounts(app)
 
   const one = pq.map((k, i) => (i === 3 ? { ...k, signature: flipBit(k.signature, 7, 2) } : k))
-  const res1 = await api.post('/device/', { ...body, pqPreKeys: one, pqLastResortPreKey: lastResort }, { token: alice.token })
+  const res1 = await api.post(
+    '/device/',
+    { ...body, pqPreKeys: one, pqLastResortPreKey: lastResort },
+    { token: alice.token },
+  )
   t.equal(res1.status, 400)
   t.equal(res1.body.code, 'invalid_signature')
   t.same(fields(res1), ['body.pqPreKeys[3].signature'])
 
   // Signatures of a one-time key swapped in from its neighbour: each is valid, just not for this key.
-  const swapped = pq.map((k, i) => (i === 1 ? { ...k, signature: pq[2].signature } : i === 4 ? { ...k, signature: signature() } : k))
+  const swapped = pq.map((k, i) =>
+    i === 1 ? { ...k, signature: pq[2].signature } : i === 4 ? { ...k, signature: signature() } : k,
+  )
   const res2 = await api.post(
     '/device/',
-    { ...body, signedPreKey: signedPreKey(1, identityKey()), pqPreKeys: swapped, pqLastResortPreKey: kyberPreKey(100, identityKey()) },
+    {
+      ...body,
+      signedPreKey: signedPreKey(1, identityKey()),
+      pqPreKeys: swapped,
+      pqLastResortPreKey: kyberPreKey(100, identityKey()),
+    },
     { token: alice.token },
   )
   t.equal(res2.status, 400)
   t.equal(res2.body.code, 'invalid_signature')
-  t.same(fields(res2), ['body.pqLastResortPreKey.signature', 'body.pqPreKeys[1].signature', 'body.pqPreKeys[4].signature', 'body.signedPreKey.signature'].sort(), 'every bad signature is named')
+  t.same(
+    fields(res2),
+    [
+      'body.pqLastResortPreKey.signature',
+      'body.pqPreKeys[1].signature',
+      'body.pqPreKeys[4].signature',
+      'body.signedPreKey.signature',
+    ].sort(),
+    'every bad signature is named',
+  )
 
-  const res3 = await api.post('/device/', { ...body, pqPreKeys: pq, pqLastResortPreKey: { ...lastResort, signature: pq[0].signature } }, { token: alice.token })
+  const res3 = await api.post(
+    '/device/',
+    { ...body, pqPreKeys: pq, pqLastResortPreKey: { ...lastResort, signature: pq[0].signature } },
+    { token: alice.token },
+  )
   t.equal(res3.status, 400)
   t.equal(res3.body.code, 'invalid_signature')
   t.same(fields(res3), ['body.pqLastResortPreKey.signature'])
 
   t.same(await rowCounts(app), empty, 'nothing stored by any of them')
 
-  const ok = await api.post('/device/', { ...body, pqPreKeys: pq, pqLastResortPreKey: lastResort }, { token: alice.token })
+  const ok = await api.post(
+    '/device/',
+    { ...body, pqPreKeys: pq, pqLastResortPreKey: lastResort },
+    { token: alice.token },
+  )
   t.equal(ok.status, 201)
   const stored = await deviceKeys(app, alice.id)
-  t.same(stored!.pq, pq.map((k) => ({ key_id: k.keyId, public_key: k.publicKey, signature: k.signature })))
+  t.same(
+    stored!.pq,
+    pq.map((k) => ({ key_id: k.keyId, public_key: k.publicKey, signature: k.signature })),
+  )
   t.same(stored!.lastResort, [{ key_id: 100, public_key: lastResort.publicKey, signature: lastResort.signature }])
 })
 
@@ -127,16 +174,36 @@ t.test('POST /pqprekeys/ with a bad signature stores nothing of the batch', asyn
   const { app, api } = await build(t)
   const alice = await userWithDevice(api)
   const id = alice.device.identityKey
-  const first = await api.post(`/pqprekeys/${alice.registrationId}/`, { pqPreKeys: kyberPreKeys(1, 3, id), pqLastResortPreKey: kyberPreKey(50, id) }, { token: alice.token })
+  const first = await api.post(
+    `/pqprekeys/${alice.registrationId}/`,
+    { pqPreKeys: kyberPreKeys(1, 3, id), pqLastResortPreKey: kyberPreKey(50, id) },
+    { token: alice.token },
+  )
   t.equal(first.status, 200)
   const before = await deviceKeys(app, alice.id)
 
   const batch = kyberPreKeys(10, 4, id)
   const cases: [string, unknown, string[]][] = [
-    ['one one-time key signed by another identity', { pqPreKeys: [...batch.slice(0, 3), kyberPreKey(13, identityKey())] }, ['body.pqPreKeys[3].signature']],
-    ['one bit flipped', { pqPreKeys: batch.map((k, i) => (i === 0 ? { ...k, signature: flipBit(k.signature, 20, 1) } : k)) }, ['body.pqPreKeys[0].signature']],
-    ['a bad last-resort key with good one-time keys', { pqPreKeys: batch, pqLastResortPreKey: { ...kyberPreKey(51, id), signature: signature() } }, ['body.pqLastResortPreKey.signature']],
-    ['a bad last-resort key alone', { pqPreKeys: [], pqLastResortPreKey: kyberPreKey(51, identityKey()) }, ['body.pqLastResortPreKey.signature']],
+    [
+      'one one-time key signed by another identity',
+      { pqPreKeys: [...batch.slice(0, 3), kyberPreKey(13, identityKey())] },
+      ['body.pqPreKeys[3].signature'],
+    ],
+    [
+      'one bit flipped',
+      { pqPreKeys: batch.map((k, i) => (i === 0 ? { ...k, signature: flipBit(k.signature, 20, 1) } : k)) },
+      ['body.pqPreKeys[0].signature'],
+    ],
+    [
+      'a bad last-resort key with good one-time keys',
+      { pqPreKeys: batch, pqLastResortPreKey: { ...kyberPreKey(51, id), signature: signature() } },
+      ['body.pqLastResortPreKey.signature'],
+    ],
+    [
+      'a bad last-resort key alone',
+      { pqPreKeys: [], pqLastResortPreKey: kyberPreKey(51, identityKey()) },
+      ['body.pqLastResortPreKey.signature'],
+    ],
   ]
   for (const [name, body, named] of cases) {
     const res = await api.post(`/pqprekeys/${alice.registrationId}/`, body, { token: alice.token })
@@ -161,15 +228,30 @@ t.test("a signature by another user's identity key is refused: the caller's own 
   t.equal(signed.body.code, 'invalid_signature')
   t.same(fields(signed), ['body.signature'])
 
-  const pq = await api.post(`/pqprekeys/${alice.registrationId}/`, { pqPreKeys: kyberPreKeys(1, 2, bobs), pqLastResortPreKey: kyberPreKey(9, bobs) }, { token: alice.token })
+  const pq = await api.post(
+    `/pqprekeys/${alice.registrationId}/`,
+    { pqPreKeys: kyberPreKeys(1, 2, bobs), pqLastResortPreKey: kyberPreKey(9, bobs) },
+    { token: alice.token },
+  )
   t.equal(pq.status, 400)
   t.equal(pq.body.code, 'invalid_signature')
-  t.same(fields(pq), ['body.pqLastResortPreKey.signature', 'body.pqPreKeys[0].signature', 'body.pqPreKeys[1].signature'])
+  t.same(fields(pq), [
+    'body.pqLastResortPreKey.signature',
+    'body.pqPreKeys[0].signature',
+    'body.pqPreKeys[1].signature',
+  ])
 
   t.same(await deviceKeys(app, alice.id), before, "nothing of alice's changed")
   // And the keys bob signed are good for bob, so only the identity made the difference.
-  t.equal((await api.post(`/signedprekey/${bob.registrationId}/`, signedPreKey(2, bobs), { token: bob.token })).status, 200)
-  t.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, { pqPreKeys: kyberPreKeys(1, 2, bobs) }, { token: bob.token })).status, 200)
+  t.equal(
+    (await api.post(`/signedprekey/${bob.registrationId}/`, signedPreKey(2, bobs), { token: bob.token })).status,
+    200,
+  )
+  t.equal(
+    (await api.post(`/pqprekeys/${bob.registrationId}/`, { pqPreKeys: kyberPreKeys(1, 2, bobs) }, { token: bob.token }))
+      .status,
+    200,
+  )
 
   // A device registered with bob's identity key as its own may sign with it; one claiming a fresh
   // identity may not use bob's signature.

@@ -9,7 +9,11 @@ t.test('walk-through: sign up, device, bundle, send, fetch, delete', async (t) =
   t.equal(bundle.status, 200)
   t.equal(bundle.body.registrationId, bob.registrationId)
   t.ok(bundle.body.preKey)
-  const sent = await api.post(`/messages/${alice.registrationId}/`, { recipient: bob.email, message: ciphertext(bob.registrationId) }, { token: alice.token })
+  const sent = await api.post(
+    `/messages/${alice.registrationId}/`,
+    { recipient: bob.email, message: ciphertext(bob.registrationId) },
+    { token: alice.token },
+  )
   t.equal(sent.status, 201)
   const inbox = await api.get(`/messages/${bob.registrationId}`, { token: bob.token })
   t.equal(inbox.status, 200)

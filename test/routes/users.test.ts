@@ -39,7 +39,9 @@ t.test('emails are case-insensitive and unique', async (t) => {
 t.test('concurrent sign-ups for one email make exactly one user', async (t) => {
   const { api, app } = await build(t)
   const email = uniqueEmail()
-  const results = await Promise.all([email, email.toUpperCase(), email].map((e) => api.post('/auth/users/', { email: e, password: PASSWORD })))
+  const results = await Promise.all(
+    [email, email.toUpperCase(), email].map((e) => api.post('/auth/users/', { email: e, password: PASSWORD })),
+  )
   t.same(results.map((r) => r.status).sort(), [201, 400, 400])
   for (const r of results.filter((r) => r.status === 400)) t.equal(r.body.code, 'email_exists')
   t.equal((await app.db.knex('users').whereRaw('lower(email) = ?', [email.toLowerCase()])).length, 1)
@@ -51,7 +53,11 @@ t.test('each password rule is 400 invalid_data naming body.password', async (t) 
     'too short': { password: 'Zq7#kp2', says: /too short/i },
     'entirely numeric': { password: '84729150364827', says: /numeric/i },
     common: { password: 'iloveyou', says: /common/i },
-    'too similar to the email': { email: `margaretha.${Date.now()}@example.com`, password: 'margaretha1', says: /similar/i },
+    'too similar to the email': {
+      email: `margaretha.${Date.now()}@example.com`,
+      password: 'margaretha1',
+      says: /similar/i,
+    },
   }
   for (const [rule, c] of Object.entries(cases)) {
     const email = c.email ?? uniqueEmail()
@@ -93,7 +99,8 @@ t.test('schema violations are 400 invalid_data naming each field, and make no us
     const res = await api.post('/auth/users/', body)
     t.equal(res.status, 400, name)
     t.equal(res.body.code, 'invalid_data', name)
-    for (const field of expected) t.ok(fields(res.body).includes(field), `${name}: errors name ${field} (got ${fields(res.body)})`)
+    for (const field of expected)
+      t.ok(fields(res.body).includes(field), `${name}: errors name ${field} (got ${fields(res.body)})`)
   }
   t.equal((await app.db.knex('users')).length, 0)
 })
@@ -110,7 +117,10 @@ t.test('a number where a string belongs is invalid_data, not silently coerced', 
 
 t.test('malformed JSON is 400 parse_error; another content type is 415', async (t) => {
   const { api, app } = await build(t)
-  const parse = await api.post('/auth/users/', undefined, { raw: '{"email": "a@example.com", "password": ', headers: { 'content-type': 'application/json' } })
+  const parse = await api.post('/auth/users/', undefined, {
+    raw: '{"email": "a@example.com", "password": ',
+    headers: { 'content-type': 'application/json' },
+  })
   t.equal(parse.status, 400)
   t.equal(parse.body.code, 'parse_error')
   const form = await api.post('/auth/users/', undefined, { form: { email: uniqueEmail(), password: PASSWORD } })
@@ -156,8 +166,21 @@ t.test('DELETE /auth/users/me/ removes the user and everything it owns', async (
   const second = (await login(api, alice.email, alice.password)).body.auth_token as string
 
   // A message queued for Alice, and one Alice sent to Bob.
-  t.equal((await api.post(`/messages/${bob.registrationId}/`, { recipient: alice.email, message: ciphertext(alice.registrationId) }, { token: bob.token })).status, 201)
-  const sent = await api.post(`/messages/${alice.registrationId}/`, { recipient: bob.email, message: ciphertext(bob.registrationId) }, { token: alice.token })
+  t.equal(
+    (
+      await api.post(
+        `/messages/${bob.registrationId}/`,
+        { recipient: alice.email, message: ciphertext(alice.registrationId) },
+        { token: bob.token },
+      )
+    ).status,
+    201,
+  )
+  const sent = await api.post(
+    `/messages/${alice.registrationId}/`,
+    { recipient: bob.email, message: ciphertext(bob.registrationId) },
+    { token: alice.token },
+  )
   t.equal(sent.status, 201)
 
   // An active email 2FA method with backup codes.
@@ -168,7 +191,16 @@ t.test('DELETE /auth/users/me/ removes the user and everything it owns', async (
   t.equal(confirmed.status, 200)
 
   const full = await owned(app, alice.id, aliceDevice.id)
-  t.same(full, { users: 1, sessions: 2, devices: 1, prekeys: 10, signed_prekeys: 1, queued_messages: 1, mfa_methods: 1, mfa_backup_codes: confirmed.body.backup_codes.length })
+  t.same(full, {
+    users: 1,
+    sessions: 2,
+    devices: 1,
+    prekeys: 10,
+    signed_prekeys: 1,
+    queued_messages: 1,
+    mfa_methods: 1,
+    mfa_backup_codes: confirmed.body.backup_codes.length,
+  })
   t.ok(full.mfa_backup_codes > 0)
 
   const wrong = await api.delete('/auth/users/me/', { currentPassword: 'not-my-password' }, { token: alice.token })
@@ -184,13 +216,23 @@ t.test('DELETE /auth/users/me/ removes the user and everything it owns', async (
   const del = await api.delete('/auth/users/me/', { currentPassword: alice.password }, { token: alice.token })
   t.equal(del.status, 204)
   t.same(await owned(app, alice.id, aliceDevice.id), {
-    users: 0, sessions: 0, devices: 0, prekeys: 0, signed_prekeys: 0, queued_messages: 0, mfa_methods: 0, mfa_backup_codes: 0,
+    users: 0,
+    sessions: 0,
+    devices: 0,
+    prekeys: 0,
+    signed_prekeys: 0,
+    queued_messages: 0,
+    mfa_methods: 0,
+    mfa_backup_codes: 0,
   })
 
   // What Alice sent to others stays in their queues.
   const inbox = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
   t.equal(inbox.status, 200)
-  t.same(inbox.body.map((m: { id: number }) => m.id), [sent.body.id])
+  t.same(
+    inbox.body.map((m: { id: number }) => m.id),
+    [sent.body.id],
+  )
   // Bob's own things are untouched.
   t.equal((await api.get('/auth/users/me/', { token: bob.token })).status, 200)
 
@@ -218,7 +260,11 @@ t.test('set_password: wrong current password is invalid_password and changes not
   const { api } = await build(t)
   const user = await signUp(api)
   const other = (await login(api, user.email, user.password)).body.auth_token as string
-  const res = await api.post('/auth/users/set_password/', { current_password: 'not-my-password', new_password: 'staple-lantern-orbit' }, { token: user.token })
+  const res = await api.post(
+    '/auth/users/set_password/',
+    { current_password: 'not-my-password', new_password: 'staple-lantern-orbit' },
+    { token: user.token },
+  )
   t.equal(res.status, 400)
   t.equal(res.body.code, 'invalid_password')
   t.equal((await login(api, user.email, user.password)).status, 200)
@@ -230,7 +276,11 @@ t.test('set_password: a weak new password is invalid_data naming body.new_passwo
   const { api } = await build(t)
   const user = await signUp(api)
   for (const weak of ['short1', '1234567890123', 'password1', user.email]) {
-    const res = await api.post('/auth/users/set_password/', { current_password: user.password, new_password: weak }, { token: user.token })
+    const res = await api.post(
+      '/auth/users/set_password/',
+      { current_password: user.password, new_password: weak },
+      { token: user.token },
+    )
     t.equal(res.status, 400, weak)
     t.equal(res.body.code, 'invalid_data', weak)
     t.ok(fields(res.body).length > 0 && fields(res.body).every((f) => f === 'body.new_password'), weak)
@@ -243,7 +293,11 @@ t.test('set_password: 204, other sessions revoked, this one kept, old password d
   const { api } = await build(t)
   const user = await signUp(api)
   const other = (await login(api, user.email, user.password)).body.auth_token as string
-  const res = await api.post('/auth/users/set_password', { current_password: user.password, new_password: 'staple-lantern-orbit' }, { token: user.token })
+  const res = await api.post(
+    '/auth/users/set_password',
+    { current_password: user.password, new_password: 'staple-lantern-orbit' },
+    { token: user.token },
+  )
   t.equal(res.status, 204)
   t.equal(res.text, '')
   t.equal((await api.get('/auth/users/me/', { token: user.token })).status, 200, 'the current session stays')
@@ -259,14 +313,25 @@ t.test('set_password: 204, other sessions revoked, this one kept, old password d
 t.test('set_password: schema violations and no token', async (t) => {
   const { api } = await build(t)
   const user = await signUp(api)
-  const extra = await api.post('/auth/users/set_password/', { current_password: user.password, new_password: 'staple-lantern-orbit', re_new_password: 'x' }, { token: user.token })
+  const extra = await api.post(
+    '/auth/users/set_password/',
+    { current_password: user.password, new_password: 'staple-lantern-orbit', re_new_password: 'x' },
+    { token: user.token },
+  )
   t.equal(extra.status, 400)
   t.equal(extra.body.code, 'invalid_data')
   t.same(fields(extra.body), ['body.re_new_password'])
-  const missing = await api.post('/auth/users/set_password/', { current_password: user.password }, { token: user.token })
+  const missing = await api.post(
+    '/auth/users/set_password/',
+    { current_password: user.password },
+    { token: user.token },
+  )
   t.equal(missing.status, 400)
   t.same(fields(missing.body), ['body.new_password'])
-  const anon = await api.post('/auth/users/set_password/', { current_password: user.password, new_password: 'staple-lantern-orbit' })
+  const anon = await api.post('/auth/users/set_password/', {
+    current_password: user.password,
+    new_password: 'staple-lantern-orbit',
+  })
   t.equal(anon.status, 401)
   t.equal(anon.body.code, 'not_authenticated')
   t.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')

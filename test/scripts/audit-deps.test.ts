@@ -14,11 +14,16 @@ t.test('high or critical advisories fail the audit, naming the packages', async 
 })
 
 t.test('low and moderate advisories pass', async (t) => {
-  t.same(judgeAudit(report(0, 0)), { code: 0, line: 'dependency audit: 3 advisories for runtime dependencies, 0 high or critical' })
+  t.same(judgeAudit(report(0, 0)), {
+    code: 0,
+    line: 'dependency audit: 3 advisories for runtime dependencies, 0 high or critical',
+  })
 })
 
 t.test('a registry without the advisory service is reported as not run, not as clean', async (t) => {
-  const verdict = judgeAudit({ message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk' })
+  const verdict = judgeAudit({
+    message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
+  })
   t.equal(verdict.code, 0)
   t.match(verdict.line, /NOT RUN.*405/)
 })

@@ -7,7 +7,15 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parseOptions } from '../../scripts/bench/options.js'
-import { failuresOf, markdown, svgChart, targetsOf, withRatios, type Results, type RunResult } from '../../scripts/bench/report.js'
+import {
+  failuresOf,
+  markdown,
+  svgChart,
+  targetsOf,
+  withRatios,
+  type Results,
+  type RunResult,
+} from '../../scripts/bench/report.js'
 import { database } from '../helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -48,7 +56,12 @@ const fixedRuns = [
   run({ scenario: 'ceiling', reqPerSec: 12000, serverCpuMsPerRequest: 0.1 }),
   run({ scenario: 'send', reqPerSec: 4800 }),
   run({ scenario: 'fetch', reqPerSec: 3000, non2xx: 4, statusCodes: { '200': 9996, '500': 4 } }),
-  run({ scenario: 'fetch-and-ack', reqPerSec: 2100, extra: { acksPerSec: 700 }, checkFailures: { 'fetch-and-ack: fetched an empty queue': 2 } }),
+  run({
+    scenario: 'fetch-and-ack',
+    reqPerSec: 2100,
+    extra: { acksPerSec: 700 },
+    checkFailures: { 'fetch-and-ack: fetched an empty queue': 2 },
+  }),
   run({ scenario: 'login', reqPerSec: 8, peakRssMb: 210, extra: { loginsPerSecPerCore: 4 } }),
   run({ db: 'postgres', scenario: 'send', reqPerSec: 2000 }),
 ]
@@ -68,13 +81,36 @@ t.test('failures name every non-2xx, error and failed check', async (t) => {
   t.equal(failures.length, 2)
   t.match(failures[0], /sqlite fetch @50: 4 non-2xx responses .*"500":4/)
   t.match(failures[1], /fetch-and-ack @50: fetch-and-ack: fetched an empty queue \(2×\)/)
-  t.same(failuresOf([run({ errors: 3, timeouts: 1, resets: 2, serverLogErrors: 1, serverLogErrorSamples: ['boom'] })]).length, 3)
+  t.same(
+    failuresOf([run({ errors: 3, timeouts: 1, resets: 2, serverLogErrors: 1, serverLogErrorSamples: ['boom'] })])
+      .length,
+    3,
+  )
   t.same(failuresOf([run({ requests: 0 })]), ['sqlite send @50: no request completed'])
 })
 
 t.test('targets: met, missed, and not measured', async (t) => {
   const targets = targetsOf(withRatios(fixedRuns), [
-    { db: 'sqlite', users: 10, messages: 100, loadSeconds: 1, plans: [], comparisons: [{ scenario: 'send', connections: 50, emptyReqPerSec: 4800, scaledReqPerSec: 3600, ratio: 0.75, pass: false, emptyCpuMsPerRequest: 0.5, scaledCpuMsPerRequest: 0.55, cpuRatio: 0.909 }] },
+    {
+      db: 'sqlite',
+      users: 10,
+      messages: 100,
+      loadSeconds: 1,
+      plans: [],
+      comparisons: [
+        {
+          scenario: 'send',
+          connections: 50,
+          emptyReqPerSec: 4800,
+          scaledReqPerSec: 3600,
+          ratio: 0.75,
+          pass: false,
+          emptyCpuMsPerRequest: 0.5,
+          scaledCpuMsPerRequest: 0.55,
+          cpuRatio: 0.909,
+        },
+      ],
+    },
   ])
   const byName = Object.fromEntries(targets.map((x) => [x.target, x]))
   t.equal(byName['sqlite send @50 ≥ 35% of ceiling'].met, true)
@@ -87,7 +123,10 @@ t.test('targets: met, missed, and not measured', async (t) => {
   t.match(byName['peak RSS < 200 MB'].detail, /login @50 210 MB/)
   t.equal(byName['zero non-2xx'].met, false)
   t.equal(byName['sqlite send @50 with 100 messages within 20%'].met, false)
-  t.match(byName['sqlite send @50 with 100 messages within 20%'].detail, /75\.0% of empty .*by server CPU per request 90\.9%/)
+  t.match(
+    byName['sqlite send @50 with 100 messages within 20%'].detail,
+    /75\.0% of empty .*by server CPU per request 90\.9%/,
+  )
 })
 
 function fixedResults(): Results {
@@ -102,10 +141,28 @@ function fixedResults(): Results {
       totalMemMb: 4096,
       loadavgStart: [0.5, 0.4, 0.3],
       loadavgEnd: [1, 0.8, 0.5],
-      settings: { duration: 10, warmup: 3, connections: [10, 50], databases: ['sqlite', 'postgres'], scenarios: ['ceiling', 'send', 'fetch', 'fetch-and-ack', 'login'], scale: false, bcryptCost: 12, logLevel: 'info' },
+      settings: {
+        duration: 10,
+        warmup: 3,
+        connections: [10, 50],
+        databases: ['sqlite', 'postgres'],
+        scenarios: ['ceiling', 'send', 'fetch', 'fetch-and-ack', 'login'],
+        scale: false,
+        bcryptCost: 12,
+        logLevel: 'info',
+      },
     },
     runs,
-    scale: [{ db: 'sqlite', users: 10, messages: 100, loadSeconds: 1, comparisons: [], plans: [{ name: 'queue of a device', sql: 'select 1', plan: 'SEARCH messages USING INDEX x' }] }],
+    scale: [
+      {
+        db: 'sqlite',
+        users: 10,
+        messages: 100,
+        loadSeconds: 1,
+        comparisons: [],
+        plans: [{ name: 'queue of a device', sql: 'select 1', plan: 'SEARCH messages USING INDEX x' }],
+      },
+    ],
     targets: targetsOf(runs, []),
     failures: failuresOf(runs),
     ok: false,
@@ -116,7 +173,10 @@ t.test('the Markdown report has a row per run, the targets, the plans and the fa
   const md = markdown(fixedResults())
   const rows = md.split('\n').filter((l) => /^\| (sqlite|postgres) \|/.test(l))
   t.equal(rows.length, fixedRuns.length)
-  t.ok(rows.includes('| sqlite | send | 50 | 4800 | 5 | 20 | 40 | 0 | 0 | 120 | 40.0% | 0.5 | 20.0% | 1.5 |  |'), 'a row with every column')
+  t.ok(
+    rows.includes('| sqlite | send | 50 | 4800 | 5 | 20 | 40 | 0 | 0 | 120 | 40.0% | 0.5 | 20.0% | 1.5 |  |'),
+    'a row with every column',
+  )
   t.match(md, /\| sqlite \| fetch-and-ack \| 50 \|.*700 acks\/s/)
   t.match(md, /4 logins\/s\/core/)
   t.match(md, /2 cores \(Test CPU\)/)
@@ -152,9 +212,30 @@ t.test('options', async (t) => {
 t.test('a tiny real run produces the result files', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'bench-test-'))
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
-  const args = ['--import', 'tsx', 'scripts/bench/index.ts', '--source', '--db', database, '--duration', '1', '--warmup', '0', '--connections', '2', '--scenarios', 'ceiling,send,fetch', '--out', out]
+  const args = [
+    '--import',
+    'tsx',
+    'scripts/bench/index.ts',
+    '--source',
+    '--db',
+    database,
+    '--duration',
+    '1',
+    '--warmup',
+    '0',
+    '--connections',
+    '2',
+    '--scenarios',
+    'ceiling,send,fetch',
+    '--out',
+    out,
+  ]
   if (process.env.TEST_POSTGRES_URL) args.push('--postgres-url', process.env.TEST_POSTGRES_URL)
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() }, timeout: 110_000 })
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() },
+    timeout: 110_000,
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))

@@ -32,14 +32,20 @@ t.test('reads the password from standard input when NEW_USER_PASSWORD is unset',
   const res = await createUser(config.databaseUrl, [`--email=${email}`], {}, `${password}\n`)
   t.equal(res.code, 0, `exit 0 (${res.stderr})`)
   t.equal((await api.post('/auth/login/', { email, password })).status, 200, 'logs in with the piped password')
-  t.equal((await api.post('/auth/login/', { email, password: `${password}\n` })).status, 400, 'the line break is not part of it')
+  t.equal(
+    (await api.post('/auth/login/', { email, password: `${password}\n` })).status,
+    400,
+    'the line break is not part of it',
+  )
 })
 
 t.test('refuses an email that is taken, in any case, and changes nothing', async (t) => {
   const { app, api, config } = await build(t)
   const email = uniqueEmail('taken')
   t.equal((await api.post('/auth/users/', { email, password: PASSWORD })).status, 201)
-  const res = await createUser(config.databaseUrl, ['--email', email.toUpperCase()], { NEW_USER_PASSWORD: 'another-long-passphrase-42' })
+  const res = await createUser(config.databaseUrl, ['--email', email.toUpperCase()], {
+    NEW_USER_PASSWORD: 'another-long-passphrase-42',
+  })
   t.equal(res.code, 1)
   t.same(lines(res.stderr), [`create-user failed: a user with the email ${email} already exists`])
   t.equal(res.stdout, '')
@@ -85,7 +91,9 @@ t.test('usage errors exit non-zero before touching the database', async (t) => {
 })
 
 t.test('an unreachable database exits non-zero with one line', async (t) => {
-  const res = await createUser('postgres://nobody:hunter2-secret@127.0.0.1:1/x', ['--email', uniqueEmail()], { NEW_USER_PASSWORD: PASSWORD })
+  const res = await createUser('postgres://nobody:hunter2-secret@127.0.0.1:1/x', ['--email', uniqueEmail()], {
+    NEW_USER_PASSWORD: PASSWORD,
+  })
   t.equal(res.code, 1)
   const errLines = lines(res.stderr)
   t.equal(errLines.length, 1, `one line: ${res.stderr}`)

@@ -36,7 +36,11 @@ t.test('finds secrets in messages, JSON-escaped strings, URLs and headers', asyn
 })
 
 t.test('a clean log, and codes inside longer numbers, find nothing', async (t) => {
-  const audit = setup(t, [key, '123456', 'correct-horse-battery'], '{"time":1795612345678,"reqId":"req-123456x","msg":"request completed"}\n')
+  const audit = setup(
+    t,
+    [key, '123456', 'correct-horse-battery'],
+    '{"time":1795612345678,"reqId":"req-123456x","msg":"request completed"}\n',
+  )
   t.same(audit.leaks, [])
   t.equal(audit.secrets, 3)
   t.equal(audit.lines, 1)

@@ -11,7 +11,21 @@ import t, { type Test } from 'tap'
 import { database, freshPostgresUrl } from '../helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-const TABLES = ['users', 'sessions', 'mfa_methods', 'mfa_backup_codes', 'devices', 'signed_prekeys', 'prekeys', 'messages', 'pq_prekeys', 'pq_last_resort_prekeys', 'auth_failures', 'used_tokens', 'signing_counters']
+const TABLES = [
+  'users',
+  'sessions',
+  'mfa_methods',
+  'mfa_backup_codes',
+  'devices',
+  'signed_prekeys',
+  'prekeys',
+  'messages',
+  'pq_prekeys',
+  'pq_last_resort_prekeys',
+  'auth_failures',
+  'used_tokens',
+  'signing_counters',
+]
 const MIGRATIONS = ['0001_initial', '0002_pq_prekeys', '0003_hardening', '0004_queue_counter']
 
 type Run = { code: number | null; stdout: string; stderr: string }
@@ -19,7 +33,11 @@ type Run = { code: number | null; stdout: string; stderr: string }
 /** Runs the script with only DATABASE_URL (plus PATH and HOME) set; killed if it hangs. */
 function migrate(databaseUrl: string, ...args: string[]): Promise<Run> {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), DATABASE_URL: databaseUrl }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts', ...args], { cwd: root, env, timeout: 30_000 })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts', ...args], {
+    cwd: root,
+    env,
+    timeout: 30_000,
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
@@ -54,7 +72,11 @@ async function existingTables(db: Knex): Promise<string[]> {
 async function lifecycle(t: Test, target: { url: string; open: () => Knex }) {
   const pending = await migrate(target.url, 'status')
   t.equal(pending.code, 0, `status exits 0 (${pending.stderr})`)
-  t.same(lines(pending.stdout), ['applied: none', `pending: ${MIGRATIONS.join(', ')}`], 'empty database: every migration pending')
+  t.same(
+    lines(pending.stdout),
+    ['applied: none', `pending: ${MIGRATIONS.join(', ')}`],
+    'empty database: every migration pending',
+  )
 
   const applied = await migrate(target.url, 'up')
   t.equal(applied.code, 0, `up exits 0 (${applied.stderr})`)
@@ -62,7 +84,11 @@ async function lifecycle(t: Test, target: { url: string; open: () => Knex }) {
   const db = target.open()
   t.teardown(() => db.destroy())
   t.same(await existingTables(db), TABLES, 'up created every table')
-  t.same((await db('knex_migrations').select('name')).map((r) => r.name), MIGRATIONS, 'recorded as applied')
+  t.same(
+    (await db('knex_migrations').select('name')).map((r) => r.name),
+    MIGRATIONS,
+    'recorded as applied',
+  )
 
   const again = await migrate(target.url, 'latest')
   t.equal(again.code, 0)

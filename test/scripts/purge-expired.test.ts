@@ -15,13 +15,20 @@ t.test('deletes the messages older than MESSAGE_TTL and only those, while the se
   const bob = await userWithDevice(api)
   const ids: number[] = []
   for (let i = 0; i < 5; i++) {
-    const res = await api.post(`/messages/${alice.registrationId}/`, { recipient: bob.email, message: ciphertext(bob.registrationId) }, { token: alice.token })
+    const res = await api.post(
+      `/messages/${alice.registrationId}/`,
+      { recipient: bob.email, message: ciphertext(bob.registrationId) },
+      { token: alice.token },
+    )
     t.equal(res.status, 201)
     ids.push(res.body.id)
   }
   // Three messages sent two hours ago, two just now; MESSAGE_TTL is one hour.
   const old = ids.slice(0, 3)
-  await app.db.knex('messages').whereIn('id', old).update({ created_at: Date.now() - 2 * HOUR })
+  await app.db
+    .knex('messages')
+    .whereIn('id', old)
+    .update({ created_at: Date.now() - 2 * HOUR })
 
   const res = await purge(config.databaseUrl, { MESSAGE_TTL: '3600' })
   t.equal(res.code, 0, `exit 0 (${res.stderr})`)
@@ -29,7 +36,11 @@ t.test('deletes the messages older than MESSAGE_TTL and only those, while the se
   const left = (await app.db.knex('messages').select('id').orderBy('id')).map((r) => Number(r.id))
   t.same(left, ids.slice(3), 'the fresh messages are still queued')
   const fetched = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
-  t.same(fetched.body.map((m: { id: number }) => m.id), ids.slice(3), 'and still delivered')
+  t.same(
+    fetched.body.map((m: { id: number }) => m.id),
+    ids.slice(3),
+    'and still delivered',
+  )
 
   const again = await purge(config.databaseUrl, { MESSAGE_TTL: '3600' })
   t.equal(again.code, 0)
@@ -40,8 +51,18 @@ t.test('failures exit non-zero with one line', async (t) => {
   const { config } = await build(t)
   const cases: [string, Record<string, string>, string[], RegExp][] = [
     ['an argument', { DATABASE_URL: config.databaseUrl }, ['--all'], /^purge-expired failed: takes no arguments/],
-    ['a bad MESSAGE_TTL', { DATABASE_URL: config.databaseUrl, MESSAGE_TTL: 'a week' }, [], /^purge-expired failed: MESSAGE_TTL: /],
-    ['an unreachable database', { DATABASE_URL: 'postgres://nobody:hunter2-secret@127.0.0.1:1/x' }, [], /^purge-expired failed: \S/],
+    [
+      'a bad MESSAGE_TTL',
+      { DATABASE_URL: config.databaseUrl, MESSAGE_TTL: 'a week' },
+      [],
+      /^purge-expired failed: MESSAGE_TTL: /,
+    ],
+    [
+      'an unreachable database',
+      { DATABASE_URL: 'postgres://nobody:hunter2-secret@127.0.0.1:1/x' },
+      [],
+      /^purge-expired failed: \S/,
+    ],
   ]
   for (const [what, env, args, message] of cases) {
     const res = await purge(env.DATABASE_URL, env, args)

@@ -1,7 +1,17 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { operations, spec, type OperationInfo } from '../../lib/spec.js'
 import { keyDigest } from '../../sdk/key-digest.js'
-import { buildWithMail, ciphertext, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signedPreKey, signUp, uniqueEmail } from '../helper.js'
+import {
+  buildWithMail,
+  ciphertext,
+  deviceBody,
+  kyberPreKey,
+  kyberPreKeys,
+  preKeys,
+  signedPreKey,
+  signUp,
+  uniqueEmail,
+} from '../helper.js'
 import { enableApp, fakeClock, mailedCode, totp } from '../mfa-helpers.js'
 
 // The world the authorization matrix runs in, and for each authenticated operation the request its
@@ -66,7 +76,11 @@ const appCode = async (_w: World, p: Principal) => ({ code: await totp(p.appSecr
 
 export const cases: Record<string, Case> = {
   getMe: { ok: 200 },
-  deleteMe: { body: (_w, p) => ({ currentPassword: p.password }), ok: 204, victimBody: () => code(400, 'invalid_password') },
+  deleteMe: {
+    body: (_w, p) => ({ currentPassword: p.password }),
+    ok: 204,
+    victimBody: () => code(400, 'invalid_password'),
+  },
   setPassword: {
     body: (_w, p) => ({ current_password: p.password, new_password: `lantern-${randomBytes(6).toString('hex')}` }),
     ok: 204,
@@ -75,21 +89,37 @@ export const cases: Record<string, Case> = {
   logout: { ok: 204 },
   // Email is pending for Alice (activated, not confirmed), so activating it again is valid.
   activateMfa: { params: email, ok: 200 },
-  confirmMfa: { params: email, body: (_w, p) => ({ code: p.emailCode }), ok: 200, victimBody: () => code(400, 'invalid_code') },
+  confirmMfa: {
+    params: email,
+    body: (_w, p) => ({ code: p.emailCode }),
+    ok: 200,
+    victimBody: () => code(400, 'invalid_code'),
+  },
   deactivateMfa: { params: app, body: appCode, ok: 204, victimBody: () => code(400, 'invalid_code') },
   regenerateBackupCodes: { params: app, body: appCode, ok: 200, victimBody: () => code(400, 'invalid_code') },
   requestMfaCode: { body: () => ({ method: 'email' }), ok: 200 },
   getMfaConfig: { ok: 200 },
   getActiveMfaMethods: { ok: 200 },
   // With app the only active method, naming it again is a valid change (it needs the primary's code).
-  changePrimaryMfaMethod: { body: async (w, p) => ({ method: 'app', ...(await appCode(w, p)) }), ok: 204, victimBody: () => code(400, 'invalid_code') },
+  changePrimaryMfaMethod: {
+    body: async (w, p) => ({ method: 'app', ...(await appCode(w, p)) }),
+    ok: 204,
+    victimBody: () => code(400, 'invalid_code'),
+  },
   createDevice: { body: (_w, p) => deviceBody(p.registrationId, `${p.email}.1`), ok: 201, ownerWithoutDevice: true },
   deleteDevice: { ok: 204 },
   getPreKeyCount: { ok: 200 },
   uploadPreKeys: { body: () => preKeys(500, 3), ok: 200 },
-  replaceSignedPreKey: { body: (_w, p) => signedPreKey(2, p.identity), ok: 200, victimBody: () => code(400, 'invalid_signature') },
+  replaceSignedPreKey: {
+    body: (_w, p) => signedPreKey(2, p.identity),
+    ok: 200,
+    victimBody: () => code(400, 'invalid_signature'),
+  },
   uploadPqPreKeys: {
-    body: (_w, p) => ({ pqPreKeys: kyberPreKeys(500, 2, p.identity), pqLastResortPreKey: kyberPreKey(900, p.identity) }),
+    body: (_w, p) => ({
+      pqPreKeys: kyberPreKeys(500, 2, p.identity),
+      pqLastResortPreKey: kyberPreKey(900, p.identity),
+    }),
     ok: 200,
     victimBody: () => code(400, 'invalid_signature'),
   },
@@ -104,7 +134,13 @@ export const cases: Record<string, Case> = {
     body: (_w, p) => p.messageIds,
     ok: 200,
     // Deleting ids of someone else's queue answers as for ids that do not exist.
-    victimBody: (w) => ({ status: 200, body: w.alice.messageIds.map((id) => ({ code: 'non-existant_message', message: `Message ${id} does not exist.` })) }),
+    victimBody: (w) => ({
+      status: 200,
+      body: w.alice.messageIds.map((id) => ({
+        code: 'non-existant_message',
+        message: `Message ${id} does not exist.`,
+      })),
+    }),
   },
 }
 
@@ -121,7 +157,12 @@ export function documentedCodes(op: OperationInfo, status: number): string[] {
 }
 
 /** The owner's request for an operation; `registrationId` in the path may be another device's. */
-export async function requestFor(w: World, op: OperationInfo, owner: Principal, registrationId = owner.registrationId): Promise<Req> {
+export async function requestFor(
+  w: World,
+  op: OperationInfo,
+  owner: Principal,
+  registrationId = owner.registrationId,
+): Promise<Req> {
   const c = cases[op.operationId]
   const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
     encodeURIComponent(name === 'registrationId' ? String(registrationId) : c.params![name](w)),
@@ -132,7 +173,8 @@ export async function requestFor(w: World, op: OperationInfo, owner: Principal, 
 // ---- tokens -----------------------------------------------------------------------------------
 
 const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
-export const claimsOf = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
+export const claimsOf = (token: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
 
 /** A JWT made by hand: any header, any claims, HMAC-signed with `key` (unsigned without one). */
 export function jwt(header: object, claims: object, key?: Buffer | string, hash = 'sha256'): string {
@@ -237,7 +279,9 @@ export async function setUpWorld(t: T): Promise<World> {
 
 /** Strings of a victim's that no refusal may carry: ciphertexts, keys, 2FA secrets and codes. */
 export const secretsOf = (p: Principal) =>
-  [...p.messageBodies, p.identity, p.signedPreKey.publicKey, ...p.preKeyPublics, p.appSecret, p.emailCode].filter(Boolean)
+  [...p.messageBodies, p.identity, p.signedPreKey.publicKey, ...p.preKeyPublics, p.appSecret, p.emailCode].filter(
+    Boolean,
+  )
 
 /** A victim as she sees herself through the API; the same before and after the attacks. */
 export async function victimView(w: World, p: Principal) {
@@ -250,7 +294,9 @@ export async function victimView(w: World, p: Principal) {
   }
   if (p.hasDevice) {
     const reg = p.registrationId
-    view.messages = ((await api.get(`/messages/${reg}/`, { token })).body as { id: number; content: string }[]).map((m) => [m.id, m.content])
+    view.messages = ((await api.get(`/messages/${reg}/`, { token })).body as { id: number; content: string }[]).map(
+      (m) => [m.id, m.content],
+    )
     view.preKeys = (await api.get(`/prekeys/${reg}/`, { token })).body
     view.keys = (await api.post(`/keys/check/${reg}/`, await digestOf(p), { token })).body.code
   }

@@ -45,7 +45,10 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
  * among them: a lower-case scheme, several spaces after it, or whitespace around the header value,
  * which RFC 7235 allows and the server accepts with the live token.
  */
-function tokenAttacks(w: World, owner: Victim): [kind: string, label: string, headers: Record<string, string>, query?: string][] {
+function tokenAttacks(
+  w: World,
+  owner: Victim,
+): [kind: string, label: string, headers: Record<string, string>, query?: string][] {
   const token = owner.token
   const [h, p, s] = token.split('.')
   const claims = claimsOf(token)
@@ -56,7 +59,11 @@ function tokenAttacks(w: World, owner: Victim): [kind: string, label: string, he
   const { sid: _sid, ...withoutSid } = claims
   return [
     ['d', 'a logged-out session', bearer(owner.loggedOutToken)],
-    ['e', 'expired (exp in the past, real key)', bearer(jwt(hs256, { ...claims, iat: now - 7200, exp: now - 3600 }, key))],
+    [
+      'e',
+      'expired (exp in the past, real key)',
+      bearer(jwt(hs256, { ...claims, iat: now - 7200, exp: now - 3600 }, key)),
+    ],
     ['e', 'not yet valid (nbf in the future, real key)', bearer(jwt(hs256, { ...claims, nbf: now + 3600 }, key))],
     ['f', 'signed with another key', bearer(jwt(hs256, claims, randomBytes(32)))],
     ['f', 'signed with SECRET_KEY itself, not the derived token key', bearer(jwt(hs256, claims, w.config.secretKey))],
@@ -74,7 +81,11 @@ function tokenAttacks(w: World, owner: Victim): [kind: string, label: string, he
     ['i', "a 2FA login's ephemeral token", bearer(owner.ephemeralToken)],
     ['i', 'a password-reset token', bearer(owner.resetToken)],
     ['j', 'Basic scheme', { authorization: `Basic ${token}` }],
-    ['j', 'Basic with the email and password', { authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` }],
+    [
+      'j',
+      'Basic with the email and password',
+      { authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` },
+    ],
     ['j', 'JWT scheme', { authorization: `JWT ${token}` }],
     ['j', 'no scheme', { authorization: token }],
     ['j', 'no space after the scheme', { authorization: `Bearer${token}` }],
@@ -93,8 +104,16 @@ function tokenAttacks(w: World, owner: Victim): [kind: string, label: string, he
     ['j', 'in a cookie', { cookie: `token=${token}; auth_token=${token}` }],
     ['j', 'in the query string (access_token)', {}, `?access_token=${token}`],
     ['j', 'in the query string (token)', {}, `?token=${token}`],
-    ['k', "real key, the owner's session, Mallory's id as sub", bearer(jwt(hs256, { ...claims, sub: String(w.mallory.id) }, key))],
-    ['k', "real key, the owner's id, Mallory's session", bearer(jwt(hs256, { ...claims, sid: claimsOf(w.mallory.token).sid }, key))],
+    [
+      'k',
+      "real key, the owner's session, Mallory's id as sub",
+      bearer(jwt(hs256, { ...claims, sub: String(w.mallory.id) }, key)),
+    ],
+    [
+      'k',
+      "real key, the owner's id, Mallory's session",
+      bearer(jwt(hs256, { ...claims, sid: claimsOf(w.mallory.token).sid }, key)),
+    ],
     ['k', 'real key, typ mfa with a live session', bearer(jwt(hs256, { ...claims, typ: 'mfa' }, key))],
     ['k', 'real key, no session id', bearer(jwt(hs256, withoutSid, key))],
   ]
@@ -105,24 +124,52 @@ async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
   const c = cases[op.operationId]
   const owner = c.ownerWithoutDevice ? nina : alice
   const attacks: Attack[] = []
-  const add = async (kind: string, label: string, token: string, req: Promise<{ url: string; body?: unknown }>, expect: Expect) =>
-    attacks.push({ kind, label, ...(await req), headers: bearer(token), expect })
+  const add = async (
+    kind: string,
+    label: string,
+    token: string,
+    req: Promise<{ url: string; body?: unknown }>,
+    expect: Expect,
+  ) => attacks.push({ kind, label, ...(await req), headers: bearer(token), expect })
   const deviceChanged = { status: 403, code: 'device_changed' }
   // (a) another user: the victim's whole request, or her body under Mallory's own path.
-  if (pathNamesDevice(op)) await add('a', "Mallory's token, Alice's request", mallory.token, requestFor(w, op, alice), deviceChanged)
+  if (pathNamesDevice(op))
+    await add('a', "Mallory's token, Alice's request", mallory.token, requestFor(w, op, alice), deviceChanged)
   if (c.victimBody) {
     const { body } = await requestFor(w, op, owner)
-    await add('a', "Mallory's token and path, Alice's body", mallory.token, requestFor(w, op, mallory).then(({ url }) => ({ url, body })), c.victimBody(w))
+    await add(
+      'a',
+      "Mallory's token and path, Alice's body",
+      mallory.token,
+      requestFor(w, op, mallory).then(({ url }) => ({ url, body })),
+      c.victimBody(w),
+    )
   }
   // (b) a user without a device, on the operations that answer for a missing one.
   if (documentedCodes(op, 404).includes('no_device')) {
-    await add('b', "Nina (no device), Alice's request", nina.token, requestFor(w, op, alice), { status: 404, code: 'no_device' })
+    await add('b', "Nina (no device), Alice's request", nina.token, requestFor(w, op, alice), {
+      status: 404,
+      code: 'no_device',
+    })
   }
   // (c) another device's registration ID in the path of Mallory's otherwise valid request.
   if (pathNamesDevice(op)) {
     // Without a body this request is (a)'s.
-    if (op.bodyTypes.length) await add('c', "Mallory's request, Alice's registrationId", mallory.token, requestFor(w, op, mallory, alice.registrationId), deviceChanged)
-    await add('c', "Mallory's request, a registrationId no device has", mallory.token, requestFor(w, op, mallory, w.unusedRegistrationId), deviceChanged)
+    if (op.bodyTypes.length)
+      await add(
+        'c',
+        "Mallory's request, Alice's registrationId",
+        mallory.token,
+        requestFor(w, op, mallory, alice.registrationId),
+        deviceChanged,
+      )
+    await add(
+      'c',
+      "Mallory's request, a registrationId no device has",
+      mallory.token,
+      requestFor(w, op, mallory, w.unusedRegistrationId),
+      deviceChanged,
+    )
   }
   // (d)-(k) the owner's own request with something that is not a live auth token of hers.
   for (const [kind, label, headers, query = ''] of tokenAttacks(w, owner)) {
@@ -143,12 +190,17 @@ async function run(t: Test, r: Run, op: OperationInfo, attack: Attack) {
   const rows = changedRows(before, after)
   const leaked = r.secrets.filter((secret) => res.text.includes(secret))
   const { status, code, body } = attack.expect
-  const refused = res.status === status && (code === undefined || res.body?.code === code) && (body === undefined || JSON.stringify(res.body) === JSON.stringify(body))
+  const refused =
+    res.status === status &&
+    (code === undefined || res.body?.code === code) &&
+    (body === undefined || JSON.stringify(res.body) === JSON.stringify(body))
   tally.attacks++
   tally.rows += rows
   if (!refused || rows > 0 || leaked.length > 0) {
     tally.succeeded++
-    t.comment(`ATTACK SUCCEEDED: ${name}: ${res.status} ${res.text.slice(0, 300)}; rows changed: ${diff(before, after).join(', ') || 'none'}`)
+    t.comment(
+      `ATTACK SUCCEEDED: ${name}: ${res.status} ${res.text.slice(0, 300)}; rows changed: ${diff(before, after).join(', ') || 'none'}`,
+    )
   }
   t.equal(res.status, status, `${name}: status`)
   if (code !== undefined) {
@@ -180,7 +232,13 @@ await t.test('authorization matrix', async (t) => {
   const views = { alice: await victimView(w, alice), nina: await victimView(w, nina) }
 
   await t.test('the world: victims as set up, and the hand-made tokens are sound', async (t) => {
-    t.same(views.alice.messages, alice.messageBodies.map((b, i) => [alice.messageIds[i], JSON.stringify({ type: 3, body: b, registrationId: alice.registrationId })]))
+    t.same(
+      views.alice.messages,
+      alice.messageBodies.map((b, i) => [
+        alice.messageIds[i],
+        JSON.stringify({ type: 3, body: b, registrationId: alice.registrationId }),
+      ]),
+    )
     t.same(views.alice.preKeys, { count: 10, pqCount: 0 })
     t.equal(views.alice.keys, 'keys_match')
     for (const v of [views.alice, views.nina]) {
@@ -188,7 +246,9 @@ await t.test('authorization matrix', async (t) => {
       t.same(v.methods, [{ name: 'app', is_primary: true }])
     }
     // Control for the forged tokens: the same encoder with the real key and live claims is accepted.
-    const control = await w.api.get('/auth/users/me/', { token: jwt({ alg: 'HS256', typ: 'JWT' }, claimsOf(alice.token), tokenKey(w.config.secretKey)) })
+    const control = await w.api.get('/auth/users/me/', {
+      token: jwt({ alg: 'HS256', typ: 'JWT' }, claimsOf(alice.token), tokenKey(w.config.secretKey)),
+    })
     t.same([control.status, control.body.id], [200, alice.id])
   })
 
@@ -218,7 +278,9 @@ await t.test('authorization matrix', async (t) => {
   })
 })
 
-t.comment(`security: authz: ${tally.attacks} attacks run over ${tally.operations} operations, ${tally.succeeded} succeeded, ${tally.rows} rows changed`)
+t.comment(
+  `security: authz: ${tally.attacks} attacks run over ${tally.operations} operations, ${tally.succeeded} succeeded, ${tally.rows} rows changed`,
+)
 t.equal(tally.operations, authenticated.length, 'every authenticated operation was attacked')
 t.equal(tally.succeeded, 0, 'no attack succeeded')
 t.equal(tally.rows, 0, 'no attack changed a row')

@@ -20,10 +20,18 @@ async function challenge(api: Api, user: User): Promise<string> {
   return login.body.ephemeral_token
 }
 
-const loginCode = (api: Api, ephemeral_token: string, code: string) => api.post('/auth/login/code/', { ephemeral_token, code })
+const loginCode = (api: Api, ephemeral_token: string, code: string) =>
+  api.post('/auth/login/code/', { ephemeral_token, code })
 
 /** Sends a request that must be refused with `expected`; no row but auth_failures may change. */
-async function refused(t: Test, app: FastifyInstance, send: () => Promise<ApiResponse>, status: number, expected: object, label: string) {
+async function refused(
+  t: Test,
+  app: FastifyInstance,
+  send: () => Promise<ApiResponse>,
+  status: number,
+  expected: object,
+  label: string,
+) {
   const before = await snapshot(app)
   const res = await send()
   t.equal(res.status, status, `${label}: status`)
@@ -43,41 +51,80 @@ async function appUsers(t: Test) {
   return { app, api, clock, user, other, secret, backupCodes, theirs }
 }
 
-t.test('login code (app): after lockoutThreshold wrong codes the right one is refused until the duration passes', async (t) => {
-  const { app, api, clock, user, other, secret, theirs } = await appUsers(t)
-  const ephemeral = await challenge(api, user)
-  for (let i = 0; i < LOCK.lockoutThreshold; i++) {
-    await refused(t, app, async () => loginCode(api, ephemeral, await wrongTotp(secret)), 400, INVALID_CODE, `wrong code ${i + 1}`)
-  }
-  await refused(t, app, async () => loginCode(api, ephemeral, await totp(secret)), 400, INVALID_CODE, 'right code while locked')
-  const second = await challenge(api, user)
-  await refused(t, app, async () => loginCode(api, second, await totp(secret)), 400, INVALID_CODE, 'a new challenge is locked too')
-  t.equal((await loginCode(api, await challenge(api, other), await totp(theirs.secret))).status, 200, 'another account is not locked')
+t.test(
+  'login code (app): after lockoutThreshold wrong codes the right one is refused until the duration passes',
+  async (t) => {
+    const { app, api, clock, user, other, secret, theirs } = await appUsers(t)
+    const ephemeral = await challenge(api, user)
+    for (let i = 0; i < LOCK.lockoutThreshold; i++) {
+      await refused(
+        t,
+        app,
+        async () => loginCode(api, ephemeral, await wrongTotp(secret)),
+        400,
+        INVALID_CODE,
+        `wrong code ${i + 1}`,
+      )
+    }
+    await refused(
+      t,
+      app,
+      async () => loginCode(api, ephemeral, await totp(secret)),
+      400,
+      INVALID_CODE,
+      'right code while locked',
+    )
+    const second = await challenge(api, user)
+    await refused(
+      t,
+      app,
+      async () => loginCode(api, second, await totp(secret)),
+      400,
+      INVALID_CODE,
+      'a new challenge is locked too',
+    )
+    t.equal(
+      (await loginCode(api, await challenge(api, other), await totp(theirs.secret))).status,
+      200,
+      'another account is not locked',
+    )
 
-  clock.advance(LOCK.lockoutDuration - 5)
-  await refused(t, app, async () => loginCode(api, ephemeral, await totp(secret)), 400, INVALID_CODE, 'still locked near the end')
-  clock.advance(6)
-  const res = await loginCode(api, ephemeral, await totp(secret))
-  t.equal(res.status, 200, 'the right code works once the duration has passed')
-  t.equal((await api.get('/auth/users/me/', { token: res.body.auth_token })).body.email, user.email)
-})
+    clock.advance(LOCK.lockoutDuration - 5)
+    await refused(
+      t,
+      app,
+      async () => loginCode(api, ephemeral, await totp(secret)),
+      400,
+      INVALID_CODE,
+      'still locked near the end',
+    )
+    clock.advance(6)
+    const res = await loginCode(api, ephemeral, await totp(secret))
+    t.equal(res.status, 200, 'the right code works once the duration has passed')
+    t.equal((await api.get('/auth/users/me/', { token: res.body.auth_token })).body.email, user.email)
+  },
+)
 
-t.test('login code (email): a locked account refuses the mailed code and keeps it until the duration passes', async (t) => {
-  const { app, api, smtp } = await buildWithMail(t, LOCK)
-  const clock = fakeClock(t)
-  const user = await signUp(api)
-  await enableEmail(api, smtp, user)
-  const before = smtp.mails.length
-  const ephemeral = await challenge(api, user)
-  const code = await mailedCode(smtp, user.email, before)
-  const wrong = code === '000000' ? '000001' : '000000'
-  for (let i = 0; i < LOCK.lockoutThreshold; i++) await refused(t, app, () => loginCode(api, ephemeral, wrong), 400, INVALID_CODE, `wrong ${i + 1}`)
-  await refused(t, app, () => loginCode(api, ephemeral, code), 400, INVALID_CODE, 'mailed code while locked')
-  clock.advance(LOCK.lockoutDuration + 1)
-  t.equal((await loginCode(api, ephemeral, code)).status, 200, 'the same mailed code works after the duration')
-  const again = await challenge(api, user) // mails a new code: the old one must be dead either way
-  await refused(t, app, () => loginCode(api, again, code), 400, INVALID_CODE, 'and only once')
-})
+t.test(
+  'login code (email): a locked account refuses the mailed code and keeps it until the duration passes',
+  async (t) => {
+    const { app, api, smtp } = await buildWithMail(t, LOCK)
+    const clock = fakeClock(t)
+    const user = await signUp(api)
+    await enableEmail(api, smtp, user)
+    const before = smtp.mails.length
+    const ephemeral = await challenge(api, user)
+    const code = await mailedCode(smtp, user.email, before)
+    const wrong = code === '000000' ? '000001' : '000000'
+    for (let i = 0; i < LOCK.lockoutThreshold; i++)
+      await refused(t, app, () => loginCode(api, ephemeral, wrong), 400, INVALID_CODE, `wrong ${i + 1}`)
+    await refused(t, app, () => loginCode(api, ephemeral, code), 400, INVALID_CODE, 'mailed code while locked')
+    clock.advance(LOCK.lockoutDuration + 1)
+    t.equal((await loginCode(api, ephemeral, code)).status, 200, 'the same mailed code works after the duration')
+    const again = await challenge(api, user) // mails a new code: the old one must be dead either way
+    await refused(t, app, () => loginCode(api, again, code), 400, INVALID_CODE, 'and only once')
+  },
+)
 
 t.test('login code: a burst of parallel guesses gets no more than lockoutThreshold codes checked', async (t) => {
   const { api, app, user, secret } = await appUsers(t)
@@ -86,11 +133,16 @@ t.test('login code: a burst of parallel guesses gets no more than lockoutThresho
   const consumeCode = app.mfa.consumeCode
   app.mfa.consumeCode = (method, code) => (checked++, consumeCode(method, code))
   const valid = new Set(await Promise.all([-2, -1, 0, 1, 2].map((step) => totp(secret, nowSeconds() + 30 * step))))
-  const guesses = Array.from({ length: 25 }, (_, i) => String(i * 7919).padStart(6, '0')).filter((code) => !valid.has(code)).slice(0, 20)
+  const guesses = Array.from({ length: 25 }, (_, i) => String(i * 7919).padStart(6, '0'))
+    .filter((code) => !valid.has(code))
+    .slice(0, 20)
   const burst = await Promise.all(guesses.map((code) => loginCode(api, ephemeral, code)))
   // Parallel uses of one ephemeral token queue on it: one that finds it claimed by a request in
   // flight answers invalid_token without looking at its code.
-  t.same([...new Set(burst.map((r) => r.body.code))].filter((c) => c !== 'invalid_code' && c !== 'invalid_token'), [])
+  t.same(
+    [...new Set(burst.map((r) => r.body.code))].filter((c) => c !== 'invalid_code' && c !== 'invalid_token'),
+    [],
+  )
   t.ok(checked >= 1 && checked <= LOCK.lockoutThreshold, `codes checked: ${checked}, at most ${LOCK.lockoutThreshold}`)
 })
 
@@ -100,9 +152,20 @@ t.test('backup codes: wrong ones count toward the lock, a right one is refused w
   await refused(t, app, async () => loginCode(api, ephemeral, await wrongTotp(secret)), 400, INVALID_CODE, 'wrong TOTP')
   await refused(t, app, () => loginCode(api, ephemeral, 'notabackup'), 400, INVALID_CODE, 'wrong backup code')
   await refused(t, app, () => loginCode(api, ephemeral, 'zzzzzzzzzz'), 400, INVALID_CODE, 'wrong backup code')
-  await refused(t, app, () => loginCode(api, ephemeral, backupCodes[0]), 400, INVALID_CODE, 'right backup code while locked')
+  await refused(
+    t,
+    app,
+    () => loginCode(api, ephemeral, backupCodes[0]),
+    400,
+    INVALID_CODE,
+    'right backup code while locked',
+  )
   clock.advance(LOCK.lockoutDuration + 1)
-  t.equal((await loginCode(api, ephemeral, backupCodes[0])).status, 200, 'the kept backup code works after the duration')
+  t.equal(
+    (await loginCode(api, ephemeral, backupCodes[0])).status,
+    200,
+    'the kept backup code works after the duration',
+  )
 })
 
 t.test('used codes cannot be replayed: neither a TOTP code nor a backup code', async (t) => {
@@ -120,23 +183,72 @@ t.test('an ephemeral token that completed a login is dead, even with a fresh val
   const ephemeral = await challenge(api, user)
   t.equal((await loginCode(api, ephemeral, await totp(secret))).status, 200)
   clock.advance(30)
-  await refused(t, app, async () => loginCode(api, ephemeral, await totp(secret)), 400, INVALID_TOKEN, 'used token, fresh TOTP code')
-  await refused(t, app, () => loginCode(api, ephemeral, backupCodes[1]), 400, INVALID_TOKEN, 'used token, unused backup code')
-  t.equal((await loginCode(api, await challenge(api, user), await totp(secret))).status, 200, 'the fresh TOTP code was not used up')
+  await refused(
+    t,
+    app,
+    async () => loginCode(api, ephemeral, await totp(secret)),
+    400,
+    INVALID_TOKEN,
+    'used token, fresh TOTP code',
+  )
+  await refused(
+    t,
+    app,
+    () => loginCode(api, ephemeral, backupCodes[1]),
+    400,
+    INVALID_TOKEN,
+    'used token, unused backup code',
+  )
+  t.equal(
+    (await loginCode(api, await challenge(api, user), await totp(secret))).status,
+    200,
+    'the fresh TOTP code was not used up',
+  )
   t.equal((await loginCode(api, await challenge(api, user), backupCodes[1])).status, 200, 'nor the backup code')
 })
 
 t.test('ephemeral tokens are not auth tokens, and auth tokens are not ephemeral tokens', async (t) => {
   const { app, api, user, secret, backupCodes } = await appUsers(t)
   const ephemeral = await challenge(api, user)
-  const NOT_AUTHENTICATED = { code: 'not_authenticated', message: 'Authentication credentials were not provided or are invalid.' }
-  await refused(t, app, () => api.get('/auth/users/me/', { token: ephemeral }), 401, NOT_AUTHENTICATED, 'ephemeral as Bearer')
+  const NOT_AUTHENTICATED = {
+    code: 'not_authenticated',
+    message: 'Authentication credentials were not provided or are invalid.',
+  }
+  await refused(
+    t,
+    app,
+    () => api.get('/auth/users/me/', { token: ephemeral }),
+    401,
+    NOT_AUTHENTICATED,
+    'ephemeral as Bearer',
+  )
   const code = await totp(secret)
   for (const url of ['/auth/app/deactivate/', '/auth/app/codes/regenerate/']) {
-    await refused(t, app, () => api.post(url, { code }, { token: ephemeral }), 401, NOT_AUTHENTICATED, `ephemeral as Bearer at ${url}`)
+    await refused(
+      t,
+      app,
+      () => api.post(url, { code }, { token: ephemeral }),
+      401,
+      NOT_AUTHENTICATED,
+      `ephemeral as Bearer at ${url}`,
+    )
   }
-  await refused(t, app, async () => loginCode(api, user.token, await totp(secret)), 400, INVALID_TOKEN, 'auth token as ephemeral, right code')
-  await refused(t, app, () => loginCode(api, user.token, backupCodes[0]), 400, INVALID_TOKEN, 'auth token as ephemeral, backup code')
+  await refused(
+    t,
+    app,
+    async () => loginCode(api, user.token, await totp(secret)),
+    400,
+    INVALID_TOKEN,
+    'auth token as ephemeral, right code',
+  )
+  await refused(
+    t,
+    app,
+    () => loginCode(api, user.token, backupCodes[0]),
+    400,
+    INVALID_TOKEN,
+    'auth token as ephemeral, backup code',
+  )
   t.equal((await loginCode(api, ephemeral, await totp(secret))).status, 200, 'the code was not used up')
 })
 
@@ -162,8 +274,19 @@ t.test('deactivate, regenerate and change primary are locked per account like th
     await refused(t, app, async () => send(await totp(secret)), 400, INVALID_CODE, `${name}, right code while locked`)
   }
   const ephemeral = await challenge(api, user)
-  await refused(t, app, async () => loginCode(api, ephemeral, await totp(secret)), 400, INVALID_CODE, 'login code while locked')
-  const theirRegen = await api.post('/auth/app/codes/regenerate/', { code: await totp(theirs.secret) }, { token: other.token })
+  await refused(
+    t,
+    app,
+    async () => loginCode(api, ephemeral, await totp(secret)),
+    400,
+    INVALID_CODE,
+    'login code while locked',
+  )
+  const theirRegen = await api.post(
+    '/auth/app/codes/regenerate/',
+    { code: await totp(theirs.secret) },
+    { token: other.token },
+  )
   t.equal(theirRegen.status, 200, 'another account is not locked')
 
   clock.advance(LOCK.lockoutDuration + 1)
@@ -173,7 +296,10 @@ t.test('deactivate, regenerate and change primary are locked per account like th
   clock.advance(30)
   t.equal((await operations['change primary'](await totp(secret))).status, 204)
   const methods = await api.get('/auth/mfa/user-active-methods/', token)
-  t.same(methods.body, [{ name: 'email', is_primary: true }, { name: 'app', is_primary: false }])
+  t.same(methods.body, [
+    { name: 'email', is_primary: true },
+    { name: 'app', is_primary: false },
+  ])
 })
 
 t.test('a lock at the login code also locks the authenticated operations of that account', async (t) => {

@@ -24,7 +24,10 @@ const login = (api: Api, email: string, password: string, remoteAddress?: string
   api.post('/auth/login/', { email, password }, { remoteAddress })
 
 const failureRows = (app: FastifyInstance, scope?: LockScope) =>
-  app.db.knex('auth_failures').where(scope ? { scope } : {}).select('scope', 'user_id', 'failures', 'window_started_at', 'locked_until')
+  app.db
+    .knex('auth_failures')
+    .where(scope ? { scope } : {})
+    .select('scope', 'user_id', 'failures', 'window_started_at', 'locked_until')
 
 /** Sends a request that must be refused; whatever it answers, no row but auth_failures may change. */
 async function refused(t: Test, app: FastifyInstance, send: () => Promise<ApiResponse>, label: string) {
@@ -48,7 +51,10 @@ t.test('an unknown email costs a login about as much bcrypt work as a wrong pass
   const invalid = await cpu(() => api.post('/auth/login/', { email: 'not-an-email', password: WRONG }))
   const wrong = await cpu(() => login(api, user.email, WRONG))
   const unknown = await cpu(() => login(api, uniqueEmail(), WRONG))
-  t.ok(wrong > 5 * invalid, `a wrong password runs bcrypt (${wrong} µs vs ${invalid} µs for a request that never reaches it)`)
+  t.ok(
+    wrong > 5 * invalid,
+    `a wrong password runs bcrypt (${wrong} µs vs ${invalid} µs for a request that never reaches it)`,
+  )
   t.ok(unknown > 0.3 * wrong, `an unknown email runs it too (${unknown} µs vs ${wrong} µs)`)
 })
 
@@ -59,46 +65,70 @@ t.test('verifyPassword without a stored hash runs bcrypt against a hash of the s
   const { verifyPassword } = await t.mockImport<typeof import('../../lib/passwords.js')>('../../lib/passwords.js', {
     '@node-rs/bcrypt': {
       hash: (...args: Parameters<typeof bcrypt.hash>) => (calls.push({ fn: 'hash', args }), bcrypt.hash(...args)),
-      verify: (...args: Parameters<typeof bcrypt.verify>) => (calls.push({ fn: 'verify', args }), bcrypt.verify(...args)),
+      verify: (...args: Parameters<typeof bcrypt.verify>) => (
+        calls.push({ fn: 'verify', args }), bcrypt.verify(...args)
+      ),
     },
   })
   t.equal(await verifyPassword(PASSWORD, undefined, 5), false)
-  t.equal(await verifyPassword('dummy password for timing', undefined, 5), false, 'false even for the dummy password itself')
-  t.same(calls.map((c) => c.fn), ['hash', 'verify', 'verify'], 'the dummy hash is made once, then checked on every call')
+  t.equal(
+    await verifyPassword('dummy password for timing', undefined, 5),
+    false,
+    'false even for the dummy password itself',
+  )
+  t.same(
+    calls.map((c) => c.fn),
+    ['hash', 'verify', 'verify'],
+    'the dummy hash is made once, then checked on every call',
+  )
   t.equal(calls[0].args[1], 5)
   t.match(calls[1].args[1], /^\$2[aby]\$05\$.{53}$/, 'checked against a full cost-5 hash')
   t.equal(calls[2].args[1], calls[1].args[1])
-  t.equal(await bcrypt.verify(String(calls[1].args[0]), String(calls[1].args[1])), false, 'a real comparison that fails')
+  t.equal(
+    await bcrypt.verify(String(calls[1].args[0]), String(calls[1].args[1])),
+    false,
+    'a real comparison that fails',
+  )
 })
 
-t.test('login: a locked account refuses the right password exactly as a wrong one, until the duration passes', async (t) => {
-  const { app, api } = await build(t, LOCK)
-  const victim = await signUp(api)
-  const other = await signUp(api)
-  const wrongAnswer = seen(await login(api, victim.email, WRONG))
-  t.equal(wrongAnswer.text, JSON.stringify({ code: 'invalid_credentials', message: 'Unable to log in with the provided credentials.' }))
-  t.equal(wrongAnswer.status, 400)
-  t.equal((await login(api, victim.email, WRONG)).status, 400)
-  t.equal((await login(api, victim.email, WRONG)).status, 400, 'the third wrong password locks')
-  const lock = await failureRows(app, 'login')
-  t.equal(lock.length, 1)
-  t.equal(lock[0].user_id, victim.id)
+t.test(
+  'login: a locked account refuses the right password exactly as a wrong one, until the duration passes',
+  async (t) => {
+    const { app, api } = await build(t, LOCK)
+    const victim = await signUp(api)
+    const other = await signUp(api)
+    const wrongAnswer = seen(await login(api, victim.email, WRONG))
+    t.equal(
+      wrongAnswer.text,
+      JSON.stringify({ code: 'invalid_credentials', message: 'Unable to log in with the provided credentials.' }),
+    )
+    t.equal(wrongAnswer.status, 400)
+    t.equal((await login(api, victim.email, WRONG)).status, 400)
+    t.equal((await login(api, victim.email, WRONG)).status, 400, 'the third wrong password locks')
+    const lock = await failureRows(app, 'login')
+    t.equal(lock.length, 1)
+    t.equal(lock[0].user_id, victim.id)
 
-  for (let i = 0; i < 2; i++) {
-    const right = await refused(t, app, () => login(api, victim.email, PASSWORD), 'right password while locked')
-    t.same(seen(right), wrongAnswer, 'answered exactly like a wrong password')
-  }
-  t.same(seen(await login(api, uniqueEmail(), PASSWORD)), wrongAnswer, 'and like an unknown email')
-  t.same(await failureRows(app, 'login'), lock, 'attempts on a locked account neither count nor extend the lock')
+    for (let i = 0; i < 2; i++) {
+      const right = await refused(t, app, () => login(api, victim.email, PASSWORD), 'right password while locked')
+      t.same(seen(right), wrongAnswer, 'answered exactly like a wrong password')
+    }
+    t.same(seen(await login(api, uniqueEmail(), PASSWORD)), wrongAnswer, 'and like an unknown email')
+    t.same(await failureRows(app, 'login'), lock, 'attempts on a locked account neither count nor extend the lock')
 
-  t.equal((await login(api, other.email, other.password)).status, 200, 'another account logs in from the same address')
+    t.equal(
+      (await login(api, other.email, other.password)).status,
+      200,
+      'another account logs in from the same address',
+    )
 
-  await sleep(LOCK.lockoutDuration * 1000 + 200)
-  const after = await login(api, victim.email, PASSWORD)
-  t.equal(after.status, 200, 'the right password works once the duration has passed')
-  t.equal((await api.get('/auth/users/me/', { token: after.body.auth_token })).body.email, victim.email)
-  t.same(await failureRows(app, 'login'), [], 'the success forgot the lock')
-})
+    await sleep(LOCK.lockoutDuration * 1000 + 200)
+    const after = await login(api, victim.email, PASSWORD)
+    t.equal(after.status, 200, 'the right password works once the duration has passed')
+    t.equal((await api.get('/auth/users/me/', { token: after.body.auth_token })).body.email, victim.email)
+    t.same(await failureRows(app, 'login'), [], 'the success forgot the lock')
+  },
+)
 
 t.test('login: guesses spread over many addresses still lock the account', async (t) => {
   const { api } = await build(t, { ...LOCK, lockoutDuration: 900, throttleAnon: '3/minute' })
@@ -118,7 +148,9 @@ t.test('login: a burst of parallel guesses gets no more than lockoutThreshold of
   let judged = 0
   const guard = app.lockout.guard
   app.lockout.guard = (scope, userId, attempt) => guard(scope, userId, () => (judged++, attempt()))
-  const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => login(api, victim.email, `${WRONG}-${i}`, `198.51.100.${i + 1}`)))
+  const burst = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => login(api, victim.email, `${WRONG}-${i}`, `198.51.100.${i + 1}`)),
+  )
   t.same(new Set(burst.map((r) => r.body.code)), new Set(['invalid_credentials']))
   t.equal(judged, LOCK.lockoutThreshold, 'guesses judged')
   t.equal((await login(api, victim.email, PASSWORD)).body.code, 'invalid_credentials', 'and the account is locked')
@@ -128,7 +160,10 @@ t.test('login: a success clears the failures', async (t) => {
   const { app, api } = await build(t, LOCK)
   const user = await signUp(api)
   for (let i = 0; i < 2; i++) t.equal((await login(api, user.email, WRONG)).status, 400)
-  t.same((await failureRows(app, 'login')).map((r) => r.failures), [2])
+  t.same(
+    (await failureRows(app, 'login')).map((r) => r.failures),
+    [2],
+  )
   t.equal((await login(api, user.email, PASSWORD)).status, 200)
   t.same(await failureRows(app, 'login'), [])
   for (let i = 0; i < 2; i++) t.equal((await login(api, user.email, WRONG)).status, 400)
@@ -198,24 +233,30 @@ async function resetSetup(t: Test) {
   return { ...built, clock, started, ask, settled, user: await signUp(built.api) }
 }
 
-t.test('reset request: the same full answer for registered and unknown emails; mail only for the registered', async (t) => {
-  const { user, started, ask } = await resetSetup(t)
-  const unknown = await ask(uniqueEmail('stranger'))
-  const known = await ask(user.email)
-  t.same(seen(known.res), seen(unknown.res))
-  t.equal(known.res.status, 204)
-  t.equal(known.res.text, '')
-  t.equal(unknown.link, null)
-  t.ok(known.link)
-  t.same(started, [user.email])
-})
+t.test(
+  'reset request: the same full answer for registered and unknown emails; mail only for the registered',
+  async (t) => {
+    const { user, started, ask } = await resetSetup(t)
+    const unknown = await ask(uniqueEmail('stranger'))
+    const known = await ask(user.email)
+    t.same(seen(known.res), seen(unknown.res))
+    t.equal(known.res.status, 204)
+    t.equal(known.res.text, '')
+    t.equal(unknown.link, null)
+    t.ok(known.link)
+    t.same(started, [user.email])
+  },
+)
 
 t.test('reset request: at most lockoutThreshold mails per account per duration, silently', async (t) => {
   const { user, started, ask, clock, api } = await resetSetup(t)
   const other = await signUp(api)
   const answers = []
   for (let i = 0; i < 5; i++) answers.push(await ask(user.email))
-  t.same(answers.map((a) => Boolean(a.link)), [true, true, true, false, false])
+  t.same(
+    answers.map((a) => Boolean(a.link)),
+    [true, true, true, false, false],
+  )
   for (const a of answers) t.same(seen(a.res), seen(answers[0].res), 'every answer is the same 204')
   t.ok((await ask(other.email)).link, 'another account still gets its mail')
   clock.advance(61)
@@ -225,43 +266,48 @@ t.test('reset request: at most lockoutThreshold mails per account per duration, 
 
 t.test('reset request: parallel requests do not mail more than lockoutThreshold either', async (t) => {
   const { api, user, started, smtp, settled } = await resetSetup(t)
-  const answers = await Promise.all(Array.from({ length: 8 }, () => api.post('/auth/password/reset/', { email: user.email })))
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, () => api.post('/auth/password/reset/', { email: user.email })),
+  )
   t.same(new Set(answers.map((a) => a.status)), new Set([204]))
   await settled()
   t.equal(started.length, 3, 'mails sent')
   await smtp.next(user.email) // before the SMTP server closes
 })
 
-t.test('reset confirm: a used token is dead; wrong tokens lock even the right one until the duration passes', async (t) => {
-  const { app, api, user, ask, clock } = await resetSetup(t)
-  const other = await signUp(api)
-  const confirm = (link: { uid: string; token: string }, new_password = 'staple-lantern-orbit') =>
-    api.post('/auth/password/reset/confirm/', { uid: link.uid, token: link.token, new_password })
-  const used = (await ask(user.email)).link!
-  t.equal((await confirm(used)).status, 204)
-  const replay = await refused(t, app, () => confirm(used, 'another-new-passphrase'), 'used token')
-  t.same([replay.status, replay.body.code], [400, 'invalid_token'])
-  t.equal((await login(api, user.email, 'staple-lantern-orbit')).status, 200, 'the replay did not set its password')
+t.test(
+  'reset confirm: a used token is dead; wrong tokens lock even the right one until the duration passes',
+  async (t) => {
+    const { app, api, user, ask, clock } = await resetSetup(t)
+    const other = await signUp(api)
+    const confirm = (link: { uid: string; token: string }, new_password = 'staple-lantern-orbit') =>
+      api.post('/auth/password/reset/confirm/', { uid: link.uid, token: link.token, new_password })
+    const used = (await ask(user.email)).link!
+    t.equal((await confirm(used)).status, 204)
+    const replay = await refused(t, app, () => confirm(used, 'another-new-passphrase'), 'used token')
+    t.same([replay.status, replay.body.code], [400, 'invalid_token'])
+    t.equal((await login(api, user.email, 'staple-lantern-orbit')).status, 200, 'the replay did not set its password')
 
-  const link = (await ask(user.email)).link!
-  const flipped = link.token.slice(0, -1) + (link.token.endsWith('0') ? '1' : '0')
-  for (const token of [flipped, used.token]) {
-    const res = await refused(t, app, () => confirm({ uid: link.uid, token }), 'wrong token')
-    t.same([res.status, res.body.code], [400, 'invalid_token'])
-  }
-  // With the replay above, three wrong tokens: the account's confirm is locked.
-  const locked = await refused(t, app, () => confirm(link), 'right token while locked')
-  t.same([locked.status, locked.body.code], [400, 'invalid_token'])
-  const page = await refused(t, app, () => api.get(link.path), 'reset page while locked')
-  t.equal(page.status, 200)
-  t.equal(page.text, resetInvalidPage(app.config.applicationName), 'the page calls the right link invalid')
-  const theirs = (await ask(other.email)).link!
-  t.equal((await confirm(theirs)).status, 204, 'another account resets its password')
+    const link = (await ask(user.email)).link!
+    const flipped = link.token.slice(0, -1) + (link.token.endsWith('0') ? '1' : '0')
+    for (const token of [flipped, used.token]) {
+      const res = await refused(t, app, () => confirm({ uid: link.uid, token }), 'wrong token')
+      t.same([res.status, res.body.code], [400, 'invalid_token'])
+    }
+    // With the replay above, three wrong tokens: the account's confirm is locked.
+    const locked = await refused(t, app, () => confirm(link), 'right token while locked')
+    t.same([locked.status, locked.body.code], [400, 'invalid_token'])
+    const page = await refused(t, app, () => api.get(link.path), 'reset page while locked')
+    t.equal(page.status, 200)
+    t.equal(page.text, resetInvalidPage(app.config.applicationName), 'the page calls the right link invalid')
+    const theirs = (await ask(other.email)).link!
+    t.equal((await confirm(theirs)).status, 204, 'another account resets its password')
 
-  clock.advance(61)
-  t.equal((await confirm(link, 'orbit-lantern-staple')).status, 204, 'the right token works after the duration')
-  t.equal((await login(api, user.email, 'orbit-lantern-staple')).status, 200)
-})
+    clock.advance(61)
+    t.equal((await confirm(link, 'orbit-lantern-staple')).status, 204, 'the right token works after the duration')
+    t.equal((await login(api, user.email, 'orbit-lantern-staple')).status, 200)
+  },
+)
 
 t.test('a reset token is not a Bearer token', async (t) => {
   const { app, api, user, ask } = await resetSetup(t)

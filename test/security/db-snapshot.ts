@@ -44,4 +44,12 @@ export function diff(before: Snapshot, after: Snapshot): string[] {
 
 /** Rows that differ, counted over all tables. */
 export const changedRows = (before: Snapshot, after: Snapshot) =>
-  diff(before, after).reduce((n, line) => n + line.match(/\d+/g)!.slice(-2).reduce((s, x) => s + Number(x), 0), 0)
+  diff(before, after).reduce(
+    (n, line) =>
+      n +
+      line
+        .match(/\d+/g)!
+        .slice(-2)
+        .reduce((s, x) => s + Number(x), 0),
+    0,
+  )

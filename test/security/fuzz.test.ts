@@ -6,7 +6,17 @@ import type { ValidateFunction } from 'ajv'
 import type { FastifyInstance } from 'fastify'
 import { operations, spec, type OperationInfo } from '../../lib/spec.js'
 import { encodeUid, makeResetToken } from '../../lib/reset-tokens.js'
-import { build, buildWithMail, ciphertext, deviceBody, kyberPreKey, preKeys, signedPreKey, signUp, userWithDevice } from '../helper.js'
+import {
+  build,
+  buildWithMail,
+  ciphertext,
+  deviceBody,
+  kyberPreKey,
+  preKeys,
+  signedPreKey,
+  signUp,
+  userWithDevice,
+} from '../helper.js'
 import { secretOf, totp } from '../mfa-helpers.js'
 import { checkAgainstSpec } from '../spec-check.js'
 import { changedRows, diff, snapshot, type Snapshot } from './db-snapshot.js'
@@ -29,7 +39,8 @@ const ajv = new Ajv2020({ strict: false, allErrors: false })
 addFormats(ajv)
 ajv.addSchema(spec, 'openapi')
 const esc = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1')
-const bodySchema = (op: OperationInfo) => spec.paths[op.path][op.method.toLowerCase()].requestBody.content[op.bodyTypes[0]].schema
+const bodySchema = (op: OperationInfo) =>
+  spec.paths[op.path][op.method.toLowerCase()].requestBody.content[op.bodyTypes[0]].schema
 const validators = new Map<string, ValidateFunction>()
 const validatorFor = (op: OperationInfo) => {
   const ref = `openapi#/paths/${esc(op.path)}/${op.method.toLowerCase()}/requestBody/content/${esc(op.bodyTypes[0])}/schema`
@@ -38,11 +49,30 @@ const validatorFor = (op: OperationInfo) => {
 }
 const errorShape = ajv.compile({ $ref: 'openapi#/components/schemas/Error' })
 
-type BodyCase = { value: unknown; syntax: H.Syntax; encoding: H.Encoding; contentType: string | string[] | undefined; contentLength: string | undefined }
-type Case = { auth: H.AuthVariant; params: Record<string, H.Segment>; query: string; headers: Record<string, string>; body: BodyCase | null }
-type Sent = { method: string; url: string; headers: Record<string, string | string[]>; payload?: string | Buffer; text?: string }
+type BodyCase = {
+  value: unknown
+  syntax: H.Syntax
+  encoding: H.Encoding
+  contentType: string | string[] | undefined
+  contentLength: string | undefined
+}
+type Case = {
+  auth: H.AuthVariant
+  params: Record<string, H.Segment>
+  query: string
+  headers: Record<string, string>
+  body: BodyCase | null
+}
+type Sent = {
+  method: string
+  url: string
+  headers: Record<string, string | string[]>
+  payload?: string | Buffer
+  text?: string
+}
 
-const clip = (s: string, n = 240) => (s.length > n ? `${JSON.stringify(s.slice(0, n))}… (${s.length} chars)` : JSON.stringify(s))
+const clip = (s: string, n = 240) =>
+  s.length > n ? `${JSON.stringify(s.slice(0, n))}… (${s.length} chars)` : JSON.stringify(s)
 const describe = (s: Sent) =>
   `${s.method} ${clip(s.url, 160)} headers ${clip(JSON.stringify(s.headers), 400)} body ${s.payload === undefined ? 'none' : clip(String(s.text ?? s.payload))}${Buffer.isBuffer(s.payload) ? ' (sent re-encoded)' : ''}`
 const report = (problems: string[], sent: Sent, res: { statusCode: number; body: string }) =>
@@ -53,7 +83,13 @@ async function answer(app: FastifyInstance, sent: Sent) {
   let timer: NodeJS.Timeout | undefined
   const res = await Promise.race([
     app.inject({ method: sent.method as 'GET', url: sent.url, headers: sent.headers, payload: sent.payload }),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`HANG: no answer within ${TIMEOUT_MS} ms to ${describe(sent)}`)), TIMEOUT_MS))),
+    new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new Error(`HANG: no answer within ${TIMEOUT_MS} ms to ${describe(sent)}`)),
+          TIMEOUT_MS,
+        )),
+    ),
   ]).finally(() => clearTimeout(timer))
   const problems: string[] = []
   const contentType = String(res.headers['content-type'] ?? '')
@@ -67,10 +103,18 @@ async function answer(app: FastifyInstance, sent: Sent) {
   }
   // The URL as the server saw it (dot segments resolved); percent signs the check cannot decode are escaped for it.
   const seen = res.raw.req.url ?? sent.url
-  const checkUrl = (() => { try { decodeURI(seen); return seen } catch { return seen.replace(/%/g, '%25') } })() // prettier-ignore
+  const checkUrl = (() => {
+    try {
+      decodeURI(seen)
+      return seen
+    } catch {
+      return seen.replace(/%/g, '%25')
+    }
+  })() // prettier-ignore
   problems.push(...checkAgainstSpec(sent.method, checkUrl, { status: res.statusCode, contentType, body }))
   if (res.statusCode >= 500) problems.push(`5xx: ${res.statusCode}`)
-  if (res.statusCode >= 400 && contentType.startsWith('application/json') && !errorShape(body)) problems.push('the error is not {code, message, errors?}')
+  if (res.statusCode >= 400 && contentType.startsWith('application/json') && !errorShape(body))
+    problems.push('the error is not {code, message, errors?}')
   return { res, problems }
 }
 
@@ -80,7 +124,11 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
   // The caller: a device and an active app 2FA method, so 2FA operations reach their code checks.
   const alice = await userWithDevice(api)
   const activated = await api.post('/auth/app/activate/', undefined, { token: alice.token })
-  const confirmed = await api.post('/auth/app/activate/confirm/', { code: await totp(secretOf(activated.body.qr_link)) }, { token: alice.token })
+  const confirmed = await api.post(
+    '/auth/app/activate/confirm/',
+    { code: await totp(secretOf(activated.body.qr_link)) },
+    { token: alice.token },
+  )
   t.equal(confirmed.status, 200, 'alice has the app method')
   const bob = await signUp(api) // no device: createDevice gets past device_exists to the signatures
   const dora = await signUp(api) // the reset link's owner
@@ -102,7 +150,11 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     regenerateBackupCodes: { code: 'abcdefghjk' },
     requestMfaCode: { method: 'email' },
     changePrimaryMfaMethod: { method: 'app', code: '123456' },
-    createDevice: { ...bobDevice, pqPreKeys: [kyberPreKey(1, bobDevice.identityKey)], pqLastResortPreKey: kyberPreKey(2, bobDevice.identityKey) },
+    createDevice: {
+      ...bobDevice,
+      pqPreKeys: [kyberPreKey(1, bobDevice.identityKey)],
+      pqLastResortPreKey: kyberPreKey(2, bobDevice.identityKey),
+    },
     uploadPreKeys: preKeys(500, 2),
     replaceSignedPreKey: signedPreKey(7, identity),
     uploadPqPreKeys: { pqPreKeys: [kyberPreKey(900, identity)], pqLastResortPreKey: kyberPreKey(901, identity) },
@@ -123,8 +175,10 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
   async function repair() {
     if (!(await app.db.sessions.activeUserId(sidOf(live.alice)))) live.alice = await app.auth.issueToken(alice.id)
     if (!(await app.db.sessions.activeUserId(sidOf(live.bob)))) live.bob = await app.auth.issueToken(bob.id)
-    if (!(await app.db.devices.findByUser(alice.id))) t.equal((await api.post('/device/', alice.device, { token: live.alice })).status, 201)
-    if (await app.db.devices.findByUser(bob.id)) t.equal((await api.delete('/device/', undefined, { token: live.bob })).status, 204)
+    if (!(await app.db.devices.findByUser(alice.id)))
+      t.equal((await api.post('/device/', alice.device, { token: live.alice })).status, 201)
+    if (await app.db.devices.findByUser(bob.id))
+      t.equal((await api.delete('/device/', undefined, { token: live.bob })).status, 204)
     live.reset = makeResetToken(config.secretKey, (await app.db.users.findById(dora.id))!)
   }
   await repair()
@@ -132,16 +186,37 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
   function authHeader(v: H.AuthVariant, opId: string): string | string[] | undefined {
     const tok = opId === 'createDevice' ? live.bob : live.alice
     const [head, payload, sig] = tok.split('.')
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: String(alice.id + bob.id) })).toString('base64url')
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: String(alice.id + bob.id) }),
+    ).toString('base64url')
     const table: Record<H.AuthVariant, string | string[] | undefined> = {
-      none: undefined, bearer: `Bearer ${tok}`, token: `Token ${tok}`, lowercase: `bearer ${tok}`, upperBearer: `BEARER ${tok}`,
-      manySpaces: `Bearer    ${tok}`, trailingSpace: `Bearer ${tok}  `, dupValidFirst: [`Bearer ${tok}`, 'Basic eDp5'], otherUser: `Bearer ${opId === 'createDevice' ? live.alice : live.bob}`,
-      empty: '', schemeOnly: 'Bearer', schemeSpace: 'Bearer ', basic: `Basic ${Buffer.from(`${alice.email}:x`).toString('base64')}`,
-      truncated: `Bearer ${tok.slice(0, -2)}`, appended: `Bearer ${tok}x`, tampered: `Bearer ${head}.${forged}.${sig}`,
-      algNone: `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`, ephemeral: `Bearer ${live.ephemeral}`,
-      noScheme: tok, twoTokens: `Bearer ${tok} ${tok}`, tab: `Bearer\t${tok}`, nbsp: `Bearer\u00a0${tok}`,
-      huge: `Bearer ${'A'.repeat(100_000)}`, dupBogusFirst: ['Basic eDp5', `Bearer ${tok}`],
-      negotiate: `Negotiate ${tok}`, nullToken: 'Bearer null', unicode: `Bearer ${tok}\u202e`,
+      none: undefined,
+      bearer: `Bearer ${tok}`,
+      token: `Token ${tok}`,
+      lowercase: `bearer ${tok}`,
+      upperBearer: `BEARER ${tok}`,
+      manySpaces: `Bearer    ${tok}`,
+      trailingSpace: `Bearer ${tok}  `,
+      dupValidFirst: [`Bearer ${tok}`, 'Basic eDp5'],
+      otherUser: `Bearer ${opId === 'createDevice' ? live.alice : live.bob}`,
+      empty: '',
+      schemeOnly: 'Bearer',
+      schemeSpace: 'Bearer ',
+      basic: `Basic ${Buffer.from(`${alice.email}:x`).toString('base64')}`,
+      truncated: `Bearer ${tok.slice(0, -2)}`,
+      appended: `Bearer ${tok}x`,
+      tampered: `Bearer ${head}.${forged}.${sig}`,
+      algNone: `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`,
+      ephemeral: `Bearer ${live.ephemeral}`,
+      noScheme: tok,
+      twoTokens: `Bearer ${tok} ${tok}`,
+      tab: `Bearer\t${tok}`,
+      nbsp: `Bearer\u00a0${tok}`,
+      huge: `Bearer ${'A'.repeat(100_000)}`,
+      dupBogusFirst: ['Basic eDp5', `Bearer ${tok}`],
+      negotiate: `Negotiate ${tok}`,
+      nullToken: 'Bearer null',
+      unicode: `Bearer ${tok}\u202e`,
     }
     return table[v]
   }
@@ -151,13 +226,16 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     const v = b.value
     const text =
       form && v && typeof v === 'object' && !(v instanceof H.Raw) && !Array.isArray(v)
-        ? new URLSearchParams(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : H.serialize(x)])).toString()
+        ? new URLSearchParams(
+            Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : H.serialize(x)]),
+          ).toString()
         : H.serialize(v)
     return H.applySyntax(text, b.syntax).replaceAll(RESET_TOKEN, live.reset)
   }
 
   function render(op: OperationInfo, c: Case): Sent {
-    const segment = (name: string, s = c.params[name]) => (s.kind === 'hostile' ? s.raw : encodeURIComponent(params[name]()[s.kind === 'ok' ? 0 : 1]))
+    const segment = (name: string, s = c.params[name]) =>
+      s.kind === 'hostile' ? s.raw : encodeURIComponent(params[name]()[s.kind === 'ok' ? 0 : 1])
     const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) => segment(name)) + c.query
     const headers: Record<string, string | string[]> = { ...c.headers }
     const authorization = authHeader(c.auth, op.operationId)
@@ -181,7 +259,10 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
         return `path parameter ${name} is not valid percent-encoding`
       }
       const [ok, alt] = params[name]()
-      const fine = name === 'registrationId' ? decoded.trim() !== '' && [ok, alt].map(Number).includes(Number(decoded)) : [ok, alt].includes(name === 'recipientEmail' ? decoded.toLowerCase() : decoded)
+      const fine =
+        name === 'registrationId'
+          ? decoded.trim() !== '' && [ok, alt].map(Number).includes(Number(decoded))
+          : [ok, alt].includes(name === 'recipientEmail' ? decoded.toLowerCase() : decoded)
       if (!fine) return `path parameter ${name} is not one of the caller's`
     }
     if (!op.bodyTypes.length || !c.body) return undefined
@@ -189,7 +270,8 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     const raw = typeof sent.payload === 'string' ? sent.payload : (sent.payload?.toString('utf8') ?? '')
     if (raw === '') return 'the body is missing'
     const first = Array.isArray(c.body.contentType) ? c.body.contentType[0] : c.body.contentType
-    if (!op.bodyTypes.includes((first ?? '').split(';')[0].trim().toLowerCase())) return `Content-Type ${JSON.stringify(c.body.contentType)}`
+    if (!op.bodyTypes.includes((first ?? '').split(';')[0].trim().toLowerCase()))
+      return `Content-Type ${JSON.stringify(c.body.contentType)}`
     let value: unknown
     if (op.bodyTypes[0] === 'application/x-www-form-urlencoded') {
       value = Object.fromEntries(new URLSearchParams(raw))
@@ -198,7 +280,8 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     } else {
       try {
         value = JSON.parse(raw.replace(/^\ufeff/, ''), (k, v) => {
-          if (k === '__proto__' || (k === 'constructor' && v && typeof v === 'object' && 'prototype' in v)) throw new Error('prototype key')
+          if (k === '__proto__' || (k === 'constructor' && v && typeof v === 'object' && 'prototype' in v))
+            throw new Error('prototype key')
           return v
         })
       } catch {
@@ -232,7 +315,8 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     } else {
       snap = await snapshot(app)
       const rows = changedRows(before, snap)
-      if (rows) totals.rows += rows, problems.push(`the refusal changed the database: ${diff(before, snap).join(', ')}`)
+      if (rows)
+        (totals.rows += rows), problems.push(`the refusal changed the database: ${diff(before, snap).join(', ')}`)
     }
     if (problems.length) throw new Error(report(problems, sent, res))
   }
@@ -242,7 +326,11 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     const takesBody = op.bodyTypes.length > 0
     const base = templates[op.operationId]
     const valid = takesBody && H.fromSchema(bodySchema(op), spec)
-    const start = valid && (base === undefined ? valid : fc.oneof({ weight: 4, arbitrary: fc.constant(base) }, { weight: 1, arbitrary: valid }))
+    const start =
+      valid &&
+      (base === undefined
+        ? valid
+        : fc.oneof({ weight: 4, arbitrary: fc.constant(base) }, { weight: 1, arbitrary: valid }))
     const value = start ? start.chain((v) => H.mutation(v).map((m) => H.applyMutation(v, m))) : H.hostileValue
     const body = fc.record({
       value,
@@ -264,42 +352,89 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
   for (const op of operations.values()) {
     const runs = op.bodyTypes.length ? RUNS.body : RUNS.bodyless
     try {
-      await fc.assert(fc.asyncProperty(caseFor(op), (c) => probe(op, c)), {
-        seed: SEED,
-        numRuns: runs,
-        reporter: (out) => {
-          if (!out.failed) return
-          const error = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)
-          throw new Error(`${error}\n    (shrunk ${out.numShrinks} times; replay: seed ${out.seed}, path "${out.counterexamplePath}")`)
+      await fc.assert(
+        fc.asyncProperty(caseFor(op), (c) => probe(op, c)),
+        {
+          seed: SEED,
+          numRuns: runs,
+          reporter: (out) => {
+            if (!out.failed) return
+            const error = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)
+            throw new Error(
+              `${error}\n    (shrunk ${out.numShrinks} times; replay: seed ${out.seed}, path "${out.counterexamplePath}")`,
+            )
+          },
         },
-      })
+      )
       t.pass(`${op.operationId}: ${runs} hostile requests`)
     } catch (err) {
       t.fail(`${op.operationId} (${op.method} ${op.path}): ${(err as Error).message}`)
     }
   }
-  t.comment(`fuzz: ${totals.accepted} of ${totals.tried} requests accepted within the contract; ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  t.comment(`security: fuzz: ${totals.tried} hostile inputs tried over ${operations.size} operations, ${totals.fivexx} 5xx, ${totals.rows} rows changed by rejected requests`)
+  t.comment(
+    `fuzz: ${totals.accepted} of ${totals.tried} requests accepted within the contract; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  )
+  t.comment(
+    `security: fuzz: ${totals.tried} hostile inputs tried over ${operations.size} operations, ${totals.fivexx} 5xx, ${totals.rows} rows changed by rejected requests`,
+  )
   t.equal(totals.fivexx, 0, 'no request was answered with a 5xx', { found: serverErrors })
   t.equal(totals.rows, 0, 'no rejected request changed a row')
 })
 
 // ---- Regressions: the minimal requests of the bugs this fuzzer found, each now fixed ------------
-const REGRESSIONS: { name: string; method: string; url: string; headers?: Record<string, string>; payload?: string }[] = [
-  { name: 'a malformed percent-escape in a path parameter answers 400 in the error shape', method: 'GET', url: '/messages/%/' },
-  { name: 'the same for an overlong UTF-8 escape', method: 'POST', url: '/auth/%c0%af/activate/' },
-  { name: 'a path parameter past maxParamLength (16384) answers 400, not an undocumented 414', method: 'GET', url: `/messages/${'1'.repeat(16_385)}/` },
-  { name: 'DELETE /device/ with a text/plain body answers a documented 415', method: 'DELETE', url: '/device/', headers: { 'content-type': 'text/plain' }, payload: '0' },
-  { name: 'DELETE /device/ with a body past the limit answers a documented 413', method: 'DELETE', url: '/device/', headers: { 'content-type': 'application/json' }, payload: `"${'A'.repeat(1_100_000)}"` },
-  { name: 'the reset page answers malformed JSON with its 400 page, as documented', method: 'POST', url: '/auth/password/reset/confirm/MQ/x/', headers: { 'content-type': 'application/json' }, payload: '{' },
-  { name: 'the reset page answers a broken escape in its link with its 400 page', method: 'POST', url: '/auth/password/reset/confirm/%/x/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'new_password=a' },
-]
+const REGRESSIONS: { name: string; method: string; url: string; headers?: Record<string, string>; payload?: string }[] =
+  [
+    {
+      name: 'a malformed percent-escape in a path parameter answers 400 in the error shape',
+      method: 'GET',
+      url: '/messages/%/',
+    },
+    { name: 'the same for an overlong UTF-8 escape', method: 'POST', url: '/auth/%c0%af/activate/' },
+    {
+      name: 'a path parameter past maxParamLength (16384) answers 400, not an undocumented 414',
+      method: 'GET',
+      url: `/messages/${'1'.repeat(16_385)}/`,
+    },
+    {
+      name: 'DELETE /device/ with a text/plain body answers a documented 415',
+      method: 'DELETE',
+      url: '/device/',
+      headers: { 'content-type': 'text/plain' },
+      payload: '0',
+    },
+    {
+      name: 'DELETE /device/ with a body past the limit answers a documented 413',
+      method: 'DELETE',
+      url: '/device/',
+      headers: { 'content-type': 'application/json' },
+      payload: `"${'A'.repeat(1_100_000)}"`,
+    },
+    {
+      name: 'the reset page answers malformed JSON with its 400 page, as documented',
+      method: 'POST',
+      url: '/auth/password/reset/confirm/MQ/x/',
+      headers: { 'content-type': 'application/json' },
+      payload: '{',
+    },
+    {
+      name: 'the reset page answers a broken escape in its link with its 400 page',
+      method: 'POST',
+      url: '/auth/password/reset/confirm/%/x/',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'new_password=a',
+    },
+  ]
 
 t.test('the bugs the fuzzer found stay fixed', async (t) => {
   const { app, api } = await build(t)
   const user = await userWithDevice(api)
   for (const bug of REGRESSIONS) {
-    const sent: Sent = { method: bug.method, url: bug.url, headers: { authorization: `Bearer ${user.token}`, ...bug.headers }, payload: bug.payload }
+    const sent: Sent = {
+      method: bug.method,
+      url: bug.url,
+      headers: { authorization: `Bearer ${user.token}`, ...bug.headers },
+      payload: bug.payload,
+    }
     const { res, problems } = await answer(app, sent)
     t.same(problems, [], bug.name, problems.length ? { answer: `${res.statusCode} ${clip(res.body, 300)}` } : {})
     t.ok(res.statusCode >= 400 && res.statusCode < 500, `${bug.name}: a 4xx (${res.statusCode})`)
