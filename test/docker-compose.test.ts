@@ -38,22 +38,22 @@ function composeConfig(vars: Record<string, string>) {
 
 const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN)
 
-t.test('valid, and resolved into a stack the server can run on', async (t) => {
+t.test('valid, and resolved into a stack the server can run on', async (tt) => {
   const res = composeConfig({ SECRET_KEY, POSTGRES_PASSWORD })
-  t.equal(res.code, 0, `docker-compose config accepts the file (${res.stderr})`)
+  tt.equal(res.code, 0, `docker-compose config accepts the file (${res.stderr})`)
   const compose = parse(res.stdout)
   const services = compose.services as Record<string, any>
-  t.same(Object.keys(services).sort(), ['mailpit', 'postgres', 'redis', 'server'])
+  tt.same(Object.keys(services).sort(), ['mailpit', 'postgres', 'redis', 'server'])
 
   for (const [name, service] of Object.entries(services)) {
-    t.ok(Array.isArray(service.healthcheck?.test) && service.healthcheck.test.length > 1, `${name} has a health check`)
-    t.ok(
+    tt.ok(Array.isArray(service.healthcheck?.test) && service.healthcheck.test.length > 1, `${name} has a health check`)
+    tt.ok(
       service.build || /:[\w.-]*\d[\w.-]*$/.test(service.image),
       `${name}: built here, or an image pinned to a version (${service.image})`,
     )
   }
   const server = services.server
-  t.same(
+  tt.same(
     server.depends_on,
     {
       postgres: { condition: 'service_healthy' },
@@ -62,9 +62,9 @@ t.test('valid, and resolved into a stack the server can run on', async (t) => {
     },
     'the server starts once its dependencies are healthy',
   )
-  t.equal(server.build.context, root, 'the server is built from this directory (its Dockerfile)')
-  t.same(server.ports, [{ published: 8000, target: 8000 }])
-  t.notMatch(
+  tt.equal(server.build.context, root, 'the server is built from this directory (its Dockerfile)')
+  tt.same(server.ports, [{ published: 8000, target: 8000 }])
+  tt.notMatch(
     readFileSync(join(root, 'docker-compose.yml'), 'utf8'),
     /\bsleep\b/,
     'start order comes from health checks, not sleeps',
@@ -72,26 +72,26 @@ t.test('valid, and resolved into a stack the server can run on', async (t) => {
 
   // The server's environment is a valid production configuration, wired to the other services.
   const config = loadConfig(server.environment)
-  t.equal(config.nodeEnv, 'production')
-  t.equal(config.secretKey, SECRET_KEY, 'SECRET_KEY comes from the environment')
+  tt.equal(config.nodeEnv, 'production')
+  tt.equal(config.secretKey, SECRET_KEY, 'SECRET_KEY comes from the environment')
   const db = new URL(config.databaseUrl)
   const pg = services.postgres.environment
-  t.same(
+  tt.same(
     [db.protocol, db.hostname, db.port, db.username, db.password, db.pathname],
     ['postgres:', 'postgres', '5432', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`],
     'DATABASE_URL names the postgres service and its credentials',
   )
-  t.equal(pg.POSTGRES_PASSWORD, POSTGRES_PASSWORD)
-  t.equal(config.redisUrl, 'redis://redis:6379', 'REDIS_URL names the redis service')
-  t.same([config.emailHost, config.emailPort], ['mailpit', 1025], 'mail goes to the mail catcher')
-  t.ok(
+  tt.equal(pg.POSTGRES_PASSWORD, POSTGRES_PASSWORD)
+  tt.equal(config.redisUrl, 'redis://redis:6379', 'REDIS_URL names the redis service')
+  tt.same([config.emailHost, config.emailPort], ['mailpit', 1025], 'mail goes to the mail catcher')
+  tt.ok(
     seconds(server.stop_grace_period) > config.shutdownGracePeriod,
     'docker waits longer than the shutdown grace period before SIGKILL',
   )
-  t.match(server.healthcheck.test.join(' '), /\/health\/ready/, "the server's health check is its readiness probe")
+  tt.match(server.healthcheck.test.join(' '), /\/health\/ready/, "the server's health check is its readiness probe")
 })
 
-t.test('EMAIL_HOST and friends replace the mail catcher with a real SMTP server', async (t) => {
+t.test('EMAIL_HOST and friends replace the mail catcher with a real SMTP server', async (tt) => {
   const res = composeConfig({
     SECRET_KEY,
     POSTGRES_PASSWORD,
@@ -99,16 +99,16 @@ t.test('EMAIL_HOST and friends replace the mail catcher with a real SMTP server'
     EMAIL_PORT: '587',
     EMAIL_USE_TLS: 'true',
   })
-  t.equal(res.code, 0, res.stderr)
+  tt.equal(res.code, 0, res.stderr)
   const config = loadConfig(parse(res.stdout).services.server.environment)
-  t.same([config.emailHost, config.emailPort, config.emailUseTls], ['smtp.example.com', 587, true])
+  tt.same([config.emailHost, config.emailPort, config.emailUseTls], ['smtp.example.com', 587, true])
 })
 
-t.test('refuses to resolve without SECRET_KEY or POSTGRES_PASSWORD, naming the variable', async (t) => {
+t.test('refuses to resolve without SECRET_KEY or POSTGRES_PASSWORD, naming the variable', async (tt) => {
   const noKey = composeConfig({ POSTGRES_PASSWORD })
-  t.not(noKey.code, 0)
-  t.match(noKey.stderr, /set SECRET_KEY/)
+  tt.not(noKey.code, 0)
+  tt.match(noKey.stderr, /set SECRET_KEY/)
   const noPassword = composeConfig({ SECRET_KEY })
-  t.not(noPassword.code, 0)
-  t.match(noPassword.stderr, /set POSTGRES_PASSWORD/)
+  tt.not(noPassword.code, 0)
+  tt.match(noPassword.stderr, /set POSTGRES_PASSWORD/)
 })

@@ -63,9 +63,9 @@ const cmd = JSON.parse(runtime.find((i) => i.keyword === 'CMD')?.args ?? 'null')
 const healthcheck = runtime.find((i) => i.keyword === 'HEALTHCHECK')?.args ?? ''
 const healthcheckCmd = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD') + 3).trim() || 'null') as string[] | null
 
-t.test('the linter finds no problem (and does find one in a broken file)', async (t) => {
+t.test('the linter finds no problem (and does find one in a broken file)', async (tt) => {
   const problems = validate(dockerfile)
-  t.same(
+  tt.same(
     problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`),
     [],
     'no errors or warnings',
@@ -73,22 +73,22 @@ t.test('the linter finds no problem (and does find one in a broken file)', async
   const broken = validate(
     'FROM node:20.20.2-bookworm-slim\nHEALTHCHECK --interval=soon CMD ["true"]\nCMD node a.js\nCMD node b.js\n',
   )
-  t.ok(broken.length >= 2, `a bad interval and two CMDs are reported: ${broken.map((p) => p.message).join('; ')}`)
+  tt.ok(broken.length >= 2, `a bad interval and two CMDs are reported: ${broken.map((p) => p.message).join('; ')}`)
 })
 
-t.test('multi-stage, on one exactly pinned Node 20 image, running as a non-root user', async (t) => {
-  t.ok(stages.length >= 2, 'a build stage and a runtime stage')
+t.test('multi-stage, on one exactly pinned Node 20 image, running as a non-root user', async (tt) => {
+  tt.ok(stages.length >= 2, 'a build stage and a runtime stage')
   for (const [n, stage] of stages.entries()) {
     const image = stage[0].args.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_, name) => argDefaults[name] ?? '')
-    t.match(
+    tt.match(
       image,
       /^node:20\.\d+\.\d+-[a-z]+-slim$/,
       `stage ${n + 1} uses an exact Node 20 release of a slim image (${image})`,
     )
   }
   const user = runtime.filter((i) => i.keyword === 'USER').at(-1)?.args
-  t.ok(user && !/^(root|0)(:|$)/.test(user), `the runtime stage switches to a non-root user (${user})`)
-  t.notOk(
+  tt.ok(user && !/^(root|0)(:|$)/.test(user), `the runtime stage switches to a non-root user (${user})`)
+  tt.notOk(
     runtime.some((i) => i.keyword === 'RUN' && /apt-get|npm (ci|install)/.test(i.args)),
     'the runtime stage installs nothing: no compiler, no npm install',
   )
@@ -96,23 +96,23 @@ t.test('multi-stage, on one exactly pinned Node 20 image, running as a non-root 
 
 t.test(
   'the runtime settings: listens on all interfaces on 8000, SQLite on the /data volume, health check, exec-form CMD',
-  async (t) => {
-    t.equal(runtimeEnv.HOST, '0.0.0.0')
-    t.equal(runtimeEnv.PORT, '8000')
-    t.equal(runtimeEnv.NODE_ENV, 'production')
-    t.match(runtimeEnv.DATABASE_URL, /^\/data\/[^/]+\.sqlite$/, 'the default SQLite file is on the volume')
-    t.ok(
+  async (tt) => {
+    tt.equal(runtimeEnv.HOST, '0.0.0.0')
+    tt.equal(runtimeEnv.PORT, '8000')
+    tt.equal(runtimeEnv.NODE_ENV, 'production')
+    tt.match(runtimeEnv.DATABASE_URL, /^\/data\/[^/]+\.sqlite$/, 'the default SQLite file is on the volume')
+    tt.ok(
       runtime.some((i) => i.keyword === 'VOLUME' && /(^|\s|")\/data("|\s|$)/.test(i.args)),
       'VOLUME /data',
     )
-    t.ok(
+    tt.ok(
       runtime.some((i) => i.keyword === 'EXPOSE' && i.args.split(/\s+/).includes('8000')),
       'EXPOSE 8000',
     )
-    t.match(healthcheck, /--interval=\d+s/)
-    t.same(healthcheckCmd?.slice(0, 2), ['node', '-e'], 'the health check runs node itself (slim images have no curl)')
-    t.ok(Array.isArray(cmd) && cmd.length > 0, 'CMD is in exec form, so the server gets SIGTERM itself, not a shell')
-    t.equal(workdir, '/app')
+    tt.match(healthcheck, /--interval=\d+s/)
+    tt.same(healthcheckCmd?.slice(0, 2), ['node', '-e'], 'the health check runs node itself (slim images have no curl)')
+    tt.ok(Array.isArray(cmd) && cmd.length > 0, 'CMD is in exec form, so the server gets SIGTERM itself, not a shell')
+    tt.equal(workdir, '/app')
   },
 )
 
@@ -121,9 +121,9 @@ t.test(
  * what `npm run build` makes) as dist/, and every other COPY --from=build source from the work tree.
  * node_modules is linked, not pruned; the import check below covers what pruning removes.
  */
-function runtimeTree(t: Test): string {
+function runtimeTree(tt: Test): string {
   const app = mkdtempSync(join(tmpdir(), 'signal-server-image-'))
-  t.teardown(() => rmSync(app, { recursive: true, force: true }))
+  tt.teardown(() => rmSync(app, { recursive: true, force: true }))
   const build = spawnSync(
     process.execPath,
     [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')],
@@ -165,21 +165,21 @@ function importedPackages(app: string, entries: string[]): Set<string> {
   return packages
 }
 
-t.test("the image's start command, run with the image's ENV outside a container", async (t) => {
-  const app = runtimeTree(t)
-  t.ok(cmd, 'a CMD to run')
+t.test("the image's start command, run with the image's ENV outside a container", async (tt) => {
+  const app = runtimeTree(tt)
+  tt.ok(cmd, 'a CMD to run')
   const [command, ...args] = cmd!
-  t.equal(command, 'node')
+  tt.equal(command, 'node')
   const entries = [args[0], 'dist/scripts/migrate.js', 'dist/scripts/purge-expired.js', 'dist/scripts/create-user.js']
-  for (const e of entries) t.ok(existsSync(join(app, e)), `${e} is in the image`)
+  for (const e of entries) tt.ok(existsSync(join(app, e)), `${e} is in the image`)
 
   // What `npm prune --omit=dev` keeps must be enough for the server and the operations commands.
   const deps = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies)
   const missing = [...importedPackages(app, entries)].filter((p) => !deps.includes(p))
-  t.same(missing, [], 'every package they import is a production dependency')
+  tt.same(missing, [], 'every package they import is a production dependency')
 
   const dataDir = join(tmpdir(), `signal-server-data-${randomBytes(6).toString('hex')}`)
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  tt.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const port = await freePort()
   // The image's ENV, with the volume's path and the port moved; production needs a real key.
   const env = {
@@ -188,7 +188,9 @@ t.test("the image's start command, run with the image's ENV outside a container"
     ...runtimeEnv,
     // This run's engine: the image's SQLite default on the volume, or PostgreSQL as compose sets it.
     DATABASE_URL:
-      database === 'postgres' ? await freshPostgresUrl(t) : runtimeEnv.DATABASE_URL.replace(/^\/data\//, `${dataDir}/`),
+      database === 'postgres'
+        ? await freshPostgresUrl(tt)
+        : runtimeEnv.DATABASE_URL.replace(/^\/data\//, `${dataDir}/`),
     PORT: String(port),
     SECRET_KEY: randomBytes(32).toString('hex'),
     THROTTLE_ANON: 'off',
@@ -201,7 +203,7 @@ t.test("the image's start command, run with the image's ENV outside a container"
   const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
     server.once('exit', (code, signal) => ok({ code, signal })),
   )
-  t.teardown(() => void (server.exitCode === null && server.signalCode === null && server.kill('SIGKILL')))
+  tt.teardown(() => void (server.exitCode === null && server.signalCode === null && server.kill('SIGKILL')))
 
   const runHealthcheck = () =>
     spawnSync(healthcheckCmd![0], healthcheckCmd!.slice(1), { env, encoding: 'utf8', timeout: 10_000 }).status
@@ -210,14 +212,14 @@ t.test("the image's start command, run with the image's ENV outside a container"
     if (server.exitCode !== null) break
     await new Promise((ok) => setTimeout(ok, 200))
   }
-  t.equal(runHealthcheck(), 0, `the HEALTHCHECK command passes once the server is up (stderr: ${stderr})`)
+  tt.equal(runHealthcheck(), 0, `the HEALTHCHECK command passes once the server is up (stderr: ${stderr})`)
   const live = await fetch(`${base}/health/live`)
-  t.equal(live.status, 200, '/health/live')
+  tt.equal(live.status, 200, '/health/live')
   const ready = await fetch(`${base}/health/ready`)
-  t.equal(ready.status, 200, '/health/ready')
-  t.same(await ready.json(), { status: 'ok', checks: { database: 'ok' } })
+  tt.equal(ready.status, 200, '/health/ready')
+  tt.same(await ready.json(), { status: 'ok', checks: { database: 'ok' } })
   if (database === 'sqlite')
-    t.ok(existsSync(env.DATABASE_URL), 'the SQLite database was created where DATABASE_URL points')
+    tt.ok(existsSync(env.DATABASE_URL), 'the SQLite database was created where DATABASE_URL points')
 
   // Sign-up reads the contract and the common-password list from where the image puts them.
   const signUp = await fetch(`${base}/auth/users/`, {
@@ -225,8 +227,8 @@ t.test("the image's start command, run with the image's ENV outside a container"
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: uniqueEmail('image'), password: 'password' }),
   })
-  t.equal(signUp.status, 400, 'a common password is refused: the list was found')
-  t.match(await signUp.text(), /too common/)
+  tt.equal(signUp.status, 400, 'a common password is refused: the list was found')
+  tt.match(await signUp.text(), /too common/)
 
   // The operations commands as the README says to run them in the container.
   const cli = (script: string, cliArgs: string[], extra: Record<string, string> = {}) =>
@@ -237,21 +239,21 @@ t.test("the image's start command, run with the image's ENV outside a container"
       timeout: 60_000,
     })
   const status = cli('migrate', ['status'])
-  t.equal(status.status, 0, `migrate status (${status.stderr})`)
-  t.match(status.stdout, /pending: none/)
+  tt.equal(status.status, 0, `migrate status (${status.stderr})`)
+  tt.match(status.stdout, /pending: none/)
   const email = uniqueEmail('first')
   const created = cli('create-user', ['--email', email], { NEW_USER_PASSWORD: PASSWORD })
-  t.equal(created.status, 0, `create-user (${created.stderr})`)
+  tt.equal(created.status, 0, `create-user (${created.stderr})`)
   const login = await fetch(`${base}/auth/login/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: PASSWORD }),
   })
-  t.equal(login.status, 200, 'the created user logs in')
+  tt.equal(login.status, 200, 'the created user logs in')
   const purged = cli('purge-expired', [])
-  t.equal(purged.status, 0, `purge-expired (${purged.stderr})`)
+  tt.equal(purged.status, 0, `purge-expired (${purged.stderr})`)
 
   server.kill('SIGTERM')
-  t.same(await exited, { code: 0, signal: null }, `SIGTERM: exit 0 (stderr: ${stderr})`)
-  t.not(runHealthcheck(), 0, 'the HEALTHCHECK command fails once the server is gone')
+  tt.same(await exited, { code: 0, signal: null }, `SIGTERM: exit 0 (stderr: ${stderr})`)
+  tt.not(runHealthcheck(), 0, 'the HEALTHCHECK command fails once the server is gone')
 })

@@ -69,23 +69,23 @@ function section(markdown: string, title: string): string {
   return markdown.slice(start, end < 0 ? undefined : end)
 }
 
-t.test('the configuration table lists exactly the variables plugins/config.ts reads', async (t) => {
+t.test('the configuration table lists exactly the variables plugins/config.ts reads', async (tt) => {
   const rows = configRows(readme)
-  t.ok(rows.length > 0, 'the README has a Variable | Default | Production | Meaning table')
-  t.same(tableProblems(rows, ENV_VARIABLES), [])
+  tt.ok(rows.length > 0, 'the README has a Variable | Default | Production | Meaning table')
+  tt.same(tableProblems(rows, ENV_VARIABLES), [])
 })
 
-t.test('ENV_VARIABLES covers every variable plugins/config.ts reads by name', async (t) => {
+t.test('ENV_VARIABLES covers every variable plugins/config.ts reads by name', async (tt) => {
   const source = readFileSync(root('plugins/config.ts'), 'utf8')
   const read = [...source.matchAll(/\benv(?:\.([A-Z0-9_]+)|\[['"]([A-Z0-9_]+)['"]\])/g)].map((m) => m[1] ?? m[2])
-  t.ok(read.includes('DATABASE_NAME'), 'the scan finds the direct reads')
-  t.same(
+  tt.ok(read.includes('DATABASE_NAME'), 'the scan finds the direct reads')
+  tt.same(
     read.filter((name) => !ENV_VARIABLES.includes(name)),
     [],
   )
 })
 
-t.test('the table check catches a missing, an unknown and an incomplete row', async (t) => {
+t.test('the table check catches a missing, an unknown and an incomplete row', async (tt) => {
   const markdown = [
     '| Variable | Default | Production | Meaning |',
     '|---|---|---|---|',
@@ -93,7 +93,7 @@ t.test('the table check catches a missing, an unknown and an incomplete row', as
     '| `HOST` | | required | Address. |',
     '| `LOG_LEVEL` | `info` | maybe | Level. |',
   ].join('\n')
-  t.same(tableProblems(configRows(markdown), ['PORT', 'HOST', 'LOG_LEVEL', 'SECRET_KEY']), [
+  tt.same(tableProblems(configRows(markdown), ['PORT', 'HOST', 'LOG_LEVEL', 'SECRET_KEY']), [
     'line 4: empty Default cell',
     'line 5: Production must start with required, recommended or —',
     'SECRET_KEY is read by the config but missing from the table',
@@ -101,18 +101,18 @@ t.test('the table check catches a missing, an unknown and an incomplete row', as
   ])
 })
 
-t.test('the configuration table and the metrics, docs and logs notes are in the Deployment section', async (t) => {
+t.test('the configuration table and the metrics, docs and logs notes are in the Deployment section', async (tt) => {
   const deployment = section(readme, 'Deployment')
-  t.ok(deployment, 'there is a "## Deployment" section')
-  t.equal(configRows(deployment).length, configRows(readme).length, 'every configuration row is in Deployment')
-  t.match(deployment, /\n### Metrics, API docs and logs\n/)
+  tt.ok(deployment, 'there is a "## Deployment" section')
+  tt.equal(configRows(deployment).length, configRows(readme).length, 'every configuration row is in Deployment')
+  tt.match(deployment, /\n### Metrics, API docs and logs\n/)
 })
 
-t.test('every npm script the README mentions exists', async (t) => {
+t.test('every npm script the README mentions exists', async (tt) => {
   const scripts = JSON.parse(readFileSync(root('package.json'), 'utf8')).scripts as Record<string, string>
   const mentioned = new Set([...readme.matchAll(/\bnpm (?:run ([\w:-]+)|(start|test)\b)/g)].map((m) => m[1] ?? m[2]))
-  t.ok(mentioned.has('migrate'), 'the scan finds `npm run` commands')
-  t.same(
+  tt.ok(mentioned.has('migrate'), 'the scan finds `npm run` commands')
+  tt.same(
     [...mentioned].filter((name) => !(name in scripts)),
     [],
   )

@@ -21,7 +21,7 @@ type Answer = { status: number; body: any } | { error: string }
 
 /** A JSON request over `agent` (kept-alive connections); a failed connection resolves as { error: code }. */
 function call(
-  t: Test,
+  tt: Test,
   agent: Agent,
   port: number,
   method: string,
@@ -45,7 +45,7 @@ function call(
         const contentType = String(res.headers['content-type'] ?? '')
         const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
         for (const p of checkAgainstSpec(method, path, { status: res.statusCode!, contentType, body: parsed }))
-          t.fail(`contract: ${p}`)
+          tt.fail(`contract: ${p}`)
         ok({ status: res.statusCode!, body: parsed })
       })
     })
@@ -54,22 +54,22 @@ function call(
   })
 }
 
-async function userWithDevice(t: Test, agent: Agent, port: number, registrationId: number) {
+async function userWithDevice(tt: Test, agent: Agent, port: number, registrationId: number) {
   const email = uniqueEmail('shutdown')
-  const created = await call(t, agent, port, 'POST', '/auth/users/', { email, password: PASSWORD })
+  const created = await call(tt, agent, port, 'POST', '/auth/users/', { email, password: PASSWORD })
   if (!('status' in created) || created.status !== 201) throw new Error(`sign-up: ${JSON.stringify(created)}`)
-  const login = await call(t, agent, port, 'POST', '/auth/login/', { email, password: PASSWORD })
+  const login = await call(tt, agent, port, 'POST', '/auth/login/', { email, password: PASSWORD })
   if (!('status' in login) || login.status !== 200) throw new Error(`login: ${JSON.stringify(login)}`)
   const token = login.body.auth_token as string
-  const device = await call(t, agent, port, 'POST', '/device/', deviceBody(registrationId, `${email}.1`), token)
+  const device = await call(tt, agent, port, 'POST', '/device/', deviceBody(registrationId, `${email}.1`), token)
   if (!('status' in device) || device.status !== 201) throw new Error(`device: ${JSON.stringify(device)}`)
   return { email, token, registrationId }
 }
 
-async function databaseUrl(t: Test): Promise<string> {
-  if (database === 'postgres') return freshPostgresUrl(t)
+async function databaseUrl(tt: Test): Promise<string> {
+  if (database === 'postgres') return freshPostgresUrl(tt)
   const dir = join(tmpdir(), `signal-server-shutdown-${randomBytes(6).toString('hex')}`)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return join(dir, 'db.sqlite')
 }
 
@@ -77,8 +77,8 @@ async function databaseUrl(t: Test): Promise<string> {
 t.test(
   'SIGTERM during a burst of sends: acknowledged sends stored whole, nothing else, exit 0',
   { timeout: 300_000 },
-  async (t) => {
-    const url = await databaseUrl(t)
+  async (tt) => {
+    const url = await databaseUrl(tt)
     const port = await freePort()
     const env = {
       PATH: process.env.PATH ?? '',
@@ -103,20 +103,20 @@ t.test(
     const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
       child.once('exit', (code, signal) => ok({ code, signal })),
     )
-    t.teardown(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')))
+    tt.teardown(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')))
 
     const agent = new Agent({ keepAlive: true, maxSockets: 8 })
-    t.teardown(() => agent.destroy())
+    tt.teardown(() => agent.destroy())
     const deadline = Date.now() + 120_000
     for (let ready = false; !ready; ) {
       if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`)
       if (Date.now() > deadline) throw new Error(`server not ready within 120 s: ${stderr}`)
-      const res = await call(t, new Agent(), port, 'GET', '/health/ready')
+      const res = await call(tt, new Agent(), port, 'GET', '/health/ready')
       ready = 'status' in res && res.status === 200
       if (!ready) await new Promise((ok) => setTimeout(ok, 200))
     }
-    const alice = await userWithDevice(t, agent, port, 3101)
-    const bob = await userWithDevice(t, agent, port, 3102)
+    const alice = await userWithDevice(tt, agent, port, 3101)
+    const bob = await userWithDevice(tt, agent, port, 3102)
 
     // Each send is distinct, so a stored row can be matched to exactly one send.
     const contents = Array.from({ length: SENDS }, (_, i) =>
@@ -127,7 +127,7 @@ t.test(
     const answers = await Promise.all(
       contents.map(async (message) => {
         const answer = await call(
-          t,
+          tt,
           agent,
           port,
           'POST',
@@ -139,29 +139,29 @@ t.test(
         return answer
       }),
     )
-    t.ok(signalled, 'SIGTERM was sent in the middle of the burst')
+    tt.ok(signalled, 'SIGTERM was sent in the middle of the burst')
     const exit = await exited
-    t.same(exit, { code: 0, signal: null }, `exit 0 after SIGTERM (stderr: ${stderr})`)
+    tt.same(exit, { code: 0, signal: null }, `exit 0 after SIGTERM (stderr: ${stderr})`)
 
     const acknowledged = new Map<number, string>()
     const refused: string[] = []
     for (const [i, a] of answers.entries()) {
       if ('error' in a) refused.push(a.error)
       else if (a.status === 201) acknowledged.set(a.body.id, contents[i])
-      else t.fail(`send ${i}: unexpected ${a.status} ${JSON.stringify(a.body)}`)
+      else tt.fail(`send ${i}: unexpected ${a.status} ${JSON.stringify(a.body)}`)
     }
-    t.ok(
+    tt.ok(
       acknowledged.size >= SIGTERM_AFTER,
       `${acknowledged.size} sends acknowledged (at least those before the signal)`,
     )
-    t.ok(refused.length > 0, `${refused.length} sends after the shutdown were refused`)
-    t.same(
+    tt.ok(refused.length > 0, `${refused.length} sends after the shutdown were refused`)
+    tt.same(
       [...new Set(refused)].filter((code) => !['ECONNREFUSED', 'ECONNRESET'].includes(code)),
       [],
       `failures are refused or reset connections, never answers: ${[...new Set(refused)]}`,
     )
-    t.same(
-      await call(t, new Agent(), port, 'GET', '/health/live'),
+    tt.same(
+      await call(tt, new Agent(), port, 'GET', '/health/live'),
       { error: 'ECONNREFUSED' },
       'after exit: connection refused',
     )
@@ -170,7 +170,7 @@ t.test(
       database === 'postgres'
         ? knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } })
         : knex({ client: 'better-sqlite3', connection: { filename: url }, useNullAsDefault: true })
-    t.teardown(() => db.destroy())
+    tt.teardown(() => db.destroy())
     const rows = await db('messages').select(
       'id',
       'content',
@@ -179,7 +179,7 @@ t.test(
       'sender_registration_id',
     )
     const stored = new Map(rows.map((r) => [Number(r.id), r]))
-    t.same(
+    tt.same(
       [...stored.keys()].sort((a, b) => a - b),
       [...acknowledged.keys()].sort((a, b) => a - b),
       'exactly the acknowledged sends are stored',
@@ -194,8 +194,8 @@ t.test(
         row.sender_registration_id === alice.registrationId
       )
         whole++
-      else t.fail(`message ${id} is not stored as sent: ${JSON.stringify(row)}`)
+      else tt.fail(`message ${id} is not stored as sent: ${JSON.stringify(row)}`)
     }
-    t.equal(whole, acknowledged.size, 'every acknowledged message is stored whole, byte for byte')
+    tt.equal(whole, acknowledged.size, 'every acknowledged message is stored whole, byte for byte')
   },
 )

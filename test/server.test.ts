@@ -18,7 +18,7 @@ type Exit = { code: number | null; signal: NodeJS.Signals | null }
 type Server = { child: ChildProcess; exited: Promise<Exit>; output: { stdout: string; stderr: string } }
 
 /** Starts server.ts with only the given variables (plus PATH and HOME); killed at teardown. */
-function startServer(t: Test, vars: Record<string, string>): Server {
+function startServer(tt: Test, vars: Record<string, string>): Server {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...vars }
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: root,
@@ -29,7 +29,7 @@ function startServer(t: Test, vars: Record<string, string>): Server {
   child.stdout!.on('data', (d) => (output.stdout += d))
   child.stderr!.on('data', (d) => (output.stderr += d))
   const exited = new Promise<Exit>((ok) => child.once('exit', (code, signal) => ok({ code, signal })))
-  t.teardown(async () => {
+  tt.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
       await exited
@@ -61,7 +61,7 @@ async function waitUntilAnswering(server: Server, base: string): Promise<void> {
 }
 
 /** A real HTTP request; the response is checked against openapi.yaml like the inject client's. */
-async function http(t: Test, base: string, method: string, path: string, body?: unknown, token?: string) {
+async function http(tt: Test, base: string, method: string, path: string, body?: unknown, token?: string) {
   const headers: Record<string, string> = {}
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (token) headers.authorization = `Bearer ${token}`
@@ -70,110 +70,110 @@ async function http(t: Test, base: string, method: string, path: string, body?: 
   const text = await res.text()
   const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
   for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed }))
-    t.fail(`contract: ${p}`)
+    tt.fail(`contract: ${p}`)
   return { status: res.status, body: parsed }
 }
 
 const baseEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', THROTTLE_ANON: 'off' }
 
 /** Sign-up, login, me, unknown path over HTTP, then SIGTERM; returns the email that was signed up. */
-async function walkThroughAndStop(t: Test, databaseUrl: string): Promise<string> {
+async function walkThroughAndStop(tt: Test, databaseUrl: string): Promise<string> {
   const port = await freePort()
-  const server = startServer(t, { ...baseEnv, PORT: String(port), DATABASE_URL: databaseUrl })
+  const server = startServer(tt, { ...baseEnv, PORT: String(port), DATABASE_URL: databaseUrl })
   const base = `http://127.0.0.1:${port}`
   await waitUntilAnswering(server, base)
 
   const email = uniqueEmail('server')
-  const created = await http(t, base, 'POST', '/auth/users/', { email, password: PASSWORD })
-  t.equal(created.status, 201, 'sign-up')
-  t.equal(created.body.email, email)
-  const login = await http(t, base, 'POST', '/auth/login/', { email, password: PASSWORD })
-  t.equal(login.status, 200, 'login')
-  t.type(login.body.auth_token, 'string')
-  const me = await http(t, base, 'GET', '/auth/users/me/', undefined, login.body.auth_token)
-  t.equal(me.status, 200, 'me with the token')
-  t.same(me.body, { id: created.body.id, email })
-  const anonymousMe = await http(t, base, 'GET', '/auth/users/me/')
-  t.equal(anonymousMe.status, 401)
-  t.equal(anonymousMe.body.code, 'not_authenticated')
-  const unknown = await http(t, base, 'GET', '/no/such/path/')
-  t.equal(unknown.status, 404)
-  t.equal(unknown.body.code, 'not_found')
+  const created = await http(tt, base, 'POST', '/auth/users/', { email, password: PASSWORD })
+  tt.equal(created.status, 201, 'sign-up')
+  tt.equal(created.body.email, email)
+  const login = await http(tt, base, 'POST', '/auth/login/', { email, password: PASSWORD })
+  tt.equal(login.status, 200, 'login')
+  tt.type(login.body.auth_token, 'string')
+  const me = await http(tt, base, 'GET', '/auth/users/me/', undefined, login.body.auth_token)
+  tt.equal(me.status, 200, 'me with the token')
+  tt.same(me.body, { id: created.body.id, email })
+  const anonymousMe = await http(tt, base, 'GET', '/auth/users/me/')
+  tt.equal(anonymousMe.status, 401)
+  tt.equal(anonymousMe.body.code, 'not_authenticated')
+  const unknown = await http(tt, base, 'GET', '/no/such/path/')
+  tt.equal(unknown.status, 404)
+  tt.equal(unknown.body.code, 'not_found')
 
   server.child.kill('SIGTERM')
   const exit = await exitWithin(server, 10_000)
-  t.same(exit, { code: 0, signal: null }, `SIGTERM exits 0 within 10 s (stderr: ${server.output.stderr})`)
+  tt.same(exit, { code: 0, signal: null }, `SIGTERM exits 0 within 10 s (stderr: ${server.output.stderr})`)
   return email
 }
 
-t.test('SQLite: serves over HTTP, creates the database directory, exits 0 on SIGTERM', async (t) => {
+t.test('SQLite: serves over HTTP, creates the database directory, exits 0 on SIGTERM', async (tt) => {
   const dir = join(tmpdir(), `signal-server-srv-${randomBytes(6).toString('hex')}`)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'nested', 'db.sqlite')
-  t.notOk(existsSync(dirname(file)), 'the directory does not exist before start-up')
+  tt.notOk(existsSync(dirname(file)), 'the directory does not exist before start-up')
 
-  const email = await walkThroughAndStop(t, file)
+  const email = await walkThroughAndStop(tt, file)
 
-  t.ok(existsSync(file), 'the SQLite file was created')
+  tt.ok(existsSync(file), 'the SQLite file was created')
   const db = knex({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true })
-  t.teardown(() => db.destroy())
+  tt.teardown(() => db.destroy())
   const users = await db('users').select('email')
-  t.same(users, [{ email }], 'the signed-up user is in the file')
+  tt.same(users, [{ email }], 'the signed-up user is in the file')
 })
 
 if (database === 'postgres') {
-  t.test('PostgreSQL: serves over HTTP on a fresh database, exits 0 on SIGTERM', async (t) => {
-    const url = await freshPostgresUrl(t)
-    const email = await walkThroughAndStop(t, url)
+  t.test('PostgreSQL: serves over HTTP on a fresh database, exits 0 on SIGTERM', async (tt) => {
+    const url = await freshPostgresUrl(tt)
+    const email = await walkThroughAndStop(tt, url)
     const db = knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } })
-    t.teardown(() => db.destroy())
+    tt.teardown(() => db.destroy())
     const users = await db('users').select('email')
-    t.same(users, [{ email }], 'the signed-up user is in the database')
+    tt.same(users, [{ email }], 'the signed-up user is in the database')
   })
 }
 
 /** Non-empty stderr lines, ignoring Node's own warnings. */
 const stderrLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '')
 
-t.test('an unreachable database stops start-up with one line and a non-zero exit', async (t) => {
-  const server = startServer(t, {
+t.test('an unreachable database stops start-up with one line and a non-zero exit', async (tt) => {
+  const server = startServer(tt, {
     ...baseEnv,
     PORT: String(await freePort()),
     DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x',
   })
   const exit = await exitWithin(server, 20_000)
-  t.ok(exit, 'exits within 20 s')
-  t.not(exit?.code, 0, 'non-zero exit code')
-  t.equal(exit?.signal, null)
+  tt.ok(exit, 'exits within 20 s')
+  tt.not(exit?.code, 0, 'non-zero exit code')
+  tt.equal(exit?.signal, null)
   const lines = stderrLines(server.output.stderr)
-  t.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
-  t.match(lines[0], /^Start-up failed: /)
+  tt.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
+  tt.match(lines[0], /^Start-up failed: /)
 })
 
-t.test('NODE_ENV=production without SECRET_KEY refuses to start, naming SECRET_KEY', async (t) => {
+t.test('NODE_ENV=production without SECRET_KEY refuses to start, naming SECRET_KEY', async (tt) => {
   const dir = join(tmpdir(), `signal-server-srv-${randomBytes(6).toString('hex')}`)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const server = startServer(t, {
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const server = startServer(tt, {
     ...baseEnv,
     NODE_ENV: 'production',
     PORT: String(await freePort()),
     DATABASE_URL: join(dir, 'db.sqlite'),
   })
   const exit = await exitWithin(server, 20_000)
-  t.ok(exit, 'exits within 20 s')
-  t.not(exit?.code, 0, 'non-zero exit code')
+  tt.ok(exit, 'exits within 20 s')
+  tt.not(exit?.code, 0, 'non-zero exit code')
   const lines = stderrLines(server.output.stderr)
-  t.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
-  t.match(lines[0], /SECRET_KEY/)
-  t.notOk(existsSync(dir), 'nothing was created before the configuration was rejected')
+  tt.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
+  tt.match(lines[0], /SECRET_KEY/)
+  tt.notOk(existsSync(dir), 'nothing was created before the configuration was rejected')
 })
 
-t.test('a bad configuration value stops start-up with one line naming the variable', async (t) => {
-  const server = startServer(t, { ...baseEnv, PORT: 'eighty', DATABASE_URL: ':memory:' })
+t.test('a bad configuration value stops start-up with one line naming the variable', async (tt) => {
+  const server = startServer(tt, { ...baseEnv, PORT: 'eighty', DATABASE_URL: ':memory:' })
   const exit = await exitWithin(server, 20_000)
-  t.ok(exit, 'exits within 20 s')
-  t.not(exit?.code, 0, 'non-zero exit code')
+  tt.ok(exit, 'exits within 20 s')
+  tt.not(exit?.code, 0, 'non-zero exit code')
   const lines = stderrLines(server.output.stderr)
-  t.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
-  t.match(lines[0], /\bPORT\b/)
+  tt.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
+  tt.match(lines[0], /\bPORT\b/)
 })

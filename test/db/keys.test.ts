@@ -19,141 +19,141 @@ async function newDevice(app: FastifyInstance, preKeyCount = 0, registrationId =
   return { id, userId: user.id, body }
 }
 
-t.test('countOneTime counts per device; an unknown device has none', async (t) => {
-  const { app } = await build(t)
+t.test('countOneTime counts per device; an unknown device has none', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 3)
   const b = await newDevice(app, 5)
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 3)
-  t.equal(await app.db.keys.countOneTime('ec', b.id), 5)
-  t.equal(await app.db.keys.countOneTime('ec', 999999), 0)
+  tt.equal(await app.db.keys.countOneTime('ec', a.id), 3)
+  tt.equal(await app.db.keys.countOneTime('ec', b.id), 5)
+  tt.equal(await app.db.keys.countOneTime('ec', 999999), 0)
   await app.db.keys.insertOneTime('ec', a.id, preKeys(100, 250)) // more than one insert batch
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 253)
-  t.equal(await app.db.keys.countOneTime('ec', b.id), 5)
+  tt.equal(await app.db.keys.countOneTime('ec', a.id), 253)
+  tt.equal(await app.db.keys.countOneTime('ec', b.id), 5)
 })
 
-t.test('existingKeyIds reports only the given ids stored for that device', async (t) => {
-  const { app } = await build(t)
+t.test('existingKeyIds reports only the given ids stored for that device', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 5) // keyIds 1..5
   const b = await newDevice(app, 0)
   await app.db.keys.insertOneTime('ec', b.id, preKeys(40, 2))
-  t.same(
+  tt.same(
     (await app.db.keys.existingKeyIds('ec', a.id, [2, 4, 40, 41, 99])).sort((x, y) => x - y),
     [2, 4],
   )
-  t.same(await app.db.keys.existingKeyIds('ec', b.id, [2, 4]), [])
-  t.same(await app.db.keys.existingKeyIds('ec', a.id, []), [])
+  tt.same(await app.db.keys.existingKeyIds('ec', b.id, [2, 4]), [])
+  tt.same(await app.db.keys.existingKeyIds('ec', a.id, []), [])
 })
 
-t.test('insertOneTime refuses a keyId the device already has with a unique violation', async (t) => {
-  const { app } = await build(t)
+t.test('insertOneTime refuses a keyId the device already has with a unique violation', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 3)
   const err = await app.db.keys.insertOneTime('ec', a.id, [{ keyId: 2, publicKey: preKeys(0, 1)[0].publicKey }]).then(
     () => undefined,
     (e: unknown) => e,
   )
-  t.ok(err, 'the insert fails')
-  t.ok(isUniqueViolation(err), 'as a unique violation, which the route maps to prekey_id_exists')
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 3)
+  tt.ok(err, 'the insert fails')
+  tt.ok(isUniqueViolation(err), 'as a unique violation, which the route maps to prekey_id_exists')
+  tt.equal(await app.db.keys.countOneTime('ec', a.id), 3)
 })
 
-t.test('claimOneTime returns and deletes one prekey at a time, then undefined', async (t) => {
-  const { app } = await build(t)
+t.test('claimOneTime returns and deletes one prekey at a time, then undefined', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 3)
   const other = await newDevice(app, 2)
   const claimed = []
   for (let i = 0; i < 3; i++) {
     const k = await app.db.keys.claimOneTime('ec', a.id)
-    t.ok(k, `claim ${i + 1} returns a prekey`)
-    t.same(
+    tt.ok(k, `claim ${i + 1} returns a prekey`)
+    tt.same(
       k,
       a.body.preKeys.find((p) => p.keyId === k!.keyId),
       'with the stored public key',
     )
     claimed.push(k!.keyId)
-    t.equal(await app.db.keys.countOneTime('ec', a.id), 2 - i)
+    tt.equal(await app.db.keys.countOneTime('ec', a.id), 2 - i)
   }
-  t.same(claimed.sort(), [1, 2, 3])
-  t.equal(await app.db.keys.claimOneTime('ec', a.id), undefined, 'empty: undefined')
-  t.equal(await app.db.keys.claimOneTime('ec', a.id), undefined, 'and again')
-  t.equal(await app.db.keys.claimOneTime('ec', 424242), undefined, 'unknown device: undefined')
-  t.equal(await app.db.keys.countOneTime('ec', other.id), 2, "another device's prekeys are untouched")
+  tt.same(claimed.sort(), [1, 2, 3])
+  tt.equal(await app.db.keys.claimOneTime('ec', a.id), undefined, 'empty: undefined')
+  tt.equal(await app.db.keys.claimOneTime('ec', a.id), undefined, 'and again')
+  tt.equal(await app.db.keys.claimOneTime('ec', 424242), undefined, 'unknown device: undefined')
+  tt.equal(await app.db.keys.countOneTime('ec', other.id), 2, "another device's prekeys are untouched")
 })
 
-t.test('a claim inside a rolled-back transaction keeps the prekey', async (t) => {
-  const { app } = await build(t)
+t.test('a claim inside a rolled-back transaction keeps the prekey', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 1)
   await app.db.knex
     .transaction(async (trx) => {
-      t.ok(await app.db.keys.claimOneTime('ec', a.id, trx))
+      tt.ok(await app.db.keys.claimOneTime('ec', a.id, trx))
       throw new Error('roll back')
     })
     .catch(() => {})
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 1)
+  tt.equal(await app.db.keys.countOneTime('ec', a.id), 1)
 })
 
-t.test('concurrent claims in separate transactions never return the same prekey', async (t) => {
-  const { app } = await build(t)
+t.test('concurrent claims in separate transactions never return the same prekey', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 10)
   const results = await Promise.all(
     Array.from({ length: 16 }, () => app.db.knex.transaction((trx) => app.db.keys.claimOneTime('ec', a.id, trx))),
   )
   const ids = results.filter((k) => k !== undefined).map((k) => k!.keyId)
-  t.equal(ids.length, 10)
-  t.equal(new Set(ids).size, 10)
-  t.equal(results.filter((k) => k === undefined).length, 6)
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 0)
+  tt.equal(ids.length, 10)
+  tt.equal(new Set(ids).size, 10)
+  tt.equal(results.filter((k) => k === undefined).length, 6)
+  tt.equal(await app.db.keys.countOneTime('ec', a.id), 0)
 })
 
-t.test('getSignedPreKey and replaceSignedPreKey keep exactly one per device', async (t) => {
-  const { app } = await build(t)
+t.test('getSignedPreKey and replaceSignedPreKey keep exactly one per device', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app)
   const b = await newDevice(app)
-  t.same(await app.db.keys.getSignedPreKey(a.id), a.body.signedPreKey)
-  t.equal(await app.db.keys.getSignedPreKey(999999), undefined)
+  tt.same(await app.db.keys.getSignedPreKey(a.id), a.body.signedPreKey)
+  tt.equal(await app.db.keys.getSignedPreKey(999999), undefined)
   const next = signedPreKey(9)
   await app.db.keys.replaceSignedPreKey(a.id, next)
-  t.same(await app.db.keys.getSignedPreKey(a.id), next)
-  t.equal((await app.db.knex('signed_prekeys').where({ device_id: a.id })).length, 1)
-  t.same(await app.db.keys.getSignedPreKey(b.id), b.body.signedPreKey, "another device's is untouched")
+  tt.same(await app.db.keys.getSignedPreKey(a.id), next)
+  tt.equal((await app.db.knex('signed_prekeys').where({ device_id: a.id })).length, 1)
+  tt.same(await app.db.keys.getSignedPreKey(b.id), b.body.signedPreKey, "another device's is untouched")
 
   // A device without one (e.g. a row written by hand) gets one inserted.
   await app.db.knex('signed_prekeys').where({ device_id: b.id }).delete()
-  t.equal(await app.db.keys.getSignedPreKey(b.id), undefined)
+  tt.equal(await app.db.keys.getSignedPreKey(b.id), undefined)
   await app.db.keys.replaceSignedPreKey(b.id, next)
-  t.same(await app.db.keys.getSignedPreKey(b.id), next)
+  tt.same(await app.db.keys.getSignedPreKey(b.id), next)
 })
 
-t.test('deleting a device cascades to all its keys', async (t) => {
-  const { app } = await build(t)
+t.test('deleting a device cascades to all its keys', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 4, 1234, 3)
   const b = await newDevice(app, 4, 1234, 3)
   await app.db.devices.delete(a.id)
-  t.equal(await app.db.keys.countOneTime('ec', a.id), 0)
-  t.equal(await app.db.keys.countOneTime('pq', a.id), 0)
-  t.equal(await app.db.keys.getSignedPreKey(a.id), undefined)
-  t.equal(await app.db.keys.getLastResort(a.id), undefined)
-  t.equal(await app.db.keys.countOneTime('ec', b.id), 4)
-  t.equal(await app.db.keys.countOneTime('pq', b.id), 3)
-  t.same(await app.db.keys.getLastResort(b.id), b.body.pqLastResortPreKey)
+  tt.equal(await app.db.keys.countOneTime('ec', a.id), 0)
+  tt.equal(await app.db.keys.countOneTime('pq', a.id), 0)
+  tt.equal(await app.db.keys.getSignedPreKey(a.id), undefined)
+  tt.equal(await app.db.keys.getLastResort(a.id), undefined)
+  tt.equal(await app.db.keys.countOneTime('ec', b.id), 4)
+  tt.equal(await app.db.keys.countOneTime('pq', b.id), 3)
+  tt.same(await app.db.keys.getLastResort(b.id), b.body.pqLastResortPreKey)
 })
 
 t.test(
   'Kyber one-time prekeys: stored with their signatures, claimed once each, counted apart from EC ones',
-  async (t) => {
-    const { app } = await build(t)
+  async (tt) => {
+    const { app } = await build(tt)
     const a = await newDevice(app, 2, 1234, 3)
-    t.equal(await app.db.keys.countOneTime('pq', a.id), 3)
-    t.equal(await app.db.keys.countOneTime('ec', a.id), 2)
+    tt.equal(await app.db.keys.countOneTime('pq', a.id), 3)
+    tt.equal(await app.db.keys.countOneTime('ec', a.id), 2)
     const claimed = []
     for (let i = 0; i < 3; i++) claimed.push(await app.db.keys.claimOneTime('pq', a.id))
-    t.same(
+    tt.same(
       claimed.sort((x, y) => x!.keyId - y!.keyId),
       a.body.pqPreKeys,
       'each comes back whole (keyId, publicKey, signature), once',
     )
-    t.equal(await app.db.keys.claimOneTime('pq', a.id), undefined)
-    t.equal(await app.db.keys.countOneTime('ec', a.id), 2, 'EC prekeys untouched')
-    t.same(
+    tt.equal(await app.db.keys.claimOneTime('pq', a.id), undefined)
+    tt.equal(await app.db.keys.countOneTime('ec', a.id), 2, 'EC prekeys untouched')
+    tt.same(
       await app.db.keys.getLastResort(a.id),
       a.body.pqLastResortPreKey,
       'the last-resort key is not a one-time key',
@@ -161,14 +161,14 @@ t.test(
   },
 )
 
-t.test('replaceLastResort keeps exactly one per device', async (t) => {
-  const { app } = await build(t)
+t.test('replaceLastResort keeps exactly one per device', async (tt) => {
+  const { app } = await build(tt)
   const a = await newDevice(app, 0, 1234, 1)
   const b = await newDevice(app, 0, 1234, 1)
   const next = kyberPreKey(501, a.body.identityKey)
   await app.db.keys.replaceLastResort(a.id, next)
-  t.same(await app.db.keys.getLastResort(a.id), next)
-  t.equal((await app.db.knex('pq_last_resort_prekeys').where({ device_id: a.id })).length, 1)
-  t.same(await app.db.keys.getLastResort(b.id), b.body.pqLastResortPreKey, "another device's is untouched")
-  t.equal(await app.db.keys.getLastResort(999999), undefined)
+  tt.same(await app.db.keys.getLastResort(a.id), next)
+  tt.equal((await app.db.knex('pq_last_resort_prekeys').where({ device_id: a.id })).length, 1)
+  tt.same(await app.db.keys.getLastResort(b.id), b.body.pqLastResortPreKey, "another device's is untouched")
+  tt.equal(await app.db.keys.getLastResort(999999), undefined)
 })

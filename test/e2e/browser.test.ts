@@ -43,13 +43,13 @@ t.teardown(() => browser.close())
  * the browser is answered on API paths is checked against openapi.yaml like every other answer;
  * any console error (a CSP violation, a failed asset) is collected for the test to refuse.
  */
-async function setUp(t: T) {
+async function setUp(tt: T) {
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
-  const env = await buildWithMail(t, { publicUrl: origin })
+  const env = await buildWithMail(tt, { publicUrl: origin })
   await env.app.listen({ host: '127.0.0.1', port })
   const context = await browser.newContext()
-  t.teardown(() => context.close())
+  tt.teardown(() => context.close())
   const page: Page = await context.newPage()
   const problems: string[] = []
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
@@ -67,11 +67,11 @@ async function setUp(t: T) {
   return { ...env, origin, page, problems }
 }
 
-t.test('GET /docs renders every operation of openapi.yaml, under its Content-Security-Policy', async (t) => {
-  const { origin, page, problems } = await setUp(t)
+t.test('GET /docs renders every operation of openapi.yaml, under its Content-Security-Policy', async (tt) => {
+  const { origin, page, problems } = await setUp(tt)
   const res = await page.goto(`${origin}/docs`)
-  t.equal(res?.status(), 200)
-  t.match(res?.headers()['content-security-policy'], /default-src 'none'/, 'the policy is on')
+  tt.equal(res?.status(), 200)
+  tt.match(res?.headers()['content-security-policy'], /default-src 'none'/, 'the policy is on')
   // Swagger UI renders a block per operation and tag (an operation with two tags shows twice) once
   // it has fetched and parsed the spec.
   await page
@@ -79,29 +79,29 @@ t.test('GET /docs renders every operation of openapi.yaml, under its Content-Sec
     .nth(operations.size - 1)
     .waitFor({ timeout: 20_000 })
   const shown = new Set((await page.locator('.opblock-summary-operation-id').allInnerTexts()).map((s) => s.trim()))
-  t.same([...shown].sort(), [...operations.keys()].sort(), 'every operation, by its operationId')
+  tt.same([...shown].sort(), [...operations.keys()].sort(), 'every operation, by its operationId')
   const send = page.locator('.opblock', {
     has: page.locator('.opblock-summary-operation-id', { hasText: /^sendMessage$/ }),
   })
-  t.match(await send.locator('.opblock-summary-path').innerText(), '/messages/{registrationId}/', 'with its path')
-  t.match(await send.locator('.opblock-summary-method').innerText(), 'POST', 'and method')
-  t.same(problems, [], 'no console error, failed request or CSP violation')
+  tt.match(await send.locator('.opblock-summary-path').innerText(), '/messages/{registrationId}/', 'with its path')
+  tt.match(await send.locator('.opblock-summary-method').innerText(), 'POST', 'and method')
+  tt.same(problems, [], 'no console error, failed request or CSP violation')
 })
 
-t.test('a password reset from the emailed link, in the browser, then login with the new password', async (t) => {
-  const { api, smtp, origin, page, problems } = await setUp(t)
+t.test('a password reset from the emailed link, in the browser, then login with the new password', async (tt) => {
+  const { api, smtp, origin, page, problems } = await setUp(tt)
   const user = await signUp(api)
   const before = smtp.mails.length
-  t.equal((await api.post('/auth/password/reset/', { email: user.email })).status, 204, 'reset requested')
+  tt.equal((await api.post('/auth/password/reset/', { email: user.email })).status, 204, 'reset requested')
   const mail = await smtp.next(user.email, before)
   const link = /https?:\/\/\S+\/auth\/password\/reset\/confirm\/\S+\//.exec(mail.text)?.[0]
-  t.ok(link, 'the email carries a reset link')
-  t.ok(link!.startsWith(`${origin}/`), 'to this server (PUBLIC_URL)')
+  tt.ok(link, 'the email carries a reset link')
+  tt.ok(link!.startsWith(`${origin}/`), 'to this server (PUBLIC_URL)')
   recordRequestSecrets(new URL(link!).pathname, {})
 
   const opened = await page.goto(link!)
-  t.equal(opened?.status(), 200, 'the link opens the form')
-  t.equal(await page.locator('h1').innerText(), 'Choose a new password')
+  tt.equal(opened?.status(), 200, 'the link opens the form')
+  tt.equal(await page.locator('h1').innerText(), 'Choose a new password')
   const newPassword = 'a-brand-new-passphrase-42'
   recordSecrets({ new_password: newPassword })
   await page.fill('#new_password', newPassword)
@@ -110,20 +110,20 @@ t.test('a password reset from the emailed link, in the browser, then login with 
     page.waitForNavigation(),
     page.getByRole('button', { name: 'Set password' }).click(),
   ])
-  t.equal(submitted?.status(), 200, 'the form is accepted')
-  t.equal(await page.locator('h1').innerText(), 'Password changed')
-  t.match(await page.locator('p.ok').innerText(), /Log in with the new password/)
+  tt.equal(submitted?.status(), 200, 'the form is accepted')
+  tt.equal(await page.locator('h1').innerText(), 'Password changed')
+  tt.match(await page.locator('p.ok').innerText(), /Log in with the new password/)
 
   const login = await api.post('/auth/login/', { email: user.email, password: newPassword })
-  t.equal(login.status, 200, 'the new password logs in')
-  t.ok(login.body.auth_token, 'with a token')
+  tt.equal(login.status, 200, 'the new password logs in')
+  tt.ok(login.body.auth_token, 'with a token')
   const old = await api.post('/auth/login/', { email: user.email, password: user.password })
-  t.equal(old.status, 400, 'the old password does not')
-  t.equal(old.body.code, 'invalid_credentials')
-  t.equal((await api.get('/auth/users/me/', { token: user.token })).status, 401, 'and the old session is gone')
+  tt.equal(old.status, 400, 'the old password does not')
+  tt.equal(old.body.code, 'invalid_credentials')
+  tt.equal((await api.get('/auth/users/me/', { token: user.token })).status, 401, 'and the old session is gone')
 
   const again = await page.goto(link!)
-  t.equal(again?.status(), 200)
-  t.equal(await page.locator('h1').innerText(), 'Link invalid', 'the link works once')
-  t.same(problems, [], 'no console error, failed request, CSP violation or contract break')
+  tt.equal(again?.status(), 200)
+  tt.equal(await page.locator('h1').innerText(), 'Link invalid', 'the link works once')
+  tt.same(problems, [], 'no console error, failed request, CSP violation or contract break')
 })

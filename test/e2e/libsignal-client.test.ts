@@ -68,7 +68,7 @@ function parseAddress(address: string) {
  * signed prekey 1, Kyber prekeys 101.. and last-resort Kyber prekey 199. Every private part stays
  * in the client's stores.
  */
-async function newClient(t: T, sdk: Sdk, name: string, preKeys = 1, pqPreKeys = 1) {
+async function newClient(tt: T, sdk: Sdk, name: string, preKeys = 1, pqPreKeys = 1) {
   const { email, api } = await account(sdk, name)
   const identity = IdentityKeyPair.generate()
   const registrationId = randomInt(1, 16381) // libsignal's 14-bit range
@@ -101,8 +101,8 @@ async function newClient(t: T, sdk: Sdk, name: string, preKeys = 1, pqPreKeys = 
     pqLastResortPreKey: signedKey(lastResort),
   }
   const res = await api.POST('/device/', { body: registered })
-  t.equal(res.response.status, 201, `${name} registers a device`)
-  t.same(res.data, { code: 'device_created', message: 'Device created.' })
+  tt.equal(res.response.status, 201, `${name} registers a device`)
+  tt.same(res.data, { code: 'device_created', message: 'Device created.' })
   return {
     name,
     email,
@@ -118,25 +118,25 @@ async function newClient(t: T, sdk: Sdk, name: string, preKeys = 1, pqPreKeys = 
 type Client = Awaited<ReturnType<typeof newClient>>
 
 /** Claims `peer`'s bundle, checks its signatures as a client must, and starts a session from it. */
-async function startSession(t: T, c: Client, peer: Client) {
+async function startSession(tt: T, c: Client, peer: Client) {
   const res = await c.api.GET('/prekeybundle/{recipientEmail}/{registrationId}/', {
     params: { path: { recipientEmail: peer.email, registrationId: c.registrationId } },
   })
-  t.equal(res.response.status, 200, `${c.name} claims ${peer.name}'s bundle`)
+  tt.equal(res.response.status, 200, `${c.name} claims ${peer.name}'s bundle`)
   const json = res.data!
   const identity = PublicKey.deserialize(bytes(json.identityKey))
   const signedPub = PublicKey.deserialize(bytes(json.signedPreKey.publicKey))
-  t.ok(
+  tt.ok(
     identity.verify(signedPub.serialize(), bytes(json.signedPreKey.signature)),
     'the signed prekey signature verifies with PublicKey.verify',
   )
-  t.ok(json.pqPreKey, 'the bundle carries a Kyber prekey, which PQXDH requires')
+  tt.ok(json.pqPreKey, 'the bundle carries a Kyber prekey, which PQXDH requires')
   const kyberPub = KEMPublicKey.deserialize(bytes(json.pqPreKey!.publicKey))
-  t.ok(
+  tt.ok(
     identity.verify(kyberPub.serialize(), bytes(json.pqPreKey!.signature)),
     'the Kyber prekey signature verifies with PublicKey.verify',
   )
-  t.notOk(
+  tt.notOk(
     identity.verify(kyberPub.serialize(), bytes(json.signedPreKey.signature)),
     'and a signature over other bytes does not',
   )
@@ -160,7 +160,7 @@ async function startSession(t: T, c: Client, peer: Client) {
 }
 
 /** Encrypts for `peer` on the existing session and queues it; returns what the peer should read. */
-async function send(t: T, c: Client, peer: Client, text: string) {
+async function send(tt: T, c: Client, peer: Client, text: string) {
   const session = await c.stores.session.getSession(peer.address)
   const ciphertext = await signalEncrypt(
     new TextEncoder().encode(text),
@@ -175,14 +175,14 @@ async function send(t: T, c: Client, peer: Client, text: string) {
     registrationId: session!.remoteRegistrationId(),
   })
   const res = await c.api.POST('/messages/{registrationId}/', { ...c.own, body: { recipient: peer.email, message } })
-  t.equal(res.response.status, 201, `${c.name} -> ${peer.name} queued`)
+  tt.equal(res.response.status, 201, `${c.name} -> ${peer.name} queued`)
   return { from: c.registered.address, senderRegistrationId: c.registrationId, type: ciphertext.type(), text }
 }
 
 /** Fetches, decrypts and deletes everything queued for `c`, and checks the queue is empty after. */
-async function receive(t: T, c: Client) {
+async function receive(tt: T, c: Client) {
   const res = await c.api.GET('/messages/{registrationId}/', c.own)
-  t.equal(res.response.status, 200)
+  tt.equal(res.response.status, 200)
   const read = []
   for (const m of res.data!) {
     const { type, body } = JSON.parse(m.content) as { type: number; body: string }
@@ -211,13 +211,13 @@ async function receive(t: T, c: Client) {
   if (read.length) {
     const ids = res.data!.map((m) => m.id)
     const deleted = await c.api.DELETE('/messages/{registrationId}/', { ...c.own, body: ids })
-    t.same(
+    tt.same(
       deleted.data,
       ids.map(() => 'message_deleted'),
       `${c.name} deletes what it read`,
     )
   }
-  t.same((await c.api.GET('/messages/{registrationId}/', c.own)).data, [], `${c.name}'s queue is empty`)
+  tt.same((await c.api.GET('/messages/{registrationId}/', c.own)).data, [], `${c.name}'s queue is empty`)
   return read
 }
 
@@ -243,19 +243,19 @@ let alice: Client, bob: Client, frank: Client
 let fromFrank: Awaited<ReturnType<typeof send>>
 const aliceKeys = { signed: [] as SignedPreKeyRecord[], lastResort: [] as KyberPreKeyRecord[] }
 
-await t.test('1. Alice and Bob register devices with real libsignal keys', async (t) => {
-  alice = await newClient(t, sdk, 'alice', 3, 3)
-  bob = await newClient(t, sdk, 'bob', 2, 2)
-  t.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
+await t.test('1. Alice and Bob register devices with real libsignal keys', async (tt) => {
+  alice = await newClient(tt, sdk, 'alice', 3, 3)
+  bob = await newClient(tt, sdk, 'bob', 2, 2)
+  tt.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
   aliceKeys.signed.push(await alice.stores.signed.getSignedPreKey(1))
   aliceKeys.lastResort.push(await alice.stores.kyber.getKyberPreKey(199))
-  t.same(await checkKeys(alice, aliceKeys.signed[0], aliceKeys.lastResort[0]), { status: 200, code: 'keys_match' })
+  tt.same(await checkKeys(alice, aliceKeys.signed[0], aliceKeys.lastResort[0]), { status: 200, code: 'keys_match' })
 })
 
-await t.test("2. Bob starts a PQXDH session from Alice's bundle; 20+ messages each way, interleaved", async (t) => {
-  const bundle = await startSession(t, bob, alice)
+await t.test("2. Bob starts a PQXDH session from Alice's bundle; 20+ messages each way, interleaved", async (tt) => {
+  const bundle = await startSession(tt, bob, alice)
   const { preKeys, pqPreKeys, signedPreKey, identityKey, registrationId, address } = alice.registered
-  t.same(bundle, {
+  tt.same(bundle, {
     address,
     identityKey,
     registrationId,
@@ -266,15 +266,15 @@ await t.test("2. Bob starts a PQXDH session from Alice's bundle; 20+ messages ea
 
   // Until Alice answers, every message Bob sends is a PreKey message carrying the session set-up.
   const opening = []
-  for (const i of [0, 1, 2]) opening.push(await send(t, bob, alice, plaintext('bob', i)))
-  t.same(
+  for (const i of [0, 1, 2]) opening.push(await send(tt, bob, alice, plaintext('bob', i)))
+  tt.same(
     opening.map((m) => m.type),
     [3, 3, 3],
     'PreKey messages until Alice replies',
   )
-  t.same(await receive(t, alice), opening)
-  t.same([...alice.stores.preKey.records.keys()], [2, 3], 'libsignal removed the used one-time prekey')
-  t.same(
+  tt.same(await receive(tt, alice), opening)
+  tt.same([...alice.stores.preKey.records.keys()], [2, 3], 'libsignal removed the used one-time prekey')
+  tt.same(
     [...alice.stores.kyber.records.keys()].sort(),
     [102, 103, 199],
     'and the used one-time Kyber prekey, keeping the last-resort one',
@@ -284,57 +284,57 @@ await t.test("2. Bob starts a PQXDH session from Alice's bundle; 20+ messages ea
   let fromBob = 3
   for (let round = 0; fromAlice < 20 || fromBob < 20; round++) {
     const aliceBatch = []
-    for (let k = 0; k <= round % 3; k++) aliceBatch.push(await send(t, alice, bob, plaintext('alice', fromAlice++)))
-    t.same(await receive(t, bob), aliceBatch, `round ${round}: Bob reads Alice's ${aliceBatch.length}`)
+    for (let k = 0; k <= round % 3; k++) aliceBatch.push(await send(tt, alice, bob, plaintext('alice', fromAlice++)))
+    tt.same(await receive(tt, bob), aliceBatch, `round ${round}: Bob reads Alice's ${aliceBatch.length}`)
     const bobBatch = []
-    for (let k = 0; k <= (round + 1) % 3; k++) bobBatch.push(await send(t, bob, alice, plaintext('bob', fromBob++)))
-    t.same(await receive(t, alice), bobBatch, `round ${round}: Alice reads Bob's ${bobBatch.length}`)
-    t.ok(
+    for (let k = 0; k <= (round + 1) % 3; k++) bobBatch.push(await send(tt, bob, alice, plaintext('bob', fromBob++)))
+    tt.same(await receive(tt, alice), bobBatch, `round ${round}: Alice reads Bob's ${bobBatch.length}`)
+    tt.ok(
       [...aliceBatch, ...bobBatch].every((m) => m.type === CiphertextMessageType.Whisper),
       'plain Whisper messages once the session is confirmed',
     )
   }
-  t.ok(fromAlice >= 20 && fromBob >= 20, `${fromAlice} messages from Alice, ${fromBob} from Bob`)
+  tt.ok(fromAlice >= 20 && fromBob >= 20, `${fromAlice} messages from Alice, ${fromBob} from Bob`)
 })
 
-await t.test("3. Alice's one-time prekeys run out; the last-resort Kyber prekey still starts sessions", async (t) => {
+await t.test("3. Alice's one-time prekeys run out; the last-resort Kyber prekey still starts sessions", async (tt) => {
   const [carol, dave, erin] = [
-    await newClient(t, sdk, 'carol'),
-    await newClient(t, sdk, 'dave'),
-    await newClient(t, sdk, 'erin'),
+    await newClient(tt, sdk, 'carol'),
+    await newClient(tt, sdk, 'dave'),
+    await newClient(tt, sdk, 'erin'),
   ]
-  frank = await newClient(t, sdk, 'frank')
+  frank = await newClient(tt, sdk, 'frank')
   const { preKeys, pqPreKeys, pqLastResortPreKey } = alice.registered
-  const carolBundle = await startSession(t, carol, alice)
-  const daveBundle = await startSession(t, dave, alice)
-  t.same([carolBundle.preKey, carolBundle.pqPreKey], [preKeys[1], { ...pqPreKeys[1], lastResort: false }])
-  t.same([daveBundle.preKey, daveBundle.pqPreKey], [preKeys[2], { ...pqPreKeys[2], lastResort: false }])
-  t.same(await preKeyCount(alice), { count: 0, pqCount: 0 })
+  const carolBundle = await startSession(tt, carol, alice)
+  const daveBundle = await startSession(tt, dave, alice)
+  tt.same([carolBundle.preKey, carolBundle.pqPreKey], [preKeys[1], { ...pqPreKeys[1], lastResort: false }])
+  tt.same([daveBundle.preKey, daveBundle.pqPreKey], [preKeys[2], { ...pqPreKeys[2], lastResort: false }])
+  tt.same(await preKeyCount(alice), { count: 0, pqCount: 0 })
 
-  const erinBundle = await startSession(t, erin, alice)
-  t.notOk('preKey' in erinBundle, 'no one-time EC prekey left')
-  t.same(erinBundle.pqPreKey, { ...pqLastResortPreKey, lastResort: true })
+  const erinBundle = await startSession(tt, erin, alice)
+  tt.notOk('preKey' in erinBundle, 'no one-time EC prekey left')
+  tt.same(erinBundle.pqPreKey, { ...pqLastResortPreKey, lastResort: true })
   const sent = [
-    await send(t, carol, alice, 'from carol'),
-    await send(t, dave, alice, 'from dave ✉️'),
-    await send(t, erin, alice, 'from erin, on the last resort'),
+    await send(tt, carol, alice, 'from carol'),
+    await send(tt, dave, alice, 'from dave ✉️'),
+    await send(tt, erin, alice, 'from erin, on the last resort'),
   ]
-  t.same(await receive(t, alice), sent)
-  t.same([...alice.stores.preKey.records.keys()], [], 'every one-time prekey was used once')
-  t.same([...alice.stores.kyber.records.keys()], [199], 'only the last-resort Kyber prekey is left, kept after use')
+  tt.same(await receive(tt, alice), sent)
+  tt.same([...alice.stores.preKey.records.keys()], [], 'every one-time prekey was used once')
+  tt.same([...alice.stores.kyber.records.keys()], [199], 'only the last-resort Kyber prekey is left, kept after use')
 
-  const reply = await send(t, alice, erin, 'hi erin 👋')
-  t.same(await receive(t, erin), [reply])
+  const reply = await send(tt, alice, erin, 'hi erin 👋')
+  tt.same(await receive(tt, erin), [reply])
 
   // Frank gets the same last-resort key; Alice reads him only after she has rotated her keys.
-  const frankBundle = await startSession(t, frank, alice)
-  t.same(frankBundle.pqPreKey, { ...pqLastResortPreKey, lastResort: true }, 'the last-resort key is handed out again')
-  fromFrank = await send(t, frank, alice, 'frank, sent before the rotation')
+  const frankBundle = await startSession(tt, frank, alice)
+  tt.same(frankBundle.pqPreKey, { ...pqLastResortPreKey, lastResort: true }, 'the last-resort key is handed out again')
+  fromFrank = await send(tt, frank, alice, 'frank, sent before the rotation')
 })
 
 await t.test(
   '4. Alice rotates her signed prekey and Kyber prekeys; old sessions and in-flight messages survive',
-  async (t) => {
+  async (tt) => {
     const signed = newSignedPreKey(alice.identity.privateKey, 2)
     const pq = range(201, 3).map((id) => newKyberPreKey(alice.identity.privateKey, id))
     const lastResort = newKyberPreKey(alice.identity.privateKey, 299)
@@ -351,20 +351,20 @@ await t.test(
     aliceKeys.lastResort.push(lastResort)
 
     const rotated = await alice.api.POST('/signedprekey/{registrationId}/', { ...alice.own, body: signedKey(signed) })
-    t.same([rotated.response.status, rotated.data?.code], [200, 'signed_prekey_stored'])
+    tt.same([rotated.response.status, rotated.data?.code], [200, 'signed_prekey_stored'])
     const uploaded = await alice.api.POST('/pqprekeys/{registrationId}/', {
       ...alice.own,
       body: { pqPreKeys: pq.map(signedKey), pqLastResortPreKey: signedKey(lastResort) },
     })
-    t.same([uploaded.response.status, uploaded.data?.code], [200, 'pq_prekeys_stored'])
+    tt.same([uploaded.response.status, uploaded.data?.code], [200, 'pq_prekeys_stored'])
     const refilled = await alice.api.POST('/prekeys/{registrationId}/', { ...alice.own, body: ec.map(ecKey) })
-    t.same([refilled.response.status, refilled.data?.code], [200, 'prekeys_stored'])
-    t.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
+    tt.same([refilled.response.status, refilled.data?.code], [200, 'prekeys_stored'])
+    tt.same(await preKeyCount(alice), { count: 3, pqCount: 3 })
 
-    const grace = await newClient(t, sdk, 'grace')
-    const bundle = await startSession(t, grace, alice)
+    const grace = await newClient(tt, sdk, 'grace')
+    const bundle = await startSession(tt, grace, alice)
     const { address, identityKey, registrationId } = alice.registered
-    t.same(bundle, {
+    tt.same(bundle, {
       address,
       identityKey,
       registrationId,
@@ -372,33 +372,33 @@ await t.test(
       preKey: ecKey(ec[0]),
       pqPreKey: { ...signedKey(pq[0]), lastResort: false },
     })
-    const fromGrace = await send(t, grace, alice, 'grace, after the rotation')
-    t.same(
-      await receive(t, alice),
+    const fromGrace = await send(tt, grace, alice, 'grace, after the rotation')
+    tt.same(
+      await receive(tt, alice),
       [fromFrank, fromGrace],
       'a message built on the old keys and one on the new both decrypt',
     )
-    t.same([...alice.stores.kyber.records.keys()].sort(), [199, 202, 203, 299])
+    tt.same([...alice.stores.kyber.records.keys()].sort(), [199, 202, 203, 299])
 
-    const toFrank = await send(t, alice, frank, 'welcome frank')
-    const toGrace = await send(t, alice, grace, 'welcome grace')
-    t.same([await receive(t, frank), await receive(t, grace)], [[toFrank], [toGrace]])
+    const toFrank = await send(tt, alice, frank, 'welcome frank')
+    const toGrace = await send(tt, alice, grace, 'welcome grace')
+    tt.same([await receive(tt, frank), await receive(tt, grace)], [[toFrank], [toGrace]])
 
     const fromBob = [
-      await send(t, bob, alice, 'bob, after the rotation'),
-      await send(t, bob, alice, plaintext('bob', 3)),
+      await send(tt, bob, alice, 'bob, after the rotation'),
+      await send(tt, bob, alice, plaintext('bob', 3)),
     ]
-    t.same(await receive(t, alice), fromBob, "Bob's session survives the rotation")
-    const toBob = await send(t, alice, bob, 'alice, after the rotation 🔄')
-    t.same(await receive(t, bob), [toBob])
-    t.ok([...fromBob, toBob].every((m) => m.type === CiphertextMessageType.Whisper))
+    tt.same(await receive(tt, alice), fromBob, "Bob's session survives the rotation")
+    const toBob = await send(tt, alice, bob, 'alice, after the rotation 🔄')
+    tt.same(await receive(tt, bob), [toBob])
+    tt.ok([...fromBob, toBob].every((m) => m.type === CiphertextMessageType.Whisper))
   },
 )
 
-await t.test("5. checkKeys matches Alice's current keys and not the pre-rotation ones", async (t) => {
-  t.same(await checkKeys(alice, aliceKeys.signed[1], aliceKeys.lastResort[1]), { status: 200, code: 'keys_match' })
-  t.same(await checkKeys(alice, aliceKeys.signed[0], aliceKeys.lastResort[0]), { status: 409, code: 'keys_mismatch' })
-  t.same(
+await t.test("5. checkKeys matches Alice's current keys and not the pre-rotation ones", async (tt) => {
+  tt.same(await checkKeys(alice, aliceKeys.signed[1], aliceKeys.lastResort[1]), { status: 200, code: 'keys_match' })
+  tt.same(await checkKeys(alice, aliceKeys.signed[0], aliceKeys.lastResort[0]), { status: 409, code: 'keys_mismatch' })
+  tt.same(
     await checkKeys(alice, aliceKeys.signed[1], aliceKeys.lastResort[0]),
     { status: 409, code: 'keys_mismatch' },
     'a stale last-resort key alone is a mismatch',

@@ -50,11 +50,11 @@ async function client(sdk: Sdk, name: string, preKeyCount: number) {
 type Client = Awaited<ReturnType<typeof client>>
 
 /** Claims `to`'s bundle as `from` and builds a session from it; returns the bundle. */
-async function startSession(t: Test, from: Client, to: Client) {
+async function startSession(tt: Test, from: Client, to: Client) {
   const res = await from.api.GET('/prekeybundle/{recipientEmail}/{registrationId}/', {
     params: { path: { recipientEmail: to.email, registrationId: from.registrationId } },
   })
-  t.equal(res.response.status, 200, `${from.name} gets ${to.name}'s bundle`)
+  tt.equal(res.response.status, 200, `${from.name} gets ${to.name}'s bundle`)
   const bundle = res.data!
   const builder = new SessionBuilder(from.store, new SignalProtocolAddress(bundle.address, 1))
   await builder.processPreKey({
@@ -70,7 +70,7 @@ async function startSession(t: Test, from: Client, to: Client) {
   return bundle
 }
 
-async function send(t: Test, from: Client, to: Client, text: string) {
+async function send(tt: Test, from: Client, to: Client, text: string) {
   const cipher = new SessionCipher(from.store, new SignalProtocolAddress(`${to.name}.1`, 1))
   const ct = await cipher.encrypt(new TextEncoder().encode(text).buffer)
   const message = JSON.stringify({
@@ -82,15 +82,15 @@ async function send(t: Test, from: Client, to: Client, text: string) {
     params: { path: { registrationId: from.registrationId } },
     body: { recipient: to.email, message },
   })
-  t.equal(res.response.status, 201, `${from.name} -> ${to.name} stored`)
+  tt.equal(res.response.status, 201, `${from.name} -> ${to.name} stored`)
   return ct.type
 }
 
 /** Fetches, decrypts and deletes everything queued for `who`; returns the plaintexts in order. */
-async function receive(t: Test, who: Client): Promise<{ from: string; text: string }[]> {
+async function receive(tt: Test, who: Client): Promise<{ from: string; text: string }[]> {
   const path = { registrationId: who.registrationId }
   const res = await who.api.GET('/messages/{registrationId}/', { params: { path } })
-  t.equal(res.response.status, 200)
+  tt.equal(res.response.status, 200)
   const out = []
   for (const m of res.data!) {
     const { type, body } = JSON.parse(m.content) as { type: number; body: string }
@@ -107,10 +107,10 @@ async function receive(t: Test, who: Client): Promise<{ from: string; text: stri
       params: { path },
       body: res.data!.map((m) => m.id),
     })
-    t.equal(deleted.response.status, 200)
+    tt.equal(deleted.response.status, 200)
   }
   const left = await who.api.GET('/messages/{registrationId}/', { params: { path } })
-  t.same(left.data, [], `${who.name}'s queue is empty after the fetch`)
+  tt.same(left.data, [], `${who.name}'s queue is empty after the fetch`)
   return out
 }
 
@@ -118,52 +118,52 @@ async function counts(api: SignalServerClient, registrationId: number) {
   return (await api.GET('/prekeys/{registrationId}/', { params: { path: { registrationId } } })).data
 }
 
-t.test('two libsignal-protocol-typescript clients talk through the server', async (t) => {
-  const { sdk } = await startServer(t)
+t.test('two libsignal-protocol-typescript clients talk through the server', async (tt) => {
+  const { sdk } = await startServer(tt)
   const alice = await client(sdk, 'alice', 3)
   const bob = await client(sdk, 'bob', 5)
-  t.same(await counts(alice.api, alice.registrationId), { count: 3, pqCount: 0 })
+  tt.same(await counts(alice.api, alice.registrationId), { count: 3, pqCount: 0 })
 
-  const bundle = await startSession(t, bob, alice)
-  t.equal(bundle.identityKey, b64(alice.identity.pubKey))
-  t.ok(bundle.preKey, 'the first bundle carries a one-time prekey')
-  t.notOk(bundle.pqPreKey, 'no Kyber prekey: this client never uploaded one')
-  t.same(await counts(alice.api, alice.registrationId), { count: 2, pqCount: 0 }, 'the claim used one up')
+  const bundle = await startSession(tt, bob, alice)
+  tt.equal(bundle.identityKey, b64(alice.identity.pubKey))
+  tt.ok(bundle.preKey, 'the first bundle carries a one-time prekey')
+  tt.notOk(bundle.pqPreKey, 'no Kyber prekey: this client never uploaded one')
+  tt.same(await counts(alice.api, alice.registrationId), { count: 2, pqCount: 0 }, 'the claim used one up')
 
   // 25 rounds both ways; Bob's first messages are PreKey messages until Alice answers.
   const long = 'x'.repeat(10_000)
   for (let round = 0; round < 25; round++) {
     const fromBob = [`bob ${round}: héllo ✓ 🔐`, ...(round === 7 ? [long] : [])]
     for (const text of fromBob) {
-      const type = await send(t, bob, alice, text)
-      if (round === 0) t.equal(type, 3, 'the first message is a PreKeyWhisperMessage')
+      const type = await send(tt, bob, alice, text)
+      if (round === 0) tt.equal(type, 3, 'the first message is a PreKeyWhisperMessage')
     }
-    t.same(
-      await receive(t, alice),
+    tt.same(
+      await receive(tt, alice),
       fromBob.map((text) => ({ from: 'bob.1', text })),
     )
     const reply = `alice ${round}: 你好`
-    t.equal(await send(t, alice, bob, reply), 1, 'replies are WhisperMessages')
-    t.same(await receive(t, bob), [{ from: 'alice.1', text: reply }])
+    tt.equal(await send(tt, alice, bob, reply), 1, 'replies are WhisperMessages')
+    tt.same(await receive(tt, bob), [{ from: 'alice.1', text: reply }])
   }
-  t.equal(alice.store.preKeyCount, 2, "Alice's client removed the one-time prekey Bob used")
+  tt.equal(alice.store.preKeyCount, 2, "Alice's client removed the one-time prekey Bob used")
 
   // Other senders use up Alice's one-time prekeys; then one starts a session without any.
   const carol = await client(sdk, 'carol', 1)
   const dave = await client(sdk, 'dave', 1)
-  t.ok((await startSession(t, carol, alice)).preKey)
-  t.ok((await startSession(t, dave, alice)).preKey)
-  t.same(await counts(alice.api, alice.registrationId), { count: 0, pqCount: 0 })
+  tt.ok((await startSession(tt, carol, alice)).preKey)
+  tt.ok((await startSession(tt, dave, alice)).preKey)
+  tt.same(await counts(alice.api, alice.registrationId), { count: 0, pqCount: 0 })
   const erin = await client(sdk, 'erin', 1)
-  t.notOk((await startSession(t, erin, alice)).preKey, 'no one-time prekey left: the bundle comes without')
-  await send(t, erin, alice, 'erin, with no one-time prekey')
-  await send(t, carol, alice, 'carol')
-  t.same(await receive(t, alice), [
+  tt.notOk((await startSession(tt, erin, alice)).preKey, 'no one-time prekey left: the bundle comes without')
+  await send(tt, erin, alice, 'erin, with no one-time prekey')
+  await send(tt, carol, alice, 'carol')
+  tt.same(await receive(tt, alice), [
     { from: 'erin.1', text: 'erin, with no one-time prekey' },
     { from: 'carol.1', text: 'carol' },
   ])
-  await send(t, alice, erin, 'hi erin')
-  t.same(await receive(t, erin), [{ from: 'alice.1', text: 'hi erin' }])
+  await send(tt, alice, erin, 'hi erin')
+  tt.same(await receive(tt, erin), [{ from: 'alice.1', text: 'hi erin' }])
 
   // Alice rotates her signed prekey, keeping the old one for sessions in flight.
   const rotated = await KeyHelper.generateSignedPreKey(alice.identity, 2)
@@ -173,17 +173,17 @@ t.test('two libsignal-protocol-typescript clients talk through the server', asyn
     params: { path: { registrationId: alice.registrationId } },
     body: signedPreKey,
   })
-  t.equal(replaced.response.status, 200)
+  tt.equal(replaced.response.status, 200)
   const frank = await client(sdk, 'frank', 1)
-  t.same((await startSession(t, frank, alice)).signedPreKey, signedPreKey, 'new bundles carry the new signed prekey')
-  await send(t, frank, alice, 'frank after the rotation')
-  await send(t, bob, alice, 'bob after the rotation')
-  t.same(await receive(t, alice), [
+  tt.same((await startSession(tt, frank, alice)).signedPreKey, signedPreKey, 'new bundles carry the new signed prekey')
+  await send(tt, frank, alice, 'frank after the rotation')
+  await send(tt, bob, alice, 'bob after the rotation')
+  tt.same(await receive(tt, alice), [
     { from: 'frank.1', text: 'frank after the rotation' },
     { from: 'bob.1', text: 'bob after the rotation' },
   ])
-  await send(t, alice, bob, 'alice after the rotation')
-  t.same(await receive(t, bob), [{ from: 'alice.1', text: 'alice after the rotation' }])
+  await send(tt, alice, bob, 'alice after the rotation')
+  tt.same(await receive(tt, bob), [{ from: 'alice.1', text: 'alice after the rotation' }])
 
   // The key check agrees with what Alice holds now, and not with what she held before.
   const check = (digest: string) =>
@@ -192,9 +192,9 @@ t.test('two libsignal-protocol-typescript clients talk through the server', asyn
       body: { digest },
     })
   const now = await check(await keyDigest(b64(alice.identity.pubKey), signedPreKey))
-  t.equal(now.response.status, 200)
-  t.equal(now.data?.code, 'keys_match')
+  tt.equal(now.response.status, 200)
+  tt.equal(now.data?.code, 'keys_match')
   const old = await check(await keyDigest(b64(alice.identity.pubKey), alice.signedPreKey))
-  t.equal(old.response.status, 409)
-  t.equal(old.error?.code, 'keys_mismatch')
+  tt.equal(old.response.status, 409)
+  tt.equal(old.error?.code, 'keys_mismatch')
 })

@@ -5,7 +5,7 @@ import { quickRatio, sequenceRatio, validatePassword } from '../../lib/password-
 const EMAIL = 'alice@example.com'
 const rules = (password: string, email = EMAIL) => validatePassword(password, email).map((v) => v.rule)
 
-t.test('SequenceMatcher ratios match CPython 3.11 difflib', async (t) => {
+t.test('SequenceMatcher ratios match CPython 3.11 difflib', async (tt) => {
   // [a, b, SequenceMatcher(None, a, b).ratio(), .quick_ratio()] as printed by Python.
   const cases: [string, string, number, number][] = [
     ['abcd', 'bcde', 0.75, 0.75],
@@ -32,17 +32,17 @@ t.test('SequenceMatcher ratios match CPython 3.11 difflib', async (t) => {
   ]
   for (const [a, b, ratio, quick] of cases) {
     const label = `${JSON.stringify(a.slice(0, 20))} vs ${JSON.stringify(b.slice(0, 20))}`
-    t.equal(sequenceRatio(a, b), ratio, `ratio ${label}`)
-    t.equal(quickRatio(a, b), quick, `quick_ratio ${label}`)
+    tt.equal(sequenceRatio(a, b), ratio, `ratio ${label}`)
+    tt.equal(quickRatio(a, b), quick, `quick_ratio ${label}`)
   }
 })
 
-t.test('min_length', async (t) => {
-  t.same(rules('Xq7!pz3'), ['min_length'])
-  t.same(rules('Xq7!pz3w'), [])
+t.test('min_length', async (tt) => {
+  tt.same(rules('Xq7!pz3'), ['min_length'])
+  tt.same(rules('Xq7!pz3w'), [])
   // Counted in code points as Django does: seven emoji are seven characters, not fourteen.
-  t.same(rules('🦊🐝🐙🦉🐢🦔🐳'), ['min_length'])
-  t.same(validatePassword('Xq7!pz3', EMAIL), [
+  tt.same(rules('🦊🐝🐙🦉🐢🦔🐳'), ['min_length'])
+  tt.same(validatePassword('Xq7!pz3', EMAIL), [
     {
       field: 'password',
       rule: 'min_length',
@@ -51,58 +51,58 @@ t.test('min_length', async (t) => {
   ])
 })
 
-t.test('numeric', async (t) => {
-  t.same(rules('9183746502'), ['numeric'])
-  t.same(rules('918374650a'), [])
-  t.same(rules('٩١٨٣٧٤٦٥٠٢'), ['numeric'], 'digits of any script, like str.isdigit()')
-  t.same(validatePassword('9183746502', EMAIL), [
+t.test('numeric', async (tt) => {
+  tt.same(rules('9183746502'), ['numeric'])
+  tt.same(rules('918374650a'), [])
+  tt.same(rules('٩١٨٣٧٤٦٥٠٢'), ['numeric'], 'digits of any script, like str.isdigit()')
+  tt.same(validatePassword('9183746502', EMAIL), [
     { field: 'password', rule: 'numeric', message: 'This password is entirely numeric.' },
   ])
 })
 
-t.test('common', async (t) => {
+t.test('common', async (tt) => {
   for (const password of ['password', '123456', 'qwerty', 'iloveyou', 'sunshine', 'trustno1']) {
-    t.ok(rules(password).includes('common'), `${password} is common`)
+    tt.ok(rules(password).includes('common'), `${password} is common`)
   }
-  t.same(rules('  PassWord1 '), ['common'], 'compared lowercased and trimmed')
-  t.same(rules('Xq7!pz3w'), [])
-  t.same(validatePassword('baseball', EMAIL), [
+  tt.same(rules('  PassWord1 '), ['common'], 'compared lowercased and trimmed')
+  tt.same(rules('Xq7!pz3w'), [])
+  tt.same(validatePassword('baseball', EMAIL), [
     { field: 'password', rule: 'common', message: 'This password is too common.' },
   ])
 
   const list = readFileSync(new URL('../../lib/common-passwords.txt', import.meta.url), 'utf8')
     .trimEnd()
     .split('\n')
-  t.ok(list.length >= 10_000, `list has ${list.length} entries`)
-  t.equal(new Set(list).size, list.length, 'entries are unique')
-  t.ok(
+  tt.ok(list.length >= 10_000, `list has ${list.length} entries`)
+  tt.equal(new Set(list).size, list.length, 'entries are unique')
+  tt.ok(
     list.every((p) => p === p.toLowerCase().trim() && p !== ''),
     'entries are lowercase and trimmed',
   )
 })
 
-t.test('similar_to_email', async (t) => {
+t.test('similar_to_email', async (tt) => {
   const similar = [
     { field: 'password', rule: 'similar_to_email', message: 'The password is too similar to the email.' },
   ]
-  t.same(validatePassword('alice123', EMAIL), similar, 'local part plus digits')
-  t.same(rules('ALICE123'), ['similar_to_email'], 'compared lowercased')
-  t.same(rules('alice@example.com'), ['similar_to_email'], 'the whole email')
-  t.same(rules('example!'), ['similar_to_email'], 'the domain part')
-  t.same(rules('ecila123'), ['similar_to_email'], 'reordered letters count too: Django uses quick_ratio()')
-  t.same(rules('paper-lantern-82'), [])
-  t.same(rules('alice123', ''), [], 'no email, nothing to compare')
+  tt.same(validatePassword('alice123', EMAIL), similar, 'local part plus digits')
+  tt.same(rules('ALICE123'), ['similar_to_email'], 'compared lowercased')
+  tt.same(rules('alice@example.com'), ['similar_to_email'], 'the whole email')
+  tt.same(rules('example!'), ['similar_to_email'], 'the domain part')
+  tt.same(rules('ecila123'), ['similar_to_email'], 'reordered letters count too: Django uses quick_ratio()')
+  tt.same(rules('paper-lantern-82'), [])
+  tt.same(rules('alice123', ''), [], 'no email, nothing to compare')
   // Parts under a tenth of the password's length are skipped, as in Django.
-  t.same(rules('a lengthy passphrase that mentions x', 'x@example.com'), [])
+  tt.same(rules('a lengthy passphrase that mentions x', 'x@example.com'), [])
 })
 
-t.test('a strong passphrase passes', async (t) => {
-  t.same(validatePassword('correct horse battery staple', EMAIL), [])
-  t.same(validatePassword('Tr0ub4dor&3-but-longer', 'bob.smith@example.org'), [])
+t.test('a strong passphrase passes', async (tt) => {
+  tt.same(validatePassword('correct horse battery staple', EMAIL), [])
+  tt.same(validatePassword('Tr0ub4dor&3-but-longer', 'bob.smith@example.org'), [])
 })
 
-t.test('several violations are reported together, in Django order', async (t) => {
-  t.same(rules('123456', '123456@example.com'), ['similar_to_email', 'min_length', 'common', 'numeric'])
-  t.same(rules('alice', EMAIL), ['similar_to_email', 'min_length', 'common'])
-  t.ok(validatePassword('123456', '123456@example.com').every((v) => v.field === 'password'))
+t.test('several violations are reported together, in Django order', async (tt) => {
+  tt.same(rules('123456', '123456@example.com'), ['similar_to_email', 'min_length', 'common', 'numeric'])
+  tt.same(rules('alice', EMAIL), ['similar_to_email', 'min_length', 'common'])
+  tt.ok(validatePassword('123456', '123456@example.com').every((v) => v.field === 'password'))
 })

@@ -37,25 +37,25 @@ async function signedPreKey(keyId: number) {
 
 const made = await Promise.all([...Array(200).keys()].map((i) => signedPreKey(i + 1)))
 
-t.test('the library produces libsignal-shaped keys and signatures', async (t) => {
+t.test('the library produces libsignal-shaped keys and signatures', async (tt) => {
   const shapes = new Set(
     made.map(
       (m) => `${m.identityKey.length}/${m.identityKey[0]} ${m.message.length}/${m.message[0]} ${m.signature.length}`,
     ),
   )
-  t.same([...shapes], ['33/5 33/5 64'])
+  tt.same([...shapes], ['33/5 33/5 64'])
 })
 
-t.test('200 signed prekeys made by it verify, with both sign bits among them', async (t) => {
+t.test('200 signed prekeys made by it verify, with both sign bits among them', async (tt) => {
   const failed = made.filter((m) => !verifyXEdDSA(m.identityKey, m.message, m.signature)).map((m) => b64(m.signature))
-  t.same(failed, [])
+  tt.same(failed, [])
   const bySignBit = [0, 0]
   for (const m of made) bySignBit[signBit(m.signature)]++
-  t.ok(bySignBit[0] > 0, `sign bit 0 occurred (${bySignBit[0]} times)`)
-  t.ok(bySignBit[1] > 0, `sign bit 1 occurred (${bySignBit[1]} times)`)
+  tt.ok(bySignBit[0] > 0, `sign bit 0 occurred (${bySignBit[0]} times)`)
+  tt.ok(bySignBit[1] > 0, `sign bit 1 occurred (${bySignBit[1]} times)`)
 })
 
-t.test('one flipped bit in the signature, the signed prekey or the identity key fails', async (t) => {
+t.test('one flipped bit in the signature, the signed prekey or the identity key fails', async (tt) => {
   const accepted: string[] = []
   for (const [i, m] of made.entries()) {
     // Spread the flipped positions so that, over the 200, every region of each input is hit.
@@ -67,46 +67,49 @@ t.test('one flipped bit in the signature, the signed prekey or the identity key 
     if (verifyXEdDSA(flip(m.identityKey, keyBit), m.message, m.signature)) accepted.push(`identity key bit ${keyBit}`)
     if (verifyXEdDSA(m.identityKey, m.message, flip(m.signature, 511))) accepted.push('sign bit')
   }
-  t.same(accepted, [])
+  tt.same(accepted, [])
 })
 
-t.test('a signature from one prekey bundle does not verify for another', async (t) => {
+t.test('a signature from one prekey bundle does not verify for another', async (tt) => {
   const [a, b] = made
-  t.equal(verifyXEdDSA(b.identityKey, a.message, a.signature), false, "another identity's key")
-  t.equal(verifyXEdDSA(a.identityKey, b.message, a.signature), false, 'another signed prekey')
-  t.equal(verifyXEdDSA(a.identityKey, a.message, b.signature), false, "another identity's signature")
+  tt.equal(verifyXEdDSA(b.identityKey, a.message, a.signature), false, "another identity's key")
+  tt.equal(verifyXEdDSA(a.identityKey, b.message, a.signature), false, 'another signed prekey')
+  tt.equal(verifyXEdDSA(a.identityKey, a.message, b.signature), false, "another identity's signature")
 })
 
-t.test('it and @signalapp/libsignal-client sign compatibly', async (t) => {
-  t.test("over the same message, each library's signature verifies for its own key and not the other's", async (t) => {
-    const js = made[0]
-    const rust = PrivateKey.generate()
-    const rustKey = rust.getPublicKey().serialize()
-    const rustSig = rust.sign(js.message as Uint8Array<ArrayBuffer>)
-    t.equal(verifyXEdDSA(js.identityKey, js.message, js.signature), true, 'privacyresearch signature, its key')
-    t.equal(verifyXEdDSA(rustKey, js.message, rustSig), true, 'libsignal-client signature, its key')
-    t.equal(
-      verifyXEdDSA(rustKey, js.message, js.signature),
-      false,
-      'privacyresearch signature, the libsignal-client key',
-    )
-    t.equal(
-      verifyXEdDSA(js.identityKey, js.message, rustSig),
-      false,
-      'libsignal-client signature, the privacyresearch key',
-    )
-  })
+t.test('it and @signalapp/libsignal-client sign compatibly', async (tt) => {
+  tt.test(
+    "over the same message, each library's signature verifies for its own key and not the other's",
+    async (ttt) => {
+      const js = made[0]
+      const rust = PrivateKey.generate()
+      const rustKey = rust.getPublicKey().serialize()
+      const rustSig = rust.sign(js.message as Uint8Array<ArrayBuffer>)
+      ttt.equal(verifyXEdDSA(js.identityKey, js.message, js.signature), true, 'privacyresearch signature, its key')
+      ttt.equal(verifyXEdDSA(rustKey, js.message, rustSig), true, 'libsignal-client signature, its key')
+      ttt.equal(
+        verifyXEdDSA(rustKey, js.message, js.signature),
+        false,
+        'privacyresearch signature, the libsignal-client key',
+      )
+      ttt.equal(
+        verifyXEdDSA(js.identityKey, js.message, rustSig),
+        false,
+        'libsignal-client signature, the privacyresearch key',
+      )
+    },
+  )
 
-  t.test(
+  tt.test(
     'the same identity key in both libraries: same public key, both signatures verify, same sign bit',
-    async (t) => {
+    async (ttt) => {
       const mismatched: string[] = []
       for (let i = 0; i < 20; i++) {
         const identity = await KeyHelper.generateIdentityKeyPair()
         const spk = await KeyHelper.generateSignedPreKey(identity, i + 1)
         const rust = PrivateKey.deserialize(bytes(identity.privKey) as Uint8Array<ArrayBuffer>)
         const identityKey = bytes(identity.pubKey)
-        t.same(rust.getPublicKey().serialize(), identityKey, 'libsignal-client derives the same public key')
+        ttt.same(rust.getPublicKey().serialize(), identityKey, 'libsignal-client derives the same public key')
         const pubKey = bytes(spk.keyPair.pubKey)
         const rustSig = rust.sign(pubKey as Uint8Array<ArrayBuffer>)
         const jsSig = bytes(spk.signature)
@@ -115,7 +118,7 @@ t.test('it and @signalapp/libsignal-client sign compatibly', async (t) => {
         // The bit is the sign of the key's Edwards x, so both signers must set the same one.
         if (signBit(rustSig) !== signBit(jsSig)) mismatched.push(`sign bits differ for ${b64(identityKey)}`)
       }
-      t.same(mismatched, [])
+      ttt.same(mismatched, [])
     },
   )
 })

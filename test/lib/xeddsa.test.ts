@@ -61,7 +61,7 @@ const [V] = VECTORS
 
 t.test(
   'signatures by fresh libsignal identity keys over signed-prekey public keys verify, whichever sign bit they carry',
-  async (t) => {
+  async (tt) => {
     const bySignBit = [0, 0]
     const failed: string[] = []
     const signBitIgnored: string[] = []
@@ -72,101 +72,107 @@ t.test(
       // The bit picks which of the two Edwards keys is meant; with the other one the signature must fail.
       if (verifyXEdDSA(identityKey, message, flip(signature, 511))) signBitIgnored.push(b64(signature))
     }
-    t.same(failed, [], 'all 300 verify')
-    t.same(signBitIgnored, [], 'none verifies with its sign bit flipped')
-    t.equal(bySignBit[0] + bySignBit[1], 300)
-    t.ok(bySignBit[0] > 0, `sign bit 0 occurred (${bySignBit[0]} times)`)
-    t.ok(bySignBit[1] > 0, `sign bit 1 occurred (${bySignBit[1]} times)`)
+    tt.same(failed, [], 'all 300 verify')
+    tt.same(signBitIgnored, [], 'none verifies with its sign bit flipped')
+    tt.equal(bySignBit[0] + bySignBit[1], 300)
+    tt.ok(bySignBit[0] > 0, `sign bit 0 occurred (${bySignBit[0]} times)`)
+    tt.ok(bySignBit[1] > 0, `sign bit 1 occurred (${bySignBit[1]} times)`)
   },
 )
 
-t.test('signatures over 1569-byte Kyber public keys verify', async (t) => {
+t.test('signatures over 1569-byte Kyber public keys verify', async (tt) => {
   for (let i = 0; i < 20; i++) {
     const kyber = KEMKeyPair.generate().getPublicKey().serialize()
-    t.equal(kyber.length, 1569)
-    t.equal(kyber[0], 0x08)
+    tt.equal(kyber.length, 1569)
+    tt.equal(kyber[0], 0x08)
     const { identityKey, message, signature } = fresh(kyber)
-    t.equal(verifyXEdDSA(identityKey, message, signature), true)
+    tt.equal(verifyXEdDSA(identityKey, message, signature), true)
   }
 })
 
-t.test('signatures over an empty and over a long message verify', async (t) => {
+t.test('signatures over an empty and over a long message verify', async (tt) => {
   const empty = fresh(new Uint8Array(0))
-  t.equal(verifyXEdDSA(empty.identityKey, empty.message, empty.signature), true)
+  tt.equal(verifyXEdDSA(empty.identityKey, empty.message, empty.signature), true)
   const long = fresh(new Uint8Array(randomBytes(256 * 1024)))
-  t.equal(verifyXEdDSA(long.identityKey, long.message, long.signature), true)
-  t.equal(verifyXEdDSA(long.identityKey, long.message.subarray(1), long.signature), false, 'one byte shorter')
+  tt.equal(verifyXEdDSA(long.identityKey, long.message, long.signature), true)
+  tt.equal(verifyXEdDSA(long.identityKey, long.message.subarray(1), long.signature), false, 'one byte shorter')
 })
 
-t.test('fixed vectors still verify', async (t) => {
-  t.same(
+t.test('fixed vectors still verify', async (tt) => {
+  tt.same(
     VECTORS.map((v) => signBit(v.signature)),
     [0, 1, 0],
     'the vectors cover both sign bits',
   )
   for (const [i, v] of VECTORS.entries())
-    t.equal(verifyXEdDSA(v.identityKey, v.message, v.signature), true, `vector ${i}`)
-  t.equal(
+    tt.equal(verifyXEdDSA(v.identityKey, v.message, v.signature), true, `vector ${i}`)
+  tt.equal(
     verifyXEdDSABase64(KYBER_VECTOR.identityKey, b64(KYBER_SHAPED), KYBER_VECTOR.signature),
     true,
     'Kyber-sized vector',
   )
 })
 
-t.test('any change to signature, message or key fails', async (t) => {
+t.test('any change to signature, message or key fails', async (tt) => {
   const sigBitsAccepted = [...Array(512).keys()].filter((bit) =>
     verifyXEdDSA(V.identityKey, V.message, flip(V.signature, bit)),
   )
-  t.same(sigBitsAccepted, [], 'every one of the 512 single-bit flips of the signature is rejected')
+  tt.same(sigBitsAccepted, [], 'every one of the 512 single-bit flips of the signature is rejected')
   const msgBitsAccepted = [...Array(V.message.length).keys()]
     .map((i) => i * 8 + (i % 8))
     .filter((bit) => verifyXEdDSA(V.identityKey, flip(V.message, bit), V.signature))
-  t.same(msgBitsAccepted, [], 'a flipped bit in any byte of the message is rejected')
+  tt.same(msgBitsAccepted, [], 'a flipped bit in any byte of the message is rejected')
   const keyBitsAccepted = [...Array(32).keys()]
     .map((i) => 8 + i * 8 + (i % 8))
     .filter((bit) => verifyXEdDSA(flip(V.identityKey, bit), V.message, V.signature))
-  t.same(keyBitsAccepted, [], 'a flipped bit in any byte of the key is rejected')
-  t.equal(verifyXEdDSA(V.identityKey, V.message, flip(V.signature, 511)), false, 'the sign bit alone')
+  tt.same(keyBitsAccepted, [], 'a flipped bit in any byte of the key is rejected')
+  tt.equal(verifyXEdDSA(V.identityKey, V.message, flip(V.signature, 511)), false, 'the sign bit alone')
 })
 
-t.test('a signature only counts for its own key and its own message', async (t) => {
+t.test('a signature only counts for its own key and its own message', async (tt) => {
   const a = fresh()
   const b = fresh(a.message)
-  t.equal(verifyXEdDSA(a.identityKey, a.message, b.signature), false, 'signed by another key')
-  t.equal(verifyXEdDSA(b.identityKey, a.message, a.signature), false, 'checked against another identity key')
+  tt.equal(verifyXEdDSA(a.identityKey, a.message, b.signature), false, 'signed by another key')
+  tt.equal(verifyXEdDSA(b.identityKey, a.message, a.signature), false, 'checked against another identity key')
   const otherPreKey = PrivateKey.generate().getPublicKey().serialize()
-  t.equal(
+  tt.equal(
     verifyXEdDSA(a.identityKey, otherPreKey, a.signature),
     false,
     'checked as a signature over a different prekey',
   )
-  t.equal(verifyXEdDSA(a.identityKey, a.message, a.signature), true, 'while the untouched triple verifies')
+  tt.equal(verifyXEdDSA(a.identityKey, a.message, a.signature), true, 'while the untouched triple verifies')
 })
 
-function rejects(t: Test, name: string, identityKey: Uint8Array, message: Uint8Array, signature: Uint8Array) {
+function rejects(tt: Test, name: string, identityKey: Uint8Array, message: Uint8Array, signature: Uint8Array) {
   let result: unknown
-  t.doesNotThrow(() => {
+  tt.doesNotThrow(() => {
     result = verifyXEdDSA(identityKey, message, signature)
   }, `${name}: does not throw`)
-  t.equal(result, false, `${name}: false`)
+  tt.equal(result, false, `${name}: false`)
 }
 
-t.test('malformed keys are rejected without throwing', async (t) => {
+t.test('malformed keys are rejected without throwing', async (tt) => {
   const u = V.identityKey.subarray(1)
-  rejects(t, '32-byte key (no type byte)', u, V.message, V.signature)
-  rejects(t, '34-byte key', Uint8Array.from([...V.identityKey, 0]), V.message, V.signature)
+  rejects(tt, '32-byte key (no type byte)', u, V.message, V.signature)
+  rejects(tt, '34-byte key', Uint8Array.from([...V.identityKey, 0]), V.message, V.signature)
   for (const type of [0x00, 0x04, 0x06, 0x08, 0x85])
-    rejects(t, `type byte 0x${type.toString(16)}`, Uint8Array.from([type, ...u]), V.message, V.signature)
-  rejects(t, 'empty key', new Uint8Array(0), V.message, V.signature)
+    rejects(tt, `type byte 0x${type.toString(16)}`, Uint8Array.from([type, ...u]), V.message, V.signature)
+  rejects(tt, 'empty key', new Uint8Array(0), V.message, V.signature)
   // u and u + p name the same field element; only the canonical spelling is a key a client produced.
-  rejects(t, 'u + p (same point, non-canonical)', djb(toLE(le(u) + p)), V.message, V.signature)
-  rejects(t, 'u with bit 255 set', djb(Uint8Array.from(u, (b, i) => (i === 31 ? b | 0x80 : b))), V.message, V.signature)
-  rejects(t, 'u = p', djb(toLE(p)), V.message, V.signature)
-  rejects(t, 'u = 2^255 - 1', djb(toLE(2n ** 255n - 1n)), V.message, V.signature)
-  rejects(t, 'u = 2^256 - 1', djb(new Uint8Array(32).fill(0xff)), V.message, V.signature)
+  rejects(tt, 'u + p (same point, non-canonical)', djb(toLE(le(u) + p)), V.message, V.signature)
+  rejects(
+    tt,
+    'u with bit 255 set',
+    djb(Uint8Array.from(u, (b, i) => (i === 31 ? b | 0x80 : b))),
+    V.message,
+    V.signature,
+  )
+  rejects(tt, 'u = p', djb(toLE(p)), V.message, V.signature)
+  rejects(tt, 'u = 2^255 - 1', djb(toLE(2n ** 255n - 1n)), V.message, V.signature)
+  rejects(tt, 'u = 2^256 - 1', djb(new Uint8Array(32).fill(0xff)), V.message, V.signature)
   for (const sig of [V.signature, flip(V.signature, 511)]) {
-    rejects(t, `u = p - 1 (u + 1 = 0, no Edwards point), sign bit ${signBit(sig)}`, djb(toLE(p - 1n)), V.message, sig)
-    rejects(t, `u = 0, sign bit ${signBit(sig)}`, djb(new Uint8Array(32)), V.message, sig)
+    rejects(tt, `u = p - 1 (u + 1 = 0, no Edwards point), sign bit ${signBit(sig)}`, djb(toLE(p - 1n)), V.message, sig)
+    rejects(tt, `u = 0, sign bit ${signBit(sig)}`, djb(new Uint8Array(32)), V.message, sig)
   }
 })
 
@@ -181,7 +187,7 @@ const edwardsY = (u: bigint) => Fp.div(Fp.sub(u, 1n), Fp.add(u, 1n))
 const challenge = (R: Uint8Array, A: Uint8Array, m: Uint8Array) =>
   le(createHash('sha512').update(R).update(A).update(m).digest()) % L
 
-t.test('forgeries for small-order identity keys are rejected', async (t) => {
+t.test('forgeries for small-order identity keys are rejected', async (tt) => {
   // For a small-order A, [k]A vanishes whenever its order divides k, and then s = r satisfies
   // [s]B = R + [k]A: anyone can sign for such a key, so it must not be taken as an identity.
   for (const u of SMALL_ORDER_U)
@@ -189,7 +195,7 @@ t.test('forgeries for small-order identity keys are rejected', async (t) => {
       const A = toLE(edwardsY(u))
       A[31] |= sign
       const Apoint = ed25519.Point.fromBytes(toLE(edwardsY(u)))
-      t.ok(Apoint.isSmallOrder(), `u = ${u} is of small order`)
+      tt.ok(Apoint.isSmallOrder(), `u = ${u} is of small order`)
       const message = new Uint8Array(randomBytes(33))
       for (;;) {
         const r = le(randomBytes(64)) % L
@@ -197,13 +203,13 @@ t.test('forgeries for small-order identity keys are rejected', async (t) => {
         if (!Apoint.multiplyUnsafe(challenge(R, A, message)).is0()) continue
         const forged = Uint8Array.from([...R, ...toLE(r)])
         forged[63] |= sign
-        rejects(t, `forged signature for u = ${u}, sign bit ${sign >> 7}`, djb(toLE(u)), message, forged)
+        rejects(tt, `forged signature for u = ${u}, sign bit ${sign >> 7}`, djb(toLE(u)), message, forged)
         break
       }
     }
 })
 
-t.test('keys with a small-order component get the verdict libsignal gives', async (t) => {
+t.test('keys with a small-order component get the verdict libsignal gives', async (tt) => {
   // A = aB + T with T of order 2: [s]B - [k]A equals R only for even k, so a check by encoding
   // (libsignal's) and a cofactored one ([8]-multiplied) disagree on half of these signatures.
   const a = le(randomBytes(64)) % L
@@ -227,25 +233,25 @@ t.test('keys with a small-order component get the verdict libsignal gives', asyn
     if (verifyXEdDSA(identityKey, message, signature) !== libsignal)
       disagreements.push(`${b64(signature)} libsignal=${libsignal}`)
   }
-  t.same(disagreements, [])
-  t.ok(verdicts.true > 0 && verdicts.false > 0, `both verdicts occurred (${JSON.stringify(verdicts)})`)
+  tt.same(disagreements, [])
+  tt.ok(verdicts.true > 0 && verdicts.false > 0, `both verdicts occurred (${JSON.stringify(verdicts)})`)
 })
 
-t.test('malformed signatures are rejected without throwing', async (t) => {
+t.test('malformed signatures are rejected without throwing', async (tt) => {
   const { identityKey: id, message: m, signature: sig } = V
-  rejects(t, '63-byte signature', id, m, sig.subarray(0, 63))
-  rejects(t, '65-byte signature', id, m, Uint8Array.from([...sig, 0]))
-  rejects(t, 'empty signature', id, m, new Uint8Array(0))
-  rejects(t, 'all-zero signature', id, m, new Uint8Array(64))
-  rejects(t, 'all-0xff signature', id, m, new Uint8Array(64).fill(0xff))
+  rejects(tt, '63-byte signature', id, m, sig.subarray(0, 63))
+  rejects(tt, '65-byte signature', id, m, Uint8Array.from([...sig, 0]))
+  rejects(tt, 'empty signature', id, m, new Uint8Array(0))
+  rejects(tt, 'all-zero signature', id, m, new Uint8Array(64))
+  rejects(tt, 'all-0xff signature', id, m, new Uint8Array(64).fill(0xff))
 
   // s + L satisfies the same equation ([s + L]B = [s]B) but is not the canonical scalar a signer emits.
   const s = le(sig.subarray(32)) & ((1n << 255n) - 1n)
-  t.ok(s + L < 2n ** 255n, 's + L leaves the sign bit free')
+  tt.ok(s + L < 2n ** 255n, 's + L leaves the sign bit free')
   const sPlusL = Uint8Array.from([...sig.subarray(0, 32), ...toLE(s + L)])
   sPlusL[63] |= sig[63] & 0x80
-  rejects(t, 's + L', id, m, sPlusL)
-  rejects(t, 's = L', id, m, Uint8Array.from([...sig.subarray(0, 32), ...toLE(L)]))
+  rejects(tt, 's + L', id, m, sPlusL)
+  rejects(tt, 's = L', id, m, Uint8Array.from([...sig.subarray(0, 32), ...toLE(L)]))
 
   // Smallest y with no x on the curve: R that cannot be decoded at all.
   let y = 2n
@@ -260,10 +266,10 @@ t.test('malformed signatures are rejected without throwing', async (t) => {
     })()
   )
     y++
-  rejects(t, `R = undecodable y (${y})`, id, m, Uint8Array.from([...toLE(y), ...sig.subarray(32)]))
-  rejects(t, 'R = y of p (non-canonical)', id, m, Uint8Array.from([...toLE(p), ...sig.subarray(32)]))
+  rejects(tt, `R = undecodable y (${y})`, id, m, Uint8Array.from([...toLE(y), ...sig.subarray(32)]))
+  rejects(tt, 'R = y of p (non-canonical)', id, m, Uint8Array.from([...toLE(p), ...sig.subarray(32)]))
   rejects(
-    t,
+    tt,
     'R with x = 0 and the sign bit set',
     id,
     m,
@@ -271,7 +277,7 @@ t.test('malformed signatures are rejected without throwing', async (t) => {
   )
 })
 
-t.test('1000 random inputs never throw and never verify', async (t) => {
+t.test('1000 random inputs never throw and never verify', async (tt) => {
   const lengths = [0, 1, 31, 32, 33, 34, 63, 64, 65]
   const pick = () => lengths[randomBytes(1)[0] % lengths.length]
   const accepted: string[] = []
@@ -288,11 +294,11 @@ t.test('1000 random inputs never throw and never verify', async (t) => {
       threw.push(seen)
     }
   }
-  t.same(threw, [])
-  t.same(accepted, [])
+  tt.same(threw, [])
+  tt.same(accepted, [])
 })
 
-t.test('verifyXEdDSABase64 agrees with the byte version and rejects what is not base64', async (t) => {
+t.test('verifyXEdDSABase64 agrees with the byte version and rejects what is not base64', async (tt) => {
   const cases = [
     ...VECTORS,
     { ...V, signature: flip(V.signature, 0) },
@@ -302,7 +308,7 @@ t.test('verifyXEdDSABase64 agrees with the byte version and rejects what is not 
   ]
   for (const [i, c] of cases.entries()) {
     const expected = verifyXEdDSA(c.identityKey, c.message, c.signature)
-    t.equal(
+    tt.equal(
       verifyXEdDSABase64(b64(c.identityKey), b64(c.message), b64(c.signature)),
       expected,
       `case ${i} (${expected})`,
@@ -312,7 +318,7 @@ t.test('verifyXEdDSABase64 agrees with the byte version and rejects what is not 
     m = b64(V.message),
     s = b64(V.signature)
   for (const bad of ['!!!!', 'not base64 at all', '', '====', '\u00e9\u00e9\u00e9\u00e9']) {
-    t.equal(verifyXEdDSABase64(bad, m, s), false, `identity key ${JSON.stringify(bad)}`)
-    t.equal(verifyXEdDSABase64(id, m, bad), false, `signature ${JSON.stringify(bad)}`)
+    tt.equal(verifyXEdDSABase64(bad, m, s), false, `identity key ${JSON.stringify(bad)}`)
+    tt.equal(verifyXEdDSABase64(id, m, bad), false, `signature ${JSON.stringify(bad)}`)
   }
 })

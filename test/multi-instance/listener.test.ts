@@ -7,17 +7,17 @@ import { connect, socketUrl } from '../message-socket.js'
 // The instance's LISTEN connection to PostgreSQL is lost (a restart, a failover, a killed backend):
 // it reconnects, and every socket reads its queue again, so an event sent meanwhile is not missed.
 
-t.test('after the listener reconnects, sockets get what was stored while it was away', async (t) => {
-  const databaseUrl = await freshPostgresUrl(t)
-  const { app, api } = await build(t, { databaseUrl })
+t.test('after the listener reconnects, sockets get what was stored while it was away', async (tt) => {
+  const databaseUrl = await freshPostgresUrl(tt)
+  const { app, api } = await build(tt, { databaseUrl })
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
-  const s = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
+  const s = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
   await s.backlog()
 
   const admin = knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 } })
-  t.teardown(() => admin.destroy())
+  tt.teardown(() => admin.destroy())
   const listeners = async () =>
     (
       await admin.raw('SELECT pid FROM pg_stat_activity WHERE application_name = ? AND datname = current_database()', [
@@ -25,7 +25,7 @@ t.test('after the listener reconnects, sockets get what was stored while it was 
       ])
     ).rows
   const [listener] = await listeners()
-  t.ok(listener, 'the instance listens on a connection of its own')
+  tt.ok(listener, 'the instance listens on a connection of its own')
   await admin.raw('SELECT pg_terminate_backend(?)', [listener.pid])
 
   // Stored without any event, as if its NOTIFY had been sent while nobody listened.
@@ -42,7 +42,7 @@ t.test('after the listener reconnects, sockets get what was stored while it was 
     100,
   )
   const [pushed] = await s.messages(1)
-  t.equal(pushed.id, row!.id, 'delivered after the reconnection')
+  tt.equal(pushed.id, row!.id, 'delivered after the reconnection')
   const [again] = await listeners()
-  t.ok(again && again.pid !== listener.pid, 'listening again, on a new connection')
+  tt.ok(again && again.pid !== listener.pid, 'listening again, on a new connection')
 })

@@ -16,45 +16,45 @@ function thrown(fn: () => unknown): Error | undefined {
 }
 
 /** Asserts that `env` is refused with a ConfigError whose one-line message starts with `variable`. */
-function refused(t: Test, env: Record<string, string>, variable: string) {
+function refused(tt: Test, env: Record<string, string>, variable: string) {
   try {
     loadConfig(env)
-    t.fail(`${JSON.stringify(env)} was accepted`)
+    tt.fail(`${JSON.stringify(env)} was accepted`)
   } catch (err) {
-    t.type(err, ConfigError, `${JSON.stringify(env)} throws ConfigError`)
+    tt.type(err, ConfigError, `${JSON.stringify(env)} throws ConfigError`)
     const message = (err as Error).message
-    t.ok(message.startsWith(variable), `message names ${variable}: ${message}`)
-    t.notMatch(message, /\n/, 'one line')
+    tt.ok(message.startsWith(variable), `message names ${variable}: ${message}`)
+    tt.notMatch(message, /\n/, 'one line')
   }
 }
 
-t.test('defaults: nothing set serves SQLite under ./data/ on 127.0.0.1:8000 with the seed throttles', async (t) => {
+t.test('defaults: nothing set serves SQLite under ./data/ on 127.0.0.1:8000 with the seed throttles', async (tt) => {
   const c = loadConfig({})
-  t.equal(c.port, 8000)
-  t.equal(c.host, '127.0.0.1')
-  t.match(c.databaseUrl, /^\.\/data\/[^/]+\.sqlite$/)
-  t.equal(c.throttleAnon, '3/hour')
-  t.equal(c.throttleUser, '1000/day')
-  t.equal(c.throttlePrekeybundle, '3/day')
-  t.equal(c.maxPrekeys, 100)
-  t.equal(c.maxMessageBytes, 65536)
-  t.same(c.allowedHosts, [])
-  t.equal(c.emailUseTls, false)
-  t.equal(c.emailUseSsl, false)
-  t.equal(c.redisUrl, undefined)
-  t.equal(c.emailHost, undefined, 'no EMAIL_HOST: mails go to the log')
-  t.equal(c.publicUrl, 'http://localhost:8000')
-  t.equal(c.nodeEnv, 'development')
+  tt.equal(c.port, 8000)
+  tt.equal(c.host, '127.0.0.1')
+  tt.match(c.databaseUrl, /^\.\/data\/[^/]+\.sqlite$/)
+  tt.equal(c.throttleAnon, '3/hour')
+  tt.equal(c.throttleUser, '1000/day')
+  tt.equal(c.throttlePrekeybundle, '3/day')
+  tt.equal(c.maxPrekeys, 100)
+  tt.equal(c.maxMessageBytes, 65536)
+  tt.same(c.allowedHosts, [])
+  tt.equal(c.emailUseTls, false)
+  tt.equal(c.emailUseSsl, false)
+  tt.equal(c.redisUrl, undefined)
+  tt.equal(c.emailHost, undefined, 'no EMAIL_HOST: mails go to the log')
+  tt.equal(c.publicUrl, 'http://localhost:8000')
+  tt.equal(c.nodeEnv, 'development')
 })
 
-t.test('development without SECRET_KEY gets a random throwaway key, different each start', async (t) => {
+t.test('development without SECRET_KEY gets a random throwaway key, different each start', async (tt) => {
   const a = loadConfig({}).secretKey
   const b = loadConfig({}).secretKey
-  t.ok(a.length >= 32)
-  t.not(a, b)
+  tt.ok(a.length >= 32)
+  tt.not(a, b)
 })
 
-t.test('plain variables are read and typed', async (t) => {
+t.test('plain variables are read and typed', async (tt) => {
   const c = loadConfig({
     PORT: '9001',
     HOST: '0.0.0.0',
@@ -73,56 +73,56 @@ t.test('plain variables are read and typed', async (t) => {
     MAX_PREKEYS: '50',
     MAX_MESSAGE_BYTES: '1024',
   })
-  t.equal(c.port, 9001)
-  t.equal(c.host, '0.0.0.0')
-  t.equal(c.databaseUrl, 'postgres://u@db:5432/signal')
-  t.equal(c.secretKey, STRONG)
-  t.equal(c.redisUrl, 'redis://cache:6379')
-  t.equal(c.emailHost, 'smtp.example.com')
-  t.equal(c.emailPort, 587)
-  t.equal(c.emailHostUser, 'mailer')
-  t.equal(c.emailHostPassword, 'pw')
-  t.equal(c.emailTimeout, 2.5)
-  t.equal(c.publicUrl, 'https://chat.example.com', 'trailing slash dropped so links join cleanly')
-  t.equal(c.throttleAnon, '20/minute')
-  t.equal(c.throttleUser, 'off')
-  t.equal(c.throttlePrekeybundle, '5/d')
-  t.equal(c.maxPrekeys, 50)
-  t.equal(c.maxMessageBytes, 1024)
+  tt.equal(c.port, 9001)
+  tt.equal(c.host, '0.0.0.0')
+  tt.equal(c.databaseUrl, 'postgres://u@db:5432/signal')
+  tt.equal(c.secretKey, STRONG)
+  tt.equal(c.redisUrl, 'redis://cache:6379')
+  tt.equal(c.emailHost, 'smtp.example.com')
+  tt.equal(c.emailPort, 587)
+  tt.equal(c.emailHostUser, 'mailer')
+  tt.equal(c.emailHostPassword, 'pw')
+  tt.equal(c.emailTimeout, 2.5)
+  tt.equal(c.publicUrl, 'https://chat.example.com', 'trailing slash dropped so links join cleanly')
+  tt.equal(c.throttleAnon, '20/minute')
+  tt.equal(c.throttleUser, 'off')
+  tt.equal(c.throttlePrekeybundle, '5/d')
+  tt.equal(c.maxPrekeys, 50)
+  tt.equal(c.maxMessageBytes, 1024)
 })
 
-t.test('an empty variable counts as unset', async (t) => {
+t.test('an empty variable counts as unset', async (tt) => {
   const c = loadConfig({ PORT: '', SECRET_KEY: '', DJANGO_SECRET_KEY: STRONG })
-  t.equal(c.port, 8000)
-  t.equal(c.secretKey, STRONG)
+  tt.equal(c.port, 8000)
+  tt.equal(c.secretKey, STRONG)
 })
 
-t.test('seed alias DJANGO_SECRET_KEY; SECRET_KEY wins when both are set', async (t) => {
-  t.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG)
-  t.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG, SECRET_KEY: STRONG + 'x' }).secretKey, STRONG + 'x')
-  t.equal(loadConfig({ NODE_ENV: 'production', DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG, 'satisfies production')
+t.test('seed alias DJANGO_SECRET_KEY; SECRET_KEY wins when both are set', async (tt) => {
+  tt.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG)
+  tt.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG, SECRET_KEY: STRONG + 'x' }).secretKey, STRONG + 'x')
+  tt.equal(loadConfig({ NODE_ENV: 'production', DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG, 'satisfies production')
 })
 
-t.test('seed alias DJANGO_ALLOWED_HOSTS is space-separated', async (t) => {
-  t.same(loadConfig({ DJANGO_ALLOWED_HOSTS: 'foo.com baa.com  .example.org' }).allowedHosts, [
+t.test('seed alias DJANGO_ALLOWED_HOSTS is space-separated', async (tt) => {
+  tt.same(loadConfig({ DJANGO_ALLOWED_HOSTS: 'foo.com baa.com  .example.org' }).allowedHosts, [
     'foo.com',
     'baa.com',
     '.example.org',
   ])
-  t.same(loadConfig({ ALLOWED_HOSTS: 'a.com' }).allowedHosts, ['a.com'])
-  t.same(loadConfig({ ALLOWED_HOSTS: 'a.com', DJANGO_ALLOWED_HOSTS: 'b.com' }).allowedHosts, ['a.com'])
+  tt.same(loadConfig({ ALLOWED_HOSTS: 'a.com' }).allowedHosts, ['a.com'])
+  tt.same(loadConfig({ ALLOWED_HOSTS: 'a.com', DJANGO_ALLOWED_HOSTS: 'b.com' }).allowedHosts, ['a.com'])
 })
 
-t.test('2FA_* names and their MFA_* spellings (sh drops names starting with a digit)', async (t) => {
-  t.equal(loadConfig({ '2FA_FROM_EMAIL': 'security@example.com' }).fromEmail, 'security@example.com')
-  t.equal(loadConfig({ MFA_FROM_EMAIL: 'mfa@example.com' }).fromEmail, 'mfa@example.com')
-  t.equal(loadConfig({ '2FA_APPLICATION_NAME': 'Chatty' }).applicationName, 'Chatty')
-  t.equal(loadConfig({ MFA_APPLICATION_NAME: 'Chatty MFA' }).applicationName, 'Chatty MFA')
+t.test('2FA_* names and their MFA_* spellings (sh drops names starting with a digit)', async (tt) => {
+  tt.equal(loadConfig({ '2FA_FROM_EMAIL': 'security@example.com' }).fromEmail, 'security@example.com')
+  tt.equal(loadConfig({ MFA_FROM_EMAIL: 'mfa@example.com' }).fromEmail, 'mfa@example.com')
+  tt.equal(loadConfig({ '2FA_APPLICATION_NAME': 'Chatty' }).applicationName, 'Chatty')
+  tt.equal(loadConfig({ MFA_APPLICATION_NAME: 'Chatty MFA' }).applicationName, 'Chatty MFA')
   const both = loadConfig({ '2FA_APPLICATION_NAME': 'Seed name', MFA_APPLICATION_NAME: 'Other' })
-  t.equal(both.applicationName, 'Seed name', 'the seed name wins when both are set')
+  tt.equal(both.applicationName, 'Seed name', 'the seed name wins when both are set')
 })
 
-t.test("the seed's DATABASE_NAME/USER/PASSWORD/HOST/PORT become a postgres URL", async (t) => {
+t.test("the seed's DATABASE_NAME/USER/PASSWORD/HOST/PORT become a postgres URL", async (tt) => {
   const c = loadConfig({
     DATABASE_NAME: 'signal',
     DATABASE_USER: 'app',
@@ -130,17 +130,17 @@ t.test("the seed's DATABASE_NAME/USER/PASSWORD/HOST/PORT become a postgres URL",
     DATABASE_HOST: 'db.internal',
     DATABASE_PORT: '6543',
   })
-  t.equal(c.databaseUrl, 'postgres://app:pw@db.internal:6543/signal')
-  t.equal(
+  tt.equal(c.databaseUrl, 'postgres://app:pw@db.internal:6543/signal')
+  tt.equal(
     loadConfig({ DATABASE_NAME: 'signal' }).databaseUrl,
     'postgres://127.0.0.1:5432/signal',
     'host and port default',
   )
   const direct = loadConfig({ DATABASE_URL: './data/x.sqlite', DATABASE_NAME: 'signal' })
-  t.equal(direct.databaseUrl, './data/x.sqlite', 'DATABASE_URL wins')
+  tt.equal(direct.databaseUrl, './data/x.sqlite', 'DATABASE_URL wins')
 })
 
-t.test('special characters in the seed database password are URL-encoded and survive parsing', async (t) => {
+t.test('special characters in the seed database password are URL-encoded and survive parsing', async (tt) => {
   const password = 'p@ss:w/rd#?% &é'
   const c = loadConfig({
     DATABASE_NAME: 'signal',
@@ -149,29 +149,29 @@ t.test('special characters in the seed database password are URL-encoded and sur
     DATABASE_HOST: 'db',
   })
   const url = new URL(c.databaseUrl)
-  t.equal(url.protocol, 'postgres:')
-  t.equal(decodeURIComponent(url.password), password)
-  t.equal(decodeURIComponent(url.username), 'us@r')
-  t.equal(url.hostname, 'db')
-  t.equal(url.port, '5432')
-  t.equal(url.pathname, '/signal')
+  tt.equal(url.protocol, 'postgres:')
+  tt.equal(decodeURIComponent(url.password), password)
+  tt.equal(decodeURIComponent(url.username), 'us@r')
+  tt.equal(url.hostname, 'db')
+  tt.equal(url.port, '5432')
+  tt.equal(url.pathname, '/signal')
 })
 
-t.test('production refuses to start without SECRET_KEY', async (t) => {
-  refused(t, { NODE_ENV: 'production' }, 'SECRET_KEY')
-  t.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG }).nodeEnv, 'production')
+t.test('production refuses to start without SECRET_KEY', async (tt) => {
+  refused(tt, { NODE_ENV: 'production' }, 'SECRET_KEY')
+  tt.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG }).nodeEnv, 'production')
 })
 
-t.test('production refuses a known weak SECRET_KEY', async (t) => {
-  refused(t, { NODE_ENV: 'production', SECRET_KEY: 'changeme' }, 'SECRET_KEY')
+t.test('production refuses a known weak SECRET_KEY', async (tt) => {
+  refused(tt, { NODE_ENV: 'production', SECRET_KEY: 'changeme' }, 'SECRET_KEY')
   // What Django's startproject generates: long enough, but a development key.
   refused(
-    t,
+    tt,
     { NODE_ENV: 'production', SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
     'SECRET_KEY',
   )
   refused(
-    t,
+    tt,
     { NODE_ENV: 'production', DJANGO_SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
     'DJANGO_SECRET_KEY',
   )
@@ -184,27 +184,27 @@ t.test('production refuses a known weak SECRET_KEY', async (t) => {
     '0123456701234567012345670123456701234567',
     'test-secret-key-that-is-long-enough-0123456789',
   ]) {
-    refused(t, { NODE_ENV: 'production', SECRET_KEY: weak }, 'SECRET_KEY')
-    t.equal(loadConfig({ SECRET_KEY: weak }).secretKey, weak, 'development accepts it')
+    refused(tt, { NODE_ENV: 'production', SECRET_KEY: weak }, 'SECRET_KEY')
+    tt.equal(loadConfig({ SECRET_KEY: weak }).secretKey, weak, 'development accepts it')
   }
   // What `openssl rand -hex 32` and `-base64 48` print is accepted.
   for (const strong of [
     '9f2c4e81b07d3a56e1f08c2d4b97a6e3c05f18d2a7b4e9c61d3f0a8b5e27c94d',
     'q3Zr8T0vLw1+KxN5mYb2/HdE7sGj4PcUa9fRiO6nQeXlVtBkCzMhSyWpAgJuD0Io',
   ]) {
-    t.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: strong }).secretKey, strong)
+    tt.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: strong }).secretKey, strong)
   }
 })
 
-t.test('a short SECRET_KEY is refused in any environment, without echoing it', async (t) => {
-  refused(t, { SECRET_KEY: 'too-short' }, 'SECRET_KEY')
-  refused(t, { DJANGO_SECRET_KEY: 'too-short' }, 'DJANGO_SECRET_KEY')
+t.test('a short SECRET_KEY is refused in any environment, without echoing it', async (tt) => {
+  refused(tt, { SECRET_KEY: 'too-short' }, 'SECRET_KEY')
+  refused(tt, { DJANGO_SECRET_KEY: 'too-short' }, 'DJANGO_SECRET_KEY')
   const err = thrown(() => loadConfig({ SECRET_KEY: 'too-short-hunter2' }))
-  t.type(err, ConfigError)
-  t.notMatch(err?.message ?? '', /hunter2/)
+  tt.type(err, ConfigError)
+  tt.notMatch(err?.message ?? '', /hunter2/)
 })
 
-t.test('bad values stop start-up with one line naming the variable', async (t) => {
+t.test('bad values stop start-up with one line naming the variable', async (tt) => {
   const cases: [Record<string, string>, string][] = [
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '8080.5' }, 'PORT'],
@@ -224,38 +224,38 @@ t.test('bad values stop start-up with one line naming the variable', async (t) =
     [{ PUBLIC_URL: 'chat.example.com' }, 'PUBLIC_URL'],
     [{ DATABASE_NAME: 'signal', DATABASE_PORT: 'five' }, 'DATABASE_PORT'],
   ]
-  for (const [env, variable] of cases) refused(t, env, variable)
+  for (const [env, variable] of cases) refused(tt, env, variable)
 })
 
-t.test('the error names the value that was read', async (t) => {
-  t.match(thrown(() => loadConfig({ PORT: 'abc' }))?.message, /"abc"/)
-  t.match(thrown(() => loadConfig({ LOG_LEVEL: 'loud' }))?.message, /info/, 'lists the allowed levels')
+t.test('the error names the value that was read', async (tt) => {
+  tt.match(thrown(() => loadConfig({ PORT: 'abc' }))?.message, /"abc"/)
+  tt.match(thrown(() => loadConfig({ LOG_LEVEL: 'loud' }))?.message, /info/, 'lists the allowed levels')
 })
 
-t.test("booleans: 'true'/'false', and the seed's Python spellings", async (t) => {
-  t.equal(loadConfig({ EMAIL_USE_TLS: 'true' }).emailUseTls, true)
-  t.equal(loadConfig({ EMAIL_USE_TLS: 'false' }).emailUseTls, false)
-  t.equal(loadConfig({ EMAIL_USE_SSL: 'true' }).emailUseSsl, true)
-  t.equal(loadConfig({ EMAIL_USE_SSL: 'True' }).emailUseSsl, true)
-  t.equal(
+t.test("booleans: 'true'/'false', and the seed's Python spellings", async (tt) => {
+  tt.equal(loadConfig({ EMAIL_USE_TLS: 'true' }).emailUseTls, true)
+  tt.equal(loadConfig({ EMAIL_USE_TLS: 'false' }).emailUseTls, false)
+  tt.equal(loadConfig({ EMAIL_USE_SSL: 'true' }).emailUseSsl, true)
+  tt.equal(loadConfig({ EMAIL_USE_SSL: 'True' }).emailUseSsl, true)
+  tt.equal(
     loadConfig({ EMAIL_USE_TLS: 'False', EMAIL_USE_SSL: 'True' }).emailUseTls,
     false,
     'False is not mistaken for true',
   )
-  t.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, true)
-  t.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false)
+  tt.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, true)
+  tt.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false)
 })
 
-t.test('overrides win over the environment and are validated too', async (t) => {
-  t.equal(loadConfig({ PORT: '9001' }, { port: 9002 }).port, 9002)
-  t.equal(loadConfig({ PORT: 'abc' }, { port: 9002 }).port, 9002, 'a bad variable that is overridden does not matter')
-  t.type(
+t.test('overrides win over the environment and are validated too', async (tt) => {
+  tt.equal(loadConfig({ PORT: '9001' }, { port: 9002 }).port, 9002)
+  tt.equal(loadConfig({ PORT: 'abc' }, { port: 9002 }).port, 9002, 'a bad variable that is overridden does not matter')
+  tt.type(
     thrown(() => loadConfig({}, { throttleAnon: '3/fortnight' })),
     ConfigError,
   )
 })
 
-t.test('the server entry point exits non-zero with one line naming PORT', async (t) => {
+t.test('the server entry point exits non-zero with one line naming PORT', async (tt) => {
   const cwd = fileURLToPath(new URL('../..', import.meta.url))
   // A minimal environment: nothing from this test run (TEST_DB, NODE_ENV...) leaks into the server.
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: 'abc' }
@@ -269,11 +269,11 @@ t.test('the server entry point exits non-zero with one line naming PORT', async 
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  t.not(code, 0, 'exit code')
-  t.not(code, null, 'exited by itself, not killed')
+  tt.not(code, 0, 'exit code')
+  tt.not(code, null, 'exited by itself, not killed')
   const lines = stderr.trim().split('\n')
-  t.equal(lines.length, 1, `one line on stderr: ${JSON.stringify(stderr)}`)
-  t.match(lines[0], /\bPORT\b/)
-  t.match(lines[0], /abc/)
-  t.equal(stdout, '', 'nothing else printed')
+  tt.equal(lines.length, 1, `one line on stderr: ${JSON.stringify(stderr)}`)
+  tt.match(lines[0], /\bPORT\b/)
+  tt.match(lines[0], /abc/)
+  tt.equal(stdout, '', 'nothing else printed')
 })

@@ -11,8 +11,8 @@ import type { Config } from '../../plugins/config.js'
 
 type T = Parameters<typeof build>[0]
 
-async function serve(t: T, overrides: Partial<Config> = {}) {
-  const { app, api } = await build(t, overrides)
+async function serve(tt: T, overrides: Partial<Config> = {}) {
+  const { app, api } = await build(tt, overrides)
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   return { app, api, address }
 }
@@ -32,8 +32,8 @@ async function send(
   return res.body as Message
 }
 
-t.test('the upgrade is refused before it happens, as an HTTP answer from the spec', async (t) => {
-  const { api, address } = await serve(t)
+t.test('the upgrade is refused before it happens, as an HTTP answer from the spec', async (tt) => {
+  const { api, address } = await serve(tt)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
   const deviceless = await signUp(api)
@@ -52,35 +52,35 @@ t.test('the upgrade is refused before it happens, as an HTTP answer from the spe
     ['a caller without a device', { token: deviceless.token }, url, 404, 'no_device'],
   ]
   for (const [name, opts, target, status, code] of cases) {
-    const refusal = await openSocket(t, target, opts).refused
-    t.same(refusal && { status: refusal.status, code: refusal.body.code }, { status, code }, name)
+    const refusal = await openSocket(tt, target, opts).refused
+    tt.same(refusal && { status: refusal.status, code: refusal.body.code }, { status, code }, name)
   }
   const plain = await api.get(`/messages/${bob.registrationId}/websocket/`, { token: bob.token })
-  t.equal(plain.status, 426, 'a plain GET answers 426')
-  t.equal(plain.body.code, 'upgrade_required')
-  t.equal(plain.headers.upgrade, 'websocket')
+  tt.equal(plain.status, 426, 'a plain GET answers 426')
+  tt.equal(plain.body.code, 'upgrade_required')
+  tt.equal(plain.headers.upgrade, 'websocket')
 })
 
-t.test('a browser sends its token as a subprotocol entry; the server agrees to the protocol name only', async (t) => {
-  const { api, address } = await serve(t)
+t.test('a browser sends its token as a subprotocol entry; the server agrees to the protocol name only', async (tt) => {
+  const { api, address } = await serve(tt)
   const bob = await userWithDevice(api)
-  const s = await connect(t, socketUrl(address, bob.registrationId), {
+  const s = await connect(tt, socketUrl(address, bob.registrationId), {
     protocols: ['signal.messages.v1', `bearer.${bob.token}`],
   })
-  t.equal(s.ws.protocol, 'signal.messages.v1')
-  t.same(await s.backlog(), [])
-  const forged = await openSocket(t, socketUrl(address, bob.registrationId), {
+  tt.equal(s.ws.protocol, 'signal.messages.v1')
+  tt.same(await s.backlog(), [])
+  const forged = await openSocket(tt, socketUrl(address, bob.registrationId), {
     protocols: ['signal.messages.v1', 'bearer.x.y.z'],
   }).refused
-  t.equal(forged?.status, 401)
+  tt.equal(forged?.status, 401)
 })
 
-t.test('a device with a signing key needs a signed upgrade: a token alone does not open its socket', async (t) => {
-  const { api, address } = await serve(t)
+t.test('a device with a signing key needs a signed upgrade: a token alone does not open its socket', async (tt) => {
+  const { api, address } = await serve(tt)
   const user = await signUp(api)
   const key = signingKeyPair()
   const registrationId = 7777
-  t.equal(
+  tt.equal(
     (await api.post('/device/', { ...deviceBody(registrationId), signingKey: key.publicKey }, { token: user.token }))
       .status,
     201,
@@ -88,40 +88,40 @@ t.test('a device with a signing key needs a signed upgrade: a token alone does n
   const path = `/messages/${registrationId}/websocket/`
   const url = socketUrl(address, registrationId)
 
-  const unsigned = await openSocket(t, url, { token: user.token }).refused
-  t.same(unsigned && [unsigned.status, unsigned.body.code], [401, 'invalid_request_signature'], 'token alone')
-  const wrongPath = await openSocket(t, url, {
+  const unsigned = await openSocket(tt, url, { token: user.token }).refused
+  tt.same(unsigned && [unsigned.status, unsigned.body.code], [401, 'invalid_request_signature'], 'token alone')
+  const wrongPath = await openSocket(tt, url, {
     token: user.token,
     headers: { signature: signatureHeader(key.privateKey, 1, 'GET', '/messages/1/') },
   }).refused
-  t.equal(wrongPath?.status, 401, 'a signature over another request')
+  tt.equal(wrongPath?.status, 401, 'a signature over another request')
 
-  const header = await connect(t, url, {
+  const header = await connect(tt, url, {
     token: user.token,
     headers: { signature: signatureHeader(key.privateKey, 2, 'GET', path) },
   })
   await header.backlog()
   header.ws.close()
-  const replay = await openSocket(t, url, {
+  const replay = await openSocket(tt, url, {
     token: user.token,
     headers: { signature: signatureHeader(key.privateKey, 2, 'GET', path) },
   }).refused
-  t.equal(replay?.status, 401, 'a replayed counter')
+  tt.equal(replay?.status, 401, 'a replayed counter')
 
   // The browser form: the signature as a subprotocol entry, base64url.
   const [counter, sig] = signatureHeader(key.privateKey, 3, 'GET', path).split('.')
-  const browser = await connect(t, url, {
+  const browser = await connect(tt, url, {
     protocols: [
       'signal.messages.v1',
       `bearer.${user.token}`,
       `signature.${counter}.${Buffer.from(sig, 'base64').toString('base64url')}`,
     ],
   })
-  t.same(await browser.backlog(), [])
+  tt.same(await browser.backlog(), [])
 })
 
-t.test('queued messages come oldest first, then queue_empty, then each new one as it is sent', async (t) => {
-  const { api, address } = await serve(t)
+t.test('queued messages come oldest first, then queue_empty, then each new one as it is sent', async (tt) => {
+  const { api, address } = await serve(tt)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
   const queued = [
@@ -129,35 +129,35 @@ t.test('queued messages come oldest first, then queue_empty, then each new one a
     await send(api, alice, bob, 'two'),
     await send(api, alice, bob, 'three'),
   ]
-  const s = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
+  const s = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
   const backlog = await s.backlog()
-  t.same(backlog, queued, 'the same items as GET /messages, oldest first')
-  t.same(
+  tt.same(backlog, queued, 'the same items as GET /messages, oldest first')
+  tt.same(
     (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
     queued,
     'polling works alongside',
   )
 
   const fresh = await send(api, alice, bob, 'four')
-  t.same(await s.messages(1), [fresh], 'pushed as it is stored')
+  tt.same(await s.messages(1), [fresh], 'pushed as it is stored')
   // The unacknowledged ones are not sent again on this connection.
   const later = await send(api, alice, bob, 'five')
-  t.same(await s.messages(1), [later])
-  t.same(s.frames, [], 'nothing else arrived')
+  tt.same(await s.messages(1), [later])
+  tt.same(s.frames, [], 'nothing else arrived')
 })
 
-t.test('an ack deletes; unacknowledged messages come again on the next connection', async (t) => {
-  const { api, address } = await serve(t)
+t.test('an ack deletes; unacknowledged messages come again on the next connection', async (tt) => {
+  const { api, address } = await serve(tt)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
   const [m1, m2, m3] = [await send(api, alice, bob), await send(api, alice, bob), await send(api, alice, bob)]
-  const first = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
-  t.same(
+  const first = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
+  tt.same(
     (await first.backlog()).map((m) => m.id),
     [m1.id, m2.id, m3.id],
   )
-  t.same(await first.ack([m1.id, m3.id, m3.id, 999999]), { type: 'acked', deleted: [m1.id, m3.id], missing: [999999] })
-  t.same(
+  tt.same(await first.ack([m1.id, m3.id, m3.id, 999999]), { type: 'acked', deleted: [m1.id, m3.id], missing: [999999] })
+  tt.same(
     (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
     [m2],
     'acknowledged messages are deleted',
@@ -165,33 +165,33 @@ t.test('an ack deletes; unacknowledged messages come again on the next connectio
   first.ws.close()
   await first.closed
 
-  const second = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
-  t.same(await second.backlog(), [m2], 'the unacknowledged one again, and only it')
+  const second = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
+  tt.same(await second.backlog(), [m2], 'the unacknowledged one again, and only it')
   // Deleted by polling meanwhile: the ack reports it missing.
   await api.delete(`/messages/${bob.registrationId}/`, [m2.id], { token: bob.token })
-  t.same(await second.ack([m2.id]), { type: 'acked', deleted: [], missing: [m2.id] })
+  tt.same(await second.ack([m2.id]), { type: 'acked', deleted: [], missing: [m2.id] })
 })
 
-t.test('a second connection for the device closes the first with 4409; the second gets the pushes', async (t) => {
-  const { app, api, address } = await serve(t)
+t.test('a second connection for the device closes the first with 4409; the second gets the pushes', async (tt) => {
+  const { app, api, address } = await serve(tt)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
-  const first = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
+  const first = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
   await first.backlog()
-  const second = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
-  t.same(await first.closed, { code: 4409, reason: 'replaced by a newer connection' })
+  const second = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
+  tt.same(await first.closed, { code: 4409, reason: 'replaced by a newer connection' })
   await second.backlog()
   const m = await send(api, alice, bob)
-  t.same(await second.messages(1), [m])
-  t.equal(app.delivery.connectionCount(), 1)
+  tt.same(await second.messages(1), [m])
+  tt.equal(app.delivery.connectionCount(), 1)
 })
 
-t.test('bad frames get an error frame and the connection stays usable', async (t) => {
-  const { api, address } = await serve(t)
+t.test('bad frames get an error frame and the connection stays usable', async (tt) => {
+  const { api, address } = await serve(tt)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
   const m = await send(api, alice, bob)
-  const s = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
+  const s = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
   await s.backlog()
   const bad: unknown[] = [
     'not json',
@@ -208,80 +208,80 @@ t.test('bad frames get an error frame and the connection stays usable', async (t
   ]
   for (const frame of bad) {
     if (typeof frame !== 'string')
-      t.notOk(validateAckFrame(frame), `asyncapi.yaml refuses ${JSON.stringify(frame).slice(0, 40)} too`)
+      tt.notOk(validateAckFrame(frame), `asyncapi.yaml refuses ${JSON.stringify(frame).slice(0, 40)} too`)
     s.send(frame)
     const answer = await s.next('error')
-    t.equal(answer.code, 'invalid_frame', JSON.stringify(frame).slice(0, 60))
+    tt.equal(answer.code, 'invalid_frame', JSON.stringify(frame).slice(0, 60))
   }
   s.ws.send(Buffer.from([1, 2, 3]), { binary: true })
-  t.equal((await s.next('error')).code, 'invalid_frame', 'a binary frame')
-  t.ok(validateAckFrame({ type: 'ack', ids: [m.id] }), 'asyncapi.yaml accepts a good ack')
-  t.same(await s.ack([m.id]), { type: 'acked', deleted: [m.id], missing: [] }, 'still usable')
+  tt.equal((await s.next('error')).code, 'invalid_frame', 'a binary frame')
+  tt.ok(validateAckFrame({ type: 'ack', ids: [m.id] }), 'asyncapi.yaml accepts a good ack')
+  tt.same(await s.ack([m.id]), { type: 'acked', deleted: [m.id], missing: [] }, 'still usable')
 
   s.send('x'.repeat(65 * 1024))
-  t.equal((await s.closed).code, 1009, 'an oversized frame closes with 1009')
+  tt.equal((await s.closed).code, 1009, 'an oversized frame closes with 1009')
 })
 
-t.test('heartbeat: a client that does not answer pings is dropped; one that does stays', async (t) => {
-  const { app, api, address } = await serve(t, { wsHeartbeatInterval: 0.1 })
+t.test('heartbeat: a client that does not answer pings is dropped; one that does stays', async (tt) => {
+  const { app, api, address } = await serve(tt, { wsHeartbeatInterval: 0.1 })
   const bob = await userWithDevice(api)
   const carol = await userWithDevice(api)
   const alice = await userWithDevice(api)
-  const silent = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token, autoPong: false })
-  const lively = await connect(t, socketUrl(address, carol.registrationId), { token: carol.token })
-  t.equal((await silent.closed).code, 1006, 'terminated without a close frame')
+  const silent = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token, autoPong: false })
+  const lively = await connect(tt, socketUrl(address, carol.registrationId), { token: carol.token })
+  tt.equal((await silent.closed).code, 1006, 'terminated without a close frame')
   // Several intervals later the answering one is still open and still served.
   await new Promise((resolve) => setTimeout(resolve, 500))
-  t.equal(lively.ws.readyState, WebSocket.OPEN)
+  tt.equal(lively.ws.readyState, WebSocket.OPEN)
   const m = await send(api, alice, carol)
-  t.same(
+  tt.same(
     (await lively.messages(1)).map((x) => x.id),
     [m.id],
   )
-  t.equal(app.delivery.connectionCount(), 1)
+  tt.equal(app.delivery.connectionCount(), 1)
 })
 
-t.test('logout, a password change and deleting the device close the socket at once', async (t) => {
-  const { api, address } = await serve(t)
+t.test('logout, a password change and deleting the device close the socket at once', async (tt) => {
+  const { api, address } = await serve(tt)
   const bob = await userWithDevice(api)
-  const s = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
+  const s = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
   await s.backlog()
-  t.equal((await api.post('/auth/logout/', undefined, { token: bob.token })).status, 204)
-  t.equal((await s.closed).code, 4401, 'logout')
+  tt.equal((await api.post('/auth/logout/', undefined, { token: bob.token })).status, 204)
+  tt.equal((await s.closed).code, 4401, 'logout')
 
   const carol = await userWithDevice(api)
   const again = await api.post('/auth/login/', { email: carol.email, password: carol.password })
-  const c = await connect(t, socketUrl(address, carol.registrationId), { token: carol.token })
+  const c = await connect(tt, socketUrl(address, carol.registrationId), { token: carol.token })
   await c.backlog()
-  const other = await connect(t, socketUrl(address, carol.registrationId), { token: again.body.auth_token })
-  t.equal((await c.closed).code, 4409)
+  const other = await connect(tt, socketUrl(address, carol.registrationId), { token: again.body.auth_token })
+  tt.equal((await c.closed).code, 4409)
   await other.backlog()
   const changed = await api.post(
     '/auth/users/set_password/',
     { current_password: carol.password, new_password: 'another-long-passphrase-42' },
     { token: carol.token },
   )
-  t.equal(changed.status, 204)
-  t.equal((await other.closed).code, 4401, "a password change ends the other sessions' sockets")
+  tt.equal(changed.status, 204)
+  tt.equal((await other.closed).code, 4401, "a password change ends the other sessions' sockets")
 
   const dave = await userWithDevice(api)
-  const d = await connect(t, socketUrl(address, dave.registrationId), { token: dave.token })
+  const d = await connect(tt, socketUrl(address, dave.registrationId), { token: dave.token })
   await d.backlog()
-  t.equal((await api.delete('/device/', undefined, { token: dave.token })).status, 204)
-  t.equal((await d.closed).code, 4404, 'device deleted')
+  tt.equal((await api.delete('/device/', undefined, { token: dave.token })).status, 204)
+  tt.equal((await d.closed).code, 4404, 'device deleted')
 })
 
-t.test('closing the app closes every socket with 1001', async (t) => {
-  const { app, api, address } = await serve(t)
+t.test('closing the app closes every socket with 1001', async (tt) => {
+  const { app, api, address } = await serve(tt)
   const bob = await userWithDevice(api)
-  const s = await connect(t, socketUrl(address, bob.registrationId), { token: bob.token })
+  const s = await connect(tt, socketUrl(address, bob.registrationId), { token: bob.token })
   await s.backlog()
   await app.close()
-  t.equal((await s.closed).code, 1001)
+  tt.equal((await s.closed).code, 1001)
 })
 
-t.test('the SDK client reconnects after a drop, gets what was sent meanwhile, and yields nothing twice', async (t) => {
-  const { app, api, address } = await serve(t)
+t.test('the SDK client reconnects after a drop, gets what was sent meanwhile, and yields nothing twice', async (tt) => {
+  const { app, api, address } = await serve(tt)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
   const socket = connectMessages({
@@ -291,22 +291,22 @@ t.test('the SDK client reconnects after a drop, gets what was sent meanwhile, an
     WebSocket: WebSocket as never,
     reconnectDelayMs: 50,
   })
-  t.teardown(() => socket.close())
+  tt.teardown(() => socket.close())
   const it = socket[Symbol.asyncIterator]()
   await socket.caughtUp
   const unacked = await send(api, alice, bob, 'not acknowledged')
-  t.same((await it.next()).value, unacked)
+  tt.same((await it.next()).value, unacked)
   // The connection drops (no close frame); the message stays queued and comes again, and the SDK drops the copy.
   for (const client of app.websocketServer.clients) client.terminate()
   const meanwhile = await send(api, alice, bob, 'sent while away')
-  t.same((await it.next()).value, meanwhile, 'the next message yielded is the new one, not the redelivered copy')
+  tt.same((await it.next()).value, meanwhile, 'the next message yielded is the new one, not the redelivered copy')
   socket.ack([unacked.id, meanwhile.id])
   socket.close()
-  t.same(await it.next(), { value: undefined, done: true }, 'close() ends the iteration')
+  tt.same(await it.next(), { value: undefined, done: true }, 'close() ends the iteration')
 })
 
-t.test('the SDK client yields, acknowledges and skips nothing', async (t) => {
-  const { api, address } = await serve(t)
+t.test('the SDK client yields, acknowledges and skips nothing', async (tt) => {
+  const { api, address } = await serve(tt)
   const bob = await userWithDevice(api)
   const alice = await userWithDevice(api)
   const queued = await send(api, alice, bob, 'queued')
@@ -316,23 +316,23 @@ t.test('the SDK client yields, acknowledges and skips nothing', async (t) => {
     registrationId: bob.registrationId,
     WebSocket: WebSocket as never,
   })
-  t.teardown(() => socket.close())
+  tt.teardown(() => socket.close())
   const it = socket[Symbol.asyncIterator]()
-  t.same((await it.next()).value, queued)
+  tt.same((await it.next()).value, queued)
   await socket.caughtUp
   const pushed = await send(api, alice, bob, 'pushed')
-  t.same((await it.next()).value, pushed)
+  tt.same((await it.next()).value, pushed)
   socket.ack([queued.id, pushed.id])
   for (let i = 0; i < 100; i++) {
     if ((await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body.length === 0) break
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  t.same(
+  tt.same(
     (await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })).body,
     [],
     'acknowledged through the SDK',
   )
 
   await api.post('/auth/logout/', undefined, { token: bob.token })
-  await t.rejects(it.next(), new MessageSocketClosed(4401, 'session ended'), 'the iterator ends with the close code')
+  await tt.rejects(it.next(), new MessageSocketClosed(4401, 'session ended'), 'the iterator ends with the close code')
 })

@@ -37,12 +37,12 @@ async function deviceRow(w: World) {
   return row && { ...row, signing_counter: await storedCounter(w.app, w.alice.id) }
 }
 
-async function refused(t: Test, w: World, label: string, req: Req, header: string | string[] | undefined) {
+async function refused(tt: Test, w: World, label: string, req: Req, header: string | string[] | undefined) {
   const before = await snapshot(w.app)
   const res = await send(w.api, w.alice.token, req, header)
-  t.equal(res.status, 401, `${label}: 401`)
-  t.equal(res.body?.code, 'invalid_request_signature', `${label}: invalid_request_signature`)
-  t.same(diff(before, await snapshot(w.app)), [], `${label}: nothing changed`)
+  tt.equal(res.status, 401, `${label}: 401`)
+  tt.equal(res.body?.code, 'invalid_request_signature', `${label}: invalid_request_signature`)
+  tt.same(diff(before, await snapshot(w.app)), [], `${label}: nothing changed`)
 }
 
 /** The body with one digit changed, still valid for the operation (a base64 digest's last character is left alone). */
@@ -99,15 +99,15 @@ function forgeries(
 
 t.test(
   'the signed operations are exactly those with a case here, and each documents the header and the refusal',
-  async (t) => {
-    t.same(signedOps.map((op) => op.operationId).sort(), Object.keys(cases).sort())
+  async (tt) => {
+    tt.same(signedOps.map((op) => op.operationId).sort(), Object.keys(cases).sort())
     for (const op of signedOps) {
       const params = spec.paths[op.path][op.method.toLowerCase()].parameters ?? []
-      t.ok(
+      tt.ok(
         params.some((p: { $ref?: string }) => p.$ref === '#/components/parameters/Signature'),
         `${op.operationId}: declares Signature`,
       )
-      t.ok(
+      tt.ok(
         documentedCodes(op, 401).includes('invalid_request_signature'),
         `${op.operationId}: 401 documents invalid_request_signature`,
       )
@@ -117,91 +117,91 @@ t.test(
 
 t.test(
   'a device without signingKey: every signed operation works as before, with or without a Signature header',
-  async (t) => {
-    const w = await signingWorld(t)
-    t.same(await deviceRow(w), { signing_key: null, signing_counter: 0 })
+  async (tt) => {
+    const w = await signingWorld(tt)
+    tt.same(await deviceRow(w), { signing_key: null, signing_counter: 0 })
     for (const op of ordered) {
       const plain = await cases[op.operationId](w)
       const res = await send(w.api, w.alice.token, plain)
-      t.equal(res.status, plain.ok, `${op.operationId}: ${plain.ok} without a header`)
-      t.ok(await plain.check(res), `${op.operationId}: the expected answer`)
+      tt.equal(res.status, plain.ok, `${op.operationId}: ${plain.ok} without a header`)
+      tt.ok(await plain.check(res), `${op.operationId}: the expected answer`)
       if (op.operationId === 'deleteDevice') break
       // A header that verifies against nothing is ignored: the device has no key to check it with.
       const withHeader = await cases[op.operationId](w)
       const again = await send(w.api, w.alice.token, withHeader, `1.${randomBytes(64).toString('base64')}`)
-      t.equal(again.status, withHeader.ok, `${op.operationId}: ${withHeader.ok} with a stray header`)
-      t.ok(await withHeader.check(again), `${op.operationId}: the expected answer with a stray header`)
+      tt.equal(again.status, withHeader.ok, `${op.operationId}: ${withHeader.ok} with a stray header`)
+      tt.ok(await withHeader.check(again), `${op.operationId}: the expected answer with a stray header`)
     }
-    t.equal(await deviceRow(w), undefined, 'the device was deleted without a signature')
+    tt.equal(await deviceRow(w), undefined, 'the device was deleted without a signature')
   },
 )
 
-t.test('a device with signingKey: every signed operation needs an exact signature with a fresh counter', async (t) => {
+t.test('a device with signingKey: every signed operation needs an exact signature with a fresh counter', async (tt) => {
   const key = signingKeyPair()
   const otherKey = signingKeyPair()
-  const w = await signingWorld(t, key)
-  t.same(await deviceRow(w), { signing_key: key.publicKey, signing_counter: 0 })
+  const w = await signingWorld(tt, key)
+  tt.same(await deviceRow(w), { signing_key: key.publicKey, signing_counter: 0 })
   let last = 0
   for (const [i, op] of ordered.entries()) {
-    await t.test(op.operationId, async (t) => {
+    await tt.test(op.operationId, async (ttt) => {
       // Counters with gaps: only "greater than the last accepted" is required.
       const n = 10 * (i + 1)
       const req: Case = await cases[op.operationId](w)
       for (const [label, forged, header] of forgeries(req, n, key.privateKey, otherKey.privateKey))
-        await refused(t, w, label, forged, header)
-      t.equal(await storedCounter(w.app, w.alice.id), last, 'the refusals used up no counter')
+        await refused(ttt, w, label, forged, header)
+      ttt.equal(await storedCounter(w.app, w.alice.id), last, 'the refusals used up no counter')
 
       const header = signatureHeader(key.privateKey, n, req.method, req.url, req.body)
       const res = await send(w.api, w.alice.token, req, header)
-      t.equal(res.status, req.ok, `signed with counter ${n}: ${req.ok}`)
-      t.ok(await req.check(res), 'the expected answer')
+      ttt.equal(res.status, req.ok, `signed with counter ${n}: ${req.ok}`)
+      ttt.ok(await req.check(res), 'the expected answer')
       if (op.operationId === 'deleteDevice') {
-        t.equal(await deviceRow(w), undefined, 'the device is gone')
+        ttt.equal(await deviceRow(w), undefined, 'the device is gone')
         const before = await snapshot(w.app)
         const replay = await send(w.api, w.alice.token, req, header)
-        t.same([replay.status, replay.body.code], [404, 'no_device'], 'replayed: nothing left to delete')
-        t.same(diff(before, await snapshot(w.app)), [], 'replayed: nothing changed')
+        ttt.same([replay.status, replay.body.code], [404, 'no_device'], 'replayed: nothing left to delete')
+        ttt.same(diff(before, await snapshot(w.app)), [], 'replayed: nothing changed')
         return
       }
-      t.equal(await storedCounter(w.app, w.alice.id), n, 'the counter advanced to the one used')
+      ttt.equal(await storedCounter(w.app, w.alice.id), n, 'the counter advanced to the one used')
       last = n
 
-      await refused(t, w, 'the same request replayed', req, header)
+      await refused(ttt, w, 'the same request replayed', req, header)
       const fresh = await cases[op.operationId](w)
       await refused(
-        t,
+        ttt,
         w,
         'a new request with a lower counter',
         fresh,
         signatureHeader(key.privateKey, n - 1, fresh.method, fresh.url, fresh.body),
       )
       await refused(
-        t,
+        ttt,
         w,
         'a new request with the same counter',
         fresh,
         signatureHeader(key.privateKey, n, fresh.method, fresh.url, fresh.body),
       )
-      t.equal(await storedCounter(w.app, w.alice.id), n, 'still the counter last accepted')
+      ttt.equal(await storedCounter(w.app, w.alice.id), n, 'still the counter last accepted')
     })
   }
 })
 
-t.test('the query string is signed: only the exact query the signature covers goes through', async (t) => {
+t.test('the query string is signed: only the exact query the signature covers goes through', async (tt) => {
   const key = signingKeyPair()
-  const w = await signingWorld(t, key)
+  const w = await signingWorld(tt, key)
   const url = `/prekeys/${w.alice.registrationId}/`
   const header = signatureHeader(key.privateKey, 1, 'GET', `${url}?page=1`)
-  await refused(t, w, 'signed with ?page=1, sent without a query', { method: 'GET', url }, header)
-  await refused(t, w, 'signed with ?page=1, sent with ?page=2', { method: 'GET', url: `${url}?page=2` }, header)
+  await refused(tt, w, 'signed with ?page=1, sent without a query', { method: 'GET', url }, header)
+  await refused(tt, w, 'signed with ?page=1, sent with ?page=2', { method: 'GET', url: `${url}?page=2` }, header)
   const res = await send(w.api, w.alice.token, { method: 'GET', url: `${url}?page=1` }, header)
-  t.equal(res.status, 200)
-  t.same(res.body, { count: 10, pqCount: 0 })
-  t.equal(await storedCounter(w.app, w.alice.id), 1)
+  tt.equal(res.status, 200)
+  tt.same(res.body, { count: 10, pqCount: 0 })
+  tt.equal(await storedCounter(w.app, w.alice.id), 1)
 })
 
-t.test('the counter is per device: two devices with their own keys each start at 1', async (t) => {
-  const { app, api } = await build(t)
+t.test('the counter is per device: two devices with their own keys each start at 1', async (tt) => {
+  const { app, api } = await build(tt)
   const people = []
   for (const registrationId of [8001, 8002]) {
     const user = await signUp(api)
@@ -211,7 +211,7 @@ t.test('the counter is per device: two devices with their own keys each start at
       { ...deviceBody(registrationId, `${user.email}.1`), signingKey: key.publicKey },
       { token: user.token },
     )
-    t.equal(res.status, 201)
+    tt.equal(res.status, 201)
     people.push({ ...user, key, registrationId })
   }
   for (const p of people) {
@@ -219,52 +219,52 @@ t.test('the counter is per device: two devices with their own keys each start at
       method: 'GET',
       url: `/prekeys/${p.registrationId}/`,
     })
-    t.equal(res.status, 200, `device ${p.registrationId}: counter 1 goes through`)
-    t.same(res.body, { count: 10, pqCount: 0 })
-    t.equal(await storedCounter(app, p.id), 1)
+    tt.equal(res.status, 200, `device ${p.registrationId}: counter 1 goes through`)
+    tt.same(res.body, { count: 10, pqCount: 0 })
+    tt.equal(await storedCounter(app, p.id), 1)
   }
   const [alice, carol] = people
   const res = await signedSend(api, alice.token, carol.key.privateKey, 2, {
     method: 'GET',
     url: `/prekeys/${alice.registrationId}/`,
   })
-  t.same(
+  tt.same(
     [res.status, res.body.code],
     [401, 'invalid_request_signature'],
     "Carol's key does not sign for Alice's device",
   )
-  t.same([await storedCounter(app, alice.id), await storedCounter(app, carol.id)], [1, 1])
+  tt.same([await storedCounter(app, alice.id), await storedCounter(app, carol.id)], [1, 1])
 })
 
-t.test('ten different requests signed with one counter, sent at once: exactly one goes through', async (t) => {
+t.test('ten different requests signed with one counter, sent at once: exactly one goes through', async (tt) => {
   const key = signingKeyPair()
-  const w = await signingWorld(t, key)
+  const w = await signingWorld(tt, key)
   const reqs = await Promise.all(Array.from({ length: 10 }, () => cases.uploadPreKeys(w)))
   const results = await Promise.all(reqs.map((r) => signedSend(w.api, w.alice.token, key.privateKey, 1, r)))
   const winners = results.flatMap((r, i) => (r.status === 200 ? [i] : []))
-  t.equal(winners.length, 1, 'one request went through')
-  t.same(
+  tt.equal(winners.length, 1, 'one request went through')
+  tt.same(
     results.filter((r) => r.status !== 200).map((r) => [r.status, r.body.code]),
     Array(9).fill([401, 'invalid_request_signature']),
   )
   const added = await w.app.db.knex('prekeys').where('key_id', '>=', 100).select('key_id', 'public_key')
   const winner = JSON.parse(reqs[winners[0]].body!)[0]
-  t.same(
+  tt.same(
     added.map((r: { key_id: number; public_key: string }) => ({ keyId: Number(r.key_id), publicKey: r.public_key })),
     [winner],
     "only the winner's key is stored",
   )
-  t.equal(await storedCounter(w.app, w.alice.id), 1)
+  tt.equal(await storedCounter(w.app, w.alice.id), 1)
 })
 
-t.test('one signed message replayed ten times at once is queued once', async (t) => {
+t.test('one signed message replayed ten times at once is queued once', async (tt) => {
   const key = signingKeyPair()
-  const w = await signingWorld(t, key)
+  const w = await signingWorld(tt, key)
   const req = await cases.sendMessage(w)
   const header = signatureHeader(key.privateKey, 1, req.method, req.url, req.body)
   const results = await Promise.all(Array.from({ length: 10 }, () => send(w.api, w.alice.token, req, header)))
-  t.same(results.map((r) => r.status).sort(), [201, ...Array(9).fill(401)])
-  t.same(
+  tt.same(results.map((r) => r.status).sort(), [201, ...Array(9).fill(401)])
+  tt.same(
     results.filter((r) => r.status === 401).map((r) => r.body.code),
     Array(9).fill('invalid_request_signature'),
   )
@@ -272,14 +272,14 @@ t.test('one signed message replayed ten times at once is queued once', async (t)
     .knex('messages')
     .where({ sender_registration_id: w.alice.registrationId })
     .select('content')
-  t.same(
+  tt.same(
     queued.map((r: { content: string }) => r.content),
     [JSON.parse(req.body!).message],
   )
 })
 
-t.test('a malformed signingKey is 400 invalid_data naming body.signingKey, and nothing is stored', async (t) => {
-  const { app, api } = await build(t)
+t.test('a malformed signingKey is 400 invalid_data naming body.signingKey, and nothing is stored', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const good = signingKeyPair().publicKey
   const smallOrder = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]).toString('base64') // the identity point
@@ -310,52 +310,52 @@ t.test('a malformed signingKey is 400 invalid_data naming body.signingKey, and n
       { ...deviceBody(9001, `${user.email}.1`), signingKey },
       { token: user.token },
     )
-    t.equal(res.status, 400, `${label}: 400`)
-    t.equal(res.body.code, 'invalid_data', `${label}: invalid_data`)
-    t.same(
+    tt.equal(res.status, 400, `${label}: 400`)
+    tt.equal(res.body.code, 'invalid_data', `${label}: invalid_data`)
+    tt.same(
       [...new Set(res.body.errors?.map((e: { field: string }) => e.field))],
       ['body.signingKey'],
       `${label}: names body.signingKey only`,
     )
-    t.same(diff(before, await snapshot(app)), [], `${label}: nothing stored`)
+    tt.same(diff(before, await snapshot(app)), [], `${label}: nothing stored`)
   }
   const res = await api.post(
     '/device/',
     { ...deviceBody(9001, `${user.email}.1`), signingKey: good },
     { token: user.token },
   )
-  t.equal(res.status, 201, 'a well-formed key is accepted')
-  t.same(await app.db.knex('devices').where({ user_id: user.id }).first('signing_key'), { signing_key: good })
-  t.equal(await storedCounter(app, user.id), 0)
+  tt.equal(res.status, 201, 'a well-formed key is accepted')
+  tt.same(await app.db.knex('devices').where({ user_id: user.id }).first('signing_key'), { signing_key: good })
+  tt.equal(await storedCounter(app, user.id), 0)
 })
 
-t.test('a device deleted and registered again with the same key cannot have its old requests replayed', async (t) => {
-  const { app, api } = await build(t)
+t.test('a device deleted and registered again with the same key cannot have its old requests replayed', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const key = signingKeyPair()
   const register = () =>
     api.post('/device/', { ...deviceBody(9002, `${user.email}.1`), signingKey: key.publicKey }, { token: user.token })
-  t.equal((await register()).status, 201)
+  tt.equal((await register()).status, 201)
   const count: Req = { method: 'GET', url: '/prekeys/9002/' }
   const countHeader = signatureHeader(key.privateKey, 5, count.method, count.url)
-  t.equal((await send(api, user.token, count, countHeader)).status, 200)
+  tt.equal((await send(api, user.token, count, countHeader)).status, 200)
   const remove: Req = { method: 'DELETE', url: '/device/' }
   const removeHeader = signatureHeader(key.privateKey, 7, remove.method, remove.url)
-  t.equal((await send(api, user.token, remove, removeHeader)).status, 204)
+  tt.equal((await send(api, user.token, remove, removeHeader)).status, 204)
 
-  t.equal((await register()).status, 201, 'registered again with the same signing key')
+  tt.equal((await register()).status, 201, 'registered again with the same signing key')
   const before = await snapshot(app)
   for (const [req, header] of [
     [count, countHeader],
     [remove, removeHeader],
   ] as const) {
     const res = await send(api, user.token, req, header)
-    t.equal(res.status, 401, `${req.method} ${req.url} replayed: 401`)
-    t.equal(res.body.code, 'invalid_request_signature')
+    tt.equal(res.status, 401, `${req.method} ${req.url} replayed: 401`)
+    tt.equal(res.body.code, 'invalid_request_signature')
   }
-  t.same(diff(before, await snapshot(app)), [], 'the new device is still there, nothing changed')
-  t.equal(await storedCounter(app, user.id), 7, 'the key keeps its counter')
-  t.equal(
+  tt.same(diff(before, await snapshot(app)), [], 'the new device is still there, nothing changed')
+  tt.equal(await storedCounter(app, user.id), 7, 'the key keeps its counter')
+  tt.equal(
     (await send(api, user.token, count, signatureHeader(key.privateKey, 8, count.method, count.url))).status,
     200,
     'a fresh counter works',

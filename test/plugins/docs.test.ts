@@ -3,61 +3,61 @@ import { build } from '../helper.js'
 import { DOCS_CSP } from '../../plugins/docs.js'
 import { spec } from '../../lib/spec.js'
 
-t.test('GET /docs serves Swagger UI of openapi.yaml from this server, security headers on', async (t) => {
-  const { app } = await build(t)
+t.test('GET /docs serves Swagger UI of openapi.yaml from this server, security headers on', async (tt) => {
+  const { app } = await build(tt)
   const page = await app.inject({ method: 'GET', url: '/docs' })
-  t.equal(page.statusCode, 200)
-  t.match(page.headers['content-type'], /^text\/html; charset=utf-8/)
-  t.equal(page.headers['content-security-policy'], DOCS_CSP)
-  t.notMatch(DOCS_CSP, /unsafe-|\*|https?:/, 'no inline script or style, no eval, no other origin')
-  t.match(DOCS_CSP, /default-src 'none'/)
-  t.match(DOCS_CSP, /frame-ancestors 'none'/)
+  tt.equal(page.statusCode, 200)
+  tt.match(page.headers['content-type'], /^text\/html; charset=utf-8/)
+  tt.equal(page.headers['content-security-policy'], DOCS_CSP)
+  tt.notMatch(DOCS_CSP, /unsafe-|\*|https?:/, 'no inline script or style, no eval, no other origin')
+  tt.match(DOCS_CSP, /default-src 'none'/)
+  tt.match(DOCS_CSP, /frame-ancestors 'none'/)
   for (const [header, value] of Object.entries({
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
     'cross-origin-resource-policy': 'same-origin',
   })) {
-    t.equal(page.headers[header], value, header)
+    tt.equal(page.headers[header], value, header)
   }
-  t.match(page.headers['strict-transport-security'], /max-age=31536000/)
-  t.notMatch(
+  tt.match(page.headers['strict-transport-security'], /max-age=31536000/)
+  tt.notMatch(
     page.body,
     /<script>|<script [^>]*>[^<\s]|<style|\sstyle=|\son[a-z]+=/i,
     'no inline script, style or handler',
   )
   const refs = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])
-  t.ok(refs.length >= 4, 'loads its assets')
+  tt.ok(refs.length >= 4, 'loads its assets')
   for (const ref of refs) {
-    t.match(ref, /^\/docs\//, `${ref} is served by this server`)
+    tt.match(ref, /^\/docs\//, `${ref} is served by this server`)
     const asset = await app.inject({ method: 'GET', url: ref })
-    t.equal(asset.statusCode, 200, `${ref} served`)
-    t.ok(asset.rawPayload.length > 0, `${ref} not empty`)
-    t.equal(asset.headers['x-content-type-options'], 'nosniff', `${ref}: nosniff`)
+    tt.equal(asset.statusCode, 200, `${ref} served`)
+    tt.ok(asset.rawPayload.length > 0, `${ref} not empty`)
+    tt.equal(asset.headers['x-content-type-options'], 'nosniff', `${ref}: nosniff`)
   }
   const js = await app.inject({ method: 'GET', url: '/docs/swagger-ui-bundle.js' })
-  t.match(js.headers['content-type'], /^text\/javascript/)
-  t.match(js.body, /SwaggerUIBundle/)
+  tt.match(js.headers['content-type'], /^text\/javascript/)
+  tt.match(js.body, /SwaggerUIBundle/)
   const css = await app.inject({ method: 'GET', url: '/docs/swagger-ui.css' })
-  t.match(css.headers['content-type'], /^text\/css/)
-  t.match(css.headers['cache-control'], /max-age=/, 'assets may be cached')
+  tt.match(css.headers['content-type'], /^text\/css/)
+  tt.match(css.headers['cache-control'], /max-age=/, 'assets may be cached')
   const init = await app.inject({ method: 'GET', url: '/docs/init.js' })
-  t.match(init.body, /url: '\/docs\/openapi\.json'/, 'the initializer loads the spec from this server')
-  t.match(init.body, /validatorUrl: null/, 'and sends it nowhere else')
-  t.equal(page.headers['cache-control'], 'no-store')
+  tt.match(init.body, /url: '\/docs\/openapi\.json'/, 'the initializer loads the spec from this server')
+  tt.match(init.body, /validatorUrl: null/, 'and sends it nowhere else')
+  tt.equal(page.headers['cache-control'], 'no-store')
 })
 
-t.test('GET /docs/openapi.json is openapi.yaml as JSON', async (t) => {
-  const { app } = await build(t)
+t.test('GET /docs/openapi.json is openapi.yaml as JSON', async (tt) => {
+  const { app } = await build(tt)
   const res = await app.inject({ method: 'GET', url: '/docs/openapi.json' })
-  t.equal(res.statusCode, 200)
-  t.match(res.headers['content-type'], /^application\/json/)
-  t.same(res.json(), spec)
-  t.equal(res.headers['content-security-policy'], DOCS_CSP)
+  tt.equal(res.statusCode, 200)
+  tt.match(res.headers['content-type'], /^application\/json/)
+  tt.same(res.json(), spec)
+  tt.equal(res.headers['content-security-policy'], DOCS_CSP)
 })
 
-t.test('only the listed assets: other paths under /docs are 404 in the error shape', async (t) => {
-  const { app } = await build(t)
+t.test('only the listed assets: other paths under /docs are 404 in the error shape', async (tt) => {
+  const { app } = await build(tt)
   for (const url of [
     '/docs/package.json',
     '/docs/../package.json',
@@ -66,9 +66,9 @@ t.test('only the listed assets: other paths under /docs are 404 in the error sha
     '/docs/%2e%2e%2fpackage.json',
   ]) {
     const res = await app.inject({ method: 'GET', url })
-    t.equal(res.statusCode, 404, url)
-    t.equal(res.json().code, 'not_found', `${url}: error shape`)
+    tt.equal(res.statusCode, 404, url)
+    tt.equal(res.json().code, 'not_found', `${url}: error shape`)
   }
   const post = await app.inject({ method: 'POST', url: '/docs' })
-  t.equal(post.statusCode, 404, 'POST: no such route')
+  tt.equal(post.statusCode, 404, 'POST: no such route')
 })

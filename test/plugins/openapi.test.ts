@@ -16,23 +16,23 @@ const sample: Record<string, string> = {
 const urlOf = (path: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(sample[name]))
 const all = [...operations.values()]
 
-t.test('every authenticated operation refuses a request without a valid token, before reading the body', async (t) => {
-  const { api } = await build(t)
+t.test('every authenticated operation refuses a request without a valid token, before reading the body', async (tt) => {
+  const { api } = await build(tt)
   for (const op of all.filter((o) => o.authenticated)) {
     for (const token of [undefined, 'not-a-token']) {
       const res = await api.request(op.method, urlOf(op.path), op.bodyTypes.length ? { not: 'valid' } : undefined, {
         token,
       })
-      t.equal(res.status, 401, `${op.operationId} with ${token ?? 'no token'}`)
-      t.equal(res.body.code, 'not_authenticated', op.operationId)
+      tt.equal(res.status, 401, `${op.operationId} with ${token ?? 'no token'}`)
+      tt.equal(res.body.code, 'not_authenticated', op.operationId)
     }
   }
 })
 
 t.test(
   'every operation that takes a body answers 415 for another content type and 413 for an oversized one',
-  async (t) => {
-    const { api } = await build(t)
+  async (tt) => {
+    const { api } = await build(tt)
     const user = await signUp(api)
     const huge = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) })
     for (const op of all.filter((o) => o.bodyTypes.length)) {
@@ -42,21 +42,21 @@ t.test(
         raw: 'hello',
         headers: { 'content-type': 'text/plain' },
       })
-      t.equal(plain.status, 415, `${op.operationId} text/plain`)
-      t.equal(plain.body.code, 'unsupported_media_type', op.operationId)
+      tt.equal(plain.status, 415, `${op.operationId} text/plain`)
+      tt.equal(plain.body.code, 'unsupported_media_type', op.operationId)
       const big = await api.request(op.method, urlOf(op.path), undefined, {
         token,
         raw: huge,
         headers: { 'content-type': op.bodyTypes[0] },
       })
-      t.equal(big.status, 413, `${op.operationId} oversized`)
-      t.equal(big.body.code, 'request_too_large', op.operationId)
+      tt.equal(big.status, 413, `${op.operationId} oversized`)
+      tt.equal(big.body.code, 'request_too_large', op.operationId)
     }
   },
 )
 
-t.test('every operation is throttled: per IP when anonymous, per user when authenticated', async (t) => {
-  const { api } = await build(t, { throttleAnon: '1/hour', throttleUser: '1/hour', throttlePrekeybundle: '1/hour' })
+t.test('every operation is throttled: per IP when anonymous, per user when authenticated', async (tt) => {
+  const { api } = await build(tt, { throttleAnon: '1/hour', throttleUser: '1/hour', throttlePrekeybundle: '1/hour' })
   let ip = 1
   // Except the health probes (`x-probe`), never throttled: test/routes/health.test.ts.
   for (const op of all.filter((o) => !o.probe)) {
@@ -76,8 +76,8 @@ t.test('every operation is throttled: per IP when anonymous, per user when authe
     const body = op.bodyTypes.length ? {} : undefined
     await api.request(op.method, urlOf(op.path), body, { token: tokens[0], remoteAddress })
     const second = await api.request(op.method, urlOf(op.path), body, { token: tokens[1], remoteAddress })
-    t.equal(second.status, 429, `${op.operationId} second call`)
-    t.equal(second.body.code, 'throttled', op.operationId)
-    t.match(String(second.headers['retry-after']), /^[1-9][0-9]*$/, `${op.operationId} Retry-After`)
+    tt.equal(second.status, 429, `${op.operationId} second call`)
+    tt.equal(second.body.code, 'throttled', op.operationId)
+    tt.match(String(second.headers['retry-after']), /^[1-9][0-9]*$/, `${op.operationId} Retry-After`)
   }
 })

@@ -10,19 +10,19 @@ const redisTest = { skip: process.env.TEST_REDIS === 'skip' ? 'Redis is not reac
 
 /** A 429 as the contract promises it: code `throttled` and a whole number of seconds in Retry-After. */
 function assertThrottled(
-  t: Test,
+  tt: Test,
   res: { status: number; body: any; headers: Record<string, unknown> },
   maxWait: number,
 ) {
-  t.equal(res.status, 429)
-  t.equal(res.body?.code, 'throttled')
+  tt.equal(res.status, 429)
+  tt.equal(res.body?.code, 'throttled')
   const retryAfter = String(res.headers['retry-after'])
-  t.match(retryAfter, /^[0-9]+$/, `Retry-After is a number of seconds (${retryAfter})`)
-  t.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= maxWait, `Retry-After ${retryAfter} within the window`)
+  tt.match(retryAfter, /^[0-9]+$/, `Retry-After is a number of seconds (${retryAfter})`)
+  tt.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= maxWait, `Retry-After ${retryAfter} within the window`)
 }
 
 /** app.inject from a chosen client IP (the `api` helper cannot set one), checked against the spec like `api`. */
-async function fromIp(t: Test, app: FastifyInstance, ip: string, method: 'GET' | 'POST', url: string, body?: unknown) {
+async function fromIp(tt: Test, app: FastifyInstance, ip: string, method: 'GET' | 'POST', url: string, body?: unknown) {
   const res = await app.inject({
     method,
     url,
@@ -35,7 +35,7 @@ async function fromIp(t: Test, app: FastifyInstance, ip: string, method: 'GET' |
     contentType: String(res.headers['content-type'] ?? ''),
     body: parsed,
   }))
-    t.fail(`contract: ${p}`)
+    tt.fail(`contract: ${p}`)
   return { status: res.statusCode, body: parsed, headers: res.headers }
 }
 
@@ -44,146 +44,157 @@ const randomIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 25
 
 t.test(
   'anon: past THROTTLE_ANON the same IP gets 429 throttled with Retry-After, and nothing is created',
-  async (t) => {
-    const { app, api } = await build(t, { throttleAnon: '2/hour' })
+  async (tt) => {
+    const { app, api } = await build(tt, { throttleAnon: '2/hour' })
     const email = uniqueEmail()
-    t.equal((await api.post('/auth/users/', { email, password: PASSWORD })).status, 201)
-    t.equal(
+    tt.equal((await api.post('/auth/users/', { email, password: PASSWORD })).status, 201)
+    tt.equal(
       (await api.post('/auth/login/', { email, password: PASSWORD })).status,
       200,
       'login counts against the same budget',
     )
     const third = await api.post('/auth/users/', { email: uniqueEmail('late'), password: PASSWORD })
-    assertThrottled(t, third, 3600)
+    assertThrottled(tt, third, 3600)
     const users = await app.db.knex('users')
-    t.equal(users.length, 1, 'the throttled sign-up created no user')
-    assertThrottled(t, await api.post('/auth/login/', { email, password: PASSWORD }), 3600)
+    tt.equal(users.length, 1, 'the throttled sign-up created no user')
+    assertThrottled(tt, await api.post('/auth/login/', { email, password: PASSWORD }), 3600)
   },
 )
 
-t.test('anon: the limit is per IP', async (t) => {
-  const { app } = await build(t, { throttleAnon: '2/hour' })
+t.test('anon: the limit is per IP', async (tt) => {
+  const { app } = await build(tt, { throttleAnon: '2/hour' })
   const [a, b] = [randomIp(), randomIp().replace(/^10\./, '172.')]
   for (let i = 0; i < 2; i++)
-    t.equal((await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status, 400)
+    tt.equal(
+      (await fromIp(tt, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status,
+      400,
+    )
   assertThrottled(
-    t,
-    await fromIp(t, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD }),
+    tt,
+    await fromIp(tt, app, a, 'POST', '/auth/login/', { email: uniqueEmail(), password: PASSWORD }),
     3600,
   )
-  const other = await fromIp(t, app, b, 'POST', '/auth/users/', { email: uniqueEmail(), password: PASSWORD })
-  t.equal(other.status, 201, 'another IP still signs up')
+  const other = await fromIp(tt, app, b, 'POST', '/auth/users/', { email: uniqueEmail(), password: PASSWORD })
+  tt.equal(other.status, 201, 'another IP still signs up')
 })
 
-t.test('anon: the throttle applies before the body is looked at', async (t) => {
-  const { api } = await build(t, { throttleAnon: '1/hour' })
-  t.equal((await api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status, 400)
-  assertThrottled(t, await api.post('/auth/login/', { nonsense: true }), 3600)
+t.test('anon: the throttle applies before the body is looked at', async (tt) => {
+  const { api } = await build(tt, { throttleAnon: '1/hour' })
+  tt.equal((await api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD })).status, 400)
+  assertThrottled(tt, await api.post('/auth/login/', { nonsense: true }), 3600)
 })
 
 t.test(
   "user: THROTTLE_USER counts per user, across that user's sessions, and another user is unaffected",
-  async (t) => {
-    const { api } = await build(t, { throttleUser: '3/hour' })
+  async (tt) => {
+    const { api } = await build(tt, { throttleUser: '3/hour' })
     const alice = await signUp(api)
     const second = await api.post('/auth/login/', { email: alice.email, password: PASSWORD })
     const aliceToken2 = second.body.auth_token as string
     const bob = await signUp(api)
-    t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-    t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-    t.equal((await api.get('/auth/users/me/', { token: aliceToken2 })).status, 200, 'third request, other session')
-    assertThrottled(t, await api.get('/auth/users/me/', { token: aliceToken2 }), 3600)
-    assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 3600)
+    tt.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+    tt.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+    tt.equal((await api.get('/auth/users/me/', { token: aliceToken2 })).status, 200, 'third request, other session')
+    assertThrottled(tt, await api.get('/auth/users/me/', { token: aliceToken2 }), 3600)
+    assertThrottled(tt, await api.get('/auth/users/me/', { token: alice.token }), 3600)
     const mine = await api.get('/auth/users/me/', { token: bob.token })
-    t.equal(mine.status, 200, 'bob is not throttled')
-    t.equal(mine.body.email, bob.email)
+    tt.equal(mine.status, 200, 'bob is not throttled')
+    tt.equal(mine.body.email, bob.email)
   },
 )
 
-t.test('user: a request without a valid token is 401, not counted against anyone', async (t) => {
-  const { api } = await build(t, { throttleUser: '1/hour' })
+t.test('user: a request without a valid token is 401, not counted against anyone', async (tt) => {
+  const { api } = await build(tt, { throttleUser: '1/hour' })
   const alice = await signUp(api)
-  for (let i = 0; i < 3; i++) t.equal((await api.get('/auth/users/me/', { token: 'garbage' })).status, 401)
-  t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+  for (let i = 0; i < 3; i++) tt.equal((await api.get('/auth/users/me/', { token: 'garbage' })).status, 401)
+  tt.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
 })
 
-t.test('user: a throttled write changes nothing', async (t) => {
-  const { app, api } = await build(t, { throttleUser: '1/hour' })
+t.test('user: a throttled write changes nothing', async (tt) => {
+  const { app, api } = await build(tt, { throttleUser: '1/hour' })
   const alice = await signUp(api)
-  t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-  assertThrottled(t, await api.post('/auth/logout/', undefined, { token: alice.token }), 3600)
-  t.equal((await app.db.knex('sessions').where({ user_id: alice.id })).length, 1, 'the session was not revoked')
+  tt.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+  assertThrottled(tt, await api.post('/auth/logout/', undefined, { token: alice.token }), 3600)
+  tt.equal((await app.db.knex('sessions').where({ user_id: alice.id })).length, 1, 'the session was not revoked')
 })
 
 t.test(
   'prekeybundle: past THROTTLE_PREKEYBUNDLE bundles are 429, other calls still work, no prekey is spent',
-  async (t) => {
-    const { app, api } = await build(t, { throttlePrekeybundle: '2/day' })
+  async (tt) => {
+    const { app, api } = await build(tt, { throttlePrekeybundle: '2/day' })
     const alice = await userWithDevice(api)
     const bob = await userWithDevice(api, { preKeyCount: 5 })
     const carol = await userWithDevice(api)
     const url = `/prekeybundle/${bob.email}/${alice.registrationId}/`
-    t.equal((await api.get(url, { token: alice.token })).status, 200)
-    t.equal((await api.get(url, { token: alice.token })).status, 200)
+    tt.equal((await api.get(url, { token: alice.token })).status, 200)
+    tt.equal((await api.get(url, { token: alice.token })).status, 200)
     const third = await api.get(url, { token: alice.token })
-    assertThrottled(t, third, 86400)
+    assertThrottled(tt, third, 86400)
     const bobDevice = await app.db.knex('devices').where({ user_id: bob.id }).first()
-    t.equal(
+    tt.equal(
       (await app.db.knex('prekeys').where({ device_id: bobDevice.id })).length,
       3,
       'the throttled request took no prekey',
     )
-    t.equal(
+    tt.equal(
       (await api.get(`/messages/${alice.registrationId}/`, { token: alice.token })).status,
       200,
       'alice can still fetch messages',
     )
-    t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+    tt.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
     const carols = await api.get(`/prekeybundle/${bob.email}/${carol.registrationId}/`, { token: carol.token })
-    t.equal(carols.status, 200, 'the bundle limit is per user')
+    tt.equal(carols.status, 200, 'the bundle limit is per user')
   },
 )
 
-t.test("'off' disables a throttle", async (t) => {
-  const { api } = await build(t, { throttleAnon: 'off', throttleUser: 'off', throttlePrekeybundle: 'off' })
+t.test("'off' disables a throttle", async (tt) => {
+  const { api } = await build(tt, { throttleAnon: 'off', throttleUser: 'off', throttlePrekeybundle: 'off' })
   for (let i = 0; i < 8; i++)
-    t.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
+    tt.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   for (let i = 0; i < 8; i++)
-    t.equal((await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).status, 200)
+    tt.equal((await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).status, 200)
 })
 
-t.test('only the throttled scope is limited: anon off, user on', async (t) => {
-  const { api } = await build(t, { throttleAnon: 'off', throttleUser: '1/hour' })
+t.test('only the throttled scope is limited: anon off, user on', async (tt) => {
+  const { api } = await build(tt, { throttleAnon: 'off', throttleUser: '1/hour' })
   const alice = await signUp(api)
   for (let i = 0; i < 4; i++)
-    t.equal((await api.post('/auth/login/', { email: alice.email, password: PASSWORD })).status, 200)
-  t.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
-  assertThrottled(t, await api.get('/auth/users/me/', { token: alice.token }), 3600)
+    tt.equal((await api.post('/auth/login/', { email: alice.email, password: PASSWORD })).status, 200)
+  tt.equal((await api.get('/auth/users/me/', { token: alice.token })).status, 200)
+  assertThrottled(tt, await api.get('/auth/users/me/', { token: alice.token }), 3600)
 })
 
-t.test('with REDIS_URL, instances share the counters', redisTest, async (t) => {
+t.test('with REDIS_URL, instances share the counters', redisTest, async (tt) => {
   const overrides = { redisUrl: REDIS_URL, throttleAnon: '2/hour' }
-  const one = await build(t, overrides)
-  const two = await build(t, overrides)
+  const one = await build(tt, overrides)
+  const two = await build(tt, overrides)
   const ip = randomIp()
   const login = () => ({ email: uniqueEmail(), password: PASSWORD })
-  t.equal((await fromIp(t, one.app, ip, 'POST', '/auth/login/', login())).status, 400, 'first request on instance one')
-  t.equal((await fromIp(t, two.app, ip, 'POST', '/auth/login/', login())).status, 400, 'second request on instance two')
-  assertThrottled(t, await fromIp(t, one.app, ip, 'POST', '/auth/login/', login()), 3600)
-  assertThrottled(t, await fromIp(t, two.app, ip, 'POST', '/auth/login/', login()), 3600)
-  t.equal(
-    (await fromIp(t, two.app, randomIp(), 'POST', '/auth/login/', login())).status,
+  tt.equal(
+    (await fromIp(tt, one.app, ip, 'POST', '/auth/login/', login())).status,
+    400,
+    'first request on instance one',
+  )
+  tt.equal(
+    (await fromIp(tt, two.app, ip, 'POST', '/auth/login/', login())).status,
+    400,
+    'second request on instance two',
+  )
+  assertThrottled(tt, await fromIp(tt, one.app, ip, 'POST', '/auth/login/', login()), 3600)
+  assertThrottled(tt, await fromIp(tt, two.app, ip, 'POST', '/auth/login/', login()), 3600)
+  tt.equal(
+    (await fromIp(tt, two.app, randomIp(), 'POST', '/auth/login/', login())).status,
     400,
     'another IP is unaffected',
   )
 })
 
-t.test('with REDIS_URL, per-user counters are shared too', redisTest, async (t) => {
+t.test('with REDIS_URL, per-user counters are shared too', redisTest, async (tt) => {
   const overrides = { redisUrl: REDIS_URL, throttleUser: '2/hour' }
-  const one = await build(t, overrides)
-  const two = await build(t, { ...overrides, databaseUrl: one.config.databaseUrl })
+  const one = await build(tt, overrides)
+  const two = await build(tt, { ...overrides, databaseUrl: one.config.databaseUrl })
   // Redis outlives the per-test database: give the user an id no earlier run used, before any
   // session references it, so that the shared per-user counter starts from zero.
   const email = uniqueEmail('alice')
@@ -192,38 +203,38 @@ t.test('with REDIS_URL, per-user counters are shared too', redisTest, async (t) 
   await one.app.db.knex('users').where({ id: created.body.id }).update({ id })
   const token = (await one.api.post('/auth/login/', { email, password: PASSWORD })).body.auth_token as string
   const me = await one.api.get('/auth/users/me/', { token })
-  t.equal(me.status, 200)
-  t.equal(me.body.id, id)
-  t.equal((await two.api.get('/auth/users/me/', { token })).status, 200, 'second request, on instance two')
-  assertThrottled(t, await one.api.get('/auth/users/me/', { token }), 3600)
-  assertThrottled(t, await two.api.get('/auth/users/me/', { token }), 3600)
+  tt.equal(me.status, 200)
+  tt.equal(me.body.id, id)
+  tt.equal((await two.api.get('/auth/users/me/', { token })).status, 200, 'second request, on instance two')
+  assertThrottled(tt, await one.api.get('/auth/users/me/', { token }), 3600)
+  assertThrottled(tt, await two.api.get('/auth/users/me/', { token }), 3600)
 })
 
-t.test('with REDIS_URL unreachable, requests are still served', async (t) => {
-  const { api } = await build(t, { redisUrl: 'redis://127.0.0.1:1', throttleAnon: '1/hour' })
+t.test('with REDIS_URL unreachable, requests are still served', async (tt) => {
+  const { api } = await build(tt, { redisUrl: 'redis://127.0.0.1:1', throttleAnon: '1/hour' })
   for (let i = 0; i < 3; i++)
-    t.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
+    tt.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
 })
 
-t.test('anon: X-Forwarded-For does not dodge the limit unless TRUST_PROXY is set', async (t) => {
-  const direct = await build(t, { throttleAnon: '1/hour' })
+t.test('anon: X-Forwarded-For does not dodge the limit unless TRUST_PROXY is set', async (tt) => {
+  const direct = await build(tt, { throttleAnon: '1/hour' })
   const spoof = (n: number) => ({ headers: { 'x-forwarded-for': `203.0.113.${n}` } })
-  t.equal((await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
+  tt.equal((await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
   assertThrottled(
-    t,
+    tt,
     await direct.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2)),
     3600,
   )
 
-  const proxied = await build(t, { throttleAnon: '1/hour', trustProxy: true })
-  t.equal((await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
-  t.equal(
+  const proxied = await build(tt, { throttleAnon: '1/hour', trustProxy: true })
+  tt.equal((await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1))).status, 400)
+  tt.equal(
     (await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(2))).status,
     400,
     'behind a trusted proxy the client address counts',
   )
   assertThrottled(
-    t,
+    tt,
     await proxied.api.post('/auth/login/', { email: uniqueEmail(), password: PASSWORD }, spoof(1)),
     3600,
   )

@@ -13,21 +13,21 @@ function styleHashOf(html: string): string {
 }
 
 /** The policy as name → value, failing on a directive given twice (browsers ignore the second). */
-function directives(t: Test, csp: unknown): Record<string, string> {
+function directives(tt: Test, csp: unknown): Record<string, string> {
   const parts = String(csp)
     .split(';')
     .map((d) => d.trim())
     .filter(Boolean)
   const map = Object.fromEntries(parts.map((d) => [d.split(/\s+/)[0], d.split(/\s+/).slice(1).join(' ')]))
-  t.equal(Object.keys(map).length, parts.length, 'no directive appears twice')
+  tt.equal(Object.keys(map).length, parts.length, 'no directive appears twice')
   return map
 }
 
 /** Every answer, JSON or HTML, success or error, carries the same hardening. */
-function checkHeaders(t: Test, res: ApiResponse, styleHash: string, corp: 'same-origin' | 'cross-origin') {
+function checkHeaders(tt: Test, res: ApiResponse, styleHash: string, corp: 'same-origin' | 'cross-origin') {
   // Exactly these directives: anything more (script-src, img-src...) would loosen default-src 'none'.
-  t.same(
-    directives(t, res.headers['content-security-policy']),
+  tt.same(
+    directives(tt, res.headers['content-security-policy']),
     {
       'default-src': "'none'",
       'style-src': styleHash,
@@ -37,24 +37,24 @@ function checkHeaders(t: Test, res: ApiResponse, styleHash: string, corp: 'same-
     },
     'content-security-policy',
   )
-  t.equal(res.headers['x-content-type-options'], 'nosniff', 'x-content-type-options')
+  tt.equal(res.headers['x-content-type-options'], 'nosniff', 'x-content-type-options')
   // helmet's default; browsers that know CSP obey frame-ancestors 'none' above, which is stricter.
-  t.equal(res.headers['x-frame-options'], 'DENY', 'x-frame-options')
-  t.equal(res.headers['referrer-policy'], 'no-referrer', 'referrer-policy')
-  t.equal(res.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains', 'strict-transport-security')
-  t.equal(res.headers['cross-origin-resource-policy'], corp, 'cross-origin-resource-policy')
-  t.equal(res.headers['cross-origin-opener-policy'], 'same-origin', 'cross-origin-opener-policy')
-  t.equal(res.headers['cache-control'], 'no-store', 'cache-control')
-  t.equal(res.headers['x-powered-by'], undefined, 'x-powered-by')
+  tt.equal(res.headers['x-frame-options'], 'DENY', 'x-frame-options')
+  tt.equal(res.headers['referrer-policy'], 'no-referrer', 'referrer-policy')
+  tt.equal(res.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains', 'strict-transport-security')
+  tt.equal(res.headers['cross-origin-resource-policy'], corp, 'cross-origin-resource-policy')
+  tt.equal(res.headers['cross-origin-opener-policy'], 'same-origin', 'cross-origin-opener-policy')
+  tt.equal(res.headers['cache-control'], 'no-store', 'cache-control')
+  tt.equal(res.headers['x-powered-by'], undefined, 'x-powered-by')
 }
 
 /** What the browser would run or load from the page besides the hashed style: nothing. */
-function checkPageIsInert(t: Test, html: string) {
-  t.notMatch(html, /<script/i, 'no script element')
-  t.notMatch(html, /\son[a-z]+\s*=/i, 'no inline event handler')
-  t.notMatch(html, /\sstyle\s*=/i, 'no style attribute (the CSP would block it)')
-  t.notMatch(html, /<(link|img|iframe|object|embed|base)\b/i, 'nothing else to fetch or embed')
-  t.notMatch(html, /<form[^>]*\saction\s*=/i, 'a form posts back to the page itself')
+function checkPageIsInert(tt: Test, html: string) {
+  tt.notMatch(html, /<script/i, 'no script element')
+  tt.notMatch(html, /\son[a-z]+\s*=/i, 'no inline event handler')
+  tt.notMatch(html, /\sstyle\s*=/i, 'no style attribute (the CSP would block it)')
+  tt.notMatch(html, /<(link|img|iframe|object|embed|base)\b/i, 'nothing else to fetch or embed')
+  tt.notMatch(html, /<form[^>]*\saction\s*=/i, 'a form posts back to the page itself')
 }
 
 async function resetLink(app: Awaited<ReturnType<typeof build>>['app'], userId: number) {
@@ -63,107 +63,107 @@ async function resetLink(app: Awaited<ReturnType<typeof build>>['app'], userId: 
   return `/auth/password/reset/confirm/${encodeUid(user.id)}/${makeResetToken(app.config.secretKey, user)}/`
 }
 
-t.test('the reset page: CSP style-src is the hash of the page’s own <style> text; no script', async (t) => {
-  const { api } = await build(t)
+t.test('the reset page: CSP style-src is the hash of the page’s own <style> text; no script', async (tt) => {
+  const { api } = await build(tt)
   const invalid = await api.get(MALFORMED_LINK)
-  t.equal(invalid.status, 200)
-  t.equal(invalid.headers['content-type'], 'text/html; charset=utf-8')
-  t.match(invalid.text, '<h1>Link invalid</h1>', 'the malformed link shows the invalid-link page')
+  tt.equal(invalid.status, 200)
+  tt.equal(invalid.headers['content-type'], 'text/html; charset=utf-8')
+  tt.match(invalid.text, '<h1>Link invalid</h1>', 'the malformed link shows the invalid-link page')
   const styleHash = styleHashOf(invalid.text)
-  checkHeaders(t, invalid, styleHash, 'same-origin')
-  checkPageIsInert(t, invalid.text)
-  t.notMatch(invalid.text, '<form', 'an invalid link offers no form')
+  checkHeaders(tt, invalid, styleHash, 'same-origin')
+  checkPageIsInert(tt, invalid.text)
+  tt.notMatch(invalid.text, '<form', 'an invalid link offers no form')
 })
 
-t.test('the reset form, its 400 re-render and the invalid-link 400 all carry the same policy', async (t) => {
-  const { app, api } = await build(t)
+t.test('the reset form, its 400 re-render and the invalid-link 400 all carry the same policy', async (tt) => {
+  const { app, api } = await build(tt)
   const styleHash = styleHashOf((await api.get(MALFORMED_LINK)).text)
   const user = await signUp(api)
   const link = await resetLink(app, user.id)
 
   const form = await api.get(link)
-  t.equal(form.status, 200)
-  t.match(form.text, /<form method="post">/)
-  t.equal(styleHashOf(form.text), styleHash, 'the form page has the same, hashed, style block')
-  checkHeaders(t, form, styleHash, 'same-origin')
-  checkPageIsInert(t, form.text)
+  tt.equal(form.status, 200)
+  tt.match(form.text, /<form method="post">/)
+  tt.equal(styleHashOf(form.text), styleHash, 'the form page has the same, hashed, style block')
+  checkHeaders(tt, form, styleHash, 'same-origin')
+  checkPageIsInert(tt, form.text)
 
   const mismatch = await api.post(link, undefined, {
     form: { new_password: 'staple-lantern-orbit', re_new_password: 'other-lantern-orbit' },
   })
-  t.equal(mismatch.status, 400)
-  t.match(mismatch.text, 'The two passwords do not match.')
-  t.equal(styleHashOf(mismatch.text), styleHash)
-  checkHeaders(t, mismatch, styleHash, 'same-origin')
-  checkPageIsInert(t, mismatch.text)
+  tt.equal(mismatch.status, 400)
+  tt.match(mismatch.text, 'The two passwords do not match.')
+  tt.equal(styleHashOf(mismatch.text), styleHash)
+  checkHeaders(tt, mismatch, styleHash, 'same-origin')
+  checkPageIsInert(tt, mismatch.text)
 
   const invalidPost = await api.post(MALFORMED_LINK, undefined, {
     form: { new_password: PASSWORD, re_new_password: PASSWORD },
   })
-  t.equal(invalidPost.status, 400)
-  t.equal(invalidPost.headers['content-type'], 'text/html; charset=utf-8')
-  t.match(invalidPost.text, '<h1>Link invalid</h1>')
-  checkHeaders(t, invalidPost, styleHash, 'same-origin')
+  tt.equal(invalidPost.status, 400)
+  tt.equal(invalidPost.headers['content-type'], 'text/html; charset=utf-8')
+  tt.match(invalidPost.text, '<h1>Link invalid</h1>')
+  checkHeaders(tt, invalidPost, styleHash, 'same-origin')
 })
 
-t.test('JSON answers (200, 400, 401, 404, 405) carry the headers and no-store', async (t) => {
-  const { api } = await build(t)
+t.test('JSON answers (200, 400, 401, 404, 405) carry the headers and no-store', async (tt) => {
+  const { api } = await build(tt)
   const styleHash = styleHashOf((await api.get(MALFORMED_LINK)).text)
   const user = await signUp(api)
 
   const config = await api.get('/auth/mfa/config/', { token: user.token })
-  t.equal(config.status, 200)
-  t.equal(config.headers['content-type'], 'application/json; charset=utf-8')
-  checkHeaders(t, config, styleHash, 'same-origin')
+  tt.equal(config.status, 200)
+  tt.equal(config.headers['content-type'], 'application/json; charset=utf-8')
+  checkHeaders(tt, config, styleHash, 'same-origin')
 
   const invalid = await api.post('/auth/users/', { email: 'not-an-email', password: PASSWORD })
-  t.equal(invalid.status, 400)
-  t.equal(invalid.body.code, 'invalid_data')
-  checkHeaders(t, invalid, styleHash, 'same-origin')
+  tt.equal(invalid.status, 400)
+  tt.equal(invalid.body.code, 'invalid_data')
+  checkHeaders(tt, invalid, styleHash, 'same-origin')
 
   const anonymous = await api.get('/auth/mfa/config/')
-  t.equal(anonymous.status, 401)
-  t.equal(anonymous.body.code, 'not_authenticated')
-  checkHeaders(t, anonymous, styleHash, 'same-origin')
+  tt.equal(anonymous.status, 401)
+  tt.equal(anonymous.body.code, 'not_authenticated')
+  checkHeaders(tt, anonymous, styleHash, 'same-origin')
 
   const missing = await api.get('/no-such-path/')
-  t.equal(missing.status, 404)
-  t.equal(missing.body.code, 'not_found')
-  checkHeaders(t, missing, styleHash, 'same-origin')
+  tt.equal(missing.status, 404)
+  tt.equal(missing.body.code, 'not_found')
+  checkHeaders(tt, missing, styleHash, 'same-origin')
 
   const wrongMethod = await api.delete('/auth/mfa/config/', undefined, { token: user.token })
-  t.equal(wrongMethod.status, 405)
-  t.equal(wrongMethod.body.code, 'method_not_allowed')
-  checkHeaders(t, wrongMethod, styleHash, 'same-origin')
+  tt.equal(wrongMethod.status, 405)
+  tt.equal(wrongMethod.body.code, 'method_not_allowed')
+  checkHeaders(tt, wrongMethod, styleHash, 'same-origin')
 
   const created = await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })
-  t.equal(created.status, 201)
-  checkHeaders(t, created, styleHash, 'same-origin')
+  tt.equal(created.status, 201)
+  checkHeaders(tt, created, styleHash, 'same-origin')
 })
 
-t.test('an answer refused by ALLOWED_HOSTS carries the same headers', async (t) => {
-  const { api } = await build(t, { allowedHosts: ['api.example.com'] })
+t.test('an answer refused by ALLOWED_HOSTS carries the same headers', async (tt) => {
+  const { api } = await build(tt, { allowedHosts: ['api.example.com'] })
   const styleHash = styleHashOf((await api.get(MALFORMED_LINK, { headers: { host: 'api.example.com' } })).text)
   const refused = await api.get('/auth/mfa/config/', { headers: { host: 'evil.example' } })
-  t.equal(refused.status, 400)
-  t.equal(refused.body.code, 'invalid_host')
-  checkHeaders(t, refused, styleHash, 'same-origin')
+  tt.equal(refused.status, 400)
+  tt.equal(refused.body.code, 'invalid_host')
+  checkHeaders(tt, refused, styleHash, 'same-origin')
 })
 
-t.test('with CORS configured, resources are cross-origin readable; everything else is unchanged', async (t) => {
-  const { app, api } = await build(t, { corsAllowedOrigins: ['https://app.example.com'] })
+t.test('with CORS configured, resources are cross-origin readable; everything else is unchanged', async (tt) => {
+  const { app, api } = await build(tt, { corsAllowedOrigins: ['https://app.example.com'] })
   const origin = { origin: 'https://app.example.com' }
   const page = await api.get(MALFORMED_LINK, { headers: origin })
   const styleHash = styleHashOf(page.text)
-  checkHeaders(t, page, styleHash, 'cross-origin')
+  checkHeaders(tt, page, styleHash, 'cross-origin')
   const user = await signUp(api)
   const config = await api.get('/auth/mfa/config/', { token: user.token, headers: origin })
-  t.equal(config.status, 200)
-  checkHeaders(t, config, styleHash, 'cross-origin')
+  tt.equal(config.status, 200)
+  checkHeaders(tt, config, styleHash, 'cross-origin')
   const anonymous = await api.get('/auth/mfa/config/', { headers: origin })
-  t.equal(anonymous.status, 401)
-  checkHeaders(t, anonymous, styleHash, 'cross-origin')
+  tt.equal(anonymous.status, 401)
+  checkHeaders(tt, anonymous, styleHash, 'cross-origin')
   const form = await api.get(await resetLink(app, user.id), { headers: origin })
-  t.equal(form.status, 200)
-  checkHeaders(t, form, styleHash, 'cross-origin')
+  tt.equal(form.status, 200)
+  checkHeaders(tt, form, styleHash, 'cross-origin')
 })

@@ -7,8 +7,12 @@ import { build, PASSWORD, uniqueEmail } from '../helper.js'
 const REQUEST_TIMEOUT = 1
 const CONNECTION_TIMEOUT = 3
 
-async function listening(t: Test, overrides: Partial<Config> = {}) {
-  const built = await build(t, { requestTimeout: REQUEST_TIMEOUT, connectionTimeout: CONNECTION_TIMEOUT, ...overrides })
+async function listening(tt: Test, overrides: Partial<Config> = {}) {
+  const built = await build(tt, {
+    requestTimeout: REQUEST_TIMEOUT,
+    connectionTimeout: CONNECTION_TIMEOUT,
+    ...overrides,
+  })
   await built.app.listen({ host: '127.0.0.1', port: 0 })
   return { ...built, port: (built.app.server.address() as net.AddressInfo).port }
 }
@@ -66,42 +70,42 @@ function parse(raw: string): Parsed | undefined {
   }
 }
 
-function check408(t: Test, got: Exchange) {
-  t.ok(got.closedByServer, 'the server closed the connection before the deadline')
-  t.match(got.data, /^HTTP\/1\.1 408 Request Timeout\r\n/)
+function check408(tt: Test, got: Exchange) {
+  tt.ok(got.closedByServer, 'the server closed the connection before the deadline')
+  tt.match(got.data, /^HTTP\/1\.1 408 Request Timeout\r\n/)
   const res = parse(got.data)
-  t.equal(res?.headers['content-type'], 'application/json; charset=utf-8')
-  t.equal(res?.headers.connection, 'close')
-  t.same(JSON.parse(res?.body ?? 'null'), { code: 'request_timeout', message: 'The request took too long to arrive.' })
-  t.equal(res?.rest, '', 'nothing after the one 408')
+  tt.equal(res?.headers['content-type'], 'application/json; charset=utf-8')
+  tt.equal(res?.headers.connection, 'close')
+  tt.same(JSON.parse(res?.body ?? 'null'), { code: 'request_timeout', message: 'The request took too long to arrive.' })
+  tt.equal(res?.rest, '', 'nothing after the one 408')
 }
 
-t.test('slow-loris: headers that stop arriving get 408 request_timeout and the connection is closed', async (t) => {
-  const { port } = await listening(t)
+t.test('slow-loris: headers that stop arriving get 408 request_timeout and the connection is closed', async (tt) => {
+  const { port } = await listening(tt)
   const got = await exchange(
     port,
     'GET /auth/mfa/config/ HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n',
     REQUEST_TIMEOUT + 4,
   )
-  check408(t, got)
+  check408(tt, got)
 })
 
-t.test('a connection that never sends a request is answered 408 and closed too', async (t) => {
-  const { port } = await listening(t)
-  check408(t, await exchange(port, '', REQUEST_TIMEOUT + 4))
+t.test('a connection that never sends a request is answered 408 and closed too', async (tt) => {
+  const { port } = await listening(tt)
+  check408(tt, await exchange(port, '', REQUEST_TIMEOUT + 4))
 })
 
-t.test('a body shorter than its Content-Length gets 408 and closed; the handler never runs', async (t) => {
-  const { app, port } = await listening(t)
+t.test('a body shorter than its Content-Length gets 408 and closed; the handler never runs', async (tt) => {
+  const { app, port } = await listening(tt)
   const email = uniqueEmail()
   const body = JSON.stringify({ email, password: PASSWORD })
   const head = `POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 50}\r\n\r\n`
-  check408(t, await exchange(port, head + body, REQUEST_TIMEOUT + 4))
-  t.equal((await app.db.knex('users').where({ email })).length, 0, 'no account from the incomplete request')
+  check408(tt, await exchange(port, head + body, REQUEST_TIMEOUT + 4))
+  tt.equal((await app.db.knex('users').where({ email })).length, 0, 'no account from the incomplete request')
 })
 
-t.test('an idle keep-alive connection is closed after CONNECTION_TIMEOUT', async (t) => {
-  const { port } = await listening(t)
+t.test('an idle keep-alive connection is closed after CONNECTION_TIMEOUT', async (tt) => {
+  const { port } = await listening(tt)
   let first: Parsed | undefined
   const got = await exchange(
     port,
@@ -111,16 +115,16 @@ t.test('an idle keep-alive connection is closed after CONNECTION_TIMEOUT', async
       first ??= parse(data)
     },
   )
-  t.equal(first?.status, 404, 'the request was answered')
-  t.equal(first?.headers.connection, 'keep-alive', 'and the connection kept open for another')
-  t.ok(got.closedByServer, `the server closed the idle connection within ${CONNECTION_TIMEOUT + 5} s`)
-  t.equal(first?.rest, '', 'silently: no 408 for a connection between requests')
+  tt.equal(first?.status, 404, 'the request was answered')
+  tt.equal(first?.headers.connection, 'keep-alive', 'and the connection kept open for another')
+  tt.ok(got.closedByServer, `the server closed the idle connection within ${CONNECTION_TIMEOUT + 5} s`)
+  tt.equal(first?.rest, '', 'silently: no 408 for a connection between requests')
 })
 
 t.test(
   'a complete request on a server with short timeouts works, also as a second request on one connection',
-  async (t) => {
-    const { app, port } = await listening(t)
+  async (tt) => {
+    const { app, port } = await listening(tt)
     const email = uniqueEmail()
     const body = JSON.stringify({ email, password: PASSWORD })
     const post = `POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
@@ -130,25 +134,25 @@ t.test(
       if (!sentSecond && parse(data)) socket.write(second), (sentSecond = true)
     })
     const created = parse(got.data)
-    t.equal(created?.status, 201)
-    t.equal(JSON.parse(created?.body ?? '{}').email, email)
-    t.equal((await app.db.knex('users').where({ email })).length, 1)
+    tt.equal(created?.status, 201)
+    tt.equal(JSON.parse(created?.body ?? '{}').email, email)
+    tt.equal((await app.db.knex('users').where({ email })).length, 1)
     const me = parse(created?.rest ?? '')
-    t.equal(me?.status, 401, 'the second request on the connection was answered too')
-    t.equal(JSON.parse(me?.body ?? '{}').code, 'not_authenticated')
-    t.ok(got.closedByServer, 'closed as the client asked')
+    tt.equal(me?.status, 401, 'the second request on the connection was answered too')
+    tt.equal(JSON.parse(me?.body ?? '{}').code, 'not_authenticated')
+    tt.ok(got.closedByServer, 'closed as the client asked')
   },
 )
 
-t.test('over a real socket, a Host outside ALLOWED_HOSTS is 400 invalid_host; an allowed one passes', async (t) => {
-  const { port } = await listening(t, { allowedHosts: ['api.example.com'] })
+t.test('over a real socket, a Host outside ALLOWED_HOSTS is 400 invalid_host; an allowed one passes', async (tt) => {
+  const { port } = await listening(tt, { allowedHosts: ['api.example.com'] })
   const ask = (host: string) =>
     exchange(port, `GET /auth/mfa/config/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, 5)
   const evil = parse((await ask('evil.example')).data)
-  t.equal(evil?.status, 400)
-  t.same(JSON.parse(evil?.body ?? 'null'), { code: 'invalid_host', message: 'The Host header is not allowed.' })
-  t.equal(evil?.headers['content-type'], 'application/json; charset=utf-8')
+  tt.equal(evil?.status, 400)
+  tt.same(JSON.parse(evil?.body ?? 'null'), { code: 'invalid_host', message: 'The Host header is not allowed.' })
+  tt.equal(evil?.headers['content-type'], 'application/json; charset=utf-8')
   const allowed = parse((await ask('api.example.com:443')).data)
-  t.equal(allowed?.status, 401, 'past the host check, refused only for the missing token')
-  t.equal(JSON.parse(allowed?.body ?? '{}').code, 'not_authenticated')
+  tt.equal(allowed?.status, 401, 'past the host check, refused only for the missing token')
+  tt.equal(JSON.parse(allowed?.body ?? '{}').code, 'not_authenticated')
 })

@@ -21,23 +21,23 @@ async function deviceState(app: FastifyInstance, userId: number) {
 const keyOf = (bytes: number[]) => Buffer.from(bytes).toString('base64')
 const key = (typeByte: number, length: number) => keyOf([typeByte, ...randomBytes(length - 1)])
 
-t.test('POST /device/ registers the device with its identity, signed prekey and prekeys', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /device/ registers the device with its identity, signed prekey and prekeys', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await signUp(api)
   const body = deviceBody(4321, 'alice.1', 7)
   const res = await api.post('/device/', body, { token: alice.token })
-  t.equal(res.status, 201)
-  t.equal(res.body.code, 'device_created')
-  t.type(res.body.message, 'string')
+  tt.equal(res.status, 201)
+  tt.equal(res.body.code, 'device_created')
+  tt.type(res.body.message, 'string')
 
   const state = await deviceState(app, alice.id)
-  t.ok(state, 'a device row exists')
-  t.match(state!.device, { address: 'alice.1', identity_key: body.identityKey, registration_id: 4321 })
-  t.same(
+  tt.ok(state, 'a device row exists')
+  tt.match(state!.device, { address: 'alice.1', identity_key: body.identityKey, registration_id: 4321 })
+  tt.same(
     state!.preKeys,
     body.preKeys.map((k) => ({ key_id: k.keyId, public_key: k.publicKey })),
   )
-  t.same(state!.signedPreKeys, [
+  tt.same(state!.signedPreKeys, [
     {
       key_id: body.signedPreKey.keyId,
       public_key: body.signedPreKey.publicKey,
@@ -46,43 +46,43 @@ t.test('POST /device/ registers the device with its identity, signed prekey and 
   ])
 })
 
-t.test('POST /device without trailing slash and with no prekeys at all is accepted', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /device without trailing slash and with no prekeys at all is accepted', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await signUp(api)
   const res = await api.post('/device', { ...deviceBody(77), preKeys: [] }, { token: alice.token })
-  t.equal(res.status, 201)
-  t.equal((await deviceState(app, alice.id))!.preKeys.length, 0)
+  tt.equal(res.status, 201)
+  tt.equal((await deviceState(app, alice.id))!.preKeys.length, 0)
 })
 
-t.test('a second POST /device/ is 403 device_exists and changes nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('a second POST /device/ is 403 device_exists and changes nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const before = await deviceState(app, alice.id)
   const res = await api.post('/device/', deviceBody(alice.registrationId + 1, 'other', 3), { token: alice.token })
-  t.equal(res.status, 403)
-  t.equal(res.body.code, 'device_exists')
-  t.same(await deviceState(app, alice.id), before)
-  t.equal(Number((await app.db.knex('devices').count({ n: '*' }))[0].n), 1)
+  tt.equal(res.status, 403)
+  tt.equal(res.body.code, 'device_exists')
+  tt.same(await deviceState(app, alice.id), before)
+  tt.equal(Number((await app.db.knex('devices').count({ n: '*' }))[0].n), 1)
 })
 
-t.test('two concurrent registrations for one user: one 201, one device_exists, one device', async (t) => {
-  const { app, api } = await build(t)
+t.test('two concurrent registrations for one user: one 201, one device_exists, one device', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await signUp(api)
   const results = await Promise.all([
     api.post('/device/', deviceBody(501, 'a', 5), { token: alice.token }),
     api.post('/device/', deviceBody(502, 'b', 5), { token: alice.token }),
   ])
-  t.same(results.map((r) => r.status).sort(), [201, 403])
-  t.equal(results.find((r) => r.status === 403)!.body.code, 'device_exists')
+  tt.same(results.map((r) => r.status).sort(), [201, 403])
+  tt.equal(results.find((r) => r.status === 403)!.body.code, 'device_exists')
   const winner = results[0].status === 201 ? 501 : 502
   const state = await deviceState(app, alice.id)
-  t.equal(state!.device.registration_id, winner)
-  t.equal(state!.preKeys.length, 5, "only the winner's prekeys are stored")
-  t.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 5)
+  tt.equal(state!.device.registration_id, winner)
+  tt.equal(state!.preKeys.length, 5, "only the winner's prekeys are stored")
+  tt.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 5)
 })
 
-t.test('key fields and ids at the edges of their ranges are accepted', async (t) => {
-  const { app, api } = await build(t)
+t.test('key fields and ids at the edges of their ranges are accepted', async (tt) => {
+  const { app, api } = await build(tt)
   const high = await signUp(api)
   const body = {
     ...deviceBody(999999),
@@ -92,8 +92,8 @@ t.test('key fields and ids at the edges of their ranges are accepted', async (t)
     ],
   }
   body.signedPreKey.keyId = 2147483647
-  t.equal((await api.post('/device/', body, { token: high.token })).status, 201)
-  t.same(
+  tt.equal((await api.post('/device/', body, { token: high.token })).status, 201)
+  tt.same(
     (await deviceState(app, high.id))!.preKeys.map((k: { key_id: number }) => k.key_id),
     [0, 2147483647],
   )
@@ -101,11 +101,11 @@ t.test('key fields and ids at the edges of their ranges are accepted', async (t)
   const low = await signUp(api)
   const lowBody = deviceBody(0)
   lowBody.signedPreKey.keyId = 0
-  t.equal((await api.post('/device/', lowBody, { token: low.token })).status, 201)
+  tt.equal((await api.post('/device/', lowBody, { token: low.token })).status, 201)
 })
 
-t.test('malformed keys and ids are 400 invalid_data naming the field, and no device is stored', async (t) => {
-  const { app, api } = await build(t)
+t.test('malformed keys and ids are 400 invalid_data naming the field, and no device is stored', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   type Body = ReturnType<typeof deviceBody> & Record<string, unknown>
   const cases: [string, (b: Body) => void, string][] = [
@@ -181,107 +181,107 @@ t.test('malformed keys and ids are 400 invalid_data naming the field, and no dev
     const body = deviceBody(1234, 'user.1', 3) as Body
     mutate(body)
     const res = await api.post('/device/', body, { token: user.token })
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_data', `${name}: code`)
-    t.same(
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_data', `${name}: code`)
+    tt.same(
       [...new Set((res.body.errors ?? []).map((e: { field: string }) => e.field))],
       [field],
       `${name}: names ${field}`,
     )
   }
-  t.equal(await deviceState(app, user.id), undefined, 'no device row was created')
-  t.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
+  tt.equal(await deviceState(app, user.id), undefined, 'no device row was created')
+  tt.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
 })
 
 // PostgreSQL cannot store U+0000 in text; SQLite can. Both must give the same answer, not a 500.
-t.test('an address containing a NUL character is 400 invalid_data on every database', async (t) => {
-  const { app, api } = await build(t)
+t.test('an address containing a NUL character is 400 invalid_data on every database', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const res = await api.post('/device/', deviceBody(1234, 'alice\u0000.1'), { token: user.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'invalid_data')
-  t.same(
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'invalid_data')
+  tt.same(
     res.body.errors?.map((e: { field: string }) => e.field),
     ['body.address'],
   )
-  t.equal(await deviceState(app, user.id), undefined)
+  tt.equal(await deviceState(app, user.id), undefined)
 })
 
-t.test('every invalid field is named, not just the first', async (t) => {
-  const { api } = await build(t)
+t.test('every invalid field is named, not just the first', async (tt) => {
+  const { api } = await build(tt)
   const user = await signUp(api)
   const body = deviceBody(1234)
   body.identityKey = key(6, 33)
   body.preKeys[2].keyId = -5
   body.signedPreKey.signature = 'short'
   const res = await api.post('/device/', body, { token: user.token })
-  t.equal(res.status, 400)
+  tt.equal(res.status, 400)
   const fields = new Set(res.body.errors.map((e: { field: string }) => e.field))
-  t.same([...fields].sort(), ['body.identityKey', 'body.preKeys[2].keyId', 'body.signedPreKey.signature'])
+  tt.same([...fields].sort(), ['body.identityKey', 'body.preKeys[2].keyId', 'body.signedPreKey.signature'])
 })
 
-t.test('a body that is not JSON is refused and stores nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('a body that is not JSON is refused and stores nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const form = await api.post('/device/', undefined, { token: user.token, form: { address: 'a' } })
-  t.equal(form.status, 415)
-  t.equal(form.body.code, 'unsupported_media_type')
+  tt.equal(form.status, 415)
+  tt.equal(form.body.code, 'unsupported_media_type')
   const broken = await api.post('/device/', undefined, {
     token: user.token,
     raw: '{"address":',
     headers: { 'content-type': 'application/json' },
   })
-  t.equal(broken.status, 400)
-  t.equal(broken.body.code, 'parse_error')
+  tt.equal(broken.status, 400)
+  tt.equal(broken.body.code, 'parse_error')
   const empty = await api.post('/device/', undefined, {
     token: user.token,
     headers: { 'content-type': 'application/json' },
     raw: '',
   })
-  t.equal(empty.status, 400)
-  t.equal(empty.body.code, 'invalid_data')
-  t.equal(await deviceState(app, user.id), undefined)
+  tt.equal(empty.status, 400)
+  tt.equal(empty.body.code, 'invalid_data')
+  tt.equal(await deviceState(app, user.id), undefined)
 })
 
-t.test('more prekeys than maxPrekeys is 400 reached_max_prekeys and no device row', async (t) => {
-  const { app, api } = await build(t, { maxPrekeys: 5 })
+t.test('more prekeys than maxPrekeys is 400 reached_max_prekeys and no device row', async (tt) => {
+  const { app, api } = await build(tt, { maxPrekeys: 5 })
   const user = await signUp(api)
   const res = await api.post('/device/', deviceBody(1234, 'user.1', 6), { token: user.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'reached_max_prekeys')
-  t.equal(await deviceState(app, user.id), undefined)
-  t.equal(Number((await app.db.knex('signed_prekeys').count({ n: '*' }))[0].n), 0)
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'reached_max_prekeys')
+  tt.equal(await deviceState(app, user.id), undefined)
+  tt.equal(Number((await app.db.knex('signed_prekeys').count({ n: '*' }))[0].n), 0)
 
   const atLimit = await api.post('/device/', deviceBody(1234, 'user.1', 5), { token: user.token })
-  t.equal(atLimit.status, 201, 'exactly maxPrekeys is allowed')
-  t.equal((await deviceState(app, user.id))!.preKeys.length, 5)
+  tt.equal(atLimit.status, 201, 'exactly maxPrekeys is allowed')
+  tt.equal((await deviceState(app, user.id))!.preKeys.length, 5)
 })
 
-t.test('with the default limit, 101 prekeys is reached_max_prekeys and 100 is fine', async (t) => {
-  const { app, api } = await build(t)
+t.test('with the default limit, 101 prekeys is reached_max_prekeys and 100 is fine', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const over = await api.post('/device/', deviceBody(1234, 'user.1', 101), { token: user.token })
-  t.equal(over.status, 400)
-  t.equal(over.body.code, 'reached_max_prekeys')
-  t.equal(await deviceState(app, user.id), undefined)
-  t.equal((await api.post('/device/', deviceBody(1234, 'user.1', 100), { token: user.token })).status, 201)
+  tt.equal(over.status, 400)
+  tt.equal(over.body.code, 'reached_max_prekeys')
+  tt.equal(await deviceState(app, user.id), undefined)
+  tt.equal((await api.post('/device/', deviceBody(1234, 'user.1', 100), { token: user.token })).status, 201)
 })
 
-t.test('duplicate keyIds in the body are 400 prekey_id_exists and no device row', async (t) => {
-  const { app, api } = await build(t)
+t.test('duplicate keyIds in the body are 400 prekey_id_exists and no device row', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const body = deviceBody(1234, 'user.1', 4)
   body.preKeys[3].keyId = body.preKeys[1].keyId
   const res = await api.post('/device/', body, { token: user.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'prekey_id_exists')
-  t.equal(await deviceState(app, user.id), undefined)
-  t.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
-  t.equal(Number((await app.db.knex('signed_prekeys').count({ n: '*' }))[0].n), 0)
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'prekey_id_exists')
+  tt.equal(await deviceState(app, user.id), undefined)
+  tt.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
+  tt.equal(Number((await app.db.knex('signed_prekeys').count({ n: '*' }))[0].n), 0)
 })
 
-t.test('DELETE /device/ is 204 and removes its prekeys, signed prekey and queued messages only', async (t) => {
-  const { app, api } = await build(t)
+t.test('DELETE /device/ is 204 and removes its prekeys, signed prekey and queued messages only', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   for (let i = 0; i < 2; i++) {
@@ -290,99 +290,99 @@ t.test('DELETE /device/ is 204 and removes its prekeys, signed prekey and queued
       { recipient: bob.email, message: ciphertext(bob.registrationId) },
       { token: alice.token },
     )
-    t.equal(toBob.status, 201)
+    tt.equal(toBob.status, 201)
   }
   const toAlice = await api.post(
     `/messages/${bob.registrationId}/`,
     { recipient: alice.email, message: ciphertext(alice.registrationId) },
     { token: bob.token },
   )
-  t.equal(toAlice.status, 201)
+  tt.equal(toAlice.status, 201)
   const bobDeviceId = (await deviceState(app, bob.id))!.device.id
   const aliceBefore = await deviceState(app, alice.id)
 
   const res = await api.delete('/device/', undefined, { token: bob.token })
-  t.equal(res.status, 204)
-  t.equal(res.text, '')
+  tt.equal(res.status, 204)
+  tt.equal(res.text, '')
   const knex = app.db.knex
-  t.equal(await deviceState(app, bob.id), undefined)
-  t.equal((await knex('prekeys').where({ device_id: bobDeviceId })).length, 0, 'prekeys gone')
-  t.equal((await knex('signed_prekeys').where({ device_id: bobDeviceId })).length, 0, 'signed prekey gone')
-  t.equal((await knex('messages').where({ recipient_device_id: bobDeviceId })).length, 0, 'queued messages gone')
-  t.same(await deviceState(app, alice.id), aliceBefore, "alice's device, keys and queue are untouched")
+  tt.equal(await deviceState(app, bob.id), undefined)
+  tt.equal((await knex('prekeys').where({ device_id: bobDeviceId })).length, 0, 'prekeys gone')
+  tt.equal((await knex('signed_prekeys').where({ device_id: bobDeviceId })).length, 0, 'signed prekey gone')
+  tt.equal((await knex('messages').where({ recipient_device_id: bobDeviceId })).length, 0, 'queued messages gone')
+  tt.same(await deviceState(app, alice.id), aliceBefore, "alice's device, keys and queue are untouched")
 
   const inbox = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
-  t.equal(inbox.status, 404)
-  t.equal(inbox.body.code, 'no_device')
+  tt.equal(inbox.status, 404)
+  tt.equal(inbox.body.code, 'no_device')
   const bundle = await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })
-  t.equal(bundle.status, 404)
-  t.equal(bundle.body.code, 'no_recipient_device')
+  tt.equal(bundle.status, 404)
+  tt.equal(bundle.body.code, 'no_recipient_device')
 })
 
-t.test('DELETE /device/ without a device is 404 no_device', async (t) => {
-  const { api } = await build(t)
+t.test('DELETE /device/ without a device is 404 no_device', async (tt) => {
+  const { api } = await build(tt)
   const user = await signUp(api)
   const res = await api.delete('/device/', undefined, { token: user.token })
-  t.equal(res.status, 404)
-  t.equal(res.body.code, 'no_device')
+  tt.equal(res.status, 404)
+  tt.equal(res.body.code, 'no_device')
 
   const alice = await userWithDevice(api)
-  t.equal((await api.delete('/device', undefined, { token: alice.token })).status, 204)
+  tt.equal((await api.delete('/device', undefined, { token: alice.token })).status, 204)
   const again = await api.delete('/device/', undefined, { token: alice.token })
-  t.equal(again.status, 404, 'a second delete finds nothing')
-  t.equal(again.body.code, 'no_device')
+  tt.equal(again.status, 404, 'a second delete finds nothing')
+  tt.equal(again.body.code, 'no_device')
 })
 
-t.test('after DELETE /device/ a new device can be registered, with the same keyIds', async (t) => {
-  const { app, api } = await build(t)
+t.test('after DELETE /device/ a new device can be registered, with the same keyIds', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
-  t.equal((await api.delete('/device/', undefined, { token: bob.token })).status, 204)
+  tt.equal((await api.delete('/device/', undefined, { token: bob.token })).status, 204)
 
   const fresh = deviceBody(bob.registrationId + 5000, 'bob.2', 10)
   const res = await api.post('/device/', fresh, { token: bob.token })
-  t.equal(res.status, 201)
-  t.equal(res.body.code, 'device_created')
+  tt.equal(res.status, 201)
+  tt.equal(res.body.code, 'device_created')
   const state = await deviceState(app, bob.id)
-  t.equal(state!.device.identity_key, fresh.identityKey)
-  t.same(
+  tt.equal(state!.device.identity_key, fresh.identityKey)
+  tt.same(
     state!.preKeys.map((k: { public_key: string }) => k.public_key),
     fresh.preKeys.map((k) => k.publicKey),
   )
 
   const bundle = await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })
-  t.equal(bundle.status, 200)
-  t.match(bundle.body, {
+  tt.equal(bundle.status, 200)
+  tt.match(bundle.body, {
     address: 'bob.2',
     identityKey: fresh.identityKey,
     registrationId: fresh.registrationId,
     signedPreKey: fresh.signedPreKey,
   })
   const old = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
-  t.equal(old.status, 403, 'the old registration ID is no longer this user device')
-  t.equal(old.body.code, 'device_changed')
+  tt.equal(old.status, 403, 'the old registration ID is no longer this user device')
+  tt.equal(old.body.code, 'device_changed')
 })
 
-t.test('device operations without a valid token are 401 not_authenticated and change nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('device operations without a valid token are 401 not_authenticated and change nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const before = await deviceState(app, alice.id)
   for (const token of [undefined, 'not-a-token', alice.token + 'x']) {
     const create = await api.post('/device/', deviceBody(55), { token })
-    t.equal(create.status, 401)
-    t.equal(create.body.code, 'not_authenticated')
+    tt.equal(create.status, 401)
+    tt.equal(create.body.code, 'not_authenticated')
     const del = await api.delete('/device/', undefined, { token })
-    t.equal(del.status, 401)
-    t.equal(del.body.code, 'not_authenticated')
+    tt.equal(del.status, 401)
+    tt.equal(del.body.code, 'not_authenticated')
   }
-  t.same(await deviceState(app, alice.id), before)
-  t.equal(Number((await app.db.knex('devices').count({ n: '*' }))[0].n), 1)
+  tt.same(await deviceState(app, alice.id), before)
+  tt.equal(Number((await app.db.knex('devices').count({ n: '*' }))[0].n), 1)
 })
 
-t.test('the seed clients\' "Authorization: Token" scheme works for devices', async (t) => {
-  const { app, api } = await build(t)
+t.test('the seed clients\' "Authorization: Token" scheme works for devices', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const res = await api.post('/device/', deviceBody(66), { headers: { authorization: `Token ${user.token}` } })
-  t.equal(res.status, 201)
-  t.ok(await deviceState(app, user.id))
+  tt.equal(res.status, 201)
+  tt.ok(await deviceState(app, user.id))
 })

@@ -27,8 +27,8 @@ type User = Awaited<ReturnType<typeof signUp>>
 type Requester = Awaited<ReturnType<typeof userWithDevice>>
 type Kind = 'ec' | 'pq'
 
-async function apps(t: T, overrides: Partial<Config> = {}, instances = 2) {
-  const { app, config, api } = await build(t, overrides)
+async function apps(tt: T, overrides: Partial<Config> = {}, instances = 2) {
+  const { app, config, api } = await build(tt, overrides)
   const apis = [api]
   while (apis.length < instances) {
     if (database === 'sqlite') {
@@ -36,8 +36,8 @@ async function apps(t: T, overrides: Partial<Config> = {}, instances = 2) {
       continue
     }
     const other = await buildApp(config, { logger: false })
-    t.teardown(() => other.close())
-    apis.push(client(other, t))
+    tt.teardown(() => other.close())
+    apis.push(client(other, tt))
   }
   return { app, apis }
 }
@@ -108,23 +108,23 @@ function handedOut(bundles: ApiResponse[]) {
 
 t.test(
   '200 parallel claims on 100 prekeys and 100 Kyber prekeys: each key exactly once, then the last resort',
-  async (t) => {
-    const { app, apis } = await apps(t)
+  async (tt) => {
+    const { app, apis } = await apps(tt)
     const bob = await recipient(apis[0], 100, 100)
     const callers = await requesters(apis[0], 8)
     const bundles = await Promise.all(Array.from({ length: 200 }, (_, i) => claim(apis, callers, bob, i)))
 
-    t.same(statusCodes(bundles), Array(200).fill(200), 'every claim answers 200')
+    tt.same(statusCodes(bundles), Array(200).fill(200), 'every claim answers 200')
     const { ok, ec, pq, lastResort } = handedOut(bundles)
-    t.equal(ec.length, 100, 'exactly 100 bundles carry a preKey')
-    t.same(dupes(ids(ec)), [], 'no prekey handed out twice')
-    t.same(byKeyId(ec), bob.device.preKeys, 'the handed-out prekeys are exactly the uploaded ones')
-    t.equal(pq.length, 100, 'exactly 100 bundles carry a one-time Kyber prekey')
-    t.same(dupes(ids(pq)), [], 'no Kyber prekey handed out twice')
-    t.same(byKeyId(pq), bob.device.pqPreKeys, 'the handed-out Kyber prekeys are exactly the uploaded ones')
-    t.equal(lastResort.length, 100, 'the other 100 carry the last-resort Kyber prekey')
-    t.same(lastResort, Array(100).fill(bob.device.pqLastResortPreKey))
-    t.same(
+    tt.equal(ec.length, 100, 'exactly 100 bundles carry a preKey')
+    tt.same(dupes(ids(ec)), [], 'no prekey handed out twice')
+    tt.same(byKeyId(ec), bob.device.preKeys, 'the handed-out prekeys are exactly the uploaded ones')
+    tt.equal(pq.length, 100, 'exactly 100 bundles carry a one-time Kyber prekey')
+    tt.same(dupes(ids(pq)), [], 'no Kyber prekey handed out twice')
+    tt.same(byKeyId(pq), bob.device.pqPreKeys, 'the handed-out Kyber prekeys are exactly the uploaded ones')
+    tt.equal(lastResort.length, 100, 'the other 100 carry the last-resort Kyber prekey')
+    tt.same(lastResort, Array(100).fill(bob.device.pqLastResortPreKey))
+    tt.same(
       ok.filter(
         (b) =>
           b.identityKey !== bob.device.identityKey ||
@@ -135,14 +135,14 @@ t.test(
     )
 
     const count = await apis[1].get(`/prekeys/${bob.registrationId}/`, { token: bob.token })
-    t.same([count.status, count.body], [200, { count: 0, pqCount: 0 }])
+    tt.same([count.status, count.body], [200, { count: 0, pqCount: 0 }])
     const id = await deviceId(app, bob.id)
-    t.same(
+    tt.same(
       [await stored(app, 'ec', id), await stored(app, 'pq', id)],
       [[], []],
       'both one-time tables are empty for the device',
     )
-    t.equal(
+    tt.equal(
       (await app.db.knex('pq_last_resort_prekeys').where({ device_id: id })).length,
       1,
       'the last-resort key stays',
@@ -150,8 +150,8 @@ t.test(
   },
 )
 
-t.test('uploads racing 150 claims: every key is handed out once or still stored, never both', async (t) => {
-  const { app, apis } = await apps(t, { maxPrekeys: 1000 })
+t.test('uploads racing 150 claims: every key is handed out once or still stored, never both', async (tt) => {
+  const { app, apis } = await apps(tt, { maxPrekeys: 1000 })
   const bob = await recipient(apis[0], 100, 100)
   const callers = await requesters(apis[0], 8)
   const batches = {
@@ -169,8 +169,8 @@ t.test('uploads racing 150 claims: every key is handed out once or still stored,
   }
   const [bundles, uploaded] = await Promise.all([Promise.all(claims), Promise.all(uploads)])
 
-  t.same(statusCodes(uploaded), Array(10).fill(200), 'every upload answers 200')
-  t.same(statusCodes(bundles), Array(150).fill(200), 'every claim answers 200')
+  tt.same(statusCodes(uploaded), Array(10).fill(200), 'every upload answers 200')
+  tt.same(statusCodes(bundles), Array(150).fill(200), 'every claim answers 200')
   const { ec, pq, lastResort } = handedOut(bundles)
   const id = await deviceId(app, bob.id)
   for (const [kind, out, initial] of [
@@ -178,45 +178,45 @@ t.test('uploads racing 150 claims: every key is handed out once or still stored,
     ['pq', pq, bob.device.pqPreKeys],
   ] as const) {
     const left = await stored(app, kind, id)
-    t.same(dupes(ids(out)), [], `${kind}: no key handed out twice`)
-    t.same(
+    tt.same(dupes(ids(out)), [], `${kind}: no key handed out twice`)
+    tt.same(
       ids(out).filter((k) => ids(left).includes(k)),
       [],
       `${kind}: no key both handed out and still stored`,
     )
-    t.same(
+    tt.same(
       byKeyId([...out, ...left]),
       byKeyId([...initial, ...batches[kind].flat()]),
       `${kind}: handed out ∪ stored = initial ∪ uploaded`,
     )
   }
-  t.same(
+  tt.same(
     lastResort,
     Array(150 - pq.length).fill(bob.device.pqLastResortPreKey),
     'a bundle without a one-time Kyber key gets the last resort',
   )
   const count = await apis[0].get(`/prekeys/${bob.registrationId}/`, { token: bob.token })
-  t.same(count.body, { count: 200 - ec.length, pqCount: 200 - pq.length }, 'the count agrees')
+  tt.same(count.body, { count: 200 - ec.length, pqCount: 200 - pq.length }, 'the count agrees')
 })
 
 for (const kind of ['ec', 'pq'] as const) {
-  t.test(`${kind}: 10 racing uploads of 20 against a limit of 100: exactly 5 stored, all or nothing`, async (t) => {
-    const { app, apis } = await apps(t, { maxPrekeys: 100 })
+  t.test(`${kind}: 10 racing uploads of 20 against a limit of 100: exactly 5 stored, all or nothing`, async (tt) => {
+    const { app, apis } = await apps(tt, { maxPrekeys: 100 })
     const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
     const batches = Array.from({ length: 10 }, (_, b) =>
       kind === 'ec' ? preKeys(1 + 20 * b, 20) : kyberPreKeys(1 + 20 * b, 20, alice.device.identityKey),
     )
     const results = await Promise.all(batches.map((batch, b) => upload(apis[b % 2], alice, kind, batch)))
 
-    t.same(statusCodes(results).sort(), [...Array(5).fill(200), ...Array(5).fill('400 reached_max_prekeys')].sort())
+    tt.same(statusCodes(results).sort(), [...Array(5).fill(200), ...Array(5).fill('400 reached_max_prekeys')].sort())
     const won = batches.filter((_, b) => results[b].status === 200)
     const left = await stored(app, kind, await deviceId(app, alice.id))
-    t.equal(left.length, 100, 'exactly the limit is stored')
-    t.same(left, byKeyId(won.flat()), 'exactly the keys of the accepted batches, with their keys')
+    tt.equal(left.length, 100, 'exactly the limit is stored')
+    tt.same(left, byKeyId(won.flat()), 'exactly the keys of the accepted batches, with their keys')
   })
 
-  t.test(`${kind}: racing uploads sharing one keyId: one batch wins, the losers store nothing`, async (t) => {
-    const { app, apis } = await apps(t, { maxPrekeys: 1000 })
+  t.test(`${kind}: racing uploads sharing one keyId: one batch wins, the losers store nothing`, async (tt) => {
+    const { app, apis } = await apps(tt, { maxPrekeys: 1000 })
     const alice = await userWithDevice(apis[0], { preKeyCount: 0 })
     const make = (from: number, n: number) =>
       kind === 'ec' ? preKeys(from, n) : kyberPreKeys(from, n, alice.device.identityKey)
@@ -224,9 +224,9 @@ for (const kind of ['ec', 'pq'] as const) {
     const batches = Array.from({ length: 8 }, (_, b) => [...make(5000, 1), ...make(100 * (b + 1), 19)])
     const results = await Promise.all(batches.map((batch, b) => upload(apis[b % 2], alice, kind, batch)))
 
-    t.same(statusCodes(results).sort(), [200, ...Array(7).fill('400 prekey_id_exists')].sort())
+    tt.same(statusCodes(results).sort(), [200, ...Array(7).fill('400 prekey_id_exists')].sort())
     const winner = batches[results.findIndex((r) => r.status === 200)]
-    t.same(
+    tt.same(
       await stored(app, kind, await deviceId(app, alice.id)),
       byKeyId(winner ?? []),
       'only the winning batch is stored, keyId 5000 with its key',
@@ -236,12 +236,12 @@ for (const kind of ['ec', 'pq'] as const) {
 
 t.test(
   'device deletion racing 100 claims: keys of that device only, never twice, then nothing of it left',
-  async (t) => {
+  async (tt) => {
     // A third instance for the deletion, so that it does not queue in a pool behind the claims.
     const {
       app,
       apis: [api1, api2, deleter],
-    } = await apps(t, {}, 3)
+    } = await apps(tt, {}, 3)
     const apis = [api1, api2]
     const callers = await requesters(apis[0], 8)
     let bob: Recipient | undefined
@@ -250,7 +250,7 @@ t.test(
       bob = await recipient(apis[0], 100, 100, bob)
       const id = await deviceId(app, bob.id)
       // Also warms the deleter's pool, so that the deletion starts at once when fired.
-      t.same((await deleter.get(`/prekeys/${bob.registrationId}/`, { token: bob.token })).body, {
+      tt.same((await deleter.get(`/prekeys/${bob.registrationId}/`, { token: bob.token })).body, {
         count: 100,
         pqCount: 100,
       })
@@ -271,29 +271,29 @@ t.test(
       )
       const [results, deleted] = await Promise.all([Promise.all(claims), deletion])
 
-      t.equal(deleted.status, 204, `round ${round}: the device is deleted`)
-      t.same(
+      tt.equal(deleted.status, 204, `round ${round}: the device is deleted`)
+      tt.same(
         statusCodes(results).filter((s) => s !== 200 && s !== '404 no_recipient_device'),
         [],
         `round ${round}: every claim is 200 or 404 no_recipient_device`,
       )
-      t.same(statusCodes(before), Array(after).fill(200), 'claims answered before the deletion began found the device')
+      tt.same(statusCodes(before), Array(after).fill(200), 'claims answered before the deletion began found the device')
       // At most 99 other claims ran against 100 keys of each kind, so none of these can have missed out.
-      t.same(
+      tt.same(
         before.filter((r) => !r.body.preKey || r.body.pqPreKey?.lastResort !== false),
         [],
         'and each took a one-time prekey and Kyber prekey',
       )
       const { ok, ec, pq, lastResort } = handedOut(results)
       // 100 claims against 100 keys of each kind: a bundle without them would be of a device already gone.
-      t.same(
+      tt.same(
         ok.filter((b) => !b.preKey || b.pqPreKey?.lastResort !== false),
         [],
         `round ${round}: every bundle carries one-time keys`,
       )
       const d = bob.device
       const has = (set: Key[], k: Key) => set.some((s) => JSON.stringify(s) === JSON.stringify(k))
-      t.same(
+      tt.same(
         ok.filter(
           (b) =>
             b.identityKey !== d.identityKey ||
@@ -303,27 +303,27 @@ t.test(
         [],
         'bundles are of this device',
       )
-      t.same(
+      tt.same(
         ec.filter((k) => !has(d.preKeys, k)),
         [],
         'every prekey handed out was this device’s',
       )
-      t.same(
+      tt.same(
         pq.filter((k) => !has(d.pqPreKeys, k)),
         [],
         'every Kyber prekey handed out was this device’s',
       )
-      t.same(
+      tt.same(
         lastResort.filter((k) => !has([d.pqLastResortPreKey], k)),
         [],
         'so was every last-resort one',
       )
-      t.same([dupes(ids(ec)), dupes(ids(pq))], [[], []], 'no key handed out twice')
+      tt.same([dupes(ids(ec)), dupes(ids(pq))], [[], []], 'no key handed out twice')
       for (const table of ['devices', 'prekeys', 'pq_prekeys', 'pq_last_resort_prekeys', 'signed_prekeys']) {
         const rows = await app.db.knex(table).where(table === 'devices' ? { id } : { device_id: id })
-        t.equal(rows.length, 0, `round ${round}: nothing of the device left in ${table}`)
+        tt.equal(rows.length, 0, `round ${round}: nothing of the device left in ${table}`)
       }
-      t.comment(
+      tt.comment(
         `round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ${results.filter((r) => r.status === 404).length} no_recipient_device`,
       )
     }
@@ -331,15 +331,15 @@ t.test(
     const fresh = await recipient(apis[1], 10, 10, bob)
     const callersNow = await requesters(apis[0], 2)
     const bundles = await Promise.all(Array.from({ length: 20 }, (_, i) => claim(apis, callersNow, fresh, i)))
-    t.same(statusCodes(bundles), Array(20).fill(200))
+    tt.same(statusCodes(bundles), Array(20).fill(200))
     const { ec, pq, lastResort } = handedOut(bundles)
-    t.same(
+    tt.same(
       [byKeyId(ec), byKeyId(pq)],
       [fresh.device.preKeys, fresh.device.pqPreKeys],
       'the new device’s keys, each once, none of a deleted device',
     )
-    t.same(lastResort, Array(10).fill(fresh.device.pqLastResortPreKey))
-    t.same(
+    tt.same(lastResort, Array(10).fill(fresh.device.pqLastResortPreKey))
+    tt.same(
       bundles.filter((r) => r.body.identityKey !== fresh.device.identityKey),
       [],
       'and its identity key',

@@ -22,132 +22,132 @@ async function storedSignedPreKeys(app: FastifyInstance, userId: number) {
 
 const count = async (app: FastifyInstance, userId: number) => Object.keys(await storedPreKeys(app, userId)).length
 
-t.test('POST /prekeys/<registrationId>/ stores the batch: 200 prekeys_stored', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /prekeys/<registrationId>/ stores the batch: 200 prekeys_stored', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const batch = preKeys(11, 5)
   const res = await api.post(`/prekeys/${alice.registrationId}/`, batch, { token: alice.token })
-  t.equal(res.status, 200)
-  t.equal(res.body.code, 'prekeys_stored')
-  t.type(res.body.message, 'string')
+  tt.equal(res.status, 200)
+  tt.equal(res.body.code, 'prekeys_stored')
+  tt.type(res.body.message, 'string')
   const stored = await storedPreKeys(app, alice.id)
-  t.equal(Object.keys(stored).length, 15)
-  for (const k of batch) t.equal(stored[k.keyId], k.publicKey, `keyId ${k.keyId} stored with its key`)
+  tt.equal(Object.keys(stored).length, 15)
+  for (const k of batch) tt.equal(stored[k.keyId], k.publicKey, `keyId ${k.keyId} stored with its key`)
 
   const noSlash = await api.post(`/prekeys/${alice.registrationId}`, preKeys(16, 1), { token: alice.token })
-  t.equal(noSlash.status, 200, 'the path works without its trailing slash')
-  t.equal(await count(app, alice.id), 16)
+  tt.equal(noSlash.status, 200, 'the path works without its trailing slash')
+  tt.equal(await count(app, alice.id), 16)
 })
 
-t.test('uploads may fill up to exactly 100; one more is reached_max_prekeys and stores nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('uploads may fill up to exactly 100; one more is reached_max_prekeys and stores nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api) // 10 prekeys, keyIds 1..10
   const fill = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 90), { token: alice.token })
-  t.equal(fill.status, 200)
-  t.equal(await count(app, alice.id), 100)
+  tt.equal(fill.status, 200)
+  tt.equal(await count(app, alice.id), 100)
 
   const over = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(101, 1), { token: alice.token })
-  t.equal(over.status, 400)
-  t.equal(over.body.code, 'reached_max_prekeys')
-  t.equal(await count(app, alice.id), 100)
+  tt.equal(over.status, 400)
+  tt.equal(over.body.code, 'reached_max_prekeys')
+  tt.equal(await count(app, alice.id), 100)
 })
 
-t.test('a batch that would pass the limit is refused whole, not stored up to the limit', async (t) => {
-  const { app, api } = await build(t)
+t.test('a batch that would pass the limit is refused whole, not stored up to the limit', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const before = await storedPreKeys(app, alice.id)
   const res = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 91), { token: alice.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'reached_max_prekeys')
-  t.same(await storedPreKeys(app, alice.id), before)
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'reached_max_prekeys')
+  tt.same(await storedPreKeys(app, alice.id), before)
 })
 
-t.test('the limit follows the maxPrekeys setting', async (t) => {
-  const { app, api } = await build(t, { maxPrekeys: 20 })
+t.test('the limit follows the maxPrekeys setting', async (tt) => {
+  const { app, api } = await build(tt, { maxPrekeys: 20 })
   const alice = await userWithDevice(api) // 10 prekeys
   const over = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 11), { token: alice.token })
-  t.equal(over.status, 400)
-  t.equal(over.body.code, 'reached_max_prekeys')
-  t.equal(await count(app, alice.id), 10)
+  tt.equal(over.status, 400)
+  tt.equal(over.body.code, 'reached_max_prekeys')
+  tt.equal(await count(app, alice.id), 10)
   const fits = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 10), { token: alice.token })
-  t.equal(fits.status, 200)
-  t.equal(await count(app, alice.id), 20)
+  tt.equal(fits.status, 200)
+  tt.equal(await count(app, alice.id), 20)
   const full = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(21, 1), { token: alice.token })
-  t.equal(full.status, 400)
-  t.equal(full.body.code, 'reached_max_prekeys')
+  tt.equal(full.status, 400)
+  tt.equal(full.body.code, 'reached_max_prekeys')
 })
 
-t.test('claimed prekeys free room under the limit again', async (t) => {
-  const { app, api } = await build(t, { maxPrekeys: 10 })
+t.test('claimed prekeys free room under the limit again', async (tt) => {
+  const { app, api } = await build(tt, { maxPrekeys: 10 })
   const alice = await userWithDevice(api) // full: 10 of 10
   const bob = await userWithDevice(api)
-  t.equal(
+  tt.equal(
     (await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).body.code,
     'reached_max_prekeys',
   )
-  t.equal((await api.get(`/prekeybundle/${alice.email}/${bob.registrationId}/`, { token: bob.token })).status, 200)
-  t.equal((await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).status, 200)
-  t.equal(await count(app, alice.id), 10)
+  tt.equal((await api.get(`/prekeybundle/${alice.email}/${bob.registrationId}/`, { token: bob.token })).status, 200)
+  tt.equal((await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).status, 200)
+  tt.equal(await count(app, alice.id), 10)
 })
 
-t.test('a keyId repeated within the batch is prekey_id_exists and nothing of the batch is stored', async (t) => {
-  const { app, api } = await build(t)
+t.test('a keyId repeated within the batch is prekey_id_exists and nothing of the batch is stored', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const before = await storedPreKeys(app, alice.id)
   const batch = preKeys(11, 4)
   batch[3].keyId = 12
   const res = await api.post(`/prekeys/${alice.registrationId}/`, batch, { token: alice.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'prekey_id_exists')
-  t.same(await storedPreKeys(app, alice.id), before)
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'prekey_id_exists')
+  tt.same(await storedPreKeys(app, alice.id), before)
 })
 
-t.test('a keyId already stored is prekey_id_exists; the batch is not stored and the old key is kept', async (t) => {
-  const { app, api } = await build(t)
+t.test('a keyId already stored is prekey_id_exists; the batch is not stored and the old key is kept', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api) // keyIds 1..10
   const before = await storedPreKeys(app, alice.id)
   const batch = [...preKeys(50, 3), { keyId: 4, publicKey: publicKey() }]
   const res = await api.post(`/prekeys/${alice.registrationId}/`, batch, { token: alice.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'prekey_id_exists')
-  t.same(await storedPreKeys(app, alice.id), before, 'keyIds 50..52 are not stored, keyId 4 keeps its key')
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'prekey_id_exists')
+  tt.same(await storedPreKeys(app, alice.id), before, 'keyIds 50..52 are not stored, keyId 4 keeps its key')
 })
 
-t.test("another device's keyIds do not clash", async (t) => {
-  const { app, api } = await build(t)
+t.test("another device's keyIds do not clash", async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api) // also keyIds 1..10
-  t.equal((await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).status, 200)
-  t.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(11, 1), { token: bob.token })).status, 200)
-  t.equal(await count(app, bob.id), 11)
+  tt.equal((await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token: alice.token })).status, 200)
+  tt.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(11, 1), { token: bob.token })).status, 200)
+  tt.equal(await count(app, bob.id), 11)
 })
 
-t.test('uploading for a registrationId other than your device is 403 device_changed', async (t) => {
-  const { app, api } = await build(t)
+t.test('uploading for a registrationId other than your device is 403 device_changed', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const before = await storedPreKeys(app, alice.id)
   const bobBefore = await storedPreKeys(app, bob.id)
   for (const id of [alice.registrationId + 1, bob.registrationId]) {
     const res = await api.post(`/prekeys/${id}/`, preKeys(11, 2), { token: alice.token })
-    t.equal(res.status, 403)
-    t.equal(res.body.code, 'device_changed')
+    tt.equal(res.status, 403)
+    tt.equal(res.body.code, 'device_changed')
   }
-  t.same(await storedPreKeys(app, alice.id), before)
-  t.same(await storedPreKeys(app, bob.id), bobBefore, "nothing lands on bob's device either")
+  tt.same(await storedPreKeys(app, alice.id), before)
+  tt.same(await storedPreKeys(app, bob.id), bobBefore, "nothing lands on bob's device either")
 })
 
-t.test('uploading without a device is 404 no_device', async (t) => {
-  const { app, api } = await build(t)
+t.test('uploading without a device is 404 no_device', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await signUp(api)
   const res = await api.post('/prekeys/1234/', preKeys(1, 2), { token: user.token })
-  t.equal(res.status, 404)
-  t.equal(res.body.code, 'no_device')
-  t.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
+  tt.equal(res.status, 404)
+  tt.equal(res.body.code, 'no_device')
+  tt.equal(Number((await app.db.knex('prekeys').count({ n: '*' }))[0].n), 0)
 })
 
-t.test('malformed uploads are 400 invalid_data naming the field', async (t) => {
-  const { app, api } = await build(t)
+t.test('malformed uploads are 400 invalid_data naming the field', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const before = await storedPreKeys(app, alice.id)
   const cases: [string, unknown, string][] = [
@@ -165,36 +165,36 @@ t.test('malformed uploads are 400 invalid_data naming the field', async (t) => {
   ]
   for (const [name, body, field] of cases) {
     const res = await api.post(`/prekeys/${alice.registrationId}/`, body, { token: alice.token })
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_data', `${name}: code`)
-    t.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_data', `${name}: code`)
+    tt.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
   }
   for (const bad of ['abc', '1000000', '-1']) {
     const res = await api.post(`/prekeys/${bad}/`, preKeys(11, 1), { token: alice.token })
-    t.equal(res.status, 400, `registrationId ${bad} in the path`)
-    t.equal(res.body.code, 'invalid_data')
-    t.same(
+    tt.equal(res.status, 400, `registrationId ${bad} in the path`)
+    tt.equal(res.body.code, 'invalid_data')
+    tt.same(
       res.body.errors.map((e: { field: string }) => e.field),
       ['params.registrationId'],
     )
   }
-  t.same(await storedPreKeys(app, alice.id), before)
+  tt.same(await storedPreKeys(app, alice.id), before)
 })
 
-t.test('concurrent uploads cannot together pass the limit', async (t) => {
-  const { app, api } = await build(t)
+t.test('concurrent uploads cannot together pass the limit', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api) // 10 stored; each batch of 60 fits alone, not both
   const results = await Promise.all([
     api.post(`/prekeys/${alice.registrationId}/`, preKeys(100, 60), { token: alice.token }),
     api.post(`/prekeys/${alice.registrationId}/`, preKeys(200, 60), { token: alice.token }),
   ])
-  t.same(results.map((r) => r.status).sort(), [200, 400])
-  t.equal(results.find((r) => r.status === 400)!.body.code, 'reached_max_prekeys')
-  t.equal(await count(app, alice.id), 70)
+  tt.same(results.map((r) => r.status).sort(), [200, 400])
+  tt.equal(results.find((r) => r.status === 400)!.body.code, 'reached_max_prekeys')
+  tt.equal(await count(app, alice.id), 70)
 })
 
-t.test('concurrent uploads of the same keyIds: one is stored, the other is prekey_id_exists', async (t) => {
-  const { app, api } = await build(t)
+t.test('concurrent uploads of the same keyIds: one is stored, the other is prekey_id_exists', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const first = preKeys(100, 5)
   const second = preKeys(102, 5) // overlaps 102..104
@@ -202,41 +202,41 @@ t.test('concurrent uploads of the same keyIds: one is stored, the other is preke
     api.post(`/prekeys/${alice.registrationId}/`, first, { token: alice.token }),
     api.post(`/prekeys/${alice.registrationId}/`, second, { token: alice.token }),
   ])
-  t.same(results.map((r) => r.status).sort(), [200, 400])
-  t.equal(results.find((r) => r.status === 400)!.body.code, 'prekey_id_exists')
+  tt.same(results.map((r) => r.status).sort(), [200, 400])
+  tt.equal(results.find((r) => r.status === 400)!.body.code, 'prekey_id_exists')
   const winner = results[0].status === 200 ? first : second
   const stored = await storedPreKeys(app, alice.id)
-  t.equal(Object.keys(stored).length, 15)
-  for (const k of winner) t.equal(stored[k.keyId], k.publicKey)
+  tt.equal(Object.keys(stored).length, 15)
+  for (const k of winner) tt.equal(stored[k.keyId], k.publicKey)
 })
 
-t.test('POST /signedprekey/<registrationId>/ replaces the signed prekey and the next bundle carries it', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /signedprekey/<registrationId>/ replaces the signed prekey and the next bundle carries it', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const fresh = signedPreKey(2, bob.device.identityKey)
   const res = await api.post(`/signedprekey/${bob.registrationId}/`, fresh, { token: bob.token })
-  t.equal(res.status, 200)
-  t.equal(res.body.code, 'signed_prekey_stored')
-  t.type(res.body.message, 'string')
-  t.same(await storedSignedPreKeys(app, bob.id), [fresh], 'exactly one signed prekey, the new one')
+  tt.equal(res.status, 200)
+  tt.equal(res.body.code, 'signed_prekey_stored')
+  tt.type(res.body.message, 'string')
+  tt.same(await storedSignedPreKeys(app, bob.id), [fresh], 'exactly one signed prekey, the new one')
 
   const bundle = await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })
-  t.equal(bundle.status, 200)
-  t.same(bundle.body.signedPreKey, fresh)
+  tt.equal(bundle.status, 200)
+  tt.same(bundle.body.signedPreKey, fresh)
 
   // Replacing with the same keyId but new material also takes effect.
   const again = signedPreKey(2, bob.device.identityKey)
-  t.equal((await api.post(`/signedprekey/${bob.registrationId}`, again, { token: bob.token })).status, 200)
-  t.same(await storedSignedPreKeys(app, bob.id), [again])
-  t.same(
+  tt.equal((await api.post(`/signedprekey/${bob.registrationId}`, again, { token: bob.token })).status, 200)
+  tt.same(await storedSignedPreKeys(app, bob.id), [again])
+  tt.same(
     (await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })).body.signedPreKey,
     again,
   )
 })
 
-t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing replaced', async (t) => {
-  const { app, api } = await build(t)
+t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing replaced', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const before = await storedSignedPreKeys(app, alice.id)
 
@@ -245,13 +245,13 @@ t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing r
     signedPreKey(2, alice.device.identityKey),
     { token: alice.token },
   )
-  t.equal(changed.status, 403)
-  t.equal(changed.body.code, 'device_changed')
+  tt.equal(changed.status, 403)
+  tt.equal(changed.body.code, 'device_changed')
 
   const loner = await signUp(api)
   const none = await api.post(`/signedprekey/${alice.registrationId}/`, signedPreKey(2), { token: loner.token })
-  t.equal(none.status, 404)
-  t.equal(none.body.code, 'no_device')
+  tt.equal(none.status, 404)
+  tt.equal(none.body.code, 'no_device')
 
   const cases: [string, unknown, string][] = [
     [
@@ -271,28 +271,28 @@ t.test('signed prekey errors: device_changed, no_device, invalid_data; nothing r
   ]
   for (const [name, body, field] of cases) {
     const res = await api.post(`/signedprekey/${alice.registrationId}/`, body, { token: alice.token })
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_data', `${name}: code`)
-    t.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_data', `${name}: code`)
+    tt.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
   }
-  t.same(await storedSignedPreKeys(app, alice.id), before)
+  tt.same(await storedSignedPreKeys(app, alice.id), before)
 })
 
-t.test('key uploads without a valid token are 401 not_authenticated and change nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('key uploads without a valid token are 401 not_authenticated and change nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const prekeysBefore = await storedPreKeys(app, alice.id)
   const signedBefore = await storedSignedPreKeys(app, alice.id)
   for (const token of [undefined, 'garbage']) {
     const up = await api.post(`/prekeys/${alice.registrationId}/`, preKeys(11, 1), { token })
-    t.equal(up.status, 401)
-    t.equal(up.body.code, 'not_authenticated')
+    tt.equal(up.status, 401)
+    tt.equal(up.body.code, 'not_authenticated')
     const signed = await api.post(`/signedprekey/${alice.registrationId}/`, signedPreKey(2, alice.device.identityKey), {
       token,
     })
-    t.equal(signed.status, 401)
-    t.equal(signed.body.code, 'not_authenticated')
+    tt.equal(signed.status, 401)
+    tt.equal(signed.body.code, 'not_authenticated')
   }
-  t.same(await storedPreKeys(app, alice.id), prekeysBefore)
-  t.same(await storedSignedPreKeys(app, alice.id), signedBefore)
+  tt.same(await storedPreKeys(app, alice.id), prekeysBefore)
+  tt.same(await storedSignedPreKeys(app, alice.id), signedBefore)
 })

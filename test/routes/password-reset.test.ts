@@ -20,16 +20,16 @@ async function requestReset({ api, smtp }: Built, email: string) {
   return { mail, link: match[0], path: new URL(match[0]).pathname, uid: match[1], token: match[2] }
 }
 
-const setup = async (t: Parameters<typeof buildWithMail>[0], overrides = {}) => {
-  const built = await buildWithMail(t, { publicUrl: PUBLIC_URL, ...overrides })
+const setup = async (tt: Parameters<typeof buildWithMail>[0], overrides = {}) => {
+  const built = await buildWithMail(tt, { publicUrl: PUBLIC_URL, ...overrides })
   const user = await signUp(built.api)
   return { ...built, user }
 }
 
 t.test(
   'reset request is 204 for registered and unregistered emails alike; only a registered one gets mail',
-  async (t) => {
-    const built = await setup(t)
+  async (tt) => {
+    const built = await setup(tt)
     const { api, app, smtp, user } = built
     // The mail is sent without being awaited; counting calls tells at once whether one was started.
     const started: string[] = []
@@ -37,72 +37,72 @@ t.test(
     app.mailer.send = (mail) => (started.push(mail.to), send(mail))
     const stranger = uniqueEmail('stranger')
     const unknown = await api.post('/auth/password/reset/', { email: stranger })
-    t.equal(unknown.status, 204)
-    t.equal(unknown.text, '')
-    t.same(started, [], 'no mail for an unknown email')
+    tt.equal(unknown.status, 204)
+    tt.equal(unknown.text, '')
+    tt.same(started, [], 'no mail for an unknown email')
     const { mail, link, uid } = await requestReset(built, user.email.toUpperCase())
-    t.same(mail.to, [user.email.toLowerCase()], 'mailed to the account, whatever the case asked')
-    t.match(link, `${PUBLIC_URL}/auth/password/reset/confirm/`)
-    t.equal(uid, encodeUid(user.id))
+    tt.same(mail.to, [user.email.toLowerCase()], 'mailed to the account, whatever the case asked')
+    tt.match(link, `${PUBLIC_URL}/auth/password/reset/confirm/`)
+    tt.equal(uid, encodeUid(user.id))
     // The registered user's mail went out after the unknown email's request, and none went to the stranger.
-    t.equal(smtp.mails.filter((m) => m.to.includes(stranger.toLowerCase())).length, 0)
-    t.equal(smtp.mails.length, 1)
-    t.same(started, [user.email.toLowerCase()])
+    tt.equal(smtp.mails.filter((m) => m.to.includes(stranger.toLowerCase())).length, 0)
+    tt.equal(smtp.mails.length, 1)
+    tt.same(started, [user.email.toLowerCase()])
   },
 )
 
-t.test('reset request: a bad email is invalid_data; no slash works', async (t) => {
-  const { api } = await setup(t)
+t.test('reset request: a bad email is invalid_data; no slash works', async (tt) => {
+  const { api } = await setup(tt)
   const bad = await api.post('/auth/password/reset/', { email: 'not-an-email' })
-  t.equal(bad.status, 400)
-  t.equal(bad.body.code, 'invalid_data')
-  t.same(
+  tt.equal(bad.status, 400)
+  tt.equal(bad.body.code, 'invalid_data')
+  tt.same(
     bad.body.errors.map((e: { field: string }) => e.field),
     ['body.email'],
   )
-  t.equal((await api.post('/auth/password/reset', { email: uniqueEmail() })).status, 204)
+  tt.equal((await api.post('/auth/password/reset', { email: uniqueEmail() })).status, 204)
 })
 
-t.test('JSON confirm: 204, all sessions revoked, new password logs in, token works once', async (t) => {
-  const built = await setup(t)
+t.test('JSON confirm: 204, all sessions revoked, new password logs in, token works once', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const other = (await login(api, user.email, user.password)).body.auth_token as string
   const { uid, token } = await requestReset(built, user.email)
   const res = await api.post('/auth/password/reset/confirm/', { uid, token, new_password: NEW_PASSWORD })
-  t.equal(res.status, 204)
+  tt.equal(res.status, 204)
   for (const session of [user.token, other]) {
     const me = await api.get('/auth/users/me/', { token: session })
-    t.equal(me.status, 401)
-    t.equal(me.body.code, 'not_authenticated')
+    tt.equal(me.status, 401)
+    tt.equal(me.body.code, 'not_authenticated')
   }
-  t.equal((await login(api, user.email, user.password)).body.code, 'invalid_credentials', 'the old password is dead')
-  t.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
+  tt.equal((await login(api, user.email, user.password)).body.code, 'invalid_credentials', 'the old password is dead')
+  tt.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
 
   const again = await api.post('/auth/password/reset/confirm', { uid, token, new_password: 'another-new-passphrase' })
-  t.equal(again.status, 400)
-  t.equal(again.body.code, 'invalid_token')
-  t.equal((await login(api, user.email, NEW_PASSWORD)).status, 200, 'the replay changed nothing')
+  tt.equal(again.status, 400)
+  tt.equal(again.body.code, 'invalid_token')
+  tt.equal((await login(api, user.email, NEW_PASSWORD)).status, 200, 'the replay changed nothing')
 })
 
-t.test('an expired token is invalid_token; a younger one works', async (t) => {
-  const { api, app, config, user } = await setup(t, { passwordResetTimeout: 60 })
+t.test('an expired token is invalid_token; a younger one works', async (tt) => {
+  const { api, app, config, user } = await setup(tt, { passwordResetTimeout: 60 })
   const row = (await app.db.users.findById(user.id))!
   const uid = encodeUid(user.id)
   const expired = makeResetToken(config.secretKey, row, Date.now() - 61_000)
   const res = await api.post('/auth/password/reset/confirm/', { uid, token: expired, new_password: NEW_PASSWORD })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'invalid_token')
-  t.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'invalid_token')
+  tt.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
   // Control: a token crafted the same way but within the timeout is accepted.
   const fresh = makeResetToken(config.secretKey, row, Date.now() - 30_000)
-  t.equal(
+  tt.equal(
     (await api.post('/auth/password/reset/confirm/', { uid, token: fresh, new_password: NEW_PASSWORD })).status,
     204,
   )
 })
 
-t.test('a token issued before a password change dies', async (t) => {
-  const built = await setup(t)
+t.test('a token issued before a password change dies', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const { uid, token } = await requestReset(built, user.email)
   const changed = await api.post(
@@ -110,19 +110,19 @@ t.test('a token issued before a password change dies', async (t) => {
     { current_password: user.password, new_password: NEW_PASSWORD },
     { token: user.token },
   )
-  t.equal(changed.status, 204)
+  tt.equal(changed.status, 204)
   const res = await api.post('/auth/password/reset/confirm/', { uid, token, new_password: 'another-new-passphrase' })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'invalid_token')
-  t.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'invalid_token')
+  tt.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
 })
 
-t.test('using one reset link kills the other outstanding ones', async (t) => {
-  const built = await setup(t)
+t.test('using one reset link kills the other outstanding ones', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const first = await requestReset(built, user.email)
   const second = await requestReset(built, user.email)
-  t.equal(
+  tt.equal(
     (
       await api.post('/auth/password/reset/confirm/', {
         uid: second.uid,
@@ -137,12 +137,12 @@ t.test('using one reset link kills the other outstanding ones', async (t) => {
     token: first.token,
     new_password: 'another-new-passphrase',
   })
-  t.equal(old.status, 400)
-  t.equal(old.body.code, 'invalid_token')
+  tt.equal(old.status, 400)
+  tt.equal(old.body.code, 'invalid_token')
 })
 
-t.test('tampered tokens and uids are invalid_token and change nothing', async (t) => {
-  const built = await setup(t)
+t.test('tampered tokens and uids are invalid_token and change nothing', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const bob = await signUp(api)
   const { uid, token } = await requestReset(built, user.email)
@@ -157,35 +157,37 @@ t.test('tampered tokens and uids are invalid_token and change nothing', async (t
   }
   for (const [name, body] of Object.entries(cases)) {
     const res = await api.post('/auth/password/reset/confirm/', { ...body, new_password: NEW_PASSWORD })
-    t.equal(res.status, 400, name)
-    t.equal(res.body.code, 'invalid_token', name)
+    tt.equal(res.status, 400, name)
+    tt.equal(res.body.code, 'invalid_token', name)
   }
-  t.equal((await login(api, user.email, user.password)).status, 200, "the user's password is unchanged")
-  t.equal((await login(api, bob.email, bob.password)).status, 200, "bob's password is unchanged")
+  tt.equal((await login(api, user.email, user.password)).status, 200, "the user's password is unchanged")
+  tt.equal((await login(api, bob.email, bob.password)).status, 200, "bob's password is unchanged")
   // The untampered token still works.
-  t.equal((await api.post('/auth/password/reset/confirm/', { uid, token, new_password: NEW_PASSWORD })).status, 204)
+  tt.equal((await api.post('/auth/password/reset/confirm/', { uid, token, new_password: NEW_PASSWORD })).status, 204)
 })
 
-t.test('a weak new password with a valid token is invalid_data, and the token still works', async (t) => {
-  const built = await setup(t)
+t.test('a weak new password with a valid token is invalid_data, and the token still works', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const { uid, token } = await requestReset(built, user.email)
   const weak = await api.post('/auth/password/reset/confirm/', { uid, token, new_password: '12345678' })
-  t.equal(weak.status, 400)
-  t.equal(weak.body.code, 'invalid_data')
-  t.ok(weak.body.errors.length > 0 && weak.body.errors.every((e: { field: string }) => e.field === 'body.new_password'))
-  t.equal((await api.get('/auth/users/me/', { token: user.token })).status, 200, 'sessions were not revoked')
-  t.equal((await login(api, user.email, user.password)).status, 200)
-  t.equal((await api.post('/auth/password/reset/confirm/', { uid, token, new_password: NEW_PASSWORD })).status, 204)
-  t.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
+  tt.equal(weak.status, 400)
+  tt.equal(weak.body.code, 'invalid_data')
+  tt.ok(
+    weak.body.errors.length > 0 && weak.body.errors.every((e: { field: string }) => e.field === 'body.new_password'),
+  )
+  tt.equal((await api.get('/auth/users/me/', { token: user.token })).status, 200, 'sessions were not revoked')
+  tt.equal((await login(api, user.email, user.password)).status, 200)
+  tt.equal((await api.post('/auth/password/reset/confirm/', { uid, token, new_password: NEW_PASSWORD })).status, 204)
+  tt.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
 })
 
-t.test('JSON confirm schema violations are invalid_data naming the field', async (t) => {
-  const { api } = await setup(t)
+t.test('JSON confirm schema violations are invalid_data naming the field', async (tt) => {
+  const { api } = await setup(tt)
   const missing = await api.post('/auth/password/reset/confirm/', { uid: 'MQ', new_password: NEW_PASSWORD })
-  t.equal(missing.status, 400)
-  t.equal(missing.body.code, 'invalid_data')
-  t.same(
+  tt.equal(missing.status, 400)
+  tt.equal(missing.body.code, 'invalid_data')
+  tt.same(
     missing.body.errors.map((e: { field: string }) => e.field),
     ['body.token'],
   )
@@ -195,74 +197,75 @@ t.test('JSON confirm schema violations are invalid_data naming the field', async
     new_password: NEW_PASSWORD,
     re_new_password: NEW_PASSWORD,
   })
-  t.equal(extra.status, 400)
-  t.same(
+  tt.equal(extra.status, 400)
+  tt.same(
     extra.body.errors.map((e: { field: string }) => e.field),
     ['body.re_new_password'],
   )
 })
 
-t.test('HTML page: the emailed link shows a form that completes the reset', async (t) => {
-  const built = await setup(t)
+t.test('HTML page: the emailed link shows a form that completes the reset', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const other = (await login(api, user.email, user.password)).body.auth_token as string
   const { path } = await requestReset(built, user.email)
   for (const url of [path, path.replace(/\/$/, '')]) {
     const page = await api.get(url)
-    t.equal(page.status, 200, url)
-    t.match(String(page.headers['content-type']), /^text\/html/)
-    t.match(page.text, /<form[^>]*method="post"/i)
-    t.match(page.text, /<input[^>]*name="new_password"/)
-    t.match(page.text, /<input[^>]*name="re_new_password"/)
-    t.notMatch(page.text, /<script/i, 'no scripts needed')
+    tt.equal(page.status, 200, url)
+    tt.match(String(page.headers['content-type']), /^text\/html/)
+    tt.match(page.text, /<form[^>]*method="post"/i)
+    tt.match(page.text, /<input[^>]*name="new_password"/)
+    tt.match(page.text, /<input[^>]*name="re_new_password"/)
+    tt.notMatch(page.text, /<script/i, 'no scripts needed')
   }
   const done = await api.post(path, undefined, { form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD } })
-  t.equal(done.status, 200)
-  t.match(String(done.headers['content-type']), /^text\/html/)
-  t.match(done.text, /password was changed/i)
-  t.notMatch(done.text, /<form/i)
-  t.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
-  t.equal((await login(api, user.email, user.password)).body.code, 'invalid_credentials')
-  for (const session of [user.token, other]) t.equal((await api.get('/auth/users/me/', { token: session })).status, 401)
+  tt.equal(done.status, 200)
+  tt.match(String(done.headers['content-type']), /^text\/html/)
+  tt.match(done.text, /password was changed/i)
+  tt.notMatch(done.text, /<form/i)
+  tt.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
+  tt.equal((await login(api, user.email, user.password)).body.code, 'invalid_credentials')
+  for (const session of [user.token, other])
+    tt.equal((await api.get('/auth/users/me/', { token: session })).status, 401)
 
   // The used link now says it is invalid, and cannot be submitted again.
   const used = await api.get(path)
-  t.equal(used.status, 200)
-  t.match(used.text, /invalid/i)
-  t.notMatch(used.text, /<form/i)
+  tt.equal(used.status, 200)
+  tt.match(used.text, /invalid/i)
+  tt.notMatch(used.text, /<form/i)
   const resubmit = await api.post(path, undefined, {
     form: { new_password: 'another-new-passphrase', re_new_password: 'another-new-passphrase' },
   })
-  t.equal(resubmit.status, 400)
-  t.match(resubmit.text, /invalid/i)
-  t.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
+  tt.equal(resubmit.status, 400)
+  tt.match(resubmit.text, /invalid/i)
+  tt.equal((await login(api, user.email, NEW_PASSWORD)).status, 200)
 })
 
-t.test('HTML page: mismatched or weak passwords are a 400 page with the form, nothing changes', async (t) => {
-  const built = await setup(t)
+t.test('HTML page: mismatched or weak passwords are a 400 page with the form, nothing changes', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const { path } = await requestReset(built, user.email)
   const mismatch = await api.post(path, undefined, {
     form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD + 'x' },
   })
-  t.equal(mismatch.status, 400)
-  t.match(String(mismatch.headers['content-type']), /^text\/html/)
-  t.match(mismatch.text, /do not match/i)
-  t.match(mismatch.text, /<form[^>]*method="post"/i)
+  tt.equal(mismatch.status, 400)
+  tt.match(String(mismatch.headers['content-type']), /^text\/html/)
+  tt.match(mismatch.text, /do not match/i)
+  tt.match(mismatch.text, /<form[^>]*method="post"/i)
   const weak = await api.post(path, undefined, { form: { new_password: 'iloveyou', re_new_password: 'iloveyou' } })
-  t.equal(weak.status, 400)
-  t.match(weak.text, /too common/i)
-  t.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
-  t.equal((await api.get('/auth/users/me/', { token: user.token })).status, 200, 'sessions were not revoked')
+  tt.equal(weak.status, 400)
+  tt.match(weak.text, /too common/i)
+  tt.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
+  tt.equal((await api.get('/auth/users/me/', { token: user.token })).status, 200, 'sessions were not revoked')
   // The link survives the rejected tries.
-  t.equal(
+  tt.equal(
     (await api.post(path, undefined, { form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD } })).status,
     200,
   )
 })
 
-t.test('HTML page: an invalid link shows a page saying so, without a form', async (t) => {
-  const built = await setup(t)
+t.test('HTML page: an invalid link shows a page saying so, without a form', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const { uid, token } = await requestReset(built, user.email)
   for (const path of [
@@ -270,71 +273,71 @@ t.test('HTML page: an invalid link shows a page saying so, without a form', asyn
     `/auth/password/reset/confirm/${encodeUid(999_999)}/${token}/`,
   ]) {
     const page = await api.get(path)
-    t.equal(page.status, 200, path)
-    t.match(String(page.headers['content-type']), /^text\/html/)
-    t.match(page.text, /invalid/i)
-    t.notMatch(page.text, /<form/i)
+    tt.equal(page.status, 200, path)
+    tt.match(String(page.headers['content-type']), /^text\/html/)
+    tt.match(page.text, /invalid/i)
+    tt.notMatch(page.text, /<form/i)
     const post = await api.post(path, undefined, {
       form: { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD },
     })
-    t.equal(post.status, 400)
-    t.match(post.text, /invalid/i)
+    tt.equal(post.status, 400)
+    tt.match(post.text, /invalid/i)
   }
-  t.equal((await login(api, user.email, user.password)).status, 200)
+  tt.equal((await login(api, user.email, user.password)).status, 200)
 })
 
-t.test('HTML page: no user input is reflected unescaped', async (t) => {
-  const built = await setup(t)
+t.test('HTML page: no user input is reflected unescaped', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const evil = '<img src=x onerror=alert(1)>'
   const pathWithMarkup = `/auth/password/reset/confirm/${encodeURIComponent(evil)}/${encodeURIComponent('"><script>alert(1)</script>')}/`
   const invalid = await api.get(pathWithMarkup)
-  t.equal(invalid.status, 200)
-  t.notMatch(invalid.text, /<img|<script|onerror/i)
+  tt.equal(invalid.status, 200)
+  tt.notMatch(invalid.text, /<img|<script|onerror/i)
 
   const { path } = await requestReset(built, user.email)
   const submitted = await api.post(path, undefined, { form: { new_password: evil + 'A', re_new_password: evil + 'B' } })
-  t.equal(submitted.status, 400)
-  t.notMatch(submitted.text, /<img|onerror/i, 'the typed passwords are not echoed, escaped or not')
+  tt.equal(submitted.status, 400)
+  tt.notMatch(submitted.text, /<img|onerror/i, 'the typed passwords are not echoed, escaped or not')
   const similar = await api.post(path, undefined, { form: { new_password: user.email, re_new_password: user.email } })
-  t.equal(similar.status, 400)
-  t.notMatch(similar.text, /value="/, 'the form is never refilled with a password')
+  tt.equal(similar.status, 400)
+  tt.notMatch(similar.text, /value="/, 'the form is never refilled with a password')
 })
 
-t.test('HTML page: the application name is escaped', async (t) => {
-  const built = await buildWithMail(t, { publicUrl: PUBLIC_URL, applicationName: '<b>Evil & "Co"</b>' })
+t.test('HTML page: the application name is escaped', async (tt) => {
+  const built = await buildWithMail(tt, { publicUrl: PUBLIC_URL, applicationName: '<b>Evil & "Co"</b>' })
   const user = await signUp(built.api)
   const { path } = await requestReset(built, user.email)
   const page = await built.api.get(path)
-  t.equal(page.status, 200)
-  t.match(page.text, '&lt;b&gt;Evil &amp; &quot;Co&quot;&lt;/b&gt;')
-  t.notMatch(page.text, '<b>Evil')
+  tt.equal(page.status, 200)
+  tt.match(page.text, '&lt;b&gt;Evil &amp; &quot;Co&quot;&lt;/b&gt;')
+  tt.notMatch(page.text, '<b>Evil')
 })
 
 // The spec allows tokens up to 128 characters in this path; a link mangled by a mail client must
 // still land on the page, not on a framework error.
-t.test('HTML page: a long (but schema-valid) token in the link answers the invalid-link page', async (t) => {
-  const { api } = await setup(t)
+t.test('HTML page: a long (but schema-valid) token in the link answers the invalid-link page', async (tt) => {
+  const { api } = await setup(tt)
   const page = await api.get(`/auth/password/reset/confirm/MQ/${'a'.repeat(120)}/`)
-  t.equal(page.status, 200)
-  t.match(String(page.headers['content-type']), /^text\/html/)
-  t.match(page.text, /invalid/i)
+  tt.equal(page.status, 200)
+  tt.match(String(page.headers['content-type']), /^text\/html/)
+  tt.match(page.text, /invalid/i)
 })
 
-t.test('HTML page: a JSON body is 415 and changes nothing', async (t) => {
-  const built = await setup(t)
+t.test('HTML page: a JSON body is 415 and changes nothing', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const { path } = await requestReset(built, user.email)
   const json = await api.post(path, { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD })
-  t.equal(json.status, 415)
-  t.equal(json.body.code, 'unsupported_media_type')
-  t.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
+  tt.equal(json.status, 415)
+  tt.equal(json.body.code, 'unsupported_media_type')
+  tt.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
 })
 
 // openapi.yaml documents this operation's 400 as text/html only, so a form that breaks the schema
 // must answer the HTML page too (the contract check in the helper fails on anything else).
-t.test('HTML page: a form missing a field or with an extra one is a 400 HTML page', async (t) => {
-  const built = await setup(t)
+t.test('HTML page: a form missing a field or with an extra one is a 400 HTML page', async (tt) => {
+  const built = await setup(tt)
   const { api, user } = built
   const { path } = await requestReset(built, user.email)
   const forms = {
@@ -343,15 +346,15 @@ t.test('HTML page: a form missing a field or with an extra one is a 400 HTML pag
   }
   for (const [name, form] of Object.entries(forms)) {
     const res = await api.post(path, undefined, { form })
-    t.equal(res.status, 400, name)
-    t.match(String(res.headers['content-type']), /^text\/html/, name)
+    tt.equal(res.status, 400, name)
+    tt.match(String(res.headers['content-type']), /^text\/html/, name)
   }
-  t.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
+  tt.equal((await login(api, user.email, user.password)).status, 200, 'the password is unchanged')
 })
 
-t.test('the reset mail respects PUBLIC_URL without a trailing slash doubling', async (t) => {
-  const built = await buildWithMail(t, { publicUrl: `${PUBLIC_URL}/` })
+t.test('the reset mail respects PUBLIC_URL without a trailing slash doubling', async (tt) => {
+  const built = await buildWithMail(tt, { publicUrl: `${PUBLIC_URL}/` })
   const user = await signUp(built.api)
   const { link } = await requestReset(built, user.email)
-  t.match(link, /^https:\/\/chat\.example\.org\/auth\/password\/reset\/confirm\//)
+  tt.match(link, /^https:\/\/chat\.example\.org\/auth\/password\/reset\/confirm\//)
 })

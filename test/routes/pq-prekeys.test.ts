@@ -59,8 +59,8 @@ function client(api: Api, caller: { registrationId: number; token: string }) {
   }
 }
 
-t.test('a device registered with Kyber keys stores them; one without gets bundles without pqPreKey', async (t) => {
-  const { app, api } = await build(t)
+t.test('a device registered with Kyber keys stores them; one without gets bundles without pqPreKey', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await pqUser(
     api,
@@ -68,19 +68,19 @@ t.test('a device registered with Kyber keys stores them; one without gets bundle
     (id) => kyberPreKeys(1, 7, id),
     (id) => kyberPreKey(900, id),
   )
-  t.same(await client(api, bob).count(), { count: 10, pqCount: 7 }, 'the last-resort key is not counted')
-  t.same(await storedPq(app, bob.id), { oneTime: bob.device.pqPreKeys, lastResort: [bob.device.pqLastResortPreKey] })
+  tt.same(await client(api, bob).count(), { count: 10, pqCount: 7 }, 'the last-resort key is not counted')
+  tt.same(await storedPq(app, bob.id), { oneTime: bob.device.pqPreKeys, lastResort: [bob.device.pqLastResortPreKey] })
 
-  t.same(await client(api, alice).count(), { count: 10, pqCount: 0 }, 'a seed-style device has no Kyber keys')
+  tt.same(await client(api, alice).count(), { count: 10, pqCount: 0 }, 'a seed-style device has no Kyber keys')
   for (let i = 0; i < 11; i++) {
     const res = await client(api, bob).claim(alice.email)
-    t.equal(res.status, 200)
-    t.notOk('pqPreKey' in res.body, `claim ${i + 1}: no pqPreKey key at all`)
+    tt.equal(res.status, 200)
+    tt.notOk('pqPreKey' in res.body, `claim ${i + 1}: no pqPreKey key at all`)
   }
 })
 
-t.test('bundles hand out each one-time Kyber key exactly once, then the last-resort one, kept', async (t) => {
-  const { app, api } = await build(t)
+t.test('bundles hand out each one-time Kyber key exactly once, then the last-resort one, kept', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   // Uploaded out of keyId order, so the test does not depend on which one the server picks first.
   const bob = await pqUser(
@@ -92,47 +92,47 @@ t.test('bundles hand out each one-time Kyber key exactly once, then the last-res
   const claimed: Kyber[] = []
   for (let i = 0; i < 6; i++) {
     const res = await client(api, alice).claim(bob.email)
-    t.equal(res.status, 200)
+    tt.equal(res.status, 200)
     const { lastResort, ...key } = res.body.pqPreKey
-    t.equal(lastResort, false, `claim ${i + 1} is one-time`)
+    tt.equal(lastResort, false, `claim ${i + 1} is one-time`)
     claimed.push(key)
-    t.same(await client(api, bob).count(), { count: 9 - i, pqCount: 5 - i })
+    tt.same(await client(api, bob).count(), { count: 9 - i, pqCount: 5 - i })
   }
-  t.equal(new Set(claimed.map((k) => k.keyId)).size, 6, 'no keyId twice')
-  t.same(byKeyId(claimed), byKeyId(bob.device.pqPreKeys!), 'exactly the uploaded keys, with their keys and signatures')
+  tt.equal(new Set(claimed.map((k) => k.keyId)).size, 6, 'no keyId twice')
+  tt.same(byKeyId(claimed), byKeyId(bob.device.pqPreKeys!), 'exactly the uploaded keys, with their keys and signatures')
 
   for (let i = 0; i < 3; i++) {
     const res = await client(api, alice).claim(bob.email)
-    t.equal(res.status, 200)
-    t.same(
+    tt.equal(res.status, 200)
+    tt.same(
       res.body.pqPreKey,
       { ...bob.device.pqLastResortPreKey, lastResort: true },
       `claim ${i + 7}: the last-resort key`,
     )
   }
-  t.same(
+  tt.same(
     await storedPq(app, bob.id),
     { oneTime: [], lastResort: [bob.device.pqLastResortPreKey] },
     'the last-resort key is never consumed',
   )
-  t.same(await client(api, bob).count(), { count: 1, pqCount: 0 })
+  tt.same(await client(api, bob).count(), { count: 1, pqCount: 0 })
 })
 
-t.test('one-time Kyber keys without a last-resort one: bundles lose pqPreKey once they run out', async (t) => {
-  const { api } = await build(t)
+t.test('one-time Kyber keys without a last-resort one: bundles lose pqPreKey once they run out', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await pqUser(api, 5003, (id) => kyberPreKeys(1, 2, id))
   const seen: number[] = []
   for (let i = 0; i < 2; i++) seen.push((await client(api, alice).claim(bob.email)).body.pqPreKey.keyId)
-  t.same(seen.sort(), [1, 2])
+  tt.same(seen.sort(), [1, 2])
   const empty = await client(api, alice).claim(bob.email)
-  t.equal(empty.status, 200)
-  t.notOk('pqPreKey' in empty.body)
-  t.ok(empty.body.preKey, 'the EC prekeys are unaffected')
+  tt.equal(empty.status, 200)
+  tt.notOk('pqPreKey' in empty.body)
+  tt.ok(empty.body.preKey, 'the EC prekeys are unaffected')
 })
 
-t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await pqUser(
     api,
@@ -143,17 +143,17 @@ t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', a
   const id = bob.device.identityKey
   const more = kyberPreKeys(10, 3, id)
   const res = await client(api, bob).upload({ pqPreKeys: more })
-  t.equal(res.status, 200)
-  t.equal(res.body.code, 'pq_prekeys_stored')
-  t.same(await client(api, bob).count(), { count: 10, pqCount: 5 })
-  t.same(
+  tt.equal(res.status, 200)
+  tt.equal(res.body.code, 'pq_prekeys_stored')
+  tt.same(await client(api, bob).count(), { count: 10, pqCount: 5 })
+  tt.same(
     await storedPq(app, bob.id),
     { oneTime: [...bob.device.pqPreKeys!, ...more], lastResort: [bob.device.pqLastResortPreKey] },
     'the last-resort key is kept',
   )
 
   const fresh = kyberPreKey(901, id)
-  t.equal(
+  tt.equal(
     (
       await client(api, bob).upload(
         { pqPreKeys: kyberPreKeys(20, 1, id), pqLastResortPreKey: fresh },
@@ -162,10 +162,10 @@ t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', a
     ).status,
     200,
   )
-  t.same(await client(api, bob).count(), { count: 10, pqCount: 6 })
+  tt.same(await client(api, bob).count(), { count: 10, pqCount: 6 })
   for (let i = 0; i < 6; i++)
-    t.equal((await client(api, alice).claim(bob.email)).body.pqPreKey.lastResort, false, 'one-time keys go first')
-  t.same(
+    tt.equal((await client(api, alice).claim(bob.email)).body.pqPreKey.lastResort, false, 'one-time keys go first')
+  tt.same(
     (await client(api, alice).claim(bob.email)).body.pqPreKey,
     { ...fresh, lastResort: true },
     'the new last-resort key',
@@ -173,19 +173,19 @@ t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', a
 
   const alone = kyberPreKey(902, id)
   const onlyLastResort = await client(api, bob).upload({ pqPreKeys: [], pqLastResortPreKey: alone })
-  t.equal(onlyLastResort.status, 200, 'an empty list with a last-resort key is fine')
-  t.same((await client(api, alice).claim(bob.email)).body.pqPreKey, { ...alone, lastResort: true })
-  t.same((await storedPq(app, bob.id)).lastResort, [alone], 'one last-resort key per device')
+  tt.equal(onlyLastResort.status, 200, 'an empty list with a last-resort key is fine')
+  tt.same((await client(api, alice).claim(bob.email)).body.pqPreKey, { ...alone, lastResort: true })
+  tt.same((await storedPq(app, bob.id)).lastResort, [alone], 'one last-resort key per device')
 
   // A seed-style device may start using Kyber keys later.
   const late = kyberPreKey(5, alice.device.identityKey)
-  t.equal((await client(api, alice).upload({ pqPreKeys: [], pqLastResortPreKey: late })).status, 200)
-  t.same((await client(api, bob).claim(alice.email)).body.pqPreKey, { ...late, lastResort: true })
+  tt.equal((await client(api, alice).upload({ pqPreKeys: [], pqLastResortPreKey: late })).status, 200)
+  tt.same((await client(api, bob).claim(alice.email)).body.pqPreKey, { ...late, lastResort: true })
 })
 
-t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; nothing stored', async (t) => {
+t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; nothing stored', async (tt) => {
   // A storage limit well above 100, so only the per-request maxItems can refuse 101 keys.
-  const { app, api } = await build(t, { maxPrekeys: 1000 })
+  const { app, api } = await build(tt, { maxPrekeys: 1000 })
   const bob = await pqUser(
     api,
     5005,
@@ -233,20 +233,20 @@ t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; noth
   ]
   for (const [name, body, field] of cases) {
     const res = await client(api, bob).upload(body)
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_data', `${name}: code`)
-    t.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_data', `${name}: code`)
+    tt.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
   }
-  t.same(await storedPq(app, bob.id), before)
-  t.equal(
+  tt.same(await storedPq(app, bob.id), before)
+  tt.equal(
     (await client(api, bob).upload({ pqPreKeys: kyberPreKeys(100, 100, id) })).status,
     200,
     'exactly 100 in one request is allowed',
   )
 })
 
-t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all or nothing', async (t) => {
-  const { app, api } = await build(t, { maxPrekeys: 10 })
+t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all or nothing', async (tt) => {
+  const { app, api } = await build(tt, { maxPrekeys: 10 })
   const bob = await pqUser(
     api,
     5006,
@@ -258,9 +258,9 @@ t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all o
   const refused = async (name: string, body: unknown, code: string) => {
     const before = await storedPq(app, bob.id)
     const res = await c.upload(body)
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, code, `${name}: code`)
-    t.same(await storedPq(app, bob.id), before, `${name}: nothing stored, last-resort key not replaced`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, code, `${name}: code`)
+    tt.same(await storedPq(app, bob.id), before, `${name}: nothing stored, last-resort key not replaced`)
   }
   await refused(
     '7 more over 4 stored',
@@ -278,20 +278,20 @@ t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all o
     'prekey_id_exists',
   )
 
-  t.equal((await c.upload({ pqPreKeys: kyberPreKeys(10, 6, id) })).status, 200, 'up to the limit exactly')
-  t.same(await c.count(), { count: 10, pqCount: 10 })
+  tt.equal((await c.upload({ pqPreKeys: kyberPreKeys(10, 6, id) })).status, 200, 'up to the limit exactly')
+  tt.same(await c.count(), { count: 10, pqCount: 10 })
   await refused('one more when full', { pqPreKeys: kyberPreKeys(20, 1, id) }, 'reached_max_prekeys')
-  t.equal(
+  tt.equal(
     (await c.upload({ pqPreKeys: [], pqLastResortPreKey: kyberPreKey(901, id) })).status,
     200,
     'the last-resort key does not count against the limit',
   )
-  t.same(await c.count(), { count: 10, pqCount: 10 })
+  tt.same(await c.count(), { count: 10, pqCount: 10 })
 
   // EC and Kyber keyIds are separate spaces: EC keyIds 1..10 are stored and do not clash.
   const alice = await userWithDevice(api, { preKeyCount: 0 })
-  t.equal((await client(api, alice).upload({ pqPreKeys: kyberPreKeys(1, 1, alice.device.identityKey) })).status, 200)
-  t.equal(
+  tt.equal((await client(api, alice).upload({ pqPreKeys: kyberPreKeys(1, 1, alice.device.identityKey) })).status, 200)
+  tt.equal(
     (
       await api.post(`/prekeys/${alice.registrationId}/`, [{ keyId: 1, publicKey: publicKey() }], {
         token: alice.token,
@@ -301,32 +301,32 @@ t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all o
   )
 })
 
-t.test('POST /pqprekeys/ device and token errors: 403 device_changed, 404 no_device, 401', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /pqprekeys/ device and token errors: 403 device_changed, 404 no_device, 401', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const body = { pqPreKeys: kyberPreKeys(1, 1, alice.device.identityKey) }
   for (const registrationId of [alice.registrationId + 1, bob.registrationId]) {
     const res = await client(api, alice).upload(body, { registrationId })
-    t.equal(res.status, 403)
-    t.equal(res.body.code, 'device_changed')
+    tt.equal(res.status, 403)
+    tt.equal(res.body.code, 'device_changed')
   }
   const loner = await signUp(api)
   const none = await client(api, { registrationId: alice.registrationId, token: loner.token }).upload(body)
-  t.equal(none.status, 404)
-  t.equal(none.body.code, 'no_device')
+  tt.equal(none.status, 404)
+  tt.equal(none.body.code, 'no_device')
   for (const token of [undefined, 'garbage']) {
     const res = await client(api, alice).upload(body, { token })
-    t.equal(res.status, 401)
-    t.equal(res.body.code, 'not_authenticated')
+    tt.equal(res.status, 401)
+    tt.equal(res.body.code, 'not_authenticated')
   }
-  t.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
+  tt.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
 })
 
 t.test(
   'POST /device/ Kyber limits: prekey_id_exists, reached_max_prekeys, too many items; nothing stored',
-  async (t) => {
-    const { app, api } = await build(t, { maxPrekeys: 10 })
+  async (tt) => {
+    const { app, api } = await build(tt, { maxPrekeys: 10 })
     const user: User = await signUp(api)
     const body = deviceBody(5007, 'u.1', 3)
     const id = body.identityKey
@@ -348,12 +348,12 @@ t.test(
     ]
     for (const [name, device, status, code] of cases) {
       const res = await api.post('/device/', device, { token: user.token })
-      t.equal(res.status, status, `${name}: status`)
-      t.equal(res.body.code, code, `${name}: code`)
-      t.equal(await app.db.knex('devices').where({ user_id: user.id }).first(), undefined, `${name}: no device`)
+      tt.equal(res.status, status, `${name}: status`)
+      tt.equal(res.body.code, code, `${name}: code`)
+      tt.equal(await app.db.knex('devices').where({ user_id: user.id }).first(), undefined, `${name}: no device`)
     }
-    t.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
-    t.equal(
+    tt.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
+    tt.equal(
       (
         await api.post(
           '/device/',
@@ -364,12 +364,12 @@ t.test(
       201,
       'exactly the limit',
     )
-    t.same(await pqTotal(app), { oneTime: 10, lastResort: 1 })
+    tt.same(await pqTotal(app), { oneTime: 10, lastResort: 1 })
   },
 )
 
-t.test('DELETE /device/ takes its Kyber keys along; a new device starts from its own', async (t) => {
-  const { app, api } = await build(t)
+t.test('DELETE /device/ takes its Kyber keys along; a new device starts from its own', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await pqUser(
     api,
@@ -377,13 +377,13 @@ t.test('DELETE /device/ takes its Kyber keys along; a new device starts from its
     (id) => kyberPreKeys(1, 3, id),
     (id) => kyberPreKey(900, id),
   )
-  t.equal((await api.delete('/device/', undefined, { token: bob.token })).status, 204)
-  t.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
+  tt.equal((await api.delete('/device/', undefined, { token: bob.token })).status, 204)
+  tt.same(await pqTotal(app), { oneTime: 0, lastResort: 0 })
 
   const body = { ...deviceBody(5009, 'bob.2', 1) }
-  t.equal((await api.post('/device/', body, { token: bob.token })).status, 201)
+  tt.equal((await api.post('/device/', body, { token: bob.token })).status, 201)
   const again = { ...bob, registrationId: 5009 }
-  t.same(await client(api, again).count(), { count: 1, pqCount: 0 })
+  tt.same(await client(api, again).count(), { count: 1, pqCount: 0 })
   const bundle = await client(api, alice).claim(bob.email)
-  t.notOk('pqPreKey' in bundle.body, "none of the old device's Kyber keys is handed out")
+  tt.notOk('pqPreKey' in bundle.body, "none of the old device's Kyber keys is handed out")
 })

@@ -15,44 +15,44 @@ async function storedKeyIds(app: FastifyInstance, userId: number): Promise<numbe
 const bundleUrl = (email: string, registrationId: number) =>
   `/prekeybundle/${encodeURIComponent(email)}/${registrationId}/`
 
-t.test('GET /prekeybundle/ answers the recipient keys and deletes the prekey it hands out', async (t) => {
-  const { app, api } = await build(t)
+t.test('GET /prekeybundle/ answers the recipient keys and deletes the prekey it hands out', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const res = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
-  t.equal(res.status, 200)
+  tt.equal(res.status, 200)
   const { preKey, ...rest } = res.body
-  t.same(rest, {
+  tt.same(rest, {
     address: bob.device.address,
     identityKey: bob.device.identityKey,
     registrationId: bob.registrationId,
     signedPreKey: bob.device.signedPreKey,
   })
-  t.ok(preKey, 'a one-time prekey is included')
-  t.same(
+  tt.ok(preKey, 'a one-time prekey is included')
+  tt.same(
     preKey,
     bob.device.preKeys.find((k) => k.keyId === preKey.keyId),
     "it is one of bob's uploaded prekeys, with its key",
   )
 
   const left = await storedKeyIds(app, bob.id)
-  t.equal(left.length, 9, 'the count drops by one')
-  t.notOk(left.includes(preKey.keyId), 'the claimed prekey is deleted')
-  t.equal((await storedKeyIds(app, alice.id)).length, 10, "the caller's own prekeys are untouched")
+  tt.equal(left.length, 9, 'the count drops by one')
+  tt.notOk(left.includes(preKey.keyId), 'the claimed prekey is deleted')
+  tt.equal((await storedKeyIds(app, alice.id)).length, 10, "the caller's own prekeys are untouched")
 })
 
-t.test('successive claims never repeat a keyId; with none left the bundle has no preKey key', async (t) => {
-  const { app, api } = await build(t)
+t.test('successive claims never repeat a keyId; with none left the bundle has no preKey key', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api, { preKeyCount: 4 })
   const seen: number[] = []
   for (let i = 0; i < 4; i++) {
     const res = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
-    t.equal(res.status, 200)
+    tt.equal(res.status, 200)
     seen.push(res.body.preKey.keyId)
-    t.equal((await storedKeyIds(app, bob.id)).length, 3 - i)
+    tt.equal((await storedKeyIds(app, bob.id)).length, 3 - i)
   }
-  t.same(
+  tt.same(
     [...seen].sort((a, b) => a - b),
     [1, 2, 3, 4],
     'each prekey exactly once',
@@ -60,48 +60,48 @@ t.test('successive claims never repeat a keyId; with none left the bundle has no
 
   for (let i = 0; i < 2; i++) {
     const empty = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
-    t.equal(empty.status, 200)
-    t.notOk('preKey' in empty.body, 'no preKey key at all, not null')
-    t.same(empty.body.signedPreKey, bob.device.signedPreKey, 'the signed prekey is still handed out')
-    t.equal(empty.body.identityKey, bob.device.identityKey)
+    tt.equal(empty.status, 200)
+    tt.notOk('preKey' in empty.body, 'no preKey key at all, not null')
+    tt.same(empty.body.signedPreKey, bob.device.signedPreKey, 'the signed prekey is still handed out')
+    tt.equal(empty.body.identityKey, bob.device.identityKey)
   }
 })
 
-t.test('a device registered without prekeys gives bundles without preKey', async (t) => {
-  const { api } = await build(t)
+t.test('a device registered without prekeys gives bundles without preKey', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api, { preKeyCount: 0 })
   const res = await api.get(bundleUrl(bob.email, alice.registrationId), { token: alice.token })
-  t.equal(res.status, 200)
-  t.notOk('preKey' in res.body)
+  tt.equal(res.status, 200)
+  tt.notOk('preKey' in res.body)
 })
 
-t.test('the recipient email is case-insensitive', async (t) => {
-  const { app, api } = await build(t)
+t.test('the recipient email is case-insensitive', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const res = await api.get(bundleUrl(bob.email.toUpperCase(), alice.registrationId), { token: alice.token })
-  t.equal(res.status, 200)
-  t.equal(res.body.registrationId, bob.registrationId)
-  t.equal(res.body.identityKey, bob.device.identityKey)
-  t.equal((await storedKeyIds(app, bob.id)).length, 9)
+  tt.equal(res.status, 200)
+  tt.equal(res.body.registrationId, bob.registrationId)
+  tt.equal(res.body.identityKey, bob.device.identityKey)
+  tt.equal((await storedKeyIds(app, bob.id)).length, 9)
 
   const tagged = await userWithDevice(api, { email: `Carol+Tag.${Date.now()}@Example.com` })
   const plus = await api.get(`/prekeybundle/${tagged.email}/${alice.registrationId}/`, { token: alice.token })
-  t.equal(plus.status, 200, 'a literal + in the path is part of the email')
-  t.equal(plus.body.registrationId, tagged.registrationId)
+  tt.equal(plus.status, 200, 'a literal + in the path is part of the email')
+  tt.equal(plus.body.registrationId, tagged.registrationId)
   const encoded = await api.get(bundleUrl(tagged.email.toLowerCase(), alice.registrationId), { token: alice.token })
-  t.equal(encoded.status, 200, 'and so is an encoded one')
-  t.equal(encoded.body.registrationId, tagged.registrationId)
+  tt.equal(encoded.status, 200, 'and so is an encoded one')
+  tt.equal(encoded.body.registrationId, tagged.registrationId)
 
   const slashed = await userWithDevice(api, { email: `dave/ops.${Date.now()}@example.com` })
   const slash = await api.get(bundleUrl(slashed.email, alice.registrationId), { token: alice.token })
-  t.equal(slash.status, 200, 'an encoded / in the email does not split the path')
-  t.equal(slash.body.registrationId, slashed.registrationId)
+  tt.equal(slash.status, 200, 'an encoded / in the email does not split the path')
+  tt.equal(slash.body.registrationId, slashed.registrationId)
 })
 
-t.test('bundle errors claim nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('bundle errors claim nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const deviceless = await signUp(api)
@@ -143,27 +143,27 @@ t.test('bundle errors claim nothing', async (t) => {
   ]
   for (const [name, url, token, status, code] of cases) {
     const res = await api.get(url, { token })
-    t.equal(res.status, status, `${name}: status`)
-    t.equal(res.body.code, code, `${name}: code`)
+    tt.equal(res.status, status, `${name}: status`)
+    tt.equal(res.body.code, code, `${name}: code`)
   }
-  t.equal((await storedKeyIds(app, bob.id)).length, 10, "none of bob's prekeys was claimed")
+  tt.equal((await storedKeyIds(app, bob.id)).length, 10, "none of bob's prekeys was claimed")
 })
 
-t.test('a non-integer registrationId in the path is 400 invalid_data', async (t) => {
-  const { api } = await build(t)
+t.test('a non-integer registrationId in the path is 400 invalid_data', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const res = await api.get(`/prekeybundle/${bob.email}/abc/`, { token: alice.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'invalid_data')
-  t.same(
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'invalid_data')
+  tt.same(
     res.body.errors.map((e: { field: string }) => e.field),
     ['params.registrationId'],
   )
 })
 
-t.test('30 concurrent claims on 20 prekeys: 20 distinct keyIds, 10 bundles without preKey', async (t) => {
-  const { app, api } = await build(t)
+t.test('30 concurrent claims on 20 prekeys: 20 distinct keyIds, 10 bundles without preKey', async (tt) => {
+  const { app, api } = await build(tt)
   const bob = await userWithDevice(api, { preKeyCount: 20 })
   const callers = [await userWithDevice(api), await userWithDevice(api), await userWithDevice(api)]
   const results = await Promise.all(
@@ -172,17 +172,17 @@ t.test('30 concurrent claims on 20 prekeys: 20 distinct keyIds, 10 bundles witho
       return api.get(bundleUrl(bob.email, caller.registrationId), { token: caller.token })
     }),
   )
-  t.same(
+  tt.same(
     results.map((r) => r.status),
     Array(30).fill(200),
   )
   const claimed = results.filter((r) => 'preKey' in r.body).map((r) => r.body.preKey.keyId as number)
-  t.equal(claimed.length, 20, 'exactly 20 bundles carry a preKey')
-  t.equal(new Set(claimed).size, 20, 'no keyId was handed out twice')
-  t.same(
+  tt.equal(claimed.length, 20, 'exactly 20 bundles carry a preKey')
+  tt.equal(new Set(claimed).size, 20, 'no keyId was handed out twice')
+  tt.same(
     [...claimed].sort((a, b) => a - b),
     Array.from({ length: 20 }, (_, i) => i + 1),
   )
-  t.equal(results.filter((r) => !('preKey' in r.body)).length, 10)
-  t.same(await storedKeyIds(app, bob.id), [], 'all prekeys are gone')
+  tt.equal(results.filter((r) => !('preKey' in r.body)).length, 10)
+  tt.same(await storedKeyIds(app, bob.id), [], 'all prekeys are gone')
 })

@@ -56,16 +56,16 @@ async function pqUser(api: Api, registrationId: number, preKeyCount: number, pqC
   return { ...user, registrationId, device, pqLastResortPreKey }
 }
 
-t.test('GET /prekeys/ counts exactly through registration, uploads and claims', async (t) => {
-  const { api } = await build(t)
+t.test('GET /prekeys/ counts exactly through registration, uploads and claims', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await pqUser(api, 6001, 4, 2, true)
   const bobs = as(api, bob)
-  t.same((await bobs.count()).body, { count: 4, pqCount: 2 }, 'after registration; the last-resort key not counted')
+  tt.same((await bobs.count()).body, { count: 4, pqCount: 2 }, 'after registration; the last-resort key not counted')
 
-  t.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(10, 3), { token: bob.token })).status, 200)
-  t.same((await bobs.count()).body, { count: 7, pqCount: 2 })
-  t.equal(
+  tt.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(10, 3), { token: bob.token })).status, 200)
+  tt.same((await bobs.count()).body, { count: 7, pqCount: 2 })
+  tt.equal(
     (
       await api.post(
         `/pqprekeys/${bob.registrationId}/`,
@@ -75,10 +75,10 @@ t.test('GET /prekeys/ counts exactly through registration, uploads and claims', 
     ).status,
     200,
   )
-  t.same((await bobs.count()).body, { count: 7, pqCount: 4 })
+  tt.same((await bobs.count()).body, { count: 7, pqCount: 4 })
   const withLastResort = { pqPreKeys: [], pqLastResortPreKey: kyberPreKey(501, bob.device.identityKey) }
-  t.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, withLastResort, { token: bob.token })).status, 200)
-  t.same((await bobs.count()).body, { count: 7, pqCount: 4 }, 'replacing the last-resort key counts nothing')
+  tt.equal((await api.post(`/pqprekeys/${bob.registrationId}/`, withLastResort, { token: bob.token })).status, 200)
+  tt.same((await bobs.count()).body, { count: 7, pqCount: 4 }, 'replacing the last-resort key counts nothing')
 
   const expected = [
     [6, 3],
@@ -92,47 +92,47 @@ t.test('GET /prekeys/ counts exactly through registration, uploads and claims', 
     [0, 0],
   ]
   for (const [count, pqCount] of expected) {
-    t.equal((await as(api, alice).claim(bob.email)).status, 200)
+    tt.equal((await as(api, alice).claim(bob.email)).status, 200)
     const res = await bobs.count()
-    t.equal(res.status, 200)
-    t.same(res.body, { count, pqCount })
+    tt.equal(res.status, 200)
+    tt.same(res.body, { count, pqCount })
   }
-  t.same((await as(api, alice).count()).body, { count: 10, pqCount: 0 }, "the caller's own keys are untouched")
+  tt.same((await as(api, alice).count()).body, { count: 10, pqCount: 0 }, "the caller's own keys are untouched")
 })
 
-t.test('GET /prekeys/ errors: 403 device_changed, 404 no_device, 401', async (t) => {
-  const { api } = await build(t)
+t.test('GET /prekeys/ errors: 403 device_changed, 404 no_device, 401', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   for (const registrationId of [alice.registrationId + 1, bob.registrationId]) {
     const res = await as(api, { registrationId, token: alice.token }).count()
-    t.equal(res.status, 403)
-    t.equal(res.body.code, 'device_changed')
+    tt.equal(res.status, 403)
+    tt.equal(res.body.code, 'device_changed')
   }
   const loner = await signUp(api)
   const none = await as(api, { registrationId: alice.registrationId, token: loner.token }).count()
-  t.equal(none.status, 404)
-  t.equal(none.body.code, 'no_device')
+  tt.equal(none.status, 404)
+  tt.equal(none.body.code, 'no_device')
   for (const token of [undefined, 'garbage']) {
     const res = await api.get(`/prekeys/${alice.registrationId}/`, { token })
-    t.equal(res.status, 401)
-    t.equal(res.body.code, 'not_authenticated')
+    tt.equal(res.status, 401)
+    tt.equal(res.body.code, 'not_authenticated')
   }
   const bad = await api.get('/prekeys/abc/', { token: alice.token })
-  t.equal(bad.status, 400)
-  t.equal(bad.body.code, 'invalid_data')
+  tt.equal(bad.status, 400)
+  tt.equal(bad.body.code, 'invalid_data')
 })
 
-t.test('POST /keys/check/ matches the spec digest, with the last-resort key only when there is one', async (t) => {
-  const { api } = await build(t)
+t.test('POST /keys/check/ matches the spec digest, with the last-resort key only when there is one', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const a = alice.device
   const aliceChecks = as(api, alice)
   const ok = await aliceChecks.check(specDigest(a.identityKey, a.signedPreKey))
-  t.equal(ok.status, 200)
-  t.equal(ok.body.code, 'keys_match')
+  tt.equal(ok.status, 200)
+  tt.equal(ok.body.code, 'keys_match')
   const invented = kyberPreKey(1, a.identityKey)
-  t.equal(
+  tt.equal(
     (await aliceChecks.check(specDigest(a.identityKey, a.signedPreKey, invented))).status,
     409,
     'no last-resort key: including one is a mismatch',
@@ -142,14 +142,14 @@ t.test('POST /keys/check/ matches the spec digest, with the last-resort key only
   const b = bob.device
   const bobChecks = as(api, bob)
   const full = specDigest(b.identityKey, b.signedPreKey, bob.pqLastResortPreKey)
-  t.equal((await bobChecks.check(full)).body.code, 'keys_match')
+  tt.equal((await bobChecks.check(full)).body.code, 'keys_match')
   const omitted = await bobChecks.check(specDigest(b.identityKey, b.signedPreKey))
-  t.equal(omitted.status, 409, 'omitting the last-resort key is a mismatch')
-  t.equal(omitted.body.code, 'keys_mismatch')
+  tt.equal(omitted.status, 409, 'omitting the last-resort key is a mismatch')
+  tt.equal(omitted.body.code, 'keys_mismatch')
 
   // Claims, one-time uploads and handing out the last-resort key leave the digest alone.
-  for (let i = 0; i < 4; i++) t.equal((await as(api, alice).claim(bob.email)).status, 200)
-  t.equal(
+  for (let i = 0; i < 4; i++) tt.equal((await as(api, alice).claim(bob.email)).status, 200)
+  tt.equal(
     (
       await api.post(
         `/pqprekeys/${bob.registrationId}/`,
@@ -159,27 +159,27 @@ t.test('POST /keys/check/ matches the spec digest, with the last-resort key only
     ).status,
     200,
   )
-  t.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(20, 2), { token: bob.token })).status, 200)
-  t.equal((await bobChecks.check(full)).status, 200)
+  tt.equal((await api.post(`/prekeys/${bob.registrationId}/`, preKeys(20, 2), { token: bob.token })).status, 200)
+  tt.equal((await bobChecks.check(full)).status, 200)
 })
 
-t.test('POST /keys/check/ follows replaced keys: the old digest 409, the new one 200', async (t) => {
-  const { api } = await build(t)
+t.test('POST /keys/check/ follows replaced keys: the old digest 409, the new one 200', async (tt) => {
+  const { api } = await build(tt)
   const bob = await pqUser(api, 6003, 1, 0, true)
   const id = bob.device.identityKey
   const c = as(api, bob)
   const before = specDigest(id, bob.device.signedPreKey, bob.pqLastResortPreKey)
-  t.equal((await c.check(before)).status, 200)
+  tt.equal((await c.check(before)).status, 200)
 
   // Four distinct non-zero bytes, so either byte order or a 32-bit encoding gives another digest.
   const signed = signedPreKey(0x7f010203, id)
-  t.equal((await api.post(`/signedprekey/${bob.registrationId}/`, signed, { token: bob.token })).status, 200)
-  t.equal((await c.check(before)).status, 409, 'old signed prekey: mismatch')
+  tt.equal((await api.post(`/signedprekey/${bob.registrationId}/`, signed, { token: bob.token })).status, 200)
+  tt.equal((await c.check(before)).status, 409, 'old signed prekey: mismatch')
   const afterSigned = specDigest(id, signed, bob.pqLastResortPreKey)
-  t.equal((await c.check(afterSigned)).status, 200)
+  tt.equal((await c.check(afterSigned)).status, 200)
 
   const lastResort = kyberPreKey(0x40506070, id)
-  t.equal(
+  tt.equal(
     (
       await api.post(
         `/pqprekeys/${bob.registrationId}/`,
@@ -190,10 +190,10 @@ t.test('POST /keys/check/ follows replaced keys: the old digest 409, the new one
     200,
   )
   const stale = await c.check(afterSigned)
-  t.equal(stale.status, 409, 'old last-resort key: mismatch')
-  t.equal(stale.body.code, 'keys_mismatch')
+  tt.equal(stale.status, 409, 'old last-resort key: mismatch')
+  tt.equal(stale.body.code, 'keys_mismatch')
   const current = specDigest(id, signed, lastResort)
-  t.equal((await c.check(current)).body.code, 'keys_match')
+  tt.equal((await c.check(current)).body.code, 'keys_match')
 
   const wrong: [string, string][] = [
     ['keyIds little-endian', specDigest(id, signed, lastResort, u64le)],
@@ -224,13 +224,13 @@ t.test('POST /keys/check/ follows replaced keys: the old digest 409, the new one
   ]
   for (const [name, digest] of wrong) {
     const res = await c.check(digest)
-    t.equal(res.status, 409, `${name}: status`)
-    t.equal(res.body.code, 'keys_mismatch', `${name}: code`)
+    tt.equal(res.status, 409, `${name}: status`)
+    tt.equal(res.body.code, 'keys_mismatch', `${name}: code`)
   }
 })
 
-t.test('POST /keys/check/ errors: malformed digests 400, 403 device_changed, 404 no_device, 401', async (t) => {
-  const { api } = await build(t)
+t.test('POST /keys/check/ errors: malformed digests 400, 403 device_changed, 404 no_device, 401', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const good = specDigest(alice.device.identityKey, alice.device.signedPreKey)
@@ -247,34 +247,34 @@ t.test('POST /keys/check/ errors: malformed digests 400, 403 device_changed, 404
   ]
   for (const [name, digest, field] of malformed) {
     const res = await c.check(digest)
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_data', `${name}: code`)
-    t.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_data', `${name}: code`)
+    tt.same([...new Set(res.body.errors.map((e: { field: string }) => e.field))], [field], `${name}: names ${field}`)
   }
   const extra = await api.post(
     `/keys/check/${alice.registrationId}/`,
     { digest: good, extra: 1 },
     { token: alice.token },
   )
-  t.equal(extra.status, 400)
-  t.equal(extra.body.code, 'invalid_data')
+  tt.equal(extra.status, 400)
+  tt.equal(extra.body.code, 'invalid_data')
 
   for (const registrationId of [alice.registrationId + 1, bob.registrationId]) {
     const res = await c.check(good, registrationId)
-    t.equal(res.status, 403)
-    t.equal(res.body.code, 'device_changed')
+    tt.equal(res.status, 403)
+    tt.equal(res.body.code, 'device_changed')
   }
   const bobsDigest = await c.check(specDigest(bob.device.identityKey, bob.device.signedPreKey), bob.registrationId)
-  t.equal(bobsDigest.status, 403, "checking another device's keys is device_changed, not a match")
+  tt.equal(bobsDigest.status, 403, "checking another device's keys is device_changed, not a match")
 
   const loner = await signUp(api)
   const none = await as(api, { registrationId: alice.registrationId, token: loner.token }).check(good)
-  t.equal(none.status, 404)
-  t.equal(none.body.code, 'no_device')
+  tt.equal(none.status, 404)
+  tt.equal(none.body.code, 'no_device')
   for (const token of [undefined, 'garbage']) {
     const res = await api.post(`/keys/check/${alice.registrationId}/`, { digest: good }, { token })
-    t.equal(res.status, 401)
-    t.equal(res.body.code, 'not_authenticated')
+    tt.equal(res.status, 401)
+    tt.equal(res.body.code, 'not_authenticated')
   }
-  t.equal((await c.check(good)).status, 200, 'and the right digest still matches')
+  tt.equal((await c.check(good)).status, 200, 'and the right digest still matches')
 })

@@ -66,25 +66,25 @@ function badSignedPreKeys(identity: string) {
   ] as const
 }
 
-t.test('POST /device/ with a bad signed prekey signature is 400 invalid_signature and stores nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /device/ with a bad signed prekey signature is 400 invalid_signature and stores nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await signUp(api)
   const body = deviceBody(4001, 'alice.1', 5)
   const empty = await rowCounts(app)
   for (const [name, bad] of badSignedPreKeys(body.identityKey)) {
     const res = await api.post('/device/', { ...body, signedPreKey: bad }, { token: alice.token })
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_signature', `${name}: code`)
-    t.same(fields(res), ['body.signedPreKey.signature'], `${name}: names the signed prekey's signature only`)
-    t.same(await rowCounts(app), empty, `${name}: no device row, no keys`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_signature', `${name}: code`)
+    tt.same(fields(res), ['body.signedPreKey.signature'], `${name}: names the signed prekey's signature only`)
+    tt.same(await rowCounts(app), empty, `${name}: no device row, no keys`)
   }
   const ok = await api.post('/device/', body, { token: alice.token })
-  t.equal(ok.status, 201, 'the same user can then register with a valid signature')
-  t.equal((await rowCounts(app)).prekeys, 5)
+  tt.equal(ok.status, 201, 'the same user can then register with a valid signature')
+  tt.equal((await rowCounts(app)).prekeys, 5)
 })
 
-t.test('POST /device/ with bad Kyber signatures names each one and stores nothing', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /device/ with bad Kyber signatures names each one and stores nothing', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await signUp(api)
   const body = deviceBody(4002, 'alice.1', 5)
   const pq = kyberPreKeys(1, 6, body.identityKey)
@@ -97,9 +97,9 @@ t.test('POST /device/ with bad Kyber signatures names each one and stores nothin
     { ...body, pqPreKeys: one, pqLastResortPreKey: lastResort },
     { token: alice.token },
   )
-  t.equal(res1.status, 400)
-  t.equal(res1.body.code, 'invalid_signature')
-  t.same(fields(res1), ['body.pqPreKeys[3].signature'])
+  tt.equal(res1.status, 400)
+  tt.equal(res1.body.code, 'invalid_signature')
+  tt.same(fields(res1), ['body.pqPreKeys[3].signature'])
 
   // Signatures of a one-time key swapped in from its neighbour: each is valid, just not for this key.
   const swapped = pq.map((k, i) =>
@@ -115,9 +115,9 @@ t.test('POST /device/ with bad Kyber signatures names each one and stores nothin
     },
     { token: alice.token },
   )
-  t.equal(res2.status, 400)
-  t.equal(res2.body.code, 'invalid_signature')
-  t.same(
+  tt.equal(res2.status, 400)
+  tt.equal(res2.body.code, 'invalid_signature')
+  tt.same(
     fields(res2),
     [
       'body.pqLastResortPreKey.signature',
@@ -133,45 +133,45 @@ t.test('POST /device/ with bad Kyber signatures names each one and stores nothin
     { ...body, pqPreKeys: pq, pqLastResortPreKey: { ...lastResort, signature: pq[0].signature } },
     { token: alice.token },
   )
-  t.equal(res3.status, 400)
-  t.equal(res3.body.code, 'invalid_signature')
-  t.same(fields(res3), ['body.pqLastResortPreKey.signature'])
+  tt.equal(res3.status, 400)
+  tt.equal(res3.body.code, 'invalid_signature')
+  tt.same(fields(res3), ['body.pqLastResortPreKey.signature'])
 
-  t.same(await rowCounts(app), empty, 'nothing stored by any of them')
+  tt.same(await rowCounts(app), empty, 'nothing stored by any of them')
 
   const ok = await api.post(
     '/device/',
     { ...body, pqPreKeys: pq, pqLastResortPreKey: lastResort },
     { token: alice.token },
   )
-  t.equal(ok.status, 201)
+  tt.equal(ok.status, 201)
   const stored = await deviceKeys(app, alice.id)
-  t.same(
+  tt.same(
     stored!.pq,
     pq.map((k) => ({ key_id: k.keyId, public_key: k.publicKey, signature: k.signature })),
   )
-  t.same(stored!.lastResort, [{ key_id: 100, public_key: lastResort.publicKey, signature: lastResort.signature }])
+  tt.same(stored!.lastResort, [{ key_id: 100, public_key: lastResort.publicKey, signature: lastResort.signature }])
 })
 
-t.test('POST /signedprekey/ with a bad signature is 400 invalid_signature; bundles keep the old one', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /signedprekey/ with a bad signature is 400 invalid_signature; bundles keep the old one', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api, { preKeyCount: 0 })
   const before = await deviceKeys(app, bob.id)
   for (const [name, bad] of badSignedPreKeys(bob.device.identityKey)) {
     const res = await api.post(`/signedprekey/${bob.registrationId}/`, { ...bad, keyId: 2 }, { token: bob.token })
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_signature', `${name}: code`)
-    t.same(fields(res), ['body.signature'], `${name}: names body.signature`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_signature', `${name}: code`)
+    tt.same(fields(res), ['body.signature'], `${name}: names body.signature`)
   }
-  t.same(await deviceKeys(app, bob.id), before)
+  tt.same(await deviceKeys(app, bob.id), before)
   const bundle = await api.get(`/prekeybundle/${bob.email}/${alice.registrationId}/`, { token: alice.token })
-  t.equal(bundle.status, 200)
-  t.same(bundle.body.signedPreKey, bob.device.signedPreKey, 'the old signed prekey is still handed out')
+  tt.equal(bundle.status, 200)
+  tt.same(bundle.body.signedPreKey, bob.device.signedPreKey, 'the old signed prekey is still handed out')
 })
 
-t.test('POST /pqprekeys/ with a bad signature stores nothing of the batch', async (t) => {
-  const { app, api } = await build(t)
+t.test('POST /pqprekeys/ with a bad signature stores nothing of the batch', async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const id = alice.device.identityKey
   const first = await api.post(
@@ -179,7 +179,7 @@ t.test('POST /pqprekeys/ with a bad signature stores nothing of the batch', asyn
     { pqPreKeys: kyberPreKeys(1, 3, id), pqLastResortPreKey: kyberPreKey(50, id) },
     { token: alice.token },
   )
-  t.equal(first.status, 200)
+  tt.equal(first.status, 200)
   const before = await deviceKeys(app, alice.id)
 
   const batch = kyberPreKeys(10, 4, id)
@@ -207,47 +207,47 @@ t.test('POST /pqprekeys/ with a bad signature stores nothing of the batch', asyn
   ]
   for (const [name, body, named] of cases) {
     const res = await api.post(`/pqprekeys/${alice.registrationId}/`, body, { token: alice.token })
-    t.equal(res.status, 400, `${name}: status`)
-    t.equal(res.body.code, 'invalid_signature', `${name}: code`)
-    t.same(fields(res), named, `${name}: names ${named}`)
-    t.same(await deviceKeys(app, alice.id), before, `${name}: nothing stored or replaced`)
+    tt.equal(res.status, 400, `${name}: status`)
+    tt.equal(res.body.code, 'invalid_signature', `${name}: code`)
+    tt.same(fields(res), named, `${name}: names ${named}`)
+    tt.same(await deviceKeys(app, alice.id), before, `${name}: nothing stored or replaced`)
   }
   const count = await api.get(`/prekeys/${alice.registrationId}/`, { token: alice.token })
-  t.same(count.body, { count: 10, pqCount: 3 }, 'the count is unchanged')
+  tt.same(count.body, { count: 10, pqCount: 3 }, 'the count is unchanged')
 })
 
-t.test("a signature by another user's identity key is refused: the caller's own stored identity counts", async (t) => {
-  const { app, api } = await build(t)
+t.test("a signature by another user's identity key is refused: the caller's own stored identity counts", async (tt) => {
+  const { app, api } = await build(tt)
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const before = await deviceKeys(app, alice.id)
   const bobs = bob.device.identityKey
 
   const signed = await api.post(`/signedprekey/${alice.registrationId}/`, signedPreKey(2, bobs), { token: alice.token })
-  t.equal(signed.status, 400)
-  t.equal(signed.body.code, 'invalid_signature')
-  t.same(fields(signed), ['body.signature'])
+  tt.equal(signed.status, 400)
+  tt.equal(signed.body.code, 'invalid_signature')
+  tt.same(fields(signed), ['body.signature'])
 
   const pq = await api.post(
     `/pqprekeys/${alice.registrationId}/`,
     { pqPreKeys: kyberPreKeys(1, 2, bobs), pqLastResortPreKey: kyberPreKey(9, bobs) },
     { token: alice.token },
   )
-  t.equal(pq.status, 400)
-  t.equal(pq.body.code, 'invalid_signature')
-  t.same(fields(pq), [
+  tt.equal(pq.status, 400)
+  tt.equal(pq.body.code, 'invalid_signature')
+  tt.same(fields(pq), [
     'body.pqLastResortPreKey.signature',
     'body.pqPreKeys[0].signature',
     'body.pqPreKeys[1].signature',
   ])
 
-  t.same(await deviceKeys(app, alice.id), before, "nothing of alice's changed")
+  tt.same(await deviceKeys(app, alice.id), before, "nothing of alice's changed")
   // And the keys bob signed are good for bob, so only the identity made the difference.
-  t.equal(
+  tt.equal(
     (await api.post(`/signedprekey/${bob.registrationId}/`, signedPreKey(2, bobs), { token: bob.token })).status,
     200,
   )
-  t.equal(
+  tt.equal(
     (await api.post(`/pqprekeys/${bob.registrationId}/`, { pqPreKeys: kyberPreKeys(1, 2, bobs) }, { token: bob.token }))
       .status,
     200,
@@ -258,21 +258,21 @@ t.test("a signature by another user's identity key is refused: the caller's own 
   const carol = await signUp(api)
   const carolBody = { ...deviceBody(4003, 'carol.1', 1), signedPreKey: signedPreKey(1, bobs) }
   const res = await api.post('/device/', carolBody, { token: carol.token })
-  t.equal(res.status, 400)
-  t.equal(res.body.code, 'invalid_signature')
-  t.same(fields(res), ['body.signedPreKey.signature'])
-  t.equal(await deviceKeys(app, carol.id), undefined)
+  tt.equal(res.status, 400)
+  tt.equal(res.body.code, 'invalid_signature')
+  tt.same(fields(res), ['body.signedPreKey.signature'])
+  tt.equal(await deviceKeys(app, carol.id), undefined)
 })
 
-t.test('valid signatures over unusual but well-formed keys are accepted', async (t) => {
-  const { api } = await build(t)
+t.test('valid signatures over unusual but well-formed keys are accepted', async (tt) => {
+  const { api } = await build(tt)
   const alice = await userWithDevice(api)
   const id = alice.device.identityKey
   // The same public key signed twice gives two different valid signatures (XEdDSA is randomised).
   const pub = publicKey()
   const a = { keyId: 2, publicKey: pub, signature: sign(id, pub) }
   const b = { keyId: 3, publicKey: pub, signature: sign(id, pub) }
-  t.not(a.signature, b.signature)
-  t.equal((await api.post(`/signedprekey/${alice.registrationId}/`, a, { token: alice.token })).status, 200)
-  t.equal((await api.post(`/signedprekey/${alice.registrationId}/`, b, { token: alice.token })).status, 200)
+  tt.not(a.signature, b.signature)
+  tt.equal((await api.post(`/signedprekey/${alice.registrationId}/`, a, { token: alice.token })).status, 200)
+  tt.equal((await api.post(`/signedprekey/${alice.registrationId}/`, b, { token: alice.token })).status, 200)
 })

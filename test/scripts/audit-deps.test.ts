@@ -6,24 +6,24 @@ const report = (high: number, critical: number, vulnerabilities = {}) => ({
   vulnerabilities,
 })
 
-t.test('high or critical advisories fail the audit, naming the packages', async (t) => {
+t.test('high or critical advisories fail the audit, naming the packages', async (tt) => {
   const high = judgeAudit(report(1, 0, { 'some-lib': { severity: 'high' }, other: { severity: 'low' } }))
-  t.equal(high.code, 1)
-  t.match(high.line, /1 high or critical: some-lib$/)
-  t.equal(judgeAudit(report(0, 2, { a: { severity: 'critical' }, b: { severity: 'critical' } })).code, 1)
+  tt.equal(high.code, 1)
+  tt.match(high.line, /1 high or critical: some-lib$/)
+  tt.equal(judgeAudit(report(0, 2, { a: { severity: 'critical' }, b: { severity: 'critical' } })).code, 1)
 })
 
-t.test('low and moderate advisories pass', async (t) => {
-  t.same(judgeAudit(report(0, 0)), {
+t.test('low and moderate advisories pass', async (tt) => {
+  tt.same(judgeAudit(report(0, 0)), {
     code: 0,
     line: 'dependency audit: 3 advisories for runtime dependencies, 0 high or critical',
   })
 })
 
-t.test('a registry without the advisory service is reported as not run, not as clean', async (t) => {
+t.test('a registry without the advisory service is reported as not run, not as clean', async (tt) => {
   const verdict = judgeAudit({
     message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
   })
-  t.equal(verdict.code, 0)
-  t.match(verdict.line, /NOT RUN.*405/)
+  tt.equal(verdict.code, 0)
+  tt.match(verdict.line, /NOT RUN.*405/)
 })

@@ -66,30 +66,30 @@ const fixedRuns = [
   run({ db: 'postgres', scenario: 'send', reqPerSec: 2000 }),
 ]
 
-t.test('ratios are taken against the ceiling of the same database and connection count', async (t) => {
+t.test('ratios are taken against the ceiling of the same database and connection count', async (tt) => {
   const runs = withRatios(fixedRuns)
-  t.equal(runs[1].ratioToCeiling, 0.4, 'send @10 over ceiling @10')
-  t.equal(runs[3].ratioToCeiling, 0.4, 'send @50 over ceiling @50')
-  t.equal(runs[3].cpuRatioToCeiling, 0.2, 'ceiling CPU per request over send CPU per request')
-  t.equal(runs[4].ratioToCeiling, 0.25)
-  t.equal(runs[0].ratioToCeiling, 1)
-  t.equal(runs[7].ratioToCeiling, null, 'no postgres ceiling measured')
+  tt.equal(runs[1].ratioToCeiling, 0.4, 'send @10 over ceiling @10')
+  tt.equal(runs[3].ratioToCeiling, 0.4, 'send @50 over ceiling @50')
+  tt.equal(runs[3].cpuRatioToCeiling, 0.2, 'ceiling CPU per request over send CPU per request')
+  tt.equal(runs[4].ratioToCeiling, 0.25)
+  tt.equal(runs[0].ratioToCeiling, 1)
+  tt.equal(runs[7].ratioToCeiling, null, 'no postgres ceiling measured')
 })
 
-t.test('failures name every non-2xx, error and failed check', async (t) => {
+t.test('failures name every non-2xx, error and failed check', async (tt) => {
   const failures = failuresOf(withRatios(fixedRuns))
-  t.equal(failures.length, 2)
-  t.match(failures[0], /sqlite fetch @50: 4 non-2xx responses .*"500":4/)
-  t.match(failures[1], /fetch-and-ack @50: fetch-and-ack: fetched an empty queue \(2×\)/)
-  t.same(
+  tt.equal(failures.length, 2)
+  tt.match(failures[0], /sqlite fetch @50: 4 non-2xx responses .*"500":4/)
+  tt.match(failures[1], /fetch-and-ack @50: fetch-and-ack: fetched an empty queue \(2×\)/)
+  tt.same(
     failuresOf([run({ errors: 3, timeouts: 1, resets: 2, serverLogErrors: 1, serverLogErrorSamples: ['boom'] })])
       .length,
     3,
   )
-  t.same(failuresOf([run({ requests: 0 })]), ['sqlite send @50: no request completed'])
+  tt.same(failuresOf([run({ requests: 0 })]), ['sqlite send @50: no request completed'])
 })
 
-t.test('targets: met, missed, and not measured', async (t) => {
+t.test('targets: met, missed, and not measured', async (tt) => {
   const targets = targetsOf(withRatios(fixedRuns), [
     {
       db: 'sqlite',
@@ -113,17 +113,17 @@ t.test('targets: met, missed, and not measured', async (t) => {
     },
   ])
   const byName = Object.fromEntries(targets.map((x) => [x.target, x]))
-  t.equal(byName['sqlite send @50 ≥ 35% of ceiling'].met, true)
-  t.equal(byName['sqlite fetch @50 ≥ 35% of ceiling'].met, false)
-  t.equal(byName['postgres send @50 ≥ 20% of ceiling'].met, null, 'no ceiling to compare with')
-  t.equal(byName['postgres fetch @50 ≥ 20% of ceiling'].met, null)
-  t.equal(byName['p99 < 25 ms @10 (all but login)'].met, false)
-  t.match(byName['p99 < 25 ms @10 (all but login)'].detail, /sqlite send 30 ms/)
-  t.equal(byName['peak RSS < 200 MB'].met, false)
-  t.match(byName['peak RSS < 200 MB'].detail, /login @50 210 MB/)
-  t.equal(byName['zero non-2xx'].met, false)
-  t.equal(byName['sqlite send @50 with 100 messages within 20%'].met, false)
-  t.match(
+  tt.equal(byName['sqlite send @50 ≥ 35% of ceiling'].met, true)
+  tt.equal(byName['sqlite fetch @50 ≥ 35% of ceiling'].met, false)
+  tt.equal(byName['postgres send @50 ≥ 20% of ceiling'].met, null, 'no ceiling to compare with')
+  tt.equal(byName['postgres fetch @50 ≥ 20% of ceiling'].met, null)
+  tt.equal(byName['p99 < 25 ms @10 (all but login)'].met, false)
+  tt.match(byName['p99 < 25 ms @10 (all but login)'].detail, /sqlite send 30 ms/)
+  tt.equal(byName['peak RSS < 200 MB'].met, false)
+  tt.match(byName['peak RSS < 200 MB'].detail, /login @50 210 MB/)
+  tt.equal(byName['zero non-2xx'].met, false)
+  tt.equal(byName['sqlite send @50 with 100 messages within 20%'].met, false)
+  tt.match(
     byName['sqlite send @50 with 100 messages within 20%'].detail,
     /75\.0% of empty .*by server CPU per request 90\.9%/,
   )
@@ -169,49 +169,49 @@ function fixedResults(): Results {
   }
 }
 
-t.test('the Markdown report has a row per run, the targets, the plans and the failures', async (t) => {
+t.test('the Markdown report has a row per run, the targets, the plans and the failures', async (tt) => {
   const md = markdown(fixedResults())
   const rows = md.split('\n').filter((l) => /^\| (sqlite|postgres) \|/.test(l))
-  t.equal(rows.length, fixedRuns.length)
-  t.ok(
+  tt.equal(rows.length, fixedRuns.length)
+  tt.ok(
     rows.includes('| sqlite | send | 50 | 4800 | 5 | 20 | 40 | 0 | 0 | 120 | 40.0% | 0.5 | 20.0% | 1.5 |  |'),
     'a row with every column',
   )
-  t.match(md, /\| sqlite \| fetch-and-ack \| 50 \|.*700 acks\/s/)
-  t.match(md, /4 logins\/s\/core/)
-  t.match(md, /2 cores \(Test CPU\)/)
-  t.match(md, /\| sqlite send @50 ≥ 35% of ceiling \| ✅ met \| 40\.0% \(4800 req\/s\) \|/)
-  t.match(md, /SEARCH messages USING INDEX x/)
-  t.match(md, /\*\*FAILED:\*\*/)
+  tt.match(md, /\| sqlite \| fetch-and-ack \| 50 \|.*700 acks\/s/)
+  tt.match(md, /4 logins\/s\/core/)
+  tt.match(md, /2 cores \(Test CPU\)/)
+  tt.match(md, /\| sqlite send @50 ≥ 35% of ceiling \| ✅ met \| 40\.0% \(4800 req\/s\) \|/)
+  tt.match(md, /SEARCH messages USING INDEX x/)
+  tt.match(md, /\*\*FAILED:\*\*/)
 })
 
-t.test('the chart has a bar and a label per run', async (t) => {
+t.test('the chart has a bar and a label per run', async (tt) => {
   const svg = svgChart(fixedResults())
-  t.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
-  t.ok(svg.trimEnd().endsWith('</svg>'))
-  t.equal(svg.match(/<rect x="130" y="\d+" width="[\d.]+" height="14"/g)?.length, fixedRuns.length)
-  t.match(svg, /4800 req\/s @50 \(40\.0%\)/)
-  t.match(svg, />postgres</)
-  t.notMatch(svg, /NaN|undefined/)
+  tt.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+  tt.ok(svg.trimEnd().endsWith('</svg>'))
+  tt.equal(svg.match(/<rect x="130" y="\d+" width="[\d.]+" height="14"/g)?.length, fixedRuns.length)
+  tt.match(svg, /4800 req\/s @50 \(40\.0%\)/)
+  tt.match(svg, />postgres</)
+  tt.notMatch(svg, /NaN|undefined/)
 })
 
-t.test('options', async (t) => {
+t.test('options', async (tt) => {
   const o = parseOptions([])
-  t.same(o.connections, [10, 50])
-  t.same(o.databases, ['sqlite', 'postgres'])
-  t.equal(o.duration, 10)
-  t.equal(o.build, true)
-  t.same(parseOptions(['--connections', '50,2,50', '--scenarios', 'send,ceiling', '--source']).connections, [2, 50])
-  t.equal(parseOptions(['--source']).build, false)
-  t.throws(() => parseOptions(['--scenarios', 'send,bogus']), /unknown "bogus"/)
-  t.throws(() => parseOptions(['--db', 'mysql']), /--db/)
-  t.throws(() => parseOptions(['--duration', '0']), /--duration/)
-  t.throws(() => parseOptions(['--connections', '1.5']), /whole numbers/)
+  tt.same(o.connections, [10, 50])
+  tt.same(o.databases, ['sqlite', 'postgres'])
+  tt.equal(o.duration, 10)
+  tt.equal(o.build, true)
+  tt.same(parseOptions(['--connections', '50,2,50', '--scenarios', 'send,ceiling', '--source']).connections, [2, 50])
+  tt.equal(parseOptions(['--source']).build, false)
+  tt.throws(() => parseOptions(['--scenarios', 'send,bogus']), /unknown "bogus"/)
+  tt.throws(() => parseOptions(['--db', 'mysql']), /--db/)
+  tt.throws(() => parseOptions(['--duration', '0']), /--duration/)
+  tt.throws(() => parseOptions(['--connections', '1.5']), /whole numbers/)
 })
 
-t.test('a tiny real run produces the result files', async (t) => {
+t.test('a tiny real run produces the result files', async (tt) => {
   const out = mkdtempSync(join(tmpdir(), 'bench-test-'))
-  t.teardown(() => rmSync(out, { recursive: true, force: true }))
+  tt.teardown(() => rmSync(out, { recursive: true, force: true }))
   const args = [
     '--import',
     'tsx',
@@ -241,12 +241,12 @@ t.test('a tiny real run produces the result files', async (t) => {
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const code = await new Promise<number | null>((ok) => child.once('close', ok))
-  t.equal(code, 0, `exit code (stderr: ${stderr.slice(-2000)})`)
+  tt.equal(code, 0, `exit code (stderr: ${stderr.slice(-2000)})`)
 
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results
-  t.equal(results.ok, true)
-  t.same(results.failures, [])
-  t.same(
+  tt.equal(results.ok, true)
+  tt.same(results.failures, [])
+  tt.same(
     results.runs.map((r) => [r.db, r.scenario, r.connections]),
     [
       [database, 'ceiling', 2],
@@ -255,20 +255,20 @@ t.test('a tiny real run produces the result files', async (t) => {
     ],
   )
   for (const r of results.runs) {
-    t.ok(r.requests > 0, `${r.scenario}: requests were answered`)
-    t.equal(r.non2xx, 0, `${r.scenario}: no non-2xx`)
-    t.ok(r.peakRssMb > 0 && r.hwmMb >= r.peakRssMb, `${r.scenario}: memory sampled`)
-    t.ok(r.latencyMs.p99 >= r.latencyMs.p50, `${r.scenario}: latency percentiles`)
-    t.ok(r.serverCpuMsPerRequest > 0, `${r.scenario}: server CPU measured`)
+    tt.ok(r.requests > 0, `${r.scenario}: requests were answered`)
+    tt.equal(r.non2xx, 0, `${r.scenario}: no non-2xx`)
+    tt.ok(r.peakRssMb > 0 && r.hwmMb >= r.peakRssMb, `${r.scenario}: memory sampled`)
+    tt.ok(r.latencyMs.p99 >= r.latencyMs.p50, `${r.scenario}: latency percentiles`)
+    tt.ok(r.serverCpuMsPerRequest > 0, `${r.scenario}: server CPU measured`)
   }
-  t.equal(results.runs[1].statusCodes['201'], results.runs[1].requests, 'every send answered 201')
-  t.equal(results.runs[2].statusCodes['200'], results.runs[2].requests, 'every fetch answered 200')
-  t.ok(results.runs[1].ratioToCeiling! > 0, 'ratio to the ceiling')
-  t.equal(results.meta.settings.duration, 1)
-  t.equal(results.targets.length, 7)
+  tt.equal(results.runs[1].statusCodes['201'], results.runs[1].requests, 'every send answered 201')
+  tt.equal(results.runs[2].statusCodes['200'], results.runs[2].requests, 'every fetch answered 200')
+  tt.ok(results.runs[1].ratioToCeiling! > 0, 'ratio to the ceiling')
+  tt.equal(results.meta.settings.duration, 1)
+  tt.equal(results.targets.length, 7)
 
   const md = readFileSync(join(out, 'results.md'), 'utf8')
-  t.match(md, new RegExp(`\\| ${database} \\| send \\| 2 \\|`))
-  t.match(stdout, /\| DB \| Scenario \|/, 'the table is printed')
-  t.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /^<svg[^]*<\/svg>\s*$/)
+  tt.match(md, new RegExp(`\\| ${database} \\| send \\| 2 \\|`))
+  tt.match(stdout, /\| DB \| Scenario \|/, 'the table is printed')
+  tt.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /^<svg[^]*<\/svg>\s*$/)
 })

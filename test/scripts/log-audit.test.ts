@@ -7,9 +7,9 @@ import { auditLogs } from '../../scripts/log-audit.js'
 // The audit npm test runs over the whole suite's logs must find a secret wherever a log line could
 // carry it, and must not cry wolf at a code that happens to sit inside a timestamp.
 
-function setup(t: Test, secrets: string[], log: string) {
+function setup(tt: Test, secrets: string[], log: string) {
   const dir = mkdtempSync(join(tmpdir(), 'log-audit-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, '1.secrets'), secrets.map((s) => JSON.stringify(s)).join('\n') + '\n')
   writeFileSync(join(dir, '1.log'), log)
   return auditLogs(dir)
@@ -18,7 +18,7 @@ function setup(t: Test, secrets: string[], log: string) {
 const key = 'BY35o1qNN3OmeB451LTFP4XZVi3jqKz+5i4TRydByW5f'
 const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ'
 
-t.test('finds secrets in messages, JSON-escaped strings, URLs and headers', async (t) => {
+t.test('finds secrets in messages, JSON-escaped strings, URLs and headers', async (tt) => {
   const cases: [string, string][] = [
     ['a message', `{"msg":"stored ${key}"}`],
     ['an escaped JSON string', `{"err":"{\\"publicKey\\":\\"${key}\\"}"}`],
@@ -30,18 +30,18 @@ t.test('finds secrets in messages, JSON-escaped strings, URLs and headers', asyn
   ]
   const secrets = [key, 'c3z-0a1b2c3d4e5f60718293a4b5c6d7e8f9', jwt, '123456']
   for (const [name, line] of cases) {
-    const audit = setup(t, secrets, line + '\n')
-    t.equal(audit.leaks.length, 1, `found in ${name}`)
+    const audit = setup(tt, secrets, line + '\n')
+    tt.equal(audit.leaks.length, 1, `found in ${name}`)
   }
 })
 
-t.test('a clean log, and codes inside longer numbers, find nothing', async (t) => {
+t.test('a clean log, and codes inside longer numbers, find nothing', async (tt) => {
   const audit = setup(
-    t,
+    tt,
     [key, '123456', 'correct-horse-battery'],
     '{"time":1795612345678,"reqId":"req-123456x","msg":"request completed"}\n',
   )
-  t.same(audit.leaks, [])
-  t.equal(audit.secrets, 3)
-  t.equal(audit.lines, 1)
+  tt.same(audit.leaks, [])
+  tt.equal(audit.secrets, 3)
+  tt.equal(audit.lines, 1)
 })

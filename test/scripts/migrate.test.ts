@@ -50,16 +50,16 @@ function migrate(databaseUrl: string, ...args: string[]): Promise<Run> {
 
 const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '')
 
-function sqliteTarget(t: Test) {
+function sqliteTarget(tt: Test) {
   const dir = join(tmpdir(), `signal-server-migrate-${randomBytes(6).toString('hex')}`)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const url = join(dir, 'db.sqlite')
   return { url, open: () => knex({ client: 'better-sqlite3', connection: { filename: url }, useNullAsDefault: true }) }
 }
 
 /** A fresh PostgreSQL database, dropped at teardown. */
-async function postgresTarget(t: Test) {
-  const url = await freshPostgresUrl(t)
+async function postgresTarget(tt: Test) {
+  const url = await freshPostgresUrl(tt)
   return { url, open: () => knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } }) }
 }
 
@@ -69,79 +69,79 @@ async function existingTables(db: Knex): Promise<string[]> {
   return found
 }
 
-async function lifecycle(t: Test, target: { url: string; open: () => Knex }) {
+async function lifecycle(tt: Test, target: { url: string; open: () => Knex }) {
   const pending = await migrate(target.url, 'status')
-  t.equal(pending.code, 0, `status exits 0 (${pending.stderr})`)
-  t.same(
+  tt.equal(pending.code, 0, `status exits 0 (${pending.stderr})`)
+  tt.same(
     lines(pending.stdout),
     ['applied: none', `pending: ${MIGRATIONS.join(', ')}`],
     'empty database: every migration pending',
   )
 
   const applied = await migrate(target.url, 'up')
-  t.equal(applied.code, 0, `up exits 0 (${applied.stderr})`)
-  t.same(lines(applied.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
+  tt.equal(applied.code, 0, `up exits 0 (${applied.stderr})`)
+  tt.same(lines(applied.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
   const db = target.open()
-  t.teardown(() => db.destroy())
-  t.same(await existingTables(db), TABLES, 'up created every table')
-  t.same(
+  tt.teardown(() => db.destroy())
+  tt.same(await existingTables(db), TABLES, 'up created every table')
+  tt.same(
     (await db('knex_migrations').select('name')).map((r) => r.name),
     MIGRATIONS,
     'recorded as applied',
   )
 
   const again = await migrate(target.url, 'latest')
-  t.equal(again.code, 0)
-  t.same(lines(again.stdout), ['already up to date'], 'a second up (by its old name, latest) changes nothing')
-  t.equal(Number((await db('knex_migrations').count({ n: '*' }))[0].n), MIGRATIONS.length, 'not recorded twice')
+  tt.equal(again.code, 0)
+  tt.same(lines(again.stdout), ['already up to date'], 'a second up (by its old name, latest) changes nothing')
+  tt.equal(Number((await db('knex_migrations').count({ n: '*' }))[0].n), MIGRATIONS.length, 'not recorded twice')
 
   const status = await migrate(target.url, 'status')
-  t.equal(status.code, 0)
-  t.same(lines(status.stdout), [`applied: ${MIGRATIONS.join(', ')}`, 'pending: none'])
+  tt.equal(status.code, 0)
+  tt.same(lines(status.stdout), [`applied: ${MIGRATIONS.join(', ')}`, 'pending: none'])
 
   const rolledBack = await migrate(target.url, 'down')
-  t.equal(rolledBack.code, 0, `down exits 0 (${rolledBack.stderr})`)
-  t.same(lines(rolledBack.stdout), [`rolled back: ${[...MIGRATIONS].reverse().join(', ')}`])
-  t.same(await existingTables(db), [], 'down dropped every table')
-  t.same(await db('knex_migrations').select('name'), [], 'no longer recorded as applied')
+  tt.equal(rolledBack.code, 0, `down exits 0 (${rolledBack.stderr})`)
+  tt.same(lines(rolledBack.stdout), [`rolled back: ${[...MIGRATIONS].reverse().join(', ')}`])
+  tt.same(await existingTables(db), [], 'down dropped every table')
+  tt.same(await db('knex_migrations').select('name'), [], 'no longer recorded as applied')
 
   const nothing = await migrate(target.url, 'rollback')
-  t.equal(nothing.code, 0)
-  t.same(lines(nothing.stdout), ['nothing to roll back'], 'down by its old name, rollback')
+  tt.equal(nothing.code, 0)
+  tt.same(lines(nothing.stdout), ['nothing to roll back'], 'down by its old name, rollback')
 
   // No argument means up: what `npm run migrate` does.
   const byDefault = await migrate(target.url)
-  t.equal(byDefault.code, 0)
-  t.same(lines(byDefault.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
-  t.same(await existingTables(db), TABLES)
+  tt.equal(byDefault.code, 0)
+  tt.same(lines(byDefault.stdout), [`applied: ${MIGRATIONS.join(', ')}`])
+  tt.same(await existingTables(db), TABLES)
 }
 
-t.test('SQLite: status, up, up again, status, down, default', async (t) => {
-  const target = sqliteTarget(t)
-  await lifecycle(t, target)
+t.test('SQLite: status, up, up again, status, down, default', async (tt) => {
+  const target = sqliteTarget(tt)
+  await lifecycle(tt, target)
 })
 
 if (database === 'postgres') {
-  t.test('PostgreSQL: status, up, up again, status, down, default', async (t) => {
-    await lifecycle(t, await postgresTarget(t))
+  t.test('PostgreSQL: status, up, up again, status, down, default', async (tt) => {
+    await lifecycle(tt, await postgresTarget(tt))
   })
 }
 
-t.test('an unknown action exits non-zero without touching the database', async (t) => {
-  const target = sqliteTarget(t)
+t.test('an unknown action exits non-zero without touching the database', async (tt) => {
+  const target = sqliteTarget(tt)
   const res = await migrate(target.url, 'lastest')
-  t.not(res.code, 0)
-  t.same(lines(res.stderr).length, 1, `one line on stderr: ${res.stderr}`)
-  t.match(res.stderr, /^migrate lastest failed: unknown action "lastest"/)
-  t.notOk(existsSync(dirname(target.url)), 'no SQLite file or directory was created')
+  tt.not(res.code, 0)
+  tt.same(lines(res.stderr).length, 1, `one line on stderr: ${res.stderr}`)
+  tt.match(res.stderr, /^migrate lastest failed: unknown action "lastest"/)
+  tt.notOk(existsSync(dirname(target.url)), 'no SQLite file or directory was created')
 })
 
-t.test('an unreachable PostgreSQL server exits non-zero with one line', async (t) => {
+t.test('an unreachable PostgreSQL server exits non-zero with one line', async (tt) => {
   const res = await migrate('postgres://nobody:hunter2-secret@127.0.0.1:1/x', 'latest')
-  t.not(res.code, 0)
+  tt.not(res.code, 0)
   const errLines = lines(res.stderr)
-  t.equal(errLines.length, 1, `one line on stderr: ${res.stderr}`)
-  t.match(errLines[0], /^migrate latest failed: \S/)
-  t.equal(res.stdout, '', 'no stack traces on stdout either')
-  t.notMatch(res.stderr + res.stdout, /hunter2-secret/, 'the password is not echoed')
+  tt.equal(errLines.length, 1, `one line on stderr: ${res.stderr}`)
+  tt.match(errLines[0], /^migrate latest failed: \S/)
+  tt.equal(res.stdout, '', 'no stack traces on stdout either')
+  tt.notMatch(res.stderr + res.stdout, /hunter2-secret/, 'the password is not echoed')
 })

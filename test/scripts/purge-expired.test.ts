@@ -8,9 +8,9 @@ const HOUR = 3600 * 1000
 const purge = (databaseUrl: string, env: Record<string, string> = {}, args: string[] = []) =>
   runScript('purge-expired.ts', args, { DATABASE_URL: databaseUrl, ...env })
 
-t.test('deletes the messages older than MESSAGE_TTL and only those, while the server runs', async (t) => {
+t.test('deletes the messages older than MESSAGE_TTL and only those, while the server runs', async (tt) => {
   // The app's own purge timer is off: the command is what is tested.
-  const { app, api, config } = await build(t, { messagePurgeInterval: 0 })
+  const { app, api, config } = await build(tt, { messagePurgeInterval: 0 })
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const ids: number[] = []
@@ -20,7 +20,7 @@ t.test('deletes the messages older than MESSAGE_TTL and only those, while the se
       { recipient: bob.email, message: ciphertext(bob.registrationId) },
       { token: alice.token },
     )
-    t.equal(res.status, 201)
+    tt.equal(res.status, 201)
     ids.push(res.body.id)
   }
   // Three messages sent two hours ago, two just now; MESSAGE_TTL is one hour.
@@ -31,24 +31,24 @@ t.test('deletes the messages older than MESSAGE_TTL and only those, while the se
     .update({ created_at: Date.now() - 2 * HOUR })
 
   const res = await purge(config.databaseUrl, { MESSAGE_TTL: '3600' })
-  t.equal(res.code, 0, `exit 0 (${res.stderr})`)
-  t.match(lines(res.stdout), [/^purged 3 expired messages \(sent at or before \d{4}-\d\d-\d\dT/])
+  tt.equal(res.code, 0, `exit 0 (${res.stderr})`)
+  tt.match(lines(res.stdout), [/^purged 3 expired messages \(sent at or before \d{4}-\d\d-\d\dT/])
   const left = (await app.db.knex('messages').select('id').orderBy('id')).map((r) => Number(r.id))
-  t.same(left, ids.slice(3), 'the fresh messages are still queued')
+  tt.same(left, ids.slice(3), 'the fresh messages are still queued')
   const fetched = await api.get(`/messages/${bob.registrationId}/`, { token: bob.token })
-  t.same(
+  tt.same(
     fetched.body.map((m: { id: number }) => m.id),
     ids.slice(3),
     'and still delivered',
   )
 
   const again = await purge(config.databaseUrl, { MESSAGE_TTL: '3600' })
-  t.equal(again.code, 0)
-  t.match(lines(again.stdout), [/^purged 0 expired messages/], 'a second run finds nothing')
+  tt.equal(again.code, 0)
+  tt.match(lines(again.stdout), [/^purged 0 expired messages/], 'a second run finds nothing')
 })
 
-t.test('failures exit non-zero with one line', async (t) => {
-  const { config } = await build(t)
+t.test('failures exit non-zero with one line', async (tt) => {
+  const { config } = await build(tt)
   const cases: [string, Record<string, string>, string[], RegExp][] = [
     ['an argument', { DATABASE_URL: config.databaseUrl }, ['--all'], /^purge-expired failed: takes no arguments/],
     [
@@ -66,11 +66,11 @@ t.test('failures exit non-zero with one line', async (t) => {
   ]
   for (const [what, env, args, message] of cases) {
     const res = await purge(env.DATABASE_URL, env, args)
-    t.equal(res.code, 1, `${what}: exit 1`)
+    tt.equal(res.code, 1, `${what}: exit 1`)
     const errLines = lines(res.stderr)
-    t.equal(errLines.length, 1, `${what}: one line (${res.stderr})`)
-    t.match(errLines[0], message)
-    t.equal(res.stdout, '')
-    t.notMatch(res.stderr, /hunter2-secret/, 'no database password echoed')
+    tt.equal(errLines.length, 1, `${what}: one line (${res.stderr})`)
+    tt.match(errLines[0], message)
+    tt.equal(res.stdout, '')
+    tt.notMatch(res.stderr, /hunter2-secret/, 'no database password echoed')
   }
 })

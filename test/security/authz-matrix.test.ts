@@ -182,7 +182,7 @@ async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
 // Nothing but the attacks runs between two snapshots, so each one's "after" is the next one's "before".
 type Run = { w: World; secrets: string[]; last: Snapshot }
 
-async function run(t: Test, r: Run, op: OperationInfo, attack: Attack) {
+async function run(tt: Test, r: Run, op: OperationInfo, attack: Attack) {
   const name = `${op.operationId} (${attack.kind}) ${attack.label}`
   const before = r.last
   const res = await r.w.api.request(op.method, attack.url, attack.body, { headers: attack.headers })
@@ -198,82 +198,82 @@ async function run(t: Test, r: Run, op: OperationInfo, attack: Attack) {
   tally.rows += rows
   if (!refused || rows > 0 || leaked.length > 0) {
     tally.succeeded++
-    t.comment(
+    tt.comment(
       `ATTACK SUCCEEDED: ${name}: ${res.status} ${res.text.slice(0, 300)}; rows changed: ${diff(before, after).join(', ') || 'none'}`,
     )
   }
-  t.equal(res.status, status, `${name}: status`)
+  tt.equal(res.status, status, `${name}: status`)
   if (code !== undefined) {
-    t.equal(res.body?.code, code, `${name}: code`)
-    t.ok(documentedCodes(op, status).includes(code), `${name}: ${status} ${code} is what the spec documents`)
+    tt.equal(res.body?.code, code, `${name}: code`)
+    tt.ok(documentedCodes(op, status).includes(code), `${name}: ${status} ${code} is what the spec documents`)
   }
-  if (body !== undefined) t.same(res.body, body, `${name}: body`)
-  t.same(diff(before, after), [], `${name}: no row changed`)
-  t.same(leaked, [], `${name}: none of the victims' data in the answer`)
+  if (body !== undefined) tt.same(res.body, body, `${name}: body`)
+  tt.same(diff(before, after), [], `${name}: no row changed`)
+  tt.same(leaked, [], `${name}: none of the victims' data in the answer`)
 }
 
 const authenticated = authenticatedOperations()
 
-await t.test('the matrix has a request for exactly the authenticated operations', async (t) => {
-  t.ok(authenticated.length > 0)
-  t.same(Object.keys(cases).sort(), authenticated.map((op) => op.operationId).sort())
+await t.test('the matrix has a request for exactly the authenticated operations', async (tt) => {
+  tt.ok(authenticated.length > 0)
+  tt.same(Object.keys(cases).sort(), authenticated.map((op) => op.operationId).sort())
   for (const op of authenticated) {
     const c = cases[op.operationId]
     if (!c) continue
-    t.equal(Boolean(c.body), op.bodyTypes.length > 0, `${op.operationId}: a body exactly when the spec takes one`)
+    tt.equal(Boolean(c.body), op.bodyTypes.length > 0, `${op.operationId}: a body exactly when the spec takes one`)
     const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((p) => p !== 'registrationId')
-    t.same(Object.keys(c.params ?? {}).sort(), params.sort(), `${op.operationId}: every path parameter has a value`)
+    tt.same(Object.keys(c.params ?? {}).sort(), params.sort(), `${op.operationId}: every path parameter has a value`)
   }
 })
 
-await t.test('authorization matrix', async (t) => {
-  const w = await setUpWorld(t)
+await t.test('authorization matrix', async (tt) => {
+  const w = await setUpWorld(tt)
   const { alice, nina } = w
   const views = { alice: await victimView(w, alice), nina: await victimView(w, nina) }
 
-  await t.test('the world: victims as set up, and the hand-made tokens are sound', async (t) => {
-    t.same(
+  await tt.test('the world: victims as set up, and the hand-made tokens are sound', async (ttt) => {
+    ttt.same(
       views.alice.messages,
       alice.messageBodies.map((b, i) => [
         alice.messageIds[i],
         JSON.stringify({ type: 3, body: b, registrationId: alice.registrationId }),
       ]),
     )
-    t.same(views.alice.preKeys, { count: 10, pqCount: 0 })
-    t.equal(views.alice.keys, 'keys_match')
+    ttt.same(views.alice.preKeys, { count: 10, pqCount: 0 })
+    ttt.equal(views.alice.keys, 'keys_match')
     for (const v of [views.alice, views.nina]) {
-      t.equal(v.login, 'app', 'the password logs in, to the second factor')
-      t.same(v.methods, [{ name: 'app', is_primary: true }])
+      ttt.equal(v.login, 'app', 'the password logs in, to the second factor')
+      ttt.same(v.methods, [{ name: 'app', is_primary: true }])
     }
     // Control for the forged tokens: the same encoder with the real key and live claims is accepted.
     const control = await w.api.get('/auth/users/me/', {
       token: jwt({ alg: 'HS256', typ: 'JWT' }, claimsOf(alice.token), tokenKey(w.config.secretKey)),
     })
-    t.same([control.status, control.body.id], [200, alice.id])
+    ttt.same([control.status, control.body.id], [200, alice.id])
   })
 
   const r: Run = { w, secrets: [...secretsOf(alice), ...secretsOf(nina)], last: await snapshot(w.app) }
   for (const op of authenticated) {
     if (!cases[op.operationId]) continue
-    await t.test(`attacks on ${op.method} ${op.path} (${op.operationId})`, async (t) => {
-      for (const attack of await attacksFor(w, op)) await run(t, r, op, attack)
+    await tt.test(`attacks on ${op.method} ${op.path} (${op.operationId})`, async (ttt) => {
+      for (const attack of await attacksFor(w, op)) await run(ttt, r, op, attack)
       tally.operations++
     })
   }
 
-  await t.test("the victims' accounts, 2FA, queues and keys are as they were", async (t) => {
-    t.same(await victimView(w, alice), views.alice)
-    t.same(await victimView(w, nina), views.nina)
+  await tt.test("the victims' accounts, 2FA, queues and keys are as they were", async (ttt) => {
+    ttt.same(await victimView(w, alice), views.alice)
+    ttt.same(await victimView(w, nina), views.nina)
   })
 
-  await t.test("each request was valid: a victim's twin gets it through", async (t) => {
+  await tt.test("each request was valid: a victim's twin gets it through", async (ttt) => {
     for (const op of authenticated) {
       const c = cases[op.operationId]
       if (!c) continue
       const twin = await w.twin(c.ownerWithoutDevice ? nina : alice)
       const req = await requestFor(w, op, twin)
       const res = await w.api.request(op.method, req.url, req.body, { token: twin.token })
-      t.equal(res.status, c.ok, `${op.operationId}: ${res.text.slice(0, 200)}`)
+      ttt.equal(res.status, c.ok, `${op.operationId}: ${res.text.slice(0, 200)}`)
     }
   })
 })

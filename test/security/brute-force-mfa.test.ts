@@ -25,7 +25,7 @@ const loginCode = (api: Api, ephemeral_token: string, code: string) =>
 
 /** Sends a request that must be refused with `expected`; no row but auth_failures may change. */
 async function refused(
-  t: Test,
+  tt: Test,
   app: FastifyInstance,
   send: () => Promise<ApiResponse>,
   status: number,
@@ -34,16 +34,16 @@ async function refused(
 ) {
   const before = await snapshot(app)
   const res = await send()
-  t.equal(res.status, status, `${label}: status`)
-  t.same(res.body, expected, `${label}: body`)
-  t.same(diff(before, await snapshot(app)), [], `${label}: nothing changed`)
+  tt.equal(res.status, status, `${label}: status`)
+  tt.same(res.body, expected, `${label}: body`)
+  tt.same(diff(before, await snapshot(app)), [], `${label}: nothing changed`)
   return res
 }
 
 /** A signed-up user with the app method active, and another such user beside them. */
-async function appUsers(t: Test) {
-  const { app, api } = await build(t, LOCK)
-  const clock = fakeClock(t)
+async function appUsers(tt: Test) {
+  const { app, api } = await build(tt, LOCK)
+  const clock = fakeClock(tt)
   const user = await signUp(api)
   const other = await signUp(api)
   const { secret, backupCodes } = await enableApp(api, user.token, clock)
@@ -53,12 +53,12 @@ async function appUsers(t: Test) {
 
 t.test(
   'login code (app): after lockoutThreshold wrong codes the right one is refused until the duration passes',
-  async (t) => {
-    const { app, api, clock, user, other, secret, theirs } = await appUsers(t)
+  async (tt) => {
+    const { app, api, clock, user, other, secret, theirs } = await appUsers(tt)
     const ephemeral = await challenge(api, user)
     for (let i = 0; i < LOCK.lockoutThreshold; i++) {
       await refused(
-        t,
+        tt,
         app,
         async () => loginCode(api, ephemeral, await wrongTotp(secret)),
         400,
@@ -67,7 +67,7 @@ t.test(
       )
     }
     await refused(
-      t,
+      tt,
       app,
       async () => loginCode(api, ephemeral, await totp(secret)),
       400,
@@ -76,14 +76,14 @@ t.test(
     )
     const second = await challenge(api, user)
     await refused(
-      t,
+      tt,
       app,
       async () => loginCode(api, second, await totp(secret)),
       400,
       INVALID_CODE,
       'a new challenge is locked too',
     )
-    t.equal(
+    tt.equal(
       (await loginCode(api, await challenge(api, other), await totp(theirs.secret))).status,
       200,
       'another account is not locked',
@@ -91,7 +91,7 @@ t.test(
 
     clock.advance(LOCK.lockoutDuration - 5)
     await refused(
-      t,
+      tt,
       app,
       async () => loginCode(api, ephemeral, await totp(secret)),
       400,
@@ -100,16 +100,16 @@ t.test(
     )
     clock.advance(6)
     const res = await loginCode(api, ephemeral, await totp(secret))
-    t.equal(res.status, 200, 'the right code works once the duration has passed')
-    t.equal((await api.get('/auth/users/me/', { token: res.body.auth_token })).body.email, user.email)
+    tt.equal(res.status, 200, 'the right code works once the duration has passed')
+    tt.equal((await api.get('/auth/users/me/', { token: res.body.auth_token })).body.email, user.email)
   },
 )
 
 t.test(
   'login code (email): a locked account refuses the mailed code and keeps it until the duration passes',
-  async (t) => {
-    const { app, api, smtp } = await buildWithMail(t, LOCK)
-    const clock = fakeClock(t)
+  async (tt) => {
+    const { app, api, smtp } = await buildWithMail(tt, LOCK)
+    const clock = fakeClock(tt)
     const user = await signUp(api)
     await enableEmail(api, smtp, user)
     const before = smtp.mails.length
@@ -117,17 +117,17 @@ t.test(
     const code = await mailedCode(smtp, user.email, before)
     const wrong = code === '000000' ? '000001' : '000000'
     for (let i = 0; i < LOCK.lockoutThreshold; i++)
-      await refused(t, app, () => loginCode(api, ephemeral, wrong), 400, INVALID_CODE, `wrong ${i + 1}`)
-    await refused(t, app, () => loginCode(api, ephemeral, code), 400, INVALID_CODE, 'mailed code while locked')
+      await refused(tt, app, () => loginCode(api, ephemeral, wrong), 400, INVALID_CODE, `wrong ${i + 1}`)
+    await refused(tt, app, () => loginCode(api, ephemeral, code), 400, INVALID_CODE, 'mailed code while locked')
     clock.advance(LOCK.lockoutDuration + 1)
-    t.equal((await loginCode(api, ephemeral, code)).status, 200, 'the same mailed code works after the duration')
+    tt.equal((await loginCode(api, ephemeral, code)).status, 200, 'the same mailed code works after the duration')
     const again = await challenge(api, user) // mails a new code: the old one must be dead either way
-    await refused(t, app, () => loginCode(api, again, code), 400, INVALID_CODE, 'and only once')
+    await refused(tt, app, () => loginCode(api, again, code), 400, INVALID_CODE, 'and only once')
   },
 )
 
-t.test('login code: a burst of parallel guesses gets no more than lockoutThreshold codes checked', async (t) => {
-  const { api, app, user, secret } = await appUsers(t)
+t.test('login code: a burst of parallel guesses gets no more than lockoutThreshold codes checked', async (tt) => {
+  const { api, app, user, secret } = await appUsers(tt)
   const ephemeral = await challenge(api, user)
   let checked = 0
   const consumeCode = app.mfa.consumeCode
@@ -139,21 +139,28 @@ t.test('login code: a burst of parallel guesses gets no more than lockoutThresho
   const burst = await Promise.all(guesses.map((code) => loginCode(api, ephemeral, code)))
   // Parallel uses of one ephemeral token queue on it: one that finds it claimed by a request in
   // flight answers invalid_token without looking at its code.
-  t.same(
+  tt.same(
     [...new Set(burst.map((r) => r.body.code))].filter((c) => c !== 'invalid_code' && c !== 'invalid_token'),
     [],
   )
-  t.ok(checked >= 1 && checked <= LOCK.lockoutThreshold, `codes checked: ${checked}, at most ${LOCK.lockoutThreshold}`)
+  tt.ok(checked >= 1 && checked <= LOCK.lockoutThreshold, `codes checked: ${checked}, at most ${LOCK.lockoutThreshold}`)
 })
 
-t.test('backup codes: wrong ones count toward the lock, a right one is refused while locked and kept', async (t) => {
-  const { app, api, clock, user, secret, backupCodes } = await appUsers(t)
+t.test('backup codes: wrong ones count toward the lock, a right one is refused while locked and kept', async (tt) => {
+  const { app, api, clock, user, secret, backupCodes } = await appUsers(tt)
   const ephemeral = await challenge(api, user)
-  await refused(t, app, async () => loginCode(api, ephemeral, await wrongTotp(secret)), 400, INVALID_CODE, 'wrong TOTP')
-  await refused(t, app, () => loginCode(api, ephemeral, 'notabackup'), 400, INVALID_CODE, 'wrong backup code')
-  await refused(t, app, () => loginCode(api, ephemeral, 'zzzzzzzzzz'), 400, INVALID_CODE, 'wrong backup code')
   await refused(
-    t,
+    tt,
+    app,
+    async () => loginCode(api, ephemeral, await wrongTotp(secret)),
+    400,
+    INVALID_CODE,
+    'wrong TOTP',
+  )
+  await refused(tt, app, () => loginCode(api, ephemeral, 'notabackup'), 400, INVALID_CODE, 'wrong backup code')
+  await refused(tt, app, () => loginCode(api, ephemeral, 'zzzzzzzzzz'), 400, INVALID_CODE, 'wrong backup code')
+  await refused(
+    tt,
     app,
     () => loginCode(api, ephemeral, backupCodes[0]),
     400,
@@ -161,30 +168,30 @@ t.test('backup codes: wrong ones count toward the lock, a right one is refused w
     'right backup code while locked',
   )
   clock.advance(LOCK.lockoutDuration + 1)
-  t.equal(
+  tt.equal(
     (await loginCode(api, ephemeral, backupCodes[0])).status,
     200,
     'the kept backup code works after the duration',
   )
 })
 
-t.test('used codes cannot be replayed: neither a TOTP code nor a backup code', async (t) => {
-  const { app, api, user, secret, backupCodes } = await appUsers(t)
+t.test('used codes cannot be replayed: neither a TOTP code nor a backup code', async (tt) => {
+  const { app, api, user, secret, backupCodes } = await appUsers(tt)
   const code = await totp(secret)
-  t.equal((await loginCode(api, await challenge(api, user), code)).status, 200)
+  tt.equal((await loginCode(api, await challenge(api, user), code)).status, 200)
   const [first, second] = [await challenge(api, user), await challenge(api, user)]
-  await refused(t, app, () => loginCode(api, first, code), 400, INVALID_CODE, 'replayed TOTP code')
-  t.equal((await loginCode(api, await challenge(api, user), backupCodes[5])).status, 200)
-  await refused(t, app, () => loginCode(api, second, backupCodes[5]), 400, INVALID_CODE, 'replayed backup code')
+  await refused(tt, app, () => loginCode(api, first, code), 400, INVALID_CODE, 'replayed TOTP code')
+  tt.equal((await loginCode(api, await challenge(api, user), backupCodes[5])).status, 200)
+  await refused(tt, app, () => loginCode(api, second, backupCodes[5]), 400, INVALID_CODE, 'replayed backup code')
 })
 
-t.test('an ephemeral token that completed a login is dead, even with a fresh valid code', async (t) => {
-  const { app, api, clock, user, secret, backupCodes } = await appUsers(t)
+t.test('an ephemeral token that completed a login is dead, even with a fresh valid code', async (tt) => {
+  const { app, api, clock, user, secret, backupCodes } = await appUsers(tt)
   const ephemeral = await challenge(api, user)
-  t.equal((await loginCode(api, ephemeral, await totp(secret))).status, 200)
+  tt.equal((await loginCode(api, ephemeral, await totp(secret))).status, 200)
   clock.advance(30)
   await refused(
-    t,
+    tt,
     app,
     async () => loginCode(api, ephemeral, await totp(secret)),
     400,
@@ -192,30 +199,30 @@ t.test('an ephemeral token that completed a login is dead, even with a fresh val
     'used token, fresh TOTP code',
   )
   await refused(
-    t,
+    tt,
     app,
     () => loginCode(api, ephemeral, backupCodes[1]),
     400,
     INVALID_TOKEN,
     'used token, unused backup code',
   )
-  t.equal(
+  tt.equal(
     (await loginCode(api, await challenge(api, user), await totp(secret))).status,
     200,
     'the fresh TOTP code was not used up',
   )
-  t.equal((await loginCode(api, await challenge(api, user), backupCodes[1])).status, 200, 'nor the backup code')
+  tt.equal((await loginCode(api, await challenge(api, user), backupCodes[1])).status, 200, 'nor the backup code')
 })
 
-t.test('ephemeral tokens are not auth tokens, and auth tokens are not ephemeral tokens', async (t) => {
-  const { app, api, user, secret, backupCodes } = await appUsers(t)
+t.test('ephemeral tokens are not auth tokens, and auth tokens are not ephemeral tokens', async (tt) => {
+  const { app, api, user, secret, backupCodes } = await appUsers(tt)
   const ephemeral = await challenge(api, user)
   const NOT_AUTHENTICATED = {
     code: 'not_authenticated',
     message: 'Authentication credentials were not provided or are invalid.',
   }
   await refused(
-    t,
+    tt,
     app,
     () => api.get('/auth/users/me/', { token: ephemeral }),
     401,
@@ -225,7 +232,7 @@ t.test('ephemeral tokens are not auth tokens, and auth tokens are not ephemeral 
   const code = await totp(secret)
   for (const url of ['/auth/app/deactivate/', '/auth/app/codes/regenerate/']) {
     await refused(
-      t,
+      tt,
       app,
       () => api.post(url, { code }, { token: ephemeral }),
       401,
@@ -234,7 +241,7 @@ t.test('ephemeral tokens are not auth tokens, and auth tokens are not ephemeral 
     )
   }
   await refused(
-    t,
+    tt,
     app,
     async () => loginCode(api, user.token, await totp(secret)),
     400,
@@ -242,19 +249,19 @@ t.test('ephemeral tokens are not auth tokens, and auth tokens are not ephemeral 
     'auth token as ephemeral, right code',
   )
   await refused(
-    t,
+    tt,
     app,
     () => loginCode(api, user.token, backupCodes[0]),
     400,
     INVALID_TOKEN,
     'auth token as ephemeral, backup code',
   )
-  t.equal((await loginCode(api, ephemeral, await totp(secret))).status, 200, 'the code was not used up')
+  tt.equal((await loginCode(api, ephemeral, await totp(secret))).status, 200, 'the code was not used up')
 })
 
-t.test('deactivate, regenerate and change primary are locked per account like the login code', async (t) => {
-  const { app, api, smtp } = await buildWithMail(t, LOCK)
-  const clock = fakeClock(t)
+t.test('deactivate, regenerate and change primary are locked per account like the login code', async (tt) => {
+  const { app, api, smtp } = await buildWithMail(tt, LOCK)
+  const clock = fakeClock(tt)
   const user = await signUp(api)
   const other = await signUp(api)
   const { secret } = await enableApp(api, user.token, clock)
@@ -268,14 +275,14 @@ t.test('deactivate, regenerate and change primary are locked per account like th
   }
   // One wrong code at each operation: together they reach the threshold.
   for (const [name, send] of Object.entries(operations)) {
-    await refused(t, app, async () => send(await wrongTotp(secret)), 400, INVALID_CODE, `${name}, wrong code`)
+    await refused(tt, app, async () => send(await wrongTotp(secret)), 400, INVALID_CODE, `${name}, wrong code`)
   }
   for (const [name, send] of Object.entries(operations)) {
-    await refused(t, app, async () => send(await totp(secret)), 400, INVALID_CODE, `${name}, right code while locked`)
+    await refused(tt, app, async () => send(await totp(secret)), 400, INVALID_CODE, `${name}, right code while locked`)
   }
   const ephemeral = await challenge(api, user)
   await refused(
-    t,
+    tt,
     app,
     async () => loginCode(api, ephemeral, await totp(secret)),
     400,
@@ -287,25 +294,25 @@ t.test('deactivate, regenerate and change primary are locked per account like th
     { code: await totp(theirs.secret) },
     { token: other.token },
   )
-  t.equal(theirRegen.status, 200, 'another account is not locked')
+  tt.equal(theirRegen.status, 200, 'another account is not locked')
 
   clock.advance(LOCK.lockoutDuration + 1)
   const regen = await operations.regenerate(await totp(secret))
-  t.equal(regen.status, 200, 'the right code works after the duration')
-  t.equal(regen.body.backup_codes.length, 8)
+  tt.equal(regen.status, 200, 'the right code works after the duration')
+  tt.equal(regen.body.backup_codes.length, 8)
   clock.advance(30)
-  t.equal((await operations['change primary'](await totp(secret))).status, 204)
+  tt.equal((await operations['change primary'](await totp(secret))).status, 204)
   const methods = await api.get('/auth/mfa/user-active-methods/', token)
-  t.same(methods.body, [
+  tt.same(methods.body, [
     { name: 'email', is_primary: true },
     { name: 'app', is_primary: false },
   ])
 })
 
-t.test('a lock at the login code also locks the authenticated operations of that account', async (t) => {
-  const { app, api, user, secret } = await appUsers(t)
+t.test('a lock at the login code also locks the authenticated operations of that account', async (tt) => {
+  const { app, api, user, secret } = await appUsers(tt)
   const ephemeral = await challenge(api, user)
   for (let i = 0; i < LOCK.lockoutThreshold; i++) await loginCode(api, ephemeral, await wrongTotp(secret))
   const deactivate = async () => api.post('/auth/app/deactivate/', { code: await totp(secret) }, { token: user.token })
-  await refused(t, app, deactivate, 400, INVALID_CODE, 'deactivate with the right code')
+  await refused(tt, app, deactivate, 400, INVALID_CODE, 'deactivate with the right code')
 })

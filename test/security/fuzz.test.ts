@@ -118,8 +118,8 @@ async function answer(app: FastifyInstance, sent: Sent) {
   return { res, problems }
 }
 
-t.test('spec-driven fuzzing of every operation', async (t) => {
-  const { app, api, config } = await buildWithMail(t)
+t.test('spec-driven fuzzing of every operation', async (tt) => {
+  const { app, api, config } = await buildWithMail(tt)
 
   // The caller: a device and an active app 2FA method, so 2FA operations reach their code checks.
   const alice = await userWithDevice(api)
@@ -129,7 +129,7 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     { code: await totp(secretOf(activated.body.qr_link)) },
     { token: alice.token },
   )
-  t.equal(confirmed.status, 200, 'alice has the app method')
+  tt.equal(confirmed.status, 200, 'alice has the app method')
   const bob = await signUp(api) // no device: createDevice gets past device_exists to the signatures
   const dora = await signUp(api) // the reset link's owner
   const bobDevice = deviceBody(4242, `${bob.email}.1`, 2)
@@ -176,9 +176,9 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
     if (!(await app.db.sessions.activeUserId(sidOf(live.alice)))) live.alice = await app.auth.issueToken(alice.id)
     if (!(await app.db.sessions.activeUserId(sidOf(live.bob)))) live.bob = await app.auth.issueToken(bob.id)
     if (!(await app.db.devices.findByUser(alice.id)))
-      t.equal((await api.post('/device/', alice.device, { token: live.alice })).status, 201)
+      tt.equal((await api.post('/device/', alice.device, { token: live.alice })).status, 201)
     if (await app.db.devices.findByUser(bob.id))
-      t.equal((await api.delete('/device/', undefined, { token: live.bob })).status, 204)
+      tt.equal((await api.delete('/device/', undefined, { token: live.bob })).status, 204)
     live.reset = makeResetToken(config.secretKey, (await app.db.users.findById(dora.id))!)
   }
   await repair()
@@ -366,19 +366,19 @@ t.test('spec-driven fuzzing of every operation', async (t) => {
           },
         },
       )
-      t.pass(`${op.operationId}: ${runs} hostile requests`)
+      tt.pass(`${op.operationId}: ${runs} hostile requests`)
     } catch (err) {
-      t.fail(`${op.operationId} (${op.method} ${op.path}): ${(err as Error).message}`)
+      tt.fail(`${op.operationId} (${op.method} ${op.path}): ${(err as Error).message}`)
     }
   }
-  t.comment(
+  tt.comment(
     `fuzz: ${totals.accepted} of ${totals.tried} requests accepted within the contract; ${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
-  t.comment(
+  tt.comment(
     `security: fuzz: ${totals.tried} hostile inputs tried over ${operations.size} operations, ${totals.fivexx} 5xx, ${totals.rows} rows changed by rejected requests`,
   )
-  t.equal(totals.fivexx, 0, 'no request was answered with a 5xx', { found: serverErrors })
-  t.equal(totals.rows, 0, 'no rejected request changed a row')
+  tt.equal(totals.fivexx, 0, 'no request was answered with a 5xx', { found: serverErrors })
+  tt.equal(totals.rows, 0, 'no rejected request changed a row')
 })
 
 // ---- Regressions: the minimal requests of the bugs this fuzzer found, each now fixed ------------
@@ -425,8 +425,8 @@ const REGRESSIONS: { name: string; method: string; url: string; headers?: Record
     },
   ]
 
-t.test('the bugs the fuzzer found stay fixed', async (t) => {
-  const { app, api } = await build(t)
+t.test('the bugs the fuzzer found stay fixed', async (tt) => {
+  const { app, api } = await build(tt)
   const user = await userWithDevice(api)
   for (const bug of REGRESSIONS) {
     const sent: Sent = {
@@ -436,7 +436,7 @@ t.test('the bugs the fuzzer found stay fixed', async (t) => {
       payload: bug.payload,
     }
     const { res, problems } = await answer(app, sent)
-    t.same(problems, [], bug.name, problems.length ? { answer: `${res.statusCode} ${clip(res.body, 300)}` } : {})
-    t.ok(res.statusCode >= 400 && res.statusCode < 500, `${bug.name}: a 4xx (${res.statusCode})`)
+    tt.same(problems, [], bug.name, problems.length ? { answer: `${res.statusCode} ${clip(res.body, 300)}` } : {})
+    tt.ok(res.statusCode >= 400 && res.statusCode < 500, `${bug.name}: a 4xx (${res.statusCode})`)
   }
 })
