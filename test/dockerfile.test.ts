@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { validate } from 'dockerfile-utils'
 import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
+import { fetchChecked } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8')
@@ -213,22 +214,23 @@ t.test("the image's start command, run with the image's ENV outside a container"
     await new Promise((ok) => setTimeout(ok, 200))
   }
   tt.equal(runHealthcheck(), 0, `the HEALTHCHECK command passes once the server is up (stderr: ${stderr})`)
-  const live = await fetch(`${base}/health/live`)
+  // Every answer of the running image is checked against openapi.yaml, as the inject client's are.
+  const live = await fetchChecked(tt, `${base}/health/live`)
   tt.equal(live.status, 200, '/health/live')
-  const ready = await fetch(`${base}/health/ready`)
+  const ready = await fetchChecked(tt, `${base}/health/ready`)
   tt.equal(ready.status, 200, '/health/ready')
-  tt.same(await ready.json(), { status: 'ok', checks: { database: 'ok' } })
+  tt.same(ready.body, { status: 'ok', checks: { database: 'ok' } })
   if (database === 'sqlite')
     tt.ok(existsSync(env.DATABASE_URL), 'the SQLite database was created where DATABASE_URL points')
 
   // Sign-up reads the contract and the common-password list from where the image puts them.
-  const signUp = await fetch(`${base}/auth/users/`, {
+  const signUp = await fetchChecked(tt, `${base}/auth/users/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: uniqueEmail('image'), password: 'password' }),
   })
   tt.equal(signUp.status, 400, 'a common password is refused: the list was found')
-  tt.match(await signUp.text(), /too common/)
+  tt.match(signUp.text, /too common/)
 
   // The operations commands as the README says to run them in the container.
   const cli = (script: string, cliArgs: string[], extra: Record<string, string> = {}) =>
@@ -244,7 +246,7 @@ t.test("the image's start command, run with the image's ENV outside a container"
   const email = uniqueEmail('first')
   const created = cli('create-user', ['--email', email], { NEW_USER_PASSWORD: PASSWORD })
   tt.equal(created.status, 0, `create-user (${created.stderr})`)
-  const login = await fetch(`${base}/auth/login/`, {
+  const login = await fetchChecked(tt, `${base}/auth/login/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: PASSWORD }),

@@ -118,7 +118,12 @@ export function client(app: FastifyInstance, t: T) {
     let parsed: unknown = res.body === '' ? undefined : res.body
     if (contentType.startsWith('application/json')) parsed = JSON.parse(res.body)
     recordSecrets(parsed, true)
-    const problems = checkAgainstSpec(method, url, { status: res.statusCode, contentType, body: parsed })
+    const problems = checkAgainstSpec(method, url, {
+      status: res.statusCode,
+      contentType,
+      body: parsed,
+      headers: res.headers,
+    })
     for (const p of problems) t.fail(`contract: ${p}`)
     return { status: res.statusCode, body: parsed as B, headers: res.headers, text: res.body }
   }

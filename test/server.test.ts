@@ -51,6 +51,7 @@ async function waitUntilAnswering(server: Server, base: string): Promise<void> {
     if (server.child.exitCode !== null)
       throw new Error(`server exited with ${server.child.exitCode}: ${server.output.stderr}`)
     try {
+      // off-contract: a start-up poll; any answer at all means the server listens.
       await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })
       return
     } catch {

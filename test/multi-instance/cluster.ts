@@ -66,6 +66,7 @@ export async function startInstance(t: T, name: string, env: Record<string, stri
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`instance ${name} exited at start-up: ${output.join('').slice(-2000)}`)
     try {
+      // off-contract: a start-up poll that waits for the first answer; later requests go through request().
       if ((await fetch(`${address}/auth/users/me/`)).status === 401) break
     } catch {
       // not listening yet

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../../plugins/config.js'
 
 const APP = 'https://app.example.com'
 
-// A preflight answer is a bare 204 that openapi.yaml does not describe, so it goes through inject.
+// off-contract: a preflight answer is a bare 204 that openapi.yaml does not describe, so it goes through inject.
 const preflight = (app: FastifyInstance, origin: string, url = '/auth/users/', method = 'POST') =>
   app.inject({
     method: 'OPTIONS',

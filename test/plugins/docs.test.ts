@@ -3,6 +3,7 @@ import { build } from '../helper.js'
 import { DOCS_CSP } from '../../plugins/docs.js'
 import { spec } from '../../lib/spec.js'
 
+// off-contract: /docs and its assets document the API; they are not operations of openapi.yaml.
 t.test('GET /docs serves Swagger UI of openapi.yaml from this server, security headers on', async (tt) => {
   const { app } = await build(tt)
   const page = await app.inject({ method: 'GET', url: '/docs' })
@@ -47,6 +48,7 @@ t.test('GET /docs serves Swagger UI of openapi.yaml from this server, security h
   tt.equal(page.headers['cache-control'], 'no-store')
 })
 
+// off-contract: /docs/openapi.json serves the contract; it is not an operation of it.
 t.test('GET /docs/openapi.json is openapi.yaml as JSON', async (tt) => {
   const { app } = await build(tt)
   const res = await app.inject({ method: 'GET', url: '/docs/openapi.json' })
@@ -56,6 +58,7 @@ t.test('GET /docs/openapi.json is openapi.yaml as JSON', async (tt) => {
   tt.equal(res.headers['content-security-policy'], DOCS_CSP)
 })
 
+// off-contract: paths under /docs belong to the docs plugin, not to openapi.yaml.
 t.test('only the listed assets: other paths under /docs are 404 in the error shape', async (tt) => {
   const { app } = await build(tt)
   for (const url of [

@@ -32,6 +32,7 @@ function sample(tt: Test, samples: Sample[], name: string, labels: Record<string
 
 const token = () => randomBytes(24).toString('hex')
 
+// off-contract: /metrics is for Prometheus, outside openapi.yaml (README: Metrics).
 async function scrape(app: FastifyInstance, secret?: string) {
   const headers = secret === undefined ? {} : { authorization: `Bearer ${secret}` }
   recordRequestSecrets('/metrics', headers)
@@ -54,6 +55,7 @@ t.test('with neither METRICS_TOKEN nor METRICS_PORT, /metrics does not exist', a
   tt.same(res.json(), { code: 'not_found', message: 'Not found.' })
 })
 
+// off-contract: /metrics is for Prometheus, outside openapi.yaml (README: Metrics).
 t.test('METRICS_TOKEN: /metrics on the API port requires the token', async (tt) => {
   const secret = token()
   const { app, api } = await build(tt, { metricsToken: secret })
@@ -157,6 +159,7 @@ t.test('websocket_connections_active follows the open message sockets', async (t
   tt.equal(await open(), 0, 'none once closed')
 })
 
+// off-contract: the metrics listener is a separate server that openapi.yaml does not describe.
 t.test('METRICS_PORT: served on its own listener only, token still required when set', async (tt) => {
   const secret = token()
   const { app, api } = await build(tt, { metricsPort: 0, metricsToken: secret })
@@ -194,6 +197,7 @@ t.test('METRICS_PORT: served on its own listener only, token still required when
   await tt.rejects(fetch(`${base}/metrics`), 'closed with the app')
 })
 
+// off-contract: the metrics listener is a separate server that openapi.yaml does not describe.
 t.test('METRICS_PORT without a token: open on its (loopback) listener', async (tt) => {
   const { app } = await build(tt, { metricsPort: 0 })
   await app.ready()

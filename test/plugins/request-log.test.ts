@@ -18,7 +18,9 @@ async function logged(tt: Test, overrides: Partial<Config> = {}) {
   if (database === 'postgres') databaseUrl = await freshPostgresUrl(tt)
   else {
     databaseUrl = join(tmpdir(), `request-log-${randomBytes(4).toString('hex')}.sqlite`)
-    tt.teardown(() => ['', '-wal', '-shm'].forEach((s) => rmSync(databaseUrl + s, { force: true })))
+    tt.teardown(() => {
+      for (const s of ['', '-wal', '-shm']) rmSync(databaseUrl + s, { force: true })
+    })
   }
   const config = loadConfig(
     {},
@@ -35,21 +37,16 @@ async function logged(tt: Test, overrides: Partial<Config> = {}) {
   tt.teardown(() => app.close())
   const lines = () => raw.map((l) => JSON.parse(l) as Line) // every line is one JSON object
   const completed = () => lines().filter((l) => l.msg === 'request completed')
-  return { app, raw, lines, completed }
+  // Requests go through the suite's client, so every answer is checked against openapi.yaml too.
+  return { api: client(app, tt), raw, lines, completed }
 }
 
 t.test('one JSON line per request: request id, operationId, method, path, status, duration', async (tt) => {
-  const { app, raw, lines, completed } = await logged(tt)
+  const { api, raw, lines, completed } = await logged(tt)
   const email = uniqueEmail()
-  const created = await app.inject({ method: 'POST', url: '/auth/users/', payload: { email, password: PASSWORD } })
-  tt.equal(created.statusCode, 201)
-  const refused = await app.inject({
-    method: 'POST',
-    url: '/auth/login/',
-    payload: { email, password: 'not-the-password-9' },
-  })
-  tt.equal(refused.statusCode, 400)
-  tt.equal((await app.inject({ method: 'GET', url: '/no-such-route-7c2e/' })).statusCode, 404)
+  tt.equal((await api.post('/auth/users/', { email, password: PASSWORD })).status, 201)
+  tt.equal((await api.post('/auth/login/', { email, password: 'not-the-password-9' })).status, 400)
+  tt.equal((await api.get('/no-such-route-7c2e/')).status, 404)
 
   tt.ok(
     raw.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n')),
@@ -78,13 +75,13 @@ t.test('one JSON line per request: request id, operationId, method, path, status
 })
 
 t.test('the reset token in a path is masked; headers and bodies are never logged', async (tt) => {
-  const { app, raw, completed } = await logged(tt, { logLevel: 'trace' })
+  const { api, raw, completed } = await logged(tt, { logLevel: 'trace' })
   const token = `ctoken-${randomBytes(12).toString('hex')}`
   const bearer = randomBytes(16).toString('hex')
   const password = `pw-${randomBytes(12).toString('hex')}`
-  await app.inject({ method: 'GET', url: `/auth/password/reset/confirm/${encodeUid(1)}/${token}/` })
-  await app.inject({ method: 'GET', url: '/auth/users/me/', headers: { authorization: `Bearer ${bearer}` } })
-  await app.inject({ method: 'POST', url: '/auth/login/', payload: { email: uniqueEmail(), password } })
+  await api.get(`/auth/password/reset/confirm/${encodeUid(1)}/${token}/`)
+  await api.get('/auth/users/me/', { token: bearer })
+  await api.post('/auth/login/', { email: uniqueEmail(), password })
   const text = raw.join('')
   tt.notOk(text.includes(token), 'no reset token')
   tt.notOk(text.includes(bearer), 'no Authorization header')
@@ -106,13 +103,9 @@ t.test('the reset token in a path is masked; headers and bodies are never logged
 })
 
 t.test('LOG_LEVEL=warn drops the info lines', async (tt) => {
-  const { app, lines } = await logged(tt, { logLevel: 'warn' })
-  tt.equal(
-    (await app.inject({ method: 'POST', url: '/auth/users/', payload: { email: uniqueEmail(), password: PASSWORD } }))
-      .statusCode,
-    201,
-  )
-  tt.equal((await app.inject({ method: 'GET', url: '/nothing-here/' })).statusCode, 404)
+  const { api, lines } = await logged(tt, { logLevel: 'warn' })
+  tt.equal((await api.post('/auth/users/', { email: uniqueEmail(), password: PASSWORD })).status, 201)
+  tt.equal((await api.get('/nothing-here/')).status, 404)
   tt.same(
     lines().filter((l) => l.level < 40),
     [],
@@ -153,12 +146,12 @@ t.test('pretty output only on a terminal', async (tt) => {
 })
 
 t.test('a healthy probe is logged at debug, a failing one at info', async (tt) => {
-  const { app, completed } = await logged(tt, { logLevel: 'debug' })
-  tt.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200)
+  const { api, completed } = await logged(tt, { logLevel: 'debug' })
+  tt.equal((await api.get('/health/live')).status, 200)
   tt.match(completed(), [{ level: 20, operationId: 'getLiveness', statusCode: 200 }])
   const quiet = await logged(tt, { logLevel: 'info' })
-  tt.equal((await quiet.app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200)
+  tt.equal((await quiet.api.get('/health/live')).status, 200)
   tt.equal(quiet.completed().length, 0, 'nothing at info for a healthy probe')
-  tt.equal((await quiet.app.inject({ method: 'POST', url: '/health/live' })).statusCode, 405)
+  tt.equal((await quiet.api.post('/health/live')).status, 405)
   tt.equal(quiet.completed().length, 1, 'a refused one is logged')
 })
