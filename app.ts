@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import type { Config } from './plugins/config.js'
+import type { Config } from './lib/config.js'
 import configPlugin from './plugins/config.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import allowedHosts from './plugins/allowed-hosts.js'

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './plugins/config.js'
+import { ConfigError, loadConfig } from './lib/config.js'
 import { gracefulShutdown } from './lib/shutdown.js'
 
 let config: ReturnType<typeof loadConfig>

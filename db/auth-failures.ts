@@ -1,9 +1,8 @@
-import type { Knex } from 'knex'
+import { type Queryable, rowsOf } from './dialect.js'
 
-type Db = Knex | Knex.Transaction
 export type LockScope = 'login' | 'mfa' | 'reset' | 'reset_confirm'
 
-export function authFailuresRepository(knex: Knex) {
+export function authFailuresRepository(q: Queryable) {
   return {
     /**
      * Counts one attempt in the window that started at the first one (a new window once `windowMs`
@@ -15,7 +14,6 @@ export function authFailuresRepository(knex: Knex) {
       userId: number,
       now: number,
       windowMs: number,
-      trx: Db = knex,
     ): Promise<{ attempts: number; lockedUntil: number }> {
       const sql = `INSERT INTO auth_failures (scope, user_id, failures, window_started_at, locked_until) VALUES (?, ?, 1, ?, NULL)
         ON CONFLICT (scope, user_id) DO UPDATE SET
@@ -26,28 +24,28 @@ export function authFailuresRepository(knex: Knex) {
         RETURNING failures, locked_until`
       // While locked nothing is counted, so tries against a lock neither count nor extend it.
       const stale = now - windowMs
-      const result = await trx.raw(sql, [scope, userId, now, now, stale, now, stale, now])
-      const rows = trx.client.config.client === 'pg' ? result.rows : result
+      const result = await q.raw(sql, [scope, userId, now, now, stale, now, stale, now])
+      const rows = rowsOf<{ failures: number; locked_until: number | null }>(result)
       return { attempts: Number(rows[0].failures), lockedUntil: Number(rows[0].locked_until ?? 0) }
     },
 
-    lock: (scope: LockScope, userId: number, until: number, trx: Db = knex) =>
-      trx('auth_failures').where({ scope, user_id: userId }).update({ locked_until: until }),
+    lock: (scope: LockScope, userId: number, until: number) =>
+      q('auth_failures').where({ scope, user_id: userId }).update({ locked_until: until }),
 
-    clear: (scope: LockScope, userId: number, trx: Db = knex) =>
-      trx('auth_failures').where({ scope, user_id: userId }).delete(),
+    clear: (scope: LockScope, userId: number) =>
+      q('auth_failures').where({ scope, user_id: userId }).delete(),
   }
 }
 
-export function usedTokensRepository(knex: Knex) {
+export function usedTokensRepository(q: Queryable) {
   return {
     /** Takes a used token back, for an attempt that failed after claiming it. */
-    release: (id: string, trx: Db = knex) => trx('used_tokens').where({ id }).delete(),
+    release: (id: string) => q('used_tokens').where({ id }).delete(),
 
     /** Marks a token used; false when it already was. Expired entries are cleared on the way. */
-    async use(id: string, expiresAt: number, trx: Db = knex): Promise<boolean> {
-      await trx('used_tokens').where('expires_at', '<', Date.now()).delete()
-      const inserted = await trx('used_tokens')
+    async use(id: string, expiresAt: number): Promise<boolean> {
+      await q('used_tokens').where('expires_at', '<', Date.now()).delete()
+      const inserted = await q('used_tokens')
         .insert({ id, expires_at: expiresAt })
         .onConflict('id')
         .ignore()

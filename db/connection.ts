@@ -17,7 +17,7 @@ export type DbLog = { warn(msg: string): void; error(msg: string): void }
  * PostgreSQL connections for one instance. More than the cores lets queries from different requests
  * overlap their network waits; far more only adds contention inside PostgreSQL.
  */
-export const DEFAULT_POOL_MAX = Math.max(4, availableParallelism() * 2 + 1)
+const DEFAULT_POOL_MAX = Math.max(4, availableParallelism() * 2 + 1)
 
 export function createKnex(databaseUrl: string, logger?: DbLog, poolMax = DEFAULT_POOL_MAX): Knex {
   // knex prints to the console unless told otherwise; route it to the app's logger.
@@ -55,11 +55,4 @@ export function createKnex(databaseUrl: string, logger?: DbLog, poolMax = DEFAUL
 
 export async function migrateLatest(db: Knex): Promise<void> {
   await db.migrate.latest({ migrationSource })
-}
-
-export type Queryable = Knex | Knex.Transaction
-
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string }
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
 }

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex'
-import { keysRepository } from './keys.js'
+import type { KyberPreKey, PreKey, SignedPreKey } from '../lib/key-checks.js'
+import { insertedId, isPostgres, type Queryable, rowsOf } from './dialect.js'
 
 export type DeviceRow = {
   id: number
@@ -10,9 +10,6 @@ export type DeviceRow = {
   created_at: number
   signing_key: string | null
 }
-export type PreKey = { keyId: number; publicKey: string }
-export type SignedPreKey = PreKey & { signature: string }
-export type KyberPreKey = SignedPreKey
 export type NewDevice = {
   address: string
   identityKey: string
@@ -24,25 +21,26 @@ export type NewDevice = {
   signingKey?: string
 }
 
-export function devicesRepository(knex: Knex) {
+export function devicesRepository(q: Queryable) {
   return {
-    findByUser: (userId: number, trx: Knex | Knex.Transaction = knex): Promise<DeviceRow | undefined> =>
-      trx<DeviceRow>('devices').where({ user_id: userId }).first(),
+    findByUser: (userId: number): Promise<DeviceRow | undefined> =>
+      q<DeviceRow>('devices').where({ user_id: userId }).first(),
 
-    /** The device of the user with that email, in one round trip. */
-    findByEmail: (
-      email: string,
-      trx: Knex | Knex.Transaction = knex,
-    ): Promise<(DeviceRow & { email: string }) | undefined> =>
-      trx('users')
+    /** The user with that email and its device (undefined: none), in one round trip; undefined for no such user. */
+    async findByEmail(email: string): Promise<{ userId: number; device: DeviceRow | undefined } | undefined> {
+      const row = await q('users')
         .leftJoin('devices', 'devices.user_id', 'users.id')
-        .select('users.email', 'devices.*')
+        .select({ account_id: 'users.id' }, 'devices.*')
         .where('users.email', email.toLowerCase())
-        .first(),
+        .first()
+      if (!row) return undefined
+      const { account_id: userId, ...device } = row
+      return { userId, device: device.id === null ? undefined : (device as DeviceRow) }
+    },
 
-    /** Inserts the device with all its keys; the caller supplies the transaction. */
-    async create(userId: number, d: NewDevice, trx: Knex.Transaction): Promise<number> {
-      const [inserted] = await trx('devices')
+    /** Inserts the device row; its keys go in with the keys repository, in the same transaction. */
+    async insert(userId: number, d: NewDevice): Promise<number> {
+      const [inserted] = await q('devices')
         .insert({
           user_id: userId,
           address: d.address,
@@ -52,30 +50,23 @@ export function devicesRepository(knex: Knex) {
           created_at: Date.now(),
         })
         .returning('id')
-      const deviceId = Number(typeof inserted === 'object' ? inserted.id : inserted)
-      const keys = keysRepository(knex)
-      await keys.replaceSignedPreKey(deviceId, d.signedPreKey, trx)
-      if (d.preKeys.length) await keys.insertOneTime('ec', deviceId, d.preKeys, trx)
-      if (d.pqPreKeys?.length) await keys.insertOneTime('pq', deviceId, d.pqPreKeys, trx)
-      if (d.pqLastResortPreKey) await keys.replaceLastResort(deviceId, d.pqLastResortPreKey, trx)
-      return deviceId
+      return insertedId(inserted)
     },
 
     /** Records a signed request's counter if it is above the last one for that key; false for a replay. */
     async advanceSigningCounter(
       signingKey: string,
       counter: number,
-      trx: Knex | Knex.Transaction = knex,
     ): Promise<boolean> {
       const sql = `INSERT INTO signing_counters (signing_key, counter) VALUES (?, ?)
         ON CONFLICT (signing_key) DO UPDATE SET counter = excluded.counter WHERE signing_counters.counter < excluded.counter
         RETURNING counter`
-      const result = await trx.raw(sql, [signingKey, counter])
-      return (trx.client.config.client === 'pg' ? result.rows : result).length === 1
+      const result = await q.raw(sql, [signingKey, counter])
+      return rowsOf(result).length === 1
     },
 
     /** Keys and queued messages go with it through ON DELETE CASCADE. */
-    delete: (id: number, trx: Knex | Knex.Transaction = knex) => trx('devices').where({ id }).delete(),
+    delete: (id: number) => q('devices').where({ id }).delete(),
 
     /**
      * Takes a row lock on the device for the rest of the transaction (PostgreSQL): `update` so that
@@ -83,13 +74,13 @@ export function devicesRepository(knex: Knex) {
      * bundle claim and a deletion of the device do not interleave. SQLite runs one write
      * transaction at a time already. False when the device is gone.
      */
-    async lock(id: number, trx: Knex.Transaction, mode: 'update' | 'share' = 'update'): Promise<boolean> {
-      const q = trx('devices').select('id').where({ id })
-      const row = await (trx.client.config.client === 'pg'
+    async lock(id: number, mode: 'update' | 'share' = 'update'): Promise<boolean> {
+      const query = q('devices').select('id').where({ id })
+      const row = await (isPostgres(q)
         ? mode === 'share'
-          ? q.forShare()
-          : q.forUpdate()
-        : q
+          ? query.forShare()
+          : query.forUpdate()
+        : query
       ).first()
       return row !== undefined
     },

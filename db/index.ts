@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type { SecretBox } from '../lib/secret-box.js'
 import { authFailuresRepository, usedTokensRepository } from './auth-failures.js'
+import type { Queryable } from './dialect.js'
 import { devicesRepository } from './devices.js'
 import { keysRepository } from './keys.js'
 import { messagesRepository } from './messages.js'
@@ -8,17 +9,58 @@ import { mfaRepository } from './mfa.js'
 import { sessionsRepository } from './sessions.js'
 import { usersRepository } from './users.js'
 
+/** Every repository, running its statements on `q`: the pool, or one transaction. */
+function repositoriesOn(q: Queryable, box: SecretBox) {
+  return {
+    users: usersRepository(q),
+    sessions: sessionsRepository(q),
+    mfa: mfaRepository(q, box),
+    devices: devicesRepository(q),
+    keys: keysRepository(q),
+    messages: messagesRepository(q),
+    authFailures: authFailuresRepository(q),
+    usedTokens: usedTokensRepository(q),
+  }
+}
+
+export type TransactionRepositories = ReturnType<typeof repositoriesOn>
+
+type PoolStats = { used: number; free: number; pending: number; max: number }
+type TarnPool = {
+  numUsed(): number
+  numFree(): number
+  numPendingAcquires(): number
+  numPendingCreates(): number
+  max: number
+}
+
+/**
+ * The database as the rest of the server sees it: repositories on the pool, and `transaction`,
+ * which hands the callback the same repositories bound to one transaction (committed when the
+ * callback resolves, rolled back when it throws).
+ */
 export function createRepositories(knex: Knex, box: SecretBox) {
   return {
+    ...repositoriesOn(knex, box),
+    /** For migrations, the CLI and tests that inspect rows; routes and plugins never use it (`npm run lint` checks). */
     knex,
-    users: usersRepository(knex),
-    sessions: sessionsRepository(knex),
-    mfa: mfaRepository(knex, box),
-    devices: devicesRepository(knex),
-    keys: keysRepository(knex),
-    messages: messagesRepository(knex),
-    authFailures: authFailuresRepository(knex),
-    usedTokens: usedTokensRepository(knex),
+    transaction: <T>(work: (repos: TransactionRepositories) => Promise<T>): Promise<T> =>
+      knex.transaction((trx) => work(repositoriesOn(trx, box))),
+    /** One round trip, for the readiness probe. */
+    ping: async (): Promise<void> => void (await knex.raw('select 1')),
+    /** PostgreSQL NOTIFY on `channel` (plugins/bus.ts); delivered to listeners when this statement commits. */
+    notify: async (channel: string, payload: string): Promise<void> =>
+      void (await knex.raw('SELECT pg_notify(?, ?)', [channel, payload])),
+    /** The connection pool's state (knex pools with tarn on both engines), for metrics. */
+    poolStats(): PoolStats {
+      const pool = (knex.client as { pool?: TarnPool }).pool
+      return {
+        used: pool?.numUsed() ?? 0,
+        free: pool?.numFree() ?? 0,
+        pending: (pool?.numPendingAcquires() ?? 0) + (pool?.numPendingCreates() ?? 0),
+        max: pool?.max ?? 0,
+      }
+    },
   }
 }
 

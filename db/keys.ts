@@ -1,7 +1,6 @@
-import type { Knex } from 'knex'
-import type { KyberPreKey, PreKey, SignedPreKey } from './devices.js'
+import { isPostgres, type Queryable, rowsOf } from './dialect.js'
+import type { KyberPreKey, PreKey, SignedPreKey } from '../lib/key-checks.js'
 
-type Db = Knex | Knex.Transaction
 
 /** One-time keys: `ec` are the Curve25519 prekeys, `pq` the Kyber ones, which also carry a signature. */
 export type OneTimeKind = 'ec' | 'pq'
@@ -25,20 +24,20 @@ function fromRow(row: { key_id: number; public_key: string; signature?: string }
   }
 }
 
-export function keysRepository(knex: Knex) {
+export function keysRepository(q: Queryable) {
   return {
-    async countOneTime(kind: OneTimeKind, deviceId: number, trx: Db = knex): Promise<number> {
-      const row = await trx(TABLE[kind]).where({ device_id: deviceId }).count({ n: '*' }).first()
+    async countOneTime(kind: OneTimeKind, deviceId: number): Promise<number> {
+      const row = await q(TABLE[kind]).where({ device_id: deviceId }).count({ n: '*' }).first()
       return Number(row?.n ?? 0)
     },
 
-    async existingKeyIds(kind: OneTimeKind, deviceId: number, keyIds: number[], trx: Db = knex): Promise<number[]> {
-      const rows = await trx(TABLE[kind]).select('key_id').where({ device_id: deviceId }).whereIn('key_id', keyIds)
+    async existingKeyIds(kind: OneTimeKind, deviceId: number, keyIds: number[]): Promise<number[]> {
+      const rows = await q(TABLE[kind]).select('key_id').where({ device_id: deviceId }).whereIn('key_id', keyIds)
       return rows.map((r: { key_id: number }) => r.key_id)
     },
 
-    insertOneTime: <K extends OneTimeKind>(kind: K, deviceId: number, keys: OneTimeKey<K>[], trx: Db = knex) =>
-      trx.batchInsert(
+    insertOneTime: <K extends OneTimeKind>(kind: K, deviceId: number, keys: OneTimeKey<K>[]) =>
+      q.batchInsert(
         TABLE[kind],
         keys.map((k) => toRow(deviceId, k)),
         200,
@@ -52,35 +51,34 @@ export function keysRepository(knex: Knex) {
     async claimOneTime<K extends OneTimeKind>(
       kind: K,
       deviceId: number,
-      trx: Db = knex,
     ): Promise<OneTimeKey<K> | undefined> {
-      const pg = trx.client.config.client === 'pg'
+      const pg = isPostgres(q)
       const table = TABLE[kind]
       const columns = kind === 'pq' ? 'key_id, public_key, signature' : 'key_id, public_key'
       const sql = `DELETE FROM ${table} WHERE id = (SELECT id FROM ${table} WHERE device_id = ? ORDER BY key_id LIMIT 1${pg ? ' FOR UPDATE SKIP LOCKED' : ''}) RETURNING ${columns}`
-      const result = await trx.raw(sql, [deviceId])
-      const row = (pg ? result.rows : result)[0]
+      const result = await q.raw(sql, [deviceId])
+      const row = rowsOf<{ key_id: number; public_key: string; signature?: string }>(result)[0]
       return row && (fromRow(row) as OneTimeKey<K>)
     },
 
-    async getSignedPreKey(deviceId: number, trx: Db = knex): Promise<SignedPreKey | undefined> {
-      const row = await trx('signed_prekeys').where({ device_id: deviceId }).first()
+    async getSignedPreKey(deviceId: number): Promise<SignedPreKey | undefined> {
+      const row = await q('signed_prekeys').where({ device_id: deviceId }).first()
       return row && (fromRow(row) as SignedPreKey)
     },
 
-    replaceSignedPreKey: (deviceId: number, k: SignedPreKey, trx: Db = knex) =>
-      trx('signed_prekeys')
+    replaceSignedPreKey: (deviceId: number, k: SignedPreKey) =>
+      q('signed_prekeys')
         .insert(toRow(deviceId, k))
         .onConflict('device_id')
         .merge(['key_id', 'public_key', 'signature']),
 
-    async getLastResort(deviceId: number, trx: Db = knex): Promise<KyberPreKey | undefined> {
-      const row = await trx('pq_last_resort_prekeys').where({ device_id: deviceId }).first()
+    async getLastResort(deviceId: number): Promise<KyberPreKey | undefined> {
+      const row = await q('pq_last_resort_prekeys').where({ device_id: deviceId }).first()
       return row && (fromRow(row) as KyberPreKey)
     },
 
-    replaceLastResort: (deviceId: number, k: KyberPreKey, trx: Db = knex) =>
-      trx('pq_last_resort_prekeys')
+    replaceLastResort: (deviceId: number, k: KyberPreKey) =>
+      q('pq_last_resort_prekeys')
         .insert(toRow(deviceId, k))
         .onConflict('device_id')
         .merge(['key_id', 'public_key', 'signature']),

@@ -1,4 +1,5 @@
-import type { Knex } from 'knex'
+import type { Schemas } from '../lib/handlers.js'
+import { isPostgres, type Queryable, rowsOf } from './dialect.js'
 
 export type MessageRow = {
   id: number
@@ -10,6 +11,18 @@ export type MessageRow = {
   created_at: number
 }
 export type NewMessage = Omit<MessageRow, 'id' | 'created_at'>
+
+/** A queued row as the contract's Message (REST answers and socket frames alike). */
+export function toMessage(row: MessageRow): Schemas['Message'] {
+  return {
+    id: row.id,
+    senderAddress: row.sender_address,
+    senderRegistrationId: row.sender_registration_id,
+    recipientAddress: row.recipient_address,
+    content: row.content,
+    created: new Date(row.created_at).toISOString(),
+  }
+}
 
 /** Which queued messages to list: those after `afterId`, not older than `createdAfter` (ms), at most `limit`. */
 export type ListOptions = { afterId?: number; createdAfter?: number; limit?: number }
@@ -25,13 +38,11 @@ const COLUMNS = [
 // Rows per purge statement: short statements, so senders and readers never wait long on a purge.
 const PURGE_BATCH = 5000
 
-const rowsOf = <R>(result: unknown): R[] => (Array.isArray(result) ? result : (result as { rows: R[] }).rows)
-
-export function messagesRepository(knex: Knex) {
-  const postgres = knex.client.config.client === 'pg'
+export function messagesRepository(q: Queryable) {
+  const postgres = isPostgres(q)
 
   // The check and the insert are one statement, and the queue length it reads is kept by triggers
-  // (migration 0005), so the limit holds against concurrent sends: SQLite runs one writer at a
+  // (migration 0004), so the limit holds against concurrent sends: SQLite runs one writer at a
   // time; on PostgreSQL the device row is locked, and after waiting for a lock PostgreSQL checks
   // the condition again against the row as the other send left it.
   const values = `SELECT ${COLUMNS.map(() => '?').join(', ')}`
@@ -49,43 +60,42 @@ export function messagesRepository(knex: Knex) {
     async insertBounded(
       m: NewMessage,
       limit: number,
-      trx: Knex | Knex.Transaction = knex,
     ): Promise<MessageRow | undefined> {
       const row = { ...m, created_at: Date.now() }
       const columns = COLUMNS.map((c) => row[c])
       const bindings = postgres
         ? [m.recipient_device_id, limit, ...columns]
         : [...columns, m.recipient_device_id, limit]
-      const [inserted] = rowsOf<{ id: number }>(await trx.raw(boundedInsertSql, bindings))
+      const [inserted] = rowsOf<{ id: number }>(await q.raw(boundedInsertSql, bindings))
       return inserted ? { id: Number(inserted.id), ...row } : undefined
     },
 
     /** How many messages the device holds (expired ones until purged), or undefined when there is no such device. */
-    async queueLength(deviceId: number, trx: Knex | Knex.Transaction = knex): Promise<number | undefined> {
-      const row = await trx('devices').where({ id: deviceId }).first('queued_messages')
+    async queueLength(deviceId: number): Promise<number | undefined> {
+      const row = await q('devices').where({ id: deviceId }).first('queued_messages')
       return row === undefined ? undefined : Number(row.queued_messages)
     },
 
     /** The device's queued messages, oldest first. */
-    listFor(deviceId: number, options: ListOptions = {}, trx: Knex | Knex.Transaction = knex): Promise<MessageRow[]> {
-      const q = trx<MessageRow>('messages').where({ recipient_device_id: deviceId })
-      if (options.afterId !== undefined) q.andWhere('id', '>', options.afterId)
-      if (options.createdAfter !== undefined) q.andWhere('created_at', '>', options.createdAfter)
-      if (options.limit !== undefined) q.limit(options.limit)
-      return q.orderBy('id')
+    listFor(deviceId: number, options: ListOptions = {}): Promise<MessageRow[]> {
+      const query = q<MessageRow>('messages').where({ recipient_device_id: deviceId })
+      if (options.afterId !== undefined) query.andWhere('id', '>', options.afterId)
+      if (options.createdAfter !== undefined) query.andWhere('created_at', '>', options.createdAfter)
+      if (options.limit !== undefined) query.limit(options.limit)
+      return query.orderBy('id')
     },
 
     /** Deletes those of `ids` queued for the device and returns the ids that were deleted. */
-    async deleteFor(deviceId: number, ids: number[], trx: Knex | Knex.Transaction = knex): Promise<Set<number>> {
+    async deleteFor(deviceId: number, ids: number[]): Promise<Set<number>> {
       // One statement, so two racing deletes of an id cannot both report it deleted.
       const sql = `DELETE FROM messages WHERE recipient_device_id = ? AND id IN (${ids.map(() => '?').join(', ')}) RETURNING id`
-      const rows = rowsOf<{ id: number }>(await trx.raw(sql, [deviceId, ...ids]))
+      const rows = rowsOf<{ id: number }>(await q.raw(sql, [deviceId, ...ids]))
       return new Set(rows.map((r) => Number(r.id)))
     },
 
     /** Deletes one device's messages created at or before `cutoff` (ms); how many went. */
-    async purgeExpiredFor(deviceId: number, cutoff: number, trx: Knex | Knex.Transaction = knex): Promise<number> {
-      return trx('messages').where({ recipient_device_id: deviceId }).andWhere('created_at', '<=', cutoff).delete()
+    async purgeExpiredFor(deviceId: number, cutoff: number): Promise<number> {
+      return q('messages').where({ recipient_device_id: deviceId }).andWhere('created_at', '<=', cutoff).delete()
     },
 
     /**
@@ -102,13 +112,13 @@ export function messagesRepository(knex: Knex) {
       const batch = `DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ${PURGE_BATCH}) AND created_at <= ?`
       if (!postgres) {
         let total = 0
-        for (let n = PURGE_BATCH; n === PURGE_BATCH; total += n) n = (await knex.raw(batch, [cutoff])).changes ?? 0
+        for (let n = PURGE_BATCH; n === PURGE_BATCH; total += n) n = (await q.raw(batch, [cutoff])).changes ?? 0
         return total
       }
       // Each batch commits on its own; the lock only keeps two instances from doing the same work.
       let total = 0
       for (;;) {
-        const n = await knex.transaction(async (trx) => {
+        const n = await q.transaction(async (trx) => {
           const [{ locked }] = rowsOf<{ locked: boolean }>(
             await trx.raw('SELECT pg_try_advisory_xact_lock(?, 0) AS locked', [PURGE_LOCK]),
           )
@@ -121,8 +131,8 @@ export function messagesRepository(knex: Knex) {
     },
 
     /** Messages queued across all devices (from the per-device counts: no scan of the messages). */
-    async countAll(trx: Knex | Knex.Transaction = knex): Promise<number> {
-      const [{ n }] = await trx('devices').sum({ n: 'queued_messages' })
+    async countAll(): Promise<number> {
+      const [{ n }] = await q('devices').sum({ n: 'queued_messages' })
       return Number(n ?? 0)
     },
   }

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex'
+import type { Queryable } from './dialect.js'
 import type { SecretBox } from '../lib/secret-box.js'
 
 export type MethodName = 'email' | 'app'
@@ -14,7 +14,7 @@ export type MfaMethodRow = {
   email_code_expires_at: number | null
 }
 
-export function mfaRepository(knex: Knex, box: SecretBox) {
+export function mfaRepository(q: Queryable, box: SecretBox) {
   function fromDb(row: MfaMethodRow | undefined): MfaMethodRow | undefined {
     // SQLite hands booleans back as 0/1. A secret that does not open (SECRET_KEY changed) becomes
     // '', which no code matches: the user falls back to backup codes or re-enrols.
@@ -29,21 +29,21 @@ export function mfaRepository(knex: Knex, box: SecretBox) {
   }
 
   return {
-    async find(userId: number, name: MethodName, trx: Knex | Knex.Transaction = knex) {
-      return fromDb(await trx<MfaMethodRow>('mfa_methods').where({ user_id: userId, name }).first())
+    async find(userId: number, name: MethodName) {
+      return fromDb(await q<MfaMethodRow>('mfa_methods').where({ user_id: userId, name }).first())
     },
 
-    async active(userId: number, trx: Knex | Knex.Transaction = knex): Promise<MfaMethodRow[]> {
-      const rows = await trx<MfaMethodRow>('mfa_methods')
+    async active(userId: number): Promise<MfaMethodRow[]> {
+      const rows = await q<MfaMethodRow>('mfa_methods')
         .where({ user_id: userId, is_active: true })
         .orderBy([{ column: 'is_primary', order: 'desc' }, { column: 'id' }])
       return rows.map((r) => fromDb(r)!)
     },
 
     /** Creates the method inactive, or resets a pending one with a fresh secret. */
-    async upsertPending(userId: number, name: MethodName, plainSecret: string, trx: Knex | Knex.Transaction = knex) {
+    async upsertPending(userId: number, name: MethodName, plainSecret: string) {
       const secret = box.seal(plainSecret)
-      await trx('mfa_methods')
+      await q('mfa_methods')
         .insert({ user_id: userId, name, secret, is_active: false, is_primary: false, last_totp_step: -1 })
         .onConflict(['user_id', 'name'])
         .merge({
@@ -59,12 +59,11 @@ export function mfaRepository(knex: Knex, box: SecretBox) {
     update: (
       id: number,
       changes: Partial<Omit<MfaMethodRow, 'id' | 'user_id' | 'name'>>,
-      trx: Knex | Knex.Transaction = knex,
-    ) => trx('mfa_methods').where({ id }).update(changes),
+    ) => q('mfa_methods').where({ id }).update(changes),
 
     /** Atomically advances the last accepted TOTP step; false when that step (or a later one) was used. */
-    async claimTotpStep(id: number, step: number, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
-      const n = await trx('mfa_methods')
+    async claimTotpStep(id: number, step: number): Promise<boolean> {
+      const n = await q('mfa_methods')
         .where({ id })
         .andWhere('last_totp_step', '<', step)
         .update({ last_totp_step: step })
@@ -72,27 +71,27 @@ export function mfaRepository(knex: Knex, box: SecretBox) {
     },
 
     /** Atomically consumes the outstanding emailed code if it matches and is still valid. */
-    async claimEmailCode(id: number, codeHash: string, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
-      const n = await trx('mfa_methods')
+    async claimEmailCode(id: number, codeHash: string): Promise<boolean> {
+      const n = await q('mfa_methods')
         .where({ id, email_code_hash: codeHash })
         .andWhere('email_code_expires_at', '>', Date.now())
         .update({ email_code_hash: null, email_code_expires_at: null })
       return n === 1
     },
 
-    async replaceBackupCodes(methodId: number, codeHashes: string[], trx: Knex | Knex.Transaction = knex) {
-      await trx('mfa_backup_codes').where({ method_id: methodId }).delete()
+    async replaceBackupCodes(methodId: number, codeHashes: string[]) {
+      await q('mfa_backup_codes').where({ method_id: methodId }).delete()
       if (codeHashes.length)
-        await trx('mfa_backup_codes').insert(codeHashes.map((code_hash) => ({ method_id: methodId, code_hash })))
+        await q('mfa_backup_codes').insert(codeHashes.map((code_hash) => ({ method_id: methodId, code_hash })))
     },
 
     /** Deletes one matching backup code of any active method of the user; true when one was used up. */
-    async claimBackupCode(userId: number, codeHash: string, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
-      const ids = trx('mfa_methods').select('id').where({ user_id: userId, is_active: true })
-      const n = await trx('mfa_backup_codes').whereIn('method_id', ids).andWhere({ code_hash: codeHash }).delete()
+    async claimBackupCode(userId: number, codeHash: string): Promise<boolean> {
+      const ids = q('mfa_methods').select('id').where({ user_id: userId, is_active: true })
+      const n = await q('mfa_backup_codes').whereIn('method_id', ids).andWhere({ code_hash: codeHash }).delete()
       return n > 0
     },
 
-    delete: (id: number, trx: Knex | Knex.Transaction = knex) => trx('mfa_methods').where({ id }).delete(),
+    delete: (id: number) => q('mfa_methods').where({ id }).delete(),
   }
 }

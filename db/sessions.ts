@@ -1,14 +1,14 @@
-import type { Knex } from 'knex'
+import type { Queryable } from './dialect.js'
 import type { DeviceRow } from './devices.js'
 
-export function sessionsRepository(knex: Knex) {
+export function sessionsRepository(q: Queryable) {
   return {
-    create: (id: string, userId: number, expiresAt: number, trx: Knex | Knex.Transaction = knex) =>
-      trx('sessions').insert({ id, user_id: userId, created_at: Date.now(), expires_at: expiresAt }),
+    create: (id: string, userId: number, expiresAt: number) =>
+      q('sessions').insert({ id, user_id: userId, created_at: Date.now(), expires_at: expiresAt }),
 
     /** The live session's user, or undefined when it was revoked or has expired. */
-    async activeUserId(id: string, trx: Knex | Knex.Transaction = knex): Promise<number | undefined> {
-      const row = await trx('sessions').select('user_id').where({ id }).andWhere('expires_at', '>', Date.now()).first()
+    async activeUserId(id: string): Promise<number | undefined> {
+      const row = await q('sessions').select('user_id').where({ id }).andWhere('expires_at', '>', Date.now()).first()
       return row?.user_id
     },
 
@@ -18,9 +18,8 @@ export function sessionsRepository(knex: Knex) {
      */
     async activeUserWithDevice(
       id: string,
-      trx: Knex | Knex.Transaction = knex,
     ): Promise<{ userId: number; device: DeviceRow | null } | undefined> {
-      const row = await trx('sessions')
+      const row = await q('sessions')
         .leftJoin('devices', 'devices.user_id', 'sessions.user_id')
         .select({ session_user_id: 'sessions.user_id' }, 'devices.*')
         .where('sessions.id', id)
@@ -31,11 +30,11 @@ export function sessionsRepository(knex: Knex) {
       return { userId, device: device.id === null || device.id === undefined ? null : (device as DeviceRow) }
     },
 
-    delete: (id: string, trx: Knex | Knex.Transaction = knex) => trx('sessions').where({ id }).delete(),
+    delete: (id: string) => q('sessions').where({ id }).delete(),
 
-    deleteAllOf: (userId: number, exceptId?: string, trx: Knex | Knex.Transaction = knex) => {
-      const q = trx('sessions').where({ user_id: userId })
-      return (exceptId ? q.whereNot({ id: exceptId }) : q).delete()
+    deleteAllOf: (userId: number, exceptId?: string) => {
+      const query = q('sessions').where({ user_id: userId })
+      return (exceptId ? query.whereNot({ id: exceptId }) : query).delete()
     },
   }
 }

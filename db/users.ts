@@ -1,4 +1,4 @@
-import type { Knex } from 'knex'
+import { insertedId, type Queryable } from './dialect.js'
 
 export type UserRow = {
   id: number
@@ -8,25 +8,25 @@ export type UserRow = {
   created_at: number
 }
 
-export function usersRepository(knex: Knex) {
+export function usersRepository(q: Queryable) {
   return {
-    findByEmail: (email: string, trx: Knex | Knex.Transaction = knex): Promise<UserRow | undefined> =>
-      trx<UserRow>('users').where({ email: email.toLowerCase() }).first(),
+    findByEmail: (email: string): Promise<UserRow | undefined> =>
+      q<UserRow>('users').where({ email: email.toLowerCase() }).first(),
 
-    findById: (id: number, trx: Knex | Knex.Transaction = knex): Promise<UserRow | undefined> =>
-      trx<UserRow>('users').where({ id }).first(),
+    findById: (id: number): Promise<UserRow | undefined> =>
+      q<UserRow>('users').where({ id }).first(),
 
-    async create(email: string, passwordHash: string, trx: Knex | Knex.Transaction = knex): Promise<UserRow> {
+    async create(email: string, passwordHash: string): Promise<UserRow> {
       const now = Date.now()
       const row = { email: email.toLowerCase(), password_hash: passwordHash, password_changed_at: now, created_at: now }
-      const [inserted] = await trx('users').insert(row).returning('id')
-      return { id: Number(typeof inserted === 'object' ? inserted.id : inserted), ...row }
+      const [inserted] = await q('users').insert(row).returning('id')
+      return { id: insertedId(inserted), ...row }
     },
 
-    setPassword: (id: number, passwordHash: string, trx: Knex | Knex.Transaction = knex) =>
-      trx('users').where({ id }).update({ password_hash: passwordHash, password_changed_at: Date.now() }),
+    setPassword: (id: number, passwordHash: string) =>
+      q('users').where({ id }).update({ password_hash: passwordHash, password_changed_at: Date.now() }),
 
     /** Everything the user owns goes with it through ON DELETE CASCADE. */
-    delete: (id: number, trx: Knex | Knex.Transaction = knex) => trx('users').where({ id }).delete(),
+    delete: (id: number) => q('users').where({ id }).delete(),
   }
 }

@@ -8,16 +8,16 @@ import type { operations } from '../sdk/schema.js'
 type Content<R> = R extends { content: infer C } ? C[keyof C] : undefined
 type Responses<Op> = Op extends { responses: infer R } ? R : never
 
-export type Body<Op> = Op extends { requestBody: { content: infer C } } ? C[keyof C] : undefined
-export type Params<Op> = Op extends { parameters: { path: infer P } } ? P : Record<string, never>
+type Body<Op> = Op extends { requestBody: { content: infer C } } ? C[keyof C] : undefined
+type Params<Op> = Op extends { parameters: { path: infer P } } ? P : Record<string, never>
 
-export type Reply<Op> = {
+type Reply<Op> = {
   [S in keyof Responses<Op>]: Content<Responses<Op>[S]> extends undefined
     ? { status: S; body?: undefined }
     : { status: S; body: Content<Responses<Op>[S]> }
 }[keyof Responses<Op>]
 
-export type HandlerRequest<Op> = FastifyRequest<{ Body: Body<Op>; Params: Params<Op> }>
-export type Handler<Op> = (request: HandlerRequest<Op>) => Promise<Reply<Op>>
+type HandlerRequest<Op> = FastifyRequest<{ Body: Body<Op>; Params: Params<Op> }>
+type Handler<Op> = (request: HandlerRequest<Op>) => Promise<Reply<Op>>
 export type Handlers = { [K in keyof operations]: Handler<operations[K]> }
 export type Schemas = import('../sdk/schema.js').components['schemas']

@@ -20,10 +20,10 @@ export const CLOSE = {
 /** The subprotocol a client names (with `Sec-WebSocket-Protocol`), and the server agrees to. */
 export const SUBPROTOCOL = 'signal.messages.v1'
 /** Prefixes of the other subprotocol entries, which carry credentials a browser cannot send as headers. */
-export const TOKEN_PROTOCOL_PREFIX = 'bearer.'
-export const SIGNATURE_PROTOCOL_PREFIX = 'signature.'
+const TOKEN_PROTOCOL_PREFIX = 'bearer.'
+const SIGNATURE_PROTOCOL_PREFIX = 'signature.'
 
-export const MAX_ACK_IDS = 1000
+const MAX_ACK_IDS = 1000
 
 export type ServerFrame =
   | { type: 'message'; message: Schemas['Message'] }

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { errors } from './errors.js'
 
 // The four validators of Django's default AUTH_PASSWORD_VALIDATORS, with the same thresholds and
 // messages (UserAttributeSimilarity on the email only, since that is the one attribute we hold).
 
-export type PasswordRule = 'min_length' | 'numeric' | 'common' | 'similar_to_email'
+type PasswordRule = 'min_length' | 'numeric' | 'common' | 'similar_to_email'
 export type PasswordViolation = { field: 'password'; message: string; rule: PasswordRule }
 
 const MIN_LENGTH = 8
@@ -118,4 +119,15 @@ export function validatePassword(password: string, email: string): PasswordViola
   // Python's str.isdigit(): non-empty and all decimal digits (any script).
   if (/^\p{Nd}+$/u.test(password)) fail('numeric', 'This password is entirely numeric.')
   return violations
+}
+
+/** Throws 400 `invalid_data` naming each password rule the new password breaks, under `body.<field>`. */
+export function assertPasswordAllowed(password: string, email: string, field: string): void {
+  const problems = validatePassword(password, email)
+  if (problems.length) {
+    throw errors.invalidData(
+      problems.map((p) => ({ field: `body.${field}`, message: p.message })),
+      'The password is not allowed.',
+    )
+  }
 }

@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import type { UserRow } from '../db/users.js'
+
+/** What a reset token signs: the account and the state of its password. */
+type ResetSubject = { id: number; password_hash: string; password_changed_at: number }
 
 // Stateless like Django's: the token signs the user's current password hash and the time of its
 // last change, so it dies when the password changes (which using it does) and when it expires.
@@ -11,21 +13,21 @@ export function decodeUid(uid: string): number | undefined {
   return /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : undefined
 }
 
-function sign(secretKey: string, user: UserRow, issuedAt: string): string {
+function sign(secretKey: string, user: ResetSubject, issuedAt: string): string {
   return createHmac('sha256', secretKey)
     .update(`password-reset:${user.id}:${user.password_hash}:${user.password_changed_at}:${issuedAt}`)
     .digest('hex')
     .slice(0, 40)
 }
 
-export function makeResetToken(secretKey: string, user: UserRow, now = Date.now()): string {
+export function makeResetToken(secretKey: string, user: ResetSubject, now = Date.now()): string {
   const issuedAt = Math.floor(now / 1000).toString(36)
   return `${issuedAt}-${sign(secretKey, user, issuedAt)}`
 }
 
 export function checkResetToken(
   secretKey: string,
-  user: UserRow,
+  user: ResetSubject,
   token: string,
   timeoutSeconds: number,
   now = Date.now(),

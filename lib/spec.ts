@@ -4,7 +4,7 @@ import { parse } from 'yaml'
 
 // The contract sits at the package root: one level up from lib/, two from dist/lib/.
 const candidates = ['../openapi.yaml', '../../openapi.yaml'].map((p) => fileURLToPath(new URL(p, import.meta.url)))
-export const specPath = candidates.find((p) => existsSync(p)) ?? candidates[0]
+const specPath = candidates.find((p) => existsSync(p)) ?? candidates[0]
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 export const spec: Json = parse(readFileSync(specPath, 'utf8'))

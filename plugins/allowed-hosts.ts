@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { ApiError } from '../lib/api-error.js'
+import { errors } from '../lib/errors.js'
 import { operationAt } from '../lib/spec.js'
 
 // The seed's ALLOWED_HOSTS: refuse requests whose Host header names another site, so that links
@@ -25,7 +25,7 @@ export default fp(
       // Health probes address the instance by IP (Docker, Kubernetes), and no link is built from them.
       if (operationAt(request.method, request.url.split('?')[0])?.probe) return
       if (!hostAllowed(request.headers.host, allowed))
-        throw new ApiError(400, 'invalid_host', 'The Host header is not allowed.')
+        throw errors.invalidHost()
     })
   },
   { name: 'allowed-hosts', dependencies: ['config', 'errors'] },

@@ -1,18 +1,33 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
-import { ApiError } from '../lib/api-error.js'
+import fp from 'fastify-plugin'
+import type { DeviceRow } from '../db/devices.js'
+import { parseAuthorization } from '../lib/credentials.js'
+import { errors } from '../lib/errors.js'
 import { operations } from '../lib/spec.js'
 
-export type Principal = { id: number; sessionId: string }
 type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string; jti?: string; exp?: number }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
     payload: Claims
-    user: Principal
   }
+}
+
+/** Who is calling an authenticated operation: set once per request, from its Authorization header. */
+type Caller = {
+  userId: number
+  sessionId: string
+  /** When the token expires (ms since the epoch). */
+  expiresAt: number
+  /**
+   * The caller's device (null: none). One rule: `x-device-signed` operations load it with the
+   * session in one query; any other operation loads it on the first call. Either way once.
+   */
+  device(): Promise<DeviceRow | null>
+  /** The caller's device, which the path's registration ID must name: 404 `no_device`, 403 `device_changed`. */
+  ownDevice(registrationId: number): Promise<DeviceRow>
 }
 
 declare module 'fastify' {
@@ -20,7 +35,7 @@ declare module 'fastify' {
     auth: {
       /** Opens a session and returns its token. */
       issueToken(userId: number): Promise<string>
-      /** Sets `request.user` from a live token in the Authorization header, or throws 401. */
+      /** Sets `request.caller` from a live token in the Authorization header, or throws 401. */
       authenticate(request: FastifyRequest): Promise<void>
       /** A short-lived token that is good only for completing a 2FA login. */
       issueEphemeralToken(userId: number): string
@@ -28,13 +43,16 @@ declare module 'fastify' {
       verifyEphemeralToken(token: string): { userId: number; tokenId: string; expiresAt: number } | undefined
     }
   }
+  interface FastifyRequest {
+    /** The authenticated caller; only operations with `security` in openapi.yaml have one. */
+    caller: Caller
+  }
 }
 
 const operationOf = (request: FastifyRequest) =>
   operations.get((request.routeOptions.schema as { operationId?: string } | undefined)?.operationId ?? '')
 
-const notAuthenticated = () =>
-  new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
+const SESSION_SCHEMES = new Set(['bearer', 'token'])
 
 export default fp(
   async (app) => {
@@ -42,6 +60,7 @@ export default fp(
     // A key of its own, so that a token can never be mistaken for another HMAC the server makes.
     const secret = createHmac('sha256', config.secretKey).update('auth-tokens').digest()
     await app.register(jwt, { secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } })
+    app.decorateRequest('caller', null as unknown as Caller)
 
     function claimsOf(token: string, typ: Claims['typ']): Claims | undefined {
       try {
@@ -52,6 +71,24 @@ export default fp(
       }
     }
 
+    function caller(userId: number, sessionId: string, expiresAt: number, loaded?: DeviceRow | null): Caller {
+      let device: Promise<DeviceRow | null> | undefined =
+        loaded === undefined ? undefined : Promise.resolve(loaded)
+      const self: Caller = {
+        userId,
+        sessionId,
+        expiresAt,
+        device: () => (device ??= db.devices.findByUser(userId).then((d) => d ?? null)),
+        async ownDevice(registrationId: number) {
+          const own = await self.device()
+          if (!own) throw errors.noDevice()
+          if (own.registration_id !== registrationId) throw errors.deviceChanged()
+          return own
+        },
+      }
+      return self
+    }
+
     app.decorate('auth', {
       async issueToken(userId: number) {
         const sid = randomBytes(18).toString('base64url')
@@ -60,18 +97,17 @@ export default fp(
       },
 
       async authenticate(request: FastifyRequest) {
-        const match = /^(?:Bearer|Token) +([A-Za-z0-9._~+/=-]+) *$/i.exec(request.headers.authorization ?? '')
-        const claims = match ? claimsOf(match[1], 'auth') : undefined
-        if (!claims?.sid) throw notAuthenticated()
-        // Operations that act for a device load it with the session: one query instead of two.
-        const withDevice = operationOf(request)?.deviceSigned === true
-        const found = withDevice
+        const presented = parseAuthorization(request.headers.authorization)
+        const claims =
+          presented && SESSION_SCHEMES.has(presented.scheme) ? claimsOf(presented.credentials, 'auth') : undefined
+        if (!claims?.sid) throw errors.notAuthenticated()
+        const eager = operationOf(request)?.deviceSigned === true
+        const found = eager
           ? await db.sessions.activeUserWithDevice(claims.sid)
           : { userId: await db.sessions.activeUserId(claims.sid), device: undefined }
         const userId = found?.userId
-        if (userId === undefined || String(userId) !== claims.sub) throw notAuthenticated()
-        request.user = { id: userId, sessionId: claims.sid }
-        if (withDevice) request.device = found!.device
+        if (userId === undefined || String(userId) !== claims.sub) throw errors.notAuthenticated()
+        request.caller = caller(userId, claims.sid, (claims.exp ?? 0) * 1000, found?.device)
       },
 
       issueEphemeralToken(userId: number) {

@@ -68,7 +68,7 @@ export default fp(
       publish = async (event) => void setImmediate(emit, event)
     } else {
       publish = async (event) =>
-        void (await app.db.knex.raw('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify(event)]))
+        app.db.notify(CHANNEL, JSON.stringify(event))
       let client: pg.Client | undefined
       let closing = false
       let delay = RECONNECT_MIN_MS

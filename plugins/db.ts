@@ -17,10 +17,11 @@ export default fp(
       app.config.databasePoolMax,
     )
     app.addHook('onClose', () => knex.destroy())
-    app.health.addCheck('database', () => knex.raw('select 1'))
     await migrateLatest(knex)
     // 2FA secrets are stored encrypted under a key derived from SECRET_KEY.
-    app.decorate('db', createRepositories(knex, secretBox(app.config.secretKey, 'mfa-secrets')))
+    const db = createRepositories(knex, secretBox(app.config.secretKey, 'mfa-secrets'))
+    app.health.addCheck('database', db.ping)
+    app.decorate('db', db)
   },
   { name: 'db', dependencies: ['config', 'health'] },
 )

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
+import type { DeviceRow } from '../db/devices.js'
 import {
   CLOSE,
   SUBPROTOCOL,
@@ -10,7 +11,8 @@ import {
   parseClientFrame,
   type ServerFrame,
 } from '../lib/message-stream.js'
-import { expiryCutoff, ownDevice, toMessage } from '../routes/common.js'
+import { type MessageRow, toMessage } from '../db/messages.js'
+import { expiryCutoff } from '../lib/expiry.js'
 import type { BusEvent } from './bus.js'
 
 declare module 'fastify' {
@@ -58,6 +60,8 @@ export default fp(
     const { db, config, bus } = app
     const connections = new Set<Connection>()
     const byDevice = new Map<number, Connection>()
+    // The device each upgrade was authorised for (preHandler), for the upgrade's handler.
+    const authorized = new WeakMap<FastifyRequest, DeviceRow>()
 
     const send = (conn: Connection, frame: ServerFrame) =>
       new Promise<void>((resolve) => {
@@ -79,7 +83,7 @@ export default fp(
       return conn.chain
     }
 
-    const deliver = async (conn: Connection, row: Parameters<typeof toMessage>[0]) => {
+    const deliver = async (conn: Connection, row: MessageRow) => {
       if (conn.sent.has(row.id) || conn.socket.readyState !== conn.socket.OPEN) return
       conn.sent.add(row.id)
       await send(conn, { type: 'message', message: toMessage(row) })
@@ -185,20 +189,18 @@ export default fp(
       },
 
       async authorize(request: FastifyRequest) {
-        request.device = await ownDevice(request, (request.params as { registrationId: number }).registrationId)
+        authorized.set(request, await request.caller.ownDevice((request.params as { registrationId: number }).registrationId))
       },
 
       accept(socket: WebSocket, request: FastifyRequest) {
-        const token = /^\S+ +(\S+)/.exec(request.headers.authorization ?? '')?.[1] ?? ''
-        const exp = (app.jwt.decode<{ exp?: number }>(token)?.exp ?? 0) * 1000
         const conn: Connection = {
           id: randomBytes(9).toString('base64url'),
           openedAt: Date.now(),
           socket,
-          userId: request.user.id,
-          sessionId: request.user.sessionId,
-          deviceId: request.device!.id,
-          expiresAt: exp,
+          expiresAt: request.caller.expiresAt,
+          userId: request.caller.userId,
+          sessionId: request.caller.sessionId,
+          deviceId: authorized.get(request)!.id,
           sent: new Set(),
           chain: Promise.resolve(),
           alive: true,

@@ -1,41 +1,34 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import { ApiError } from '../lib/api-error.js'
+import { errors } from '../lib/errors.js'
 import { parseSignatureHeader, signedMessage } from '../lib/request-signing.js'
 import { verifyEd25519 } from '../lib/xeddsa.js'
-import type { DeviceRow } from '../db/devices.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     deviceSignature: {
       /**
-       * For operations marked `x-device-signed`: loads the caller's device onto `request.device`
-       * and, when it registered a `signingKey`, requires a valid `Signature` header with a fresh
-       * counter (401 `invalid_request_signature` otherwise).
+       * For operations marked `x-device-signed`: when the caller's device registered a `signingKey`,
+       * requires a valid `Signature` header with a fresh counter (401 `invalid_request_signature` otherwise).
        */
       check(request: FastifyRequest): Promise<void>
     }
   }
   interface FastifyRequest {
-    /** The caller's device, when an `x-device-signed` operation loaded it (null: none). */
-    device?: DeviceRow | null
     /** The body exactly as received, for signature checks. */
     rawBody?: string
   }
 }
 
-const refused = (why: string) => new ApiError(401, 'invalid_request_signature', `Request signature ${why}.`)
+const refused = errors.invalidRequestSignature
 
 export default fp(
   async (app) => {
-    app.decorateRequest('device', undefined)
     app.decorateRequest('rawBody', undefined)
     app.decorate('deviceSignature', {
       async check(request: FastifyRequest) {
-        // Usually loaded already, with the session (plugins/auth.ts).
-        const device =
-          request.device !== undefined ? request.device : ((await app.db.devices.findByUser(request.user.id)) ?? null)
-        request.device = device
+        // Loaded with the session already (plugins/auth.ts): x-device-signed operations load it eagerly.
+        const device = await request.caller.device()
         if (!device?.signing_key) return
         const header = parseSignatureHeader(request.headers.signature)
         if (!header) throw refused('missing or malformed: send Signature: <counter>.<base64 signature>')

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ApiError, type FieldError } from '../lib/api-error.js'
+import { ApiError, type ErrorCode, type FieldError } from '../lib/api-error.js'
+import { errors } from '../lib/errors.js'
 import { allowedMethods, operationAt, operations, type OperationInfo } from '../lib/spec.js'
-import { resetFormPage, resetInvalidPage } from '../routes/reset-page.js'
+import { resetFormPage, resetInvalidPage } from '../lib/reset-page.js'
 
 type ValidationIssue = { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }
 
@@ -24,45 +25,48 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
     const context = err.validationContext ?? 'body'
     // A path segment outside its enum names a resource that does not exist (e.g. /auth/sms/activate/).
     if (context === 'params' && err.validation.some((v) => v.keyword === 'enum'))
-      return new ApiError(404, 'not_found', 'Not found.')
+      return errors.notFound()
     const seen = new Set<string>()
-    const errors: FieldError[] = []
+    const fields: FieldError[] = []
     for (const issue of err.validation as ValidationIssue[]) {
       const field = fieldOf(context, issue)
       const key = `${field}\u0000${issue.message}`
-      if (!seen.has(key)) errors.push({ field, message: issue.message ?? 'is invalid' }), seen.add(key)
+      if (!seen.has(key)) {
+        fields.push({ field, message: issue.message ?? 'is invalid' })
+        seen.add(key)
+      }
     }
-    return new ApiError(400, 'invalid_data', 'The request is invalid.', errors)
+    return errors.invalidData(fields)
   }
   // fastify-openapi-glue wraps what the security handler threw.
   if (err.name === 'Unauthorized' && err.statusCode === 401) {
     const inner = err.errors?.find((e): e is ApiError => e instanceof ApiError)
     return (
-      inner ?? new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided or are invalid.')
+      inner ?? errors.notAuthenticated()
     )
   }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.')
+      return errors.unsupportedMediaType()
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, 'request_too_large', 'The request body is too large.')
+      return errors.requestTooLarge()
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError(400, 'parse_error', 'The body is empty but its Content-Type is application/json.')
+      return errors.parseError('The body is empty but its Content-Type is application/json.')
   }
   if (err.statusCode === 400 && (err instanceof SyntaxError || /JSON/i.test(err.message))) {
-    return new ApiError(400, 'parse_error', 'The body is not valid JSON.')
+    return errors.parseError()
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-    return new ApiError(err.statusCode, 'bad_request', 'The request could not be processed.')
+    return errors.badRequest(err.statusCode)
   }
-  return new ApiError(500, 'server_error', 'Internal server error.')
+  return errors.serverError()
 }
 
 /**
  * What a server fault may put in the log. knex appends the failed SQL with its bound values to the
  * message, and those are keys, ciphertext or hashes: only the part before the SQL is kept.
  */
-export function loggable(err: Error & { code?: string }) {
+function loggable(err: Error & { code?: string }) {
   const message = String(err.message ?? '')
   const sqlAt = message.search(/\b(insert|select|update|delete|with)\b[\s\S]* - /i)
   return {
@@ -100,9 +104,7 @@ export function frameworkErrors(_err: FastifyError, request: FastifyRequest, rep
   return sendError(
     request,
     reply,
-    new ApiError(400, 'invalid_data', 'The request is invalid.', [
-      { field: 'params', message: 'is not a valid path parameter' },
-    ]),
+    errors.invalidField('params', 'is not a valid path parameter'),
     op,
   )
 }
@@ -113,7 +115,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
     socket.destroy()
     return
   }
-  const [status, reason, code, message] =
+  const [status, reason, code, message]: [number, string, ErrorCode, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large.']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -137,12 +139,9 @@ export default fp(
     app.setNotFoundHandler((request, reply) => {
       const allow = allowedMethods(request.url.split('?')[0])
       if (allow.length) {
-        return reply
-          .code(405)
-          .header('allow', allow.join(', '))
-          .send({ code: 'method_not_allowed', message: `Method ${request.method} is not allowed here.` })
+        return sendError(request, reply, errors.methodNotAllowed(request.method, allow.join(', ')), undefined)
       }
-      return reply.code(404).send({ code: 'not_found', message: 'Not found.' })
+      return sendError(request, reply, errors.notFound(), undefined)
     })
   },
   { name: 'errors' },

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 
-export type CheckResult = 'ok' | 'down'
+type CheckResult = 'ok' | 'down'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin'
 import nodemailer, { type Transporter } from 'nodemailer'
 import { readFileSync } from 'node:fs'
-import type { Config } from './config.js'
+import type { Config } from '../lib/config.js'
 
 const SMTP_CHECK_CACHE_MS = 10_000
 
-export type Mail = { to: string; subject: string; text: string }
+type Mail = { to: string; subject: string; text: string }
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { expiryCutoff } from '../routes/common.js'
+import { expiryCutoff } from '../lib/expiry.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { ApiError } from '../lib/api-error.js'
+import type { ApiError } from '../lib/api-error.js'
+import { parseAuthorization } from '../lib/credentials.js'
+import { errors } from '../lib/errors.js'
 import { operationLabel } from '../lib/operation-label.js'
 
 declare module 'fastify' {
@@ -29,18 +31,12 @@ const digest = (s: string) => createHash('sha256').update(s).digest()
 /** Whether an Authorization header carries the metrics token; constant time in the token. */
 function authorized(header: string | undefined, token: string | undefined): boolean {
   if (token === undefined) return true
-  const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1]
-  return presented !== undefined && timingSafeEqual(digest(presented), digest(token))
+  const presented = parseAuthorization(header)
+  return presented?.scheme === 'bearer' && timingSafeEqual(digest(presented.credentials), digest(token))
 }
 
 const unauthorized = () =>
-  new ApiError(
-    401,
-    'not_authenticated',
-    'Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.',
-    undefined,
-    { 'www-authenticate': 'Bearer realm="metrics"' },
-  )
+  errors.notAuthenticated('Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.', { 'www-authenticate': 'Bearer realm="metrics"' })
 
 function collectors(app: FastifyInstance, registry: Registry) {
   collectDefaultMetrics({ register: registry })
@@ -64,26 +60,13 @@ function collectors(app: FastifyInstance, registry: Registry) {
     duration.observe(labels, reply.elapsedTime / 1000)
   })
 
-  // knex pools connections with tarn, on PostgreSQL and on SQLite (one connection) alike.
-  type Pool = {
-    numUsed(): number
-    numFree(): number
-    numPendingAcquires(): number
-    numPendingCreates(): number
-    max: number
-  }
-  const pool = () => (app.db.knex.client as { pool?: Pool }).pool
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections: used (checked out), free (idle), pending (requests waiting for one), max.',
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const p = pool()
-      this.set({ state: 'used' }, p?.numUsed() ?? 0)
-      this.set({ state: 'free' }, p?.numFree() ?? 0)
-      this.set({ state: 'pending' }, (p?.numPendingAcquires() ?? 0) + (p?.numPendingCreates() ?? 0))
-      this.set({ state: 'max' }, p?.max ?? 0)
+      for (const [state, n] of Object.entries(app.db.poolStats())) this.set({ state }, n)
     },
   })
   // Counted at each scrape: the queue is what recipients have not fetched yet, so it stays small
@@ -133,20 +116,15 @@ function metricsServer(app: FastifyInstance, registry: Registry): Server {
     )
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '')
-    if (path !== '/metrics') return fail(res, new ApiError(404, 'not_found', 'Not found.'))
+    if (path !== '/metrics') return fail(res, errors.notFound())
     if (req.method !== 'GET')
-      return fail(
-        res,
-        new ApiError(405, 'method_not_allowed', `Method ${req.method} is not allowed here.`, undefined, {
-          allow: 'GET',
-        }),
-      )
+      return fail(res, errors.methodNotAllowed(req.method ?? '', 'GET'))
     if (!authorized(req.headers.authorization, app.config.metricsToken)) return fail(res, unauthorized())
     registry.metrics().then(
       (text) => send(res, 200, registry.contentType, text),
       (err: Error) => {
         app.log.error({ err: { type: err.name, message: err.message } }, 'metrics collection failed')
-        fail(res, new ApiError(500, 'server_error', 'Internal server error.'))
+        fail(res, errors.serverError())
       },
     )
   })

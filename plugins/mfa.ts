@@ -25,11 +25,6 @@ declare module 'fastify' {
   }
 }
 
-/** The seed's clients send codes as integers; "012345" arrives as 12345. */
-export function normalizeCode(code: string | number): string {
-  return typeof code === 'number' ? String(code).padStart(6, '0') : code.trim().toLowerCase()
-}
-
 export default fp(
   async (app) => {
     const { config, db, mailer } = app

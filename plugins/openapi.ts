@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { WebSocket } from 'ws'
-import { ApiError } from '../lib/api-error.js'
+import { errors } from '../lib/errors.js'
 import type { Handlers } from '../lib/handlers.js'
 import { operations, spec, type OperationInfo } from '../lib/spec.js'
 import type { ThrottleScope } from './rate-limit.js'
@@ -32,12 +32,12 @@ function checkBody(op: OperationInfo, request: FastifyRequest): void {
   if (op.bodyTypes.length === 0) return
   if (request.body === undefined || request.body === null) {
     if (op.bodyRequired && !rendersErrors(op))
-      throw new ApiError(400, 'invalid_data', 'The request is invalid.', [{ field: 'body', message: 'is required' }])
+      throw errors.invalidField('body', 'is required')
     return
   }
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
   if (!op.bodyTypes.includes(type))
-    throw new ApiError(415, 'unsupported_media_type', `Send the body as ${op.bodyTypes.join(' or ')}.`)
+    throw errors.unsupportedMediaType(op.bodyTypes)
 }
 
 export default fp<{ handlers: Handlers }>(
@@ -60,7 +60,7 @@ export default fp<{ handlers: Handlers }>(
     // The spec answers text/html but never accepts it; an explicit refusal also keeps
     // fastify-openapi-glue from warning at every start that no parser exists for it.
     app.addContentTypeParser('text/html', (_req, _payload, done) =>
-      done(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.'), undefined),
+      done(errors.unsupportedMediaType(), undefined),
     )
 
     // Order per operation, all from the spec: authenticate (its `security`), throttle, then check

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import type { FastifyRequest } from 'fastify'
-import { ApiError } from '../lib/api-error.js'
+import { errors } from '../lib/errors.js'
 import { parseRate } from '../lib/rate.js'
 
 export type ThrottleScope = 'anon' | 'user' | 'prekeybundle'
@@ -63,7 +63,7 @@ export default fp(
         app.createRateLimit({
           max: parsed.max,
           timeWindow: parsed.windowMs,
-          keyGenerator: (req: FastifyRequest) => (scope === 'anon' ? `${scope}:${req.ip}` : `${scope}:${req.user.id}`),
+          keyGenerator: (req: FastifyRequest) => (scope === 'anon' ? `${scope}:${req.ip}` : `${scope}:${req.caller.userId}`),
         }) as unknown as Limiter,
       )
     }
@@ -75,15 +75,7 @@ export default fp(
         const result = await limiter(request)
         if (!result.isAllowed && result.isExceeded) {
           const wait = Math.max(1, result.ttlInSeconds)
-          throw new ApiError(
-            429,
-            'throttled',
-            `Request was throttled. Expected available in ${wait} seconds.`,
-            undefined,
-            {
-              'retry-after': wait,
-            },
-          )
+          throw errors.throttled(wait)
         }
       },
     })

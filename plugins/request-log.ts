@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import pino from 'pino'
 import type { FastifyServerOptions } from 'fastify'
-import type { Config } from './config.js'
+import type { Config } from '../lib/config.js'
 import { operationLabel } from '../lib/operation-label.js'
 import { operations } from '../lib/spec.js'
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
-import { RESET_PAGE_STYLE } from '../routes/reset-page.js'
+import { RESET_PAGE_STYLE } from '../lib/reset-page.js'
 
 // The only HTML the API serves is the reset page: no scripts, one inline style block (allowed by
 // its hash), and a form posting back to itself. Everything else is JSON, which needs nothing.
@@ -10,7 +10,7 @@ import { RESET_PAGE_STYLE } from '../routes/reset-page.js'
 const styleHash = `'sha256-${createHash('sha256').update(RESET_PAGE_STYLE).digest('base64')}'`
 
 /** The headers helmet sets for these options. They depend on nothing in the request. */
-export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+function helmetHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
   const res = {
     setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),

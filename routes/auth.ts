@@ -1,6 +1,6 @@
-import { ApiError } from '../lib/api-error.js'
+import { errors } from '../lib/errors.js'
 import { verifyPassword } from '../lib/passwords.js'
-import { normalizeCode } from '../plugins/mfa.js'
+import { normalizeCode } from '../lib/mfa-codes.js'
 import type { Handlers } from '../lib/handlers.js'
 
 export const auth = {
@@ -11,8 +11,7 @@ export const auth = {
     // long; a locked account is checked too and answers like a wrong password.
     const ok = await verifyPassword(request.body.password, user?.password_hash, config.bcryptCost)
     const accepted = user !== undefined && (await request.server.lockout.guard('login', user.id, async () => ok))
-    if (!user || !accepted)
-      throw new ApiError(400, 'invalid_credentials', 'Unable to log in with the provided credentials.')
+    if (!user || !accepted) throw errors.invalidCredentials()
     const methods = await db.mfa.active(user.id)
     if (methods.length === 0)
       return { status: 200, body: { auth_token: await request.server.auth.issueToken(user.id) } }
@@ -26,15 +25,13 @@ export const auth = {
 
   async loginCode(request) {
     const { db, mfa, lockout } = request.server
-    const invalidToken = () =>
-      new ApiError(400, 'invalid_token', 'The ephemeral token is invalid or has expired; log in again.')
     const token = request.server.auth.verifyEphemeralToken(request.body.ephemeral_token)
     const methods = token === undefined ? [] : await db.mfa.active(token.userId)
-    if (token === undefined || methods.length === 0) throw invalidToken()
+    if (token === undefined || methods.length === 0) throw errors.invalidEphemeralToken()
     const { userId } = token
     // One login per ephemeral token: claimed before the code is looked at, so a used token burns
     // no code; given back when the code is wrong, so the user can try again with it.
-    if (!(await db.usedTokens.use(token.tokenId, token.expiresAt))) throw invalidToken()
+    if (!(await db.usedTokens.use(token.tokenId, token.expiresAt))) throw errors.invalidEphemeralToken()
     const code = normalizeCode(request.body.code)
     const accepted = await lockout.guard('mfa', userId, async () => {
       for (const method of methods) if (await mfa.consumeCode(method, code)) return true
@@ -42,15 +39,15 @@ export const auth = {
     })
     if (!accepted) {
       await db.usedTokens.release(token.tokenId)
-      throw new ApiError(400, 'invalid_code', 'The code is invalid or has expired.')
+      throw errors.invalidCode()
     }
     return { status: 200, body: { auth_token: await request.server.auth.issueToken(userId) } }
   },
 
   async logout(request) {
-    await request.server.db.sessions.delete(request.user.sessionId)
+    await request.server.db.sessions.delete(request.caller.sessionId)
     // Sockets opened with this token, on any instance, close now.
-    await request.server.bus.publish({ type: 'account', userId: request.user.id })
+    await request.server.bus.publish({ type: 'account', userId: request.caller.userId })
     return { status: 204 }
   },
 } satisfies Partial<Handlers>

@@ -1,7 +1,8 @@
-import { ApiError } from '../lib/api-error.js'
+import { toMessage } from '../db/messages.js'
+import { errors } from '../lib/errors.js'
+import { expiryCutoff } from '../lib/expiry.js'
 import type { Handlers } from '../lib/handlers.js'
-import { expiryCutoff, ownDevice, toMessage } from './common.js'
-import { assertRecipientEmail } from './keys.js'
+import { assertRecipientEmail } from '../lib/key-checks.js'
 
 /** The registration ID the sender encrypted for, from the client's serialized ciphertext. */
 function targetRegistrationId(message: string): number {
@@ -13,33 +14,26 @@ function targetRegistrationId(message: string): number {
   }
   const id = (parsed as { registrationId?: unknown } | undefined)?.registrationId
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Number.isInteger(id)) {
-    throw new ApiError(400, 'invalid_message', "The message must be a JSON object with the recipient's registrationId.")
+    throw errors.invalidMessage()
   }
   return id as number
 }
-
-const recipientDeviceGone = () => new ApiError(404, 'no_recipient_device', 'The recipient has no registered device.')
 
 export const messages = {
   async sendMessage(request) {
     const { db, config } = request.server
     const { recipient, message } = request.body
     if (Buffer.byteLength(message, 'utf8') > config.maxMessageBytes) {
-      throw new ApiError(413, 'message_too_large', `Messages can be at most ${config.maxMessageBytes} bytes.`)
+      throw errors.messageTooLarge(config.maxMessageBytes)
     }
     assertRecipientEmail(recipient)
-    const sender = await ownDevice(request, request.params.registrationId)
+    const sender = await request.caller.ownDevice(request.params.registrationId)
     const target = targetRegistrationId(message)
-    const device = await db.devices.findByEmail(recipient)
-    if (!device) throw new ApiError(404, 'no_recipient', 'No user has that email.')
-    if (device.id === null) throw recipientDeviceGone()
-    if (device.registration_id !== target) {
-      throw new ApiError(
-        403,
-        'recipient_identity_changed',
-        "The recipient's device has changed; fetch a new prekey bundle.",
-      )
-    }
+    const account = await db.devices.findByEmail(recipient)
+    if (!account) throw errors.noRecipient()
+    const device = account.device
+    if (!device) throw errors.noRecipientDevice()
+    if (device.registration_id !== target) throw errors.recipientIdentityChanged()
     const queued = {
       recipient_device_id: device.id,
       sender_address: sender.address,
@@ -52,24 +46,18 @@ export const messages = {
     let row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
     // Refused: the device is gone, or its queue is full. A full queue may still hold messages
     // that expired since the last purge: make room once.
-    if (!row && (await db.messages.queueLength(device.id)) === undefined) throw recipientDeviceGone()
+    if (!row && (await db.messages.queueLength(device.id)) === undefined) throw errors.noRecipientDevice()
     if (!row && (await db.messages.purgeExpiredFor(device.id, expiryCutoff(config)))) {
       row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
     }
-    if (!row) {
-      throw new ApiError(
-        409,
-        'recipient_queue_full',
-        `The recipient's device already holds ${config.maxQueuedMessages} undelivered messages; try again later.`,
-      )
-    }
+    if (!row) throw errors.recipientQueueFull(config.maxQueuedMessages)
     // Committed: a connected device (on any instance) can read the row when the event reaches it.
     await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
     return { status: 201, body: toMessage(row) }
   },
 
   async getMessages(request) {
-    const device = await ownDevice(request, request.params.registrationId)
+    const device = await request.caller.ownDevice(request.params.registrationId)
     const rows = await request.server.db.messages.listFor(device.id, {
       createdAfter: expiryCutoff(request.server.config),
     })
@@ -77,7 +65,7 @@ export const messages = {
   },
 
   async deleteMessages(request) {
-    const device = await ownDevice(request, request.params.registrationId)
+    const device = await request.caller.ownDevice(request.params.registrationId)
     const ids = request.body
     const deleted = await request.server.db.messages.deleteFor(device.id, [...new Set(ids)])
     return {

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify'
-import { ApiError } from '../lib/api-error.js'
+import { errors } from '../lib/errors.js'
 import type { Handlers } from '../lib/handlers.js'
 import { hashPassword } from '../lib/passwords.js'
-import { validatePassword } from '../lib/password-policy.js'
+import { assertPasswordAllowed, validatePassword } from '../lib/password-policy.js'
 import { checkResetToken, decodeUid, encodeUid, makeResetToken } from '../lib/reset-tokens.js'
 import type { UserRow } from '../db/users.js'
-import { assertPasswordAllowed } from './common.js'
-import { resetDonePage, resetFormPage, resetInvalidPage } from './reset-page.js'
+import { resetDonePage, resetFormPage, resetInvalidPage } from '../lib/reset-page.js'
 
 /** The user a reset link belongs to, when the link is valid now; wrong tokens count toward the account's lock. */
 async function userForToken(app: FastifyInstance, uid: string, token: string): Promise<UserRow | undefined> {
@@ -32,9 +31,9 @@ async function sendResetLink(app: FastifyInstance, user: UserRow): Promise<void>
 
 async function completeReset(app: FastifyInstance, user: UserRow, newPassword: string): Promise<void> {
   const passwordHash = await hashPassword(newPassword, app.config.bcryptCost)
-  await app.db.knex.transaction(async (trx) => {
-    await app.db.users.setPassword(user.id, passwordHash, trx)
-    await app.db.sessions.deleteAllOf(user.id, undefined, trx)
+  await app.db.transaction(async (tx) => {
+    await tx.users.setPassword(user.id, passwordHash)
+    await tx.sessions.deleteAllOf(user.id)
   })
   await app.bus.publish({ type: 'account', userId: user.id })
 }
@@ -54,7 +53,7 @@ export const passwordReset = {
   async resetPasswordConfirm(request) {
     const { uid, token, new_password } = request.body
     const user = await userForToken(request.server, uid, token)
-    if (!user) throw new ApiError(400, 'invalid_token', 'The reset link is invalid or has expired.')
+    if (!user) throw errors.invalidResetLink()
     assertPasswordAllowed(new_password, user.email, 'new_password')
     await completeReset(request.server, user, new_password)
     return { status: 204 }

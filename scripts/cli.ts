@@ -1,9 +1,9 @@
 // What the operations commands (migrate, purge-expired, create-user) share: the server's own
-// configuration (plugins/config.ts, so DATABASE_URL and the rest apply the same way), one line on
+// configuration (lib/config.ts, so DATABASE_URL and the rest apply the same way), one line on
 // stderr for any failure, and the exit code.
 import type { Knex } from 'knex'
 import { createKnex } from '../db/connection.js'
-import { loadConfig, type Config } from '../plugins/config.js'
+import { loadConfig, type Config } from '../lib/config.js'
 
 /** A failure the operator can fix; its message is the whole story (no stack). */
 export class CliError extends Error {

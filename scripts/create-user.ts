@@ -4,7 +4,8 @@
 // sign-up apply: the contract's email and password schemas, the password policy and BCRYPT_COST.
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
-import { migrateLatest, isUniqueViolation } from '../db/connection.js'
+import { migrateLatest } from '../db/connection.js'
+import { isUniqueViolation } from '../db/dialect.js'
 import { usersRepository } from '../db/users.js'
 import { validatePassword } from '../lib/password-policy.js'
 import { hashPassword } from '../lib/passwords.js'

@@ -1,7 +1,7 @@
 // `npm run purge-expired`: deletes every message older than MESSAGE_TTL now, for deployments that
 // purge from cron (MESSAGE_PURGE_INTERVAL=0) or want it done before a backup. Safe while servers run.
 import { messagesRepository } from '../db/messages.js'
-import { expiryCutoff } from '../routes/common.js'
+import { expiryCutoff } from '../lib/expiry.js'
 import { CliError, runCli } from './cli.js'
 
 await runCli(

@@ -691,9 +691,50 @@ export type components = {
         };
         /** @enum {string} */
         CheckResult: "ok" | "down";
+        /**
+         * @description A stable, machine-readable error code. Each error response lists the codes it can carry;
+         *     this is all of them.
+         *     - `invalid_data`: The body, a parameter or a rule for a field is broken; `errors` names each field.
+         *     - `parse_error`: The body is not valid JSON, or empty with a JSON Content-Type.
+         *     - `invalid_host`: The Host header is not in `ALLOWED_HOSTS`.
+         *     - `bad_request`: The request is not valid HTTP, or broken in a way no other code names.
+         *     - `email_exists`: A user with that email already exists.
+         *     - `invalid_credentials`: Wrong email or password (indistinguishable), or the account is locked.
+         *     - `invalid_password`: The current password is wrong.
+         *     - `invalid_token`: The reset link or ephemeral 2FA token is invalid, used or expired.
+         *     - `invalid_code`: The 2FA or backup code is invalid, used or expired.
+         *     - `method_not_active`: The 2FA method is not active.
+         *     - `method_already_active`: The 2FA method is already active.
+         *     - `invalid_signature`: A signature does not verify against the identity key.
+         *     - `reached_max_prekeys`: The upload would store more than `MAX_PREKEYS` one-time prekeys of its kind.
+         *     - `prekey_id_exists`: A one-time prekey with that keyId is already stored.
+         *     - `invalid_recipient_email`: The recipient email is not a valid email address.
+         *     - `invalid_message`: The message is not a JSON object with the recipient's integer `registrationId`.
+         *     - `not_authenticated`: The token is missing, invalid, expired or revoked.
+         *     - `invalid_request_signature`: The device signs its requests and this one is not signed right.
+         *     - `device_exists`: The caller already has a device.
+         *     - `device_changed`: The path's registration ID is not the caller's device's.
+         *     - `recipient_identity_changed`: The message was encrypted for another device of the recipient.
+         *     - `no_device`: The caller has no device.
+         *     - `no_recipient`: No user has that email.
+         *     - `no_recipient_device`: The recipient has no device.
+         *     - `keys_mismatch`: The server holds different keys than the client.
+         *     - `recipient_queue_full`: The recipient's device already holds `MAX_QUEUED_MESSAGES` undelivered messages.
+         *     - `not_found`: No such resource.
+         *     - `method_not_allowed`: The path exists, but not with this method; `Allow` lists those it has.
+         *     - `request_timeout`: The request did not arrive whole within `REQUEST_TIMEOUT`.
+         *     - `request_too_large`: The body is larger than the server accepts.
+         *     - `message_too_large`: The message is over `MAX_MESSAGE_BYTES`.
+         *     - `unsupported_media_type`: The body is not of a type the operation takes.
+         *     - `upgrade_required`: The operation only upgrades to a WebSocket.
+         *     - `headers_too_large`: The request headers are too large.
+         *     - `throttled`: Too many requests; retry after `Retry-After` seconds.
+         *     - `server_error`: The server failed; details are in its log, never in the answer.
+         * @enum {string}
+         */
+        ErrorCode: "invalid_data" | "parse_error" | "invalid_host" | "bad_request" | "email_exists" | "invalid_credentials" | "invalid_password" | "invalid_token" | "invalid_code" | "method_not_active" | "method_already_active" | "invalid_signature" | "reached_max_prekeys" | "prekey_id_exists" | "invalid_recipient_email" | "invalid_message" | "not_authenticated" | "invalid_request_signature" | "device_exists" | "device_changed" | "recipient_identity_changed" | "no_device" | "no_recipient" | "no_recipient_device" | "keys_mismatch" | "recipient_queue_full" | "not_found" | "method_not_allowed" | "request_timeout" | "request_too_large" | "message_too_large" | "unsupported_media_type" | "upgrade_required" | "headers_too_large" | "throttled" | "server_error";
         Error: {
-            /** @description A stable, machine-readable error code. */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** @description A human-readable explanation. */
             message: string;
             /** @description Each invalid field, for `invalid_data`. */
@@ -907,7 +948,10 @@ export type components = {
                  *       "message": "The Host header is not allowed."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_data`: the body or a parameter breaks the schema; `errors` names each field. `parse_error`: the body is not valid JSON. */
@@ -928,7 +972,10 @@ export type components = {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_data` (a password rule, named in `errors`, or the schema), `email_exists`, or `parse_error`. */
@@ -943,7 +990,10 @@ export type components = {
                  *       "message": "A user with that email already exists."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "email_exists" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_credentials` (wrong email or password, indistinguishable), `invalid_data` or `parse_error`. */
@@ -958,7 +1008,10 @@ export type components = {
                  *       "message": "Unable to log in with the provided credentials."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_credentials" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_password` (the current password is wrong), `invalid_data` (schema or a rule for the new password) or `parse_error`. */
@@ -973,7 +1026,10 @@ export type components = {
                  *       "message": "The password is wrong."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_password" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_token` (unknown user, wrong, used or expired token), `invalid_data` or `parse_error`. */
@@ -988,7 +1044,10 @@ export type components = {
                  *       "message": "The reset link is invalid or has expired."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_token" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_code`, `invalid_token` (expired or wrong ephemeral token), `method_not_active` (also: confirm before activate), `method_already_active`, `invalid_data` or `parse_error`. */
@@ -1003,7 +1062,10 @@ export type components = {
                  *       "message": "The code is invalid or has expired."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_code" | "invalid_token" | "method_not_active" | "method_already_active" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `method_already_active` (activate), `method_not_active` (code request), `invalid_data` or `parse_error`. */
@@ -1018,7 +1080,10 @@ export type components = {
                  *       "message": "This 2FA method is already active."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "method_already_active" | "method_not_active" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_signature` (a signature does not verify against the identity key; `errors` names it), `reached_max_prekeys`, `prekey_id_exists`, `invalid_data` or `parse_error`. */
@@ -1039,7 +1104,10 @@ export type components = {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_signature" | "reached_max_prekeys" | "prekey_id_exists" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_signature` (the signature does not verify against the device's identity key), `invalid_data` or `parse_error`. */
@@ -1060,7 +1128,10 @@ export type components = {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_signature" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `reached_max_prekeys`, `prekey_id_exists`, `invalid_data` or `parse_error`. */
@@ -1075,7 +1146,10 @@ export type components = {
                  *       "message": "At most 100 prekeys can be stored."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "reached_max_prekeys" | "prekey_id_exists" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_recipient_email` or `invalid_data`. */
@@ -1090,7 +1164,10 @@ export type components = {
                  *       "message": "The recipient email is not a valid email address."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_recipient_email" | "invalid_data" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `invalid_recipient_email`, `invalid_message` (not a JSON object with an integer `registrationId`), `invalid_data` or `parse_error`. */
@@ -1105,7 +1182,10 @@ export type components = {
                  *       "message": "The message must be a JSON object with the recipient's registrationId."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_recipient_email" | "invalid_message" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `not_authenticated`: the token is missing, invalid, expired or revoked. `invalid_request_signature`: the device signs its requests and this one is not signed right (see the `Signature` header). */
@@ -1120,7 +1200,10 @@ export type components = {
                  *       "message": "Authentication credentials were not provided or are invalid."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "not_authenticated" | "invalid_request_signature";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `device_exists`: the caller already has a device. */
@@ -1135,7 +1218,10 @@ export type components = {
                  *       "message": "This user already has a device."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "device_exists";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `device_changed`: the path's registration ID is not the caller's device's. */
@@ -1150,7 +1236,10 @@ export type components = {
                  *       "message": "The registration ID does not match your device."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "device_changed";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `device_changed` (the path's registration ID is not the caller's device's) or `recipient_identity_changed` (the message was encrypted for another device of the recipient). */
@@ -1165,7 +1254,10 @@ export type components = {
                  *       "message": "The recipient's device has changed; fetch a new prekey bundle."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "device_changed" | "recipient_identity_changed";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `no_device`: the caller has no device. */
@@ -1180,7 +1272,10 @@ export type components = {
                  *       "message": "You have no registered device."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "no_device";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `no_device` (the caller has none), `no_recipient` (no such user) or `no_recipient_device` (the recipient has no device). */
@@ -1195,7 +1290,10 @@ export type components = {
                  *       "message": "No user has that email."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "no_device" | "no_recipient" | "no_recipient_device";
+                } & components["schemas"]["Error"];
             };
         };
         /**
@@ -1214,7 +1312,10 @@ export type components = {
                  *       "message": "The recipient's device already holds 10000 undelivered messages; try again later."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "recipient_queue_full";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `not_found`: no such resource, e.g. an unknown 2FA method. */
@@ -1229,7 +1330,10 @@ export type components = {
                  *       "message": "Not found."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "not_found";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `request_too_large`: the body is larger than the server accepts. */
@@ -1244,7 +1348,10 @@ export type components = {
                  *       "message": "The request body is too large."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "request_too_large";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `message_too_large` (the message is over `MAX_MESSAGE_BYTES`) or `request_too_large` (the whole body is). */
@@ -1259,7 +1366,10 @@ export type components = {
                  *       "message": "Messages can be at most 65536 bytes."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "message_too_large" | "request_too_large";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `unsupported_media_type`: the body is not of the type the operation takes. */
@@ -1274,7 +1384,10 @@ export type components = {
                  *       "message": "Send the body as application/json."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "unsupported_media_type";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `upgrade_required`: this operation only upgrades to a WebSocket (`Upgrade: websocket`). */
@@ -1291,7 +1404,10 @@ export type components = {
                  *       "message": "Open this address as a WebSocket."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "upgrade_required";
+                } & components["schemas"]["Error"];
             };
         };
         /** @description `throttled`: too many requests; retry after `Retry-After` seconds. */
@@ -1308,7 +1424,10 @@ export type components = {
                  *       "message": "Request was throttled. Expected available in 3600 seconds."
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "throttled";
+                } & components["schemas"]["Error"];
             };
         };
     };
@@ -2470,7 +2589,10 @@ export interface operations {
                      *       "message": "The server holds different keys; upload them again."
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {string} */
+                        code?: "keys_mismatch";
+                    } & components["schemas"]["Error"];
                 };
             };
             413: components["responses"]["PayloadTooLarge"];

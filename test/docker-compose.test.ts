@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse } from 'yaml'
-import { loadConfig } from '../plugins/config.js'
+import { loadConfig } from '../lib/config.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const SECRET_KEY = 'f3a9c2e7b1d84f6a9e0c5b7d2a1f8e4c6b9d0a3e5f7c1b2d4e6a8c0b3d5f7e9a'

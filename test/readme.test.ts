@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { ENV_VARIABLES } from '../plugins/config.js'
+import { ENV_VARIABLES } from '../lib/config.js'
 
 // The README is what an operator deploys from: its configuration table has to name exactly what
 // the code reads, and the commands it shows have to exist.
@@ -69,14 +69,14 @@ function section(markdown: string, title: string): string {
   return markdown.slice(start, end < 0 ? undefined : end)
 }
 
-t.test('the configuration table lists exactly the variables plugins/config.ts reads', async (tt) => {
+t.test('the configuration table lists exactly the variables lib/config.ts reads', async (tt) => {
   const rows = configRows(readme)
   tt.ok(rows.length > 0, 'the README has a Variable | Default | Production | Meaning table')
   tt.same(tableProblems(rows, ENV_VARIABLES), [])
 })
 
-t.test('ENV_VARIABLES covers every variable plugins/config.ts reads by name', async (tt) => {
-  const source = readFileSync(root('plugins/config.ts'), 'utf8')
+t.test('ENV_VARIABLES covers every variable lib/config.ts reads by name', async (tt) => {
+  const source = readFileSync(root('lib/config.ts'), 'utf8')
   const read = [...source.matchAll(/\benv(?:\.([A-Z0-9_]+)|\[['"]([A-Z0-9_]+)['"]\])/g)].map((m) => m[1] ?? m[2])
   tt.ok(read.includes('DATABASE_NAME'), 'the scan finds the direct reads')
   tt.same(

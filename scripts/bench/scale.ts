@@ -9,8 +9,8 @@ import { createKnex } from '../../db/connection.js'
 import { devicesRepository } from '../../db/devices.js'
 import { messagesRepository } from '../../db/messages.js'
 import { sessionsRepository } from '../../db/sessions.js'
-import { loadConfig } from '../../plugins/config.js'
-import { expiryCutoff } from '../../routes/common.js'
+import { loadConfig } from '../../lib/config.js'
+import { expiryCutoff } from '../../lib/expiry.js'
 import type { Database } from './options.js'
 import type { QueryPlan } from './report.js'
 import { ciphertext } from './seed.js'
@@ -164,22 +164,19 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
     if (!device) throw new Error('no bulk-loaded device to explain the queries for')
     // The server's defaults (queue limit, message TTL), as the benchmarked servers run with them.
     const config = loadConfig({ NODE_ENV: 'development' })
-    const sessions = sessionsRepository(knex)
-    const devices = devicesRepository(knex)
-    const messages = messagesRepository(knex)
-    const queued = await messages.listFor(device.id, { createdAfter: expiryCutoff(config) })
+    const queued = await messagesRepository(knex).listFor(device.id, { createdAfter: expiryCutoff(config) })
     const ids = queued.slice(0, 20).map((m) => m.id)
     const hot: [string, (trx: Knex.Transaction) => Promise<unknown>][] = [
       [
         'session lookup (every authenticated request)',
-        (trx) => sessions.activeUserId(`scale-session-${device.user_id}`, trx),
+        (trx) => sessionsRepository(trx).activeUserId(`scale-session-${device.user_id}`),
       ],
-      ["caller's device by user (every device operation)", (trx) => devices.findByUser(device.user_id, trx)],
-      ['recipient device by email (send, bundle)', (trx) => devices.findByEmail(device.email, trx)],
+      ["caller's device by user (every device operation)", (trx) => devicesRepository(trx).findByUser(device.user_id)],
+      ['recipient device by email (send, bundle)', (trx) => devicesRepository(trx).findByEmail(device.email)],
       [
         'message insert (send)',
         (trx) =>
-          messages.insertBounded(
+          messagesRepository(trx).insertBounded(
             {
               recipient_device_id: device.id,
               sender_address: 'x.1',
@@ -188,11 +185,10 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
               content: ciphertext(device.registration_id),
             },
             config.maxQueuedMessages,
-            trx,
           ),
       ],
-      ['queue of a device (fetch)', (trx) => messages.listFor(device.id, { createdAfter: expiryCutoff(config) }, trx)],
-      ['delete fetched messages (ack)', (trx) => messages.deleteFor(device.id, ids, trx)],
+      ['queue of a device (fetch)', (trx) => messagesRepository(trx).listFor(device.id, { createdAfter: expiryCutoff(config) })],
+      ['delete fetched messages (ack)', (trx) => messagesRepository(trx).deleteFor(device.id, ids)],
     ]
     const plans: QueryPlan[] = []
     for (const [name, fn] of hot) {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { isUniqueViolation } from '../../db/connection.js'
+import { isUniqueViolation } from '../../db/dialect.js'
 import { build, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signedPreKey, uniqueEmail } from '../helper.js'
 
 // The keys repository on its own, against the same fresh databases the route tests use.
@@ -15,7 +15,14 @@ async function newDevice(app: FastifyInstance, preKeyCount = 0, registrationId =
       }
     : {}
   const body = { ...plain, ...pq }
-  const id = await app.db.knex.transaction((trx) => app.db.devices.create(user.id, body, trx))
+  const id = await app.db.transaction(async (tx) => {
+    const deviceId = await tx.devices.insert(user.id, body)
+    await tx.keys.replaceSignedPreKey(deviceId, body.signedPreKey)
+    if (body.preKeys.length) await tx.keys.insertOneTime('ec', deviceId, body.preKeys)
+    if (body.pqPreKeys?.length) await tx.keys.insertOneTime('pq', deviceId, body.pqPreKeys)
+    if (body.pqLastResortPreKey) await tx.keys.replaceLastResort(deviceId, body.pqLastResortPreKey)
+    return deviceId
+  })
   return { id, userId: user.id, body }
 }
 
@@ -82,9 +89,9 @@ t.test('claimOneTime returns and deletes one prekey at a time, then undefined', 
 t.test('a claim inside a rolled-back transaction keeps the prekey', async (tt) => {
   const { app } = await build(tt)
   const a = await newDevice(app, 1)
-  await app.db.knex
-    .transaction(async (trx) => {
-      tt.ok(await app.db.keys.claimOneTime('ec', a.id, trx))
+  await app.db
+    .transaction(async (tx) => {
+      tt.ok(await tx.keys.claimOneTime('ec', a.id))
       throw new Error('roll back')
     })
     .catch(() => {})
@@ -95,7 +102,7 @@ t.test('concurrent claims in separate transactions never return the same prekey'
   const { app } = await build(tt)
   const a = await newDevice(app, 10)
   const results = await Promise.all(
-    Array.from({ length: 16 }, () => app.db.knex.transaction((trx) => app.db.keys.claimOneTime('ec', a.id, trx))),
+    Array.from({ length: 16 }, () => app.db.transaction((tx) => tx.keys.claimOneTime('ec', a.id))),
   )
   const ids = results.filter((k) => k !== undefined).map((k) => k!.keyId)
   tt.equal(ids.length, 10)

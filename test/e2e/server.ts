@@ -1,7 +1,7 @@
 import { build, PASSWORD, uniqueEmail } from '../helper.js'
 import { createSignalServerClient, type SignalServerClient } from '../../sdk/index.js'
 import { checkAgainstSpec } from '../spec-check.js'
-import type { Config } from '../../plugins/config.js'
+import type { Config } from '../../lib/config.js'
 
 type T = Parameters<typeof build>[0]
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { ConfigError, loadConfig } from '../../plugins/config.js'
+import { ConfigError, loadConfig } from '../../lib/config.js'
 
 const STRONG = 'Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe1GuA0oQi5TzB'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { build, PASSWORD, signUp, uniqueEmail } from '../helper.js'
-import { ConfigError, loadConfig } from '../../plugins/config.js'
+import { ConfigError, loadConfig } from '../../lib/config.js'
 
 const APP = 'https://app.example.com'
 

@@ -4,7 +4,7 @@ import { connectMessages, MessageSocketClosed } from '../../sdk/index.js'
 import { build, ciphertext, deviceBody, signUp, userWithDevice, type Api } from '../helper.js'
 import { signatureHeader, signingKeyPair } from '../signing.js'
 import { connect, openSocket, socketUrl, validateAckFrame, type Message } from '../message-socket.js'
-import type { Config } from '../../plugins/config.js'
+import type { Config } from '../../lib/config.js'
 
 // Push delivery over the message socket on one instance, on this run's database. Every frame the
 // server sends is checked against asyncapi.yaml, every HTTP refusal against openapi.yaml.

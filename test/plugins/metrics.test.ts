@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { build, ciphertext, signUp, userWithDevice, type Api } from '../helper.js'
 import { recordRequestSecrets } from '../log-capture.js'
 import { connect, socketUrl } from '../message-socket.js'
-import { ConfigError, loadConfig } from '../../plugins/config.js'
+import { ConfigError, loadConfig } from '../../lib/config.js'
 import type { FastifyInstance } from 'fastify'
 
 type Sample = { name: string; labels: Record<string, string>; value: number }

@@ -5,10 +5,10 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { prettyFactory } from 'pino-pretty'
 import { buildApp } from '../../app.js'
-import { loadConfig, type Config } from '../../plugins/config.js'
+import { loadConfig, type Config } from '../../lib/config.js'
 import { loggerOptions, maskUrl } from '../../plugins/request-log.js'
 import { encodeUid } from '../../lib/reset-tokens.js'
-import { database, freshPostgresUrl, PASSWORD, uniqueEmail } from '../helper.js'
+import { client, database, freshPostgresUrl, PASSWORD, uniqueEmail } from '../helper.js'
 
 type Line = Record<string, unknown> & { level: number; msg: string }
 

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import t, { type Test } from 'tap'
-import type { Config } from '../../plugins/config.js'
+import type { Config } from '../../lib/config.js'
 import { build, PASSWORD, uniqueEmail } from '../helper.js'
 
 // Small timeouts so the server gives up quickly; every wait below has seconds of slack on top.

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../../plugins/config.js'
+import type { Config } from '../../lib/config.js'
 import { buildApp } from '../../app.js'
 import {
   build,

@@ -2,7 +2,7 @@ import t from 'tap'
 import QRCode from 'qrcode'
 import { build, signUp, type Api } from '../helper.js'
 import { fakeClock, nowSeconds, totp, secretOf, wrongTotp, activeMethods, enableApp } from '../mfa-helpers.js'
-import { normalizeCode } from '../../plugins/mfa.js'
+import { normalizeCode } from '../../lib/mfa-codes.js'
 
 async function loginCode(api: Api, email: string, password: string, code: string | number) {
   const login = await api.post('/auth/login/', { email, password })

@@ -4,7 +4,7 @@ import { build, buildWithMail, signUp, uniqueEmail, PASSWORD, type Api, type Api
 import { fakeClock } from '../mfa-helpers.js'
 import { diff, snapshot } from './db-snapshot.js'
 import type { LockScope } from '../../db/auth-failures.js'
-import { resetInvalidPage } from '../../routes/reset-page.js'
+import { resetInvalidPage } from '../../lib/reset-page.js'
 
 // Guessing passwords and reset links: per-account locks (plugins/lockout.ts) on top of per-IP
 // throttles. A lock must be invisible from outside (the right guess answers like a wrong one) and
