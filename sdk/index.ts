@@ -4,6 +4,8 @@ import createClient, { type Client, type ClientOptions, type Middleware } from '
 import type { paths } from './schema.js'
 
 export type { paths, components, operations } from './schema.js'
+/** Every error code the server answers with (openapi.yaml's ErrorCode); each error answer's type narrows it to its own. */
+export type ErrorCode = import('./schema.js').components['schemas']['ErrorCode']
 export { keyDigest, type DigestKey } from './key-digest.js'
 export {
   connectMessages,
@@ -36,5 +38,9 @@ export function createSignalServerClient(options: ClientOptions & { token?: stri
     },
   }
   client.use(auth)
-  return Object.assign(client, { setToken: (next: string | undefined) => void (token = next) })
+  return Object.assign(client, {
+    setToken: (next: string | undefined) => {
+      token = next
+    },
+  })
 }
