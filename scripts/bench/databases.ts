@@ -1,23 +1,44 @@
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { copyFileSync, existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import knex from 'knex'
 import { createKnex } from '../../db/connection.js'
 import type { Database } from './options.js'
 
-export type FreshDatabase = { url: string; drop(): Promise<void> }
+export type FreshDatabase = {
+  url: string
+  drop(): Promise<void>
+  /** A copy of the database as it is now, made while no server uses it. */
+  clone(): Promise<FreshDatabase>
+}
+
+const suffix = () => randomBytes(4).toString('hex')
 
 /** An empty database of the engine: a SQLite file in `dir`, or a new PostgreSQL database made through `adminUrl`. */
 export async function freshDatabase(engine: Database, dir: string, adminUrl: string): Promise<FreshDatabase> {
-  if (engine === 'sqlite') {
-    const file = join(dir, `bench-${randomBytes(4).toString('hex')}.sqlite`)
-    return { url: file, drop: async () => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true })) }
+  return engine === 'sqlite' ? sqliteFile(join(dir, `bench-${suffix()}.sqlite`)) : postgresDatabase(adminUrl)
+}
+
+function sqliteFile(file: string, from?: string): FreshDatabase {
+  // The WAL and shared-memory files go with the main file (a server that closed cleanly left none).
+  if (from) for (const s of ['', '-wal', '-shm']) if (existsSync(from + s)) copyFileSync(from + s, file + s)
+  return {
+    url: file,
+    drop: async () => {
+      for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
+    },
+    clone: async () => sqliteFile(file.replace(/\.sqlite$/, `-${suffix()}.sqlite`), file),
   }
-  const name = `bench_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+}
+
+async function postgresDatabase(adminUrl: string, template?: string): Promise<FreshDatabase> {
+  const name = `bench_${Date.now().toString(36)}_${suffix()}`
   const admin = () => knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
   const a = admin()
   try {
-    await a.raw('CREATE DATABASE ??', [name])
+    // A template must have no other connections: the caller clones while no server runs.
+    if (template) await a.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template])
+    else await a.raw('CREATE DATABASE ??', [name])
   } finally {
     await a.destroy()
   }
@@ -33,6 +54,7 @@ export async function freshDatabase(engine: Database, dir: string, adminUrl: str
         await b.destroy()
       }
     },
+    clone: () => postgresDatabase(adminUrl, name),
   }
 }
 
@@ -48,6 +70,19 @@ export async function emptyQueues(url: string, prefix: string): Promise<number> 
       .where('users.email', 'like', `${prefix}-%`)
       .select('devices.id')
     return await db('messages').whereIn('recipient_device_id', devices).delete()
+  } finally {
+    await db.destroy()
+  }
+}
+
+/**
+ * Takes the long-queue devices' queues back to what the bulk load left (deletes the messages a
+ * run sent them, all numbered after `lastLoadedId`), straight in the database while no run goes on.
+ */
+export async function resetLongQueues(url: string, deviceIds: number[], lastLoadedId: number): Promise<number> {
+  const db = createKnex(url)
+  try {
+    return await db('messages').whereIn('recipient_device_id', deviceIds).andWhere('id', '>', lastLoadedId).delete()
   } finally {
     await db.destroy()
   }

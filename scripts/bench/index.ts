@@ -1,18 +1,28 @@
-// `npm run bench`: measures the real server (dist/server.js, NODE_ENV=production, its own process,
-// a fresh one per run) on fresh databases, next to a bare Fastify ceiling. See BENCHMARKS.md.
+// `npm run bench`: measures the real server (dist/server.js, NODE_ENV=production, its own process:
+// a fresh one per run, in the scale check one per database, round and connection count) on fresh
+// databases, next to a bare Fastify ceiling. See BENCHMARKS.md.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { emptyQueues, freshDatabase } from './databases.js'
+import { emptyQueues, freshDatabase, resetLongQueues, type FreshDatabase } from './databases.js'
 import { measure } from './measure.js'
-import { parseOptions, SCENARIOS, USAGE, type BenchOptions, type Database, type Scenario } from './options.js'
-import { randomSecret, serverEnv, startProcess, type Running } from './processes.js'
 import {
+  parseOptions,
+  SCALE_SCENARIOS,
+  SCENARIOS,
+  USAGE,
+  type BenchOptions,
+  type Database,
+  type Scenario,
+} from './options.js'
+import { logErrors, randomSecret, serverEnv, startProcess, type Running } from './processes.js'
+import {
+  compareScale,
   failuresOf,
   markdown,
-  SCALE_MIN_RATIO,
+  scaleSchedule,
   svgChart,
   targetsOf,
   withRatios,
@@ -21,7 +31,7 @@ import {
   type ScaleResult,
 } from './report.js'
 import { byPlace, hotspots } from './profile.js'
-import { bulkLoad, queryPlans } from './scale.js'
+import { bulkLoad, LOAD_SENDER, longQueueTargets, queryPlans, type LoadSummary } from './scale.js'
 import { SEND_POOL, seedAccounts, seedLoginUsers, type Seeded } from './seed.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -54,8 +64,10 @@ async function withProcess<T>(
 }
 
 function describe(r: RunResult): string {
-  return `${r.db} ${r.scenario}${r.phase ? ` (${r.phase})` : ''} @${r.connections}: ${r.reqPerSec} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, peak RSS ${r.peakRssMb} MB, server CPU ${r.serverCpuMsPerRequest} ms/req (${r.serverCpuCores} cores), load ${r.loadavg1m}`
+  return `${r.db} ${r.scenario}${r.phase ? ` (${r.phase}, round ${r.round})` : ''} @${r.connections}: ${r.reqPerSec} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, peak RSS ${r.peakRssMb} MB, server CPU ${r.serverCpuMsPerRequest} ms/req (${r.serverCpuCores} cores), load ${r.loadavg1m}`
 }
+
+type ServerScripts = { server: string[]; ceiling: string[] }
 
 /** Everything measured on one engine: seeding, each scenario at each connection count, the scale check. */
 async function benchDatabase(
@@ -66,47 +78,61 @@ async function benchDatabase(
   runs: RunResult[],
   scale: ScaleResult[],
 ) {
-  const [serverScript, ceilingScript] = opts.source
-    ? [
-        ['--import', 'tsx', join(serverRoot, 'server.ts')],
-        ['--import', 'tsx', join(root, 'scripts/bench/ceiling.ts')],
-      ]
-    : [[join(serverRoot, 'dist/server.js')], [join(root, 'dist/scripts/bench/ceiling.js')]]
-  const database = await freshDatabase(db, tmp, opts.postgresUrl)
-  cleanups.add(database.drop)
+  const scripts: ServerScripts = opts.source
+    ? {
+        server: ['--import', 'tsx', join(serverRoot, 'server.ts')],
+        ceiling: ['--import', 'tsx', join(root, 'scripts/bench/ceiling.ts')],
+      }
+    : { server: [join(serverRoot, 'dist/server.js')], ceiling: [join(root, 'dist/scripts/bench/ceiling.js')] }
+  const databases: FreshDatabase[] = []
+  const dropAll = async () => {
+    for (const d of databases) await d.drop()
+  }
+  cleanups.add(dropAll)
   try {
+    const database = await freshDatabase(db, tmp, opts.postgresUrl)
+    databases.push(database)
     const secret = randomSecret()
-    const env = (extra: Record<string, string> = {}) => serverEnv(database.url, secret, extra)
+    const env = (url: string, extra: Record<string, string> = {}) => serverEnv(url, secret, extra)
     const perPool = Math.max(...opts.connections)
+    // The scale check sends and fetches whatever the main runs measure.
+    const seedFor: Scenario[] = opts.scale ? [...new Set([...scenarios, 'send', 'fetch'] as const)] : scenarios
     let seeded: Seeded | undefined
-    if (scenarios.some((s) => s !== 'ceiling')) {
+    if (seedFor.some((s) => s !== 'ceiling')) {
       const started = Date.now()
       // Cheap bcrypt while seeding: these accounts never log in during a measurement, and the
       // runs themselves use the server's default cost.
-      const accounts = await withProcess(serverScript, env({ BCRYPT_COST: '4' }), join(tmp, `${db}-seed.log`), (p) =>
-        seedAccounts(p.url, scenarios, perPool, opts.bundlePreKeys, log),
+      const accounts = await withProcess(
+        scripts.server,
+        env(database.url, { BCRYPT_COST: '4' }),
+        join(tmp, `${db}-seed.log`),
+        (p) => seedAccounts(p.url, seedFor, perPool, opts.bundlePreKeys, log),
       )
       const loginUsers = scenarios.includes('login')
-        ? await withProcess(serverScript, env(), join(tmp, `${db}-seed-login.log`), (p) =>
+        ? await withProcess(scripts.server, env(database.url), join(tmp, `${db}-seed-login.log`), (p) =>
             seedLoginUsers(p.url, perPool),
           )
         : []
       seeded = { ...accounts, loginUsers }
       log(`${db}: seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`)
     }
-    const one = async (scenario: Scenario, connections: number, phase?: 'scaled') => {
-      const name = `${db}-${scenario}-${connections}${phase ? `-${phase}` : ''}`
+    // The scale check's two databases start as copies of the seeded one, before any run changes it.
+    const copies = opts.scale ? [await database.clone(), await database.clone()] : []
+    databases.push(...copies)
+
+    const one = async (scenario: Scenario, connections: number) => {
+      const name = `${db}-${scenario}-${connections}`
       const logFile = join(tmp, `${name}.log`)
       if (scenario === 'send') await emptyQueues(database.url, SEND_POOL)
       const profileDir = join(resolve(opts.out), 'profiles')
       const profiling = opts.profile && scenario !== 'ceiling'
       const prof = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []
       const result = await (scenario === 'ceiling'
-        ? withProcess(ceilingScript, { PATH: process.env.PATH ?? '' }, logFile, (p) =>
+        ? withProcess(scripts.ceiling, { PATH: process.env.PATH ?? '' }, logFile, (p) =>
             measure(p, { db, scenario, connections }, undefined, opts),
           )
-        : withProcess([...prof, ...serverScript], env(), logFile, (p) =>
-            measure(p, { db, scenario, connections, phase }, seeded, opts),
+        : withProcess([...prof, ...scripts.server], env(database.url), logFile, (p) =>
+            measure(p, { db, scenario, connections }, seeded, opts),
           ))
       // Written by the server as it exits, so only now.
       if (profiling) {
@@ -123,44 +149,89 @@ async function benchDatabase(
     }
     for (const connections of opts.connections) for (const scenario of scenarios) await one(scenario, connections)
 
-    if (opts.scale) {
-      log(`${db}: bulk-loading ${opts.scaleUsers} users and ${opts.scaleMessages} messages`)
-      const loaded = await bulkLoad(db, database.url, opts.scaleUsers, opts.scaleMessages, (m) => log(`  ${m}`))
-      const comparisons: ScaleResult['comparisons'] = []
-      for (const connections of opts.connections) {
-        for (const scenario of ['send', 'fetch'] as const) {
-          const scaled = await one(scenario, connections, 'scaled')
-          const empty = runs.find(
-            (r) => r.db === db && r.scenario === scenario && r.connections === connections && !r.phase,
-          )!
-          const ratio = Math.round((scaled.reqPerSec / empty.reqPerSec) * 1000) / 1000
-          comparisons.push({
-            scenario,
-            connections,
-            emptyReqPerSec: empty.reqPerSec,
-            scaledReqPerSec: scaled.reqPerSec,
-            ratio,
-            pass: ratio >= SCALE_MIN_RATIO,
-            emptyCpuMsPerRequest: empty.serverCpuMsPerRequest,
-            scaledCpuMsPerRequest: scaled.serverCpuMsPerRequest,
-            cpuRatio: Math.round((empty.serverCpuMsPerRequest / scaled.serverCpuMsPerRequest) * 1000) / 1000,
-          })
-        }
-      }
-      const plans = await queryPlans(db, database.url)
-      scale.push({
-        db,
-        users: loaded.users,
-        messages: loaded.messages,
-        loadSeconds: loaded.seconds,
-        comparisons,
-        plans,
-      })
+    if (opts.scale && seeded) {
+      const [emptyDb, scaledDb] = copies
+      await scaleCheck(db, opts, scripts.server, { empty: emptyDb, scaled: scaledDb }, seeded, env, tmp, runs, scale)
     }
   } finally {
-    cleanups.delete(database.drop)
-    await database.drop()
+    cleanups.delete(dropAll)
+    await dropAll()
   }
+}
+
+/**
+ * The scale check on one engine: the long queues into both copies and the bulk load into one,
+ * then the interleaved rounds (scaleSchedule), and the query plans on the bulk-loaded copy.
+ */
+async function scaleCheck(
+  db: Database,
+  opts: BenchOptions,
+  serverScript: string[],
+  dbs: Record<'empty' | 'scaled', FreshDatabase>,
+  seeded: Seeded,
+  env: (url: string) => Record<string, string>,
+  tmp: string,
+  runs: RunResult[],
+  scale: ScaleResult[],
+) {
+  const perPool = Math.max(...opts.connections)
+  const long = { longDevices: perPool, longQueue: opts.scaleQueue }
+  log(`${db}: ${perPool} long queues of ${opts.scaleQueue} messages into the empty copy`)
+  const emptyLoad = await bulkLoad(db, dbs.empty.url, { ...long, users: 0, messages: 0 }, (m) => log(`  ${m}`))
+  log(`${db}: the same, and ${opts.scaleUsers} users with ${opts.scaleMessages} messages, into the scaled copy`)
+  const scaledLoad = await bulkLoad(
+    db,
+    dbs.scaled.url,
+    { ...long, users: opts.scaleUsers, messages: opts.scaleMessages },
+    (m) => log(`  ${m}`),
+  )
+  const phases: Record<'empty' | 'scaled', { db: FreshDatabase; load: LoadSummary; seeded?: Seeded }> = {
+    empty: { db: dbs.empty, load: emptyLoad },
+    scaled: { db: dbs.scaled, load: scaledLoad },
+  }
+  for (const step of scaleSchedule(opts.connections, opts.scaleRounds)) {
+    const phase = phases[step.phase]
+    // Every server finds the queues as seeded and loaded, whatever earlier rounds sent.
+    await emptyQueues(phase.db.url, SEND_POOL)
+    await resetLongQueues(phase.db.url, phase.load.longDeviceIds, phase.load.lastLoadedId)
+    const logFile = join(tmp, `${db}-scale-${step.phase}-${step.round}-${step.connections}.log`)
+    const stepRuns = await withProcess(serverScript, env(phase.db.url), logFile, async (p) => {
+      // Logged in once per database through the first server on it; the sessions stay for the others.
+      phase.seeded ??= {
+        ...seeded,
+        longQueue: {
+          targets: await longQueueTargets(p.url, phase.db.url, perPool),
+          length: opts.scaleQueue,
+          sender: LOAD_SENDER,
+        },
+      }
+      const out: RunResult[] = []
+      for (const scenario of SCALE_SCENARIOS) {
+        const target = { db, scenario, connections: step.connections, phase: step.phase, round: step.round }
+        out.push(await measure(p, target, phase.seeded, opts))
+        log(describe(out[out.length - 1]))
+      }
+      return out
+    })
+    // Log lines written after the last run's window (the log is asynchronous) count against it.
+    const late = logErrors(logFile).count - stepRuns.reduce((n, r) => n + r.serverLogErrors, 0)
+    if (late > 0) stepRuns[stepRuns.length - 1].serverLogErrors += late
+    runs.push(...stepRuns)
+    if (failuresOf(stepRuns).length === 0) rmSync(logFile, { force: true })
+    else log(`  server log kept: ${logFile}`)
+  }
+  scale.push({
+    db,
+    users: opts.scaleUsers,
+    messages: opts.scaleMessages,
+    longQueue: { devices: perPool, length: opts.scaleQueue },
+    emptyTableRows: emptyLoad.tableRows,
+    scaledTableRows: scaledLoad.tableRows,
+    loadSeconds: scaledLoad.seconds,
+    rounds: opts.scaleRounds,
+    comparisons: compareScale(runs, db),
+    plans: await queryPlans(db, dbs.scaled.url),
+  })
 }
 
 async function main(): Promise<number> {
@@ -171,10 +242,7 @@ async function main(): Promise<number> {
     console.error(`${(err as Error).message}\n\n${USAGE}`)
     return 2
   }
-  // The scale check compares with the empty-database send and fetch figures of the same run.
-  const scenarios = SCENARIOS.filter(
-    (s) => opts.scenarios.includes(s) || (opts.scale && (s === 'send' || s === 'fetch')),
-  )
+  const scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s))
   if (opts.build) {
     log('npm run build')
     const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' })
@@ -212,6 +280,7 @@ async function main(): Promise<number> {
         databases: opts.databases,
         scenarios,
         scale: opts.scale,
+        scaleRounds: opts.scale ? opts.scaleRounds : 0,
         bcryptCost: 12,
         logLevel: 'info',
       },

@@ -2,8 +2,15 @@ import { parseArgs } from 'node:util'
 
 export const SCENARIOS = ['ceiling', 'send', 'fetch', 'fetch-and-ack', 'bundle', 'login'] as const
 export type Scenario = (typeof SCENARIOS)[number]
+/** The scale check's scenarios: send and fetch on the seeded queues, and on bulk-loaded devices with long queues. */
+export const SCALE_SCENARIOS = ['send', 'fetch', 'fetch-long', 'send-long'] as const
+export type ScaleScenario = (typeof SCALE_SCENARIOS)[number]
+/** What a measured run can be: a main scenario or one of the scale check's. */
+export type RunScenario = Scenario | ScaleScenario
 export const DATABASES = ['sqlite', 'postgres'] as const
 export type Database = (typeof DATABASES)[number]
+
+export const MAX_SCALE_QUEUE = 5000
 
 export type BenchOptions = {
   duration: number
@@ -15,6 +22,10 @@ export type BenchOptions = {
   scale: boolean
   scaleUsers: number
   scaleMessages: number
+  /** Messages queued for each long-queue device (send-long and fetch-long). */
+  scaleQueue: number
+  /** Empty/scaled pairs per scenario and connection count. */
+  scaleRounds: number
   bundlePreKeys: number
   build: boolean
   /** Run server.ts and ceiling.ts through tsx instead of dist/ (no build; for the smoke test). */
@@ -31,8 +42,14 @@ export const USAGE = `npm run bench -- [options]
   --db <list>           sqlite,postgres (default both)
   --scenarios <list>    ${SCENARIOS.join(',')} (default all)
   --out <dir>           where results.json, results.md and chart.svg go (default bench-results)
-  --scale               also the scale check: send and fetch again after bulk-loading
-                        --scale-messages messages across --scale-users users (1000000 / 10000)
+  --scale               also the scale check: server CPU per request of send and fetch on an
+                        empty and on a bulk-loaded database, --scale-rounds times each in turn;
+                        the bulk load is --scale-messages messages across --scale-users users
+                        (1000000 / 10000), and in both databases one device per connection of
+                        the largest run holds --scale-queue messages (1000) for send-long and
+                        fetch-long (fetch-long reads the whole queue in one GET)
+  --scale-rounds <n>    empty/scaled pairs per scenario and connection count (default 3; fewer
+                        than 2 give no spread, so no verdict)
   --bundle-prekeys <n>  one-time prekeys seeded for the bundle scenario, in all (default 120000)
   --no-build            skip \`npm run build\` (dist/ must be current)
   --profile             run each server under node --cpu-prof; the report lists where its CPU
@@ -73,6 +90,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       scale: { type: 'boolean', default: false },
       'scale-users': { type: 'string', default: '10000' },
       'scale-messages': { type: 'string', default: '1000000' },
+      'scale-queue': { type: 'string', default: '1000' },
+      'scale-rounds': { type: 'string', default: '3' },
       'bundle-prekeys': { type: 'string', default: '120000' },
       'no-build': { type: 'boolean', default: false },
       source: { type: 'boolean', default: false },
@@ -91,6 +110,12 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const connections = values.connections.split(',').map((c) => number(c, '--connections', 1))
   if (connections.some((c) => !Number.isInteger(c))) throw new Error('--connections: whole numbers only')
+  // send-long adds to these queues during a run; the server refuses a send beyond
+  // MAX_QUEUED_MESSAGES (10,000 by default), and every refusal fails the run.
+  if (Number(values['scale-queue']) > MAX_SCALE_QUEUE)
+    throw new Error(
+      `--scale-queue: at most ${MAX_SCALE_QUEUE}, so that sends during a run keep the queue under the server's limit`,
+    )
   return {
     duration: number(values.duration, '--duration', 1),
     warmup: number(values.warmup, '--warmup', 0),
@@ -101,6 +126,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     scale: values.scale,
     scaleUsers: Math.floor(number(values['scale-users'], '--scale-users', 1)),
     scaleMessages: Math.floor(number(values['scale-messages'], '--scale-messages', 0)),
+    scaleQueue: Math.floor(number(values['scale-queue'], '--scale-queue', 1)),
+    scaleRounds: Math.floor(number(values['scale-rounds'], '--scale-rounds', 1)),
     bundlePreKeys: Math.floor(number(values['bundle-prekeys'], '--bundle-prekeys', 1)),
     build: !values['no-build'] && !values.source,
     source: values.source,

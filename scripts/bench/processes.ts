@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 
@@ -143,11 +143,23 @@ export function sampleMemory(pid: number, everyMs = 100) {
   }
 }
 
-/** pino lines at level error (50) or fatal (60) in a server log: their count and the first few messages. */
-export function logErrors(file: string): { count: number; samples: string[] } {
+/** Bytes in a file so far (0 if there is none): where the next run's part of a shared log starts. */
+export function sizeOf(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+/**
+ * pino lines at level error (50) or fatal (60) in a server log, from byte `from` on (one run's
+ * part of a log several runs share): their count and the first few messages.
+ */
+export function logErrors(file: string, from = 0): { count: number; samples: string[] } {
   let text = ''
   try {
-    text = readFileSync(file, 'utf8')
+    text = readFileSync(file).subarray(from).toString('utf8')
   } catch {
     return { count: 0, samples: [] }
   }

@@ -1,13 +1,34 @@
 // The result object, and what is made from it: failures, target checks, the Markdown report and
 // the SVG chart. Pure functions of the results, so they can be tested on a fixed object.
-import { SCENARIOS, type Database, type Scenario } from './options.js'
+import {
+  SCALE_SCENARIOS,
+  SCENARIOS,
+  type Database,
+  type RunScenario,
+  type Scenario,
+  type ScaleScenario,
+} from './options.js'
+
+export type Phase = 'empty' | 'scaled'
+
+/** What the warm-up before a measured window got back; any failure in it fails the run like one in the window. */
+export type WarmupResult = {
+  requests: number
+  non2xx: number
+  errors: number
+  timeouts: number
+  resets: number
+  statusCodes: Record<string, number>
+  checkFailures: Record<string, number>
+}
 
 export type RunResult = {
   db: Database
-  scenario: Scenario
+  scenario: RunScenario
   connections: number
-  /** Scale check only: before or after the bulk load. Main runs have none. */
-  phase?: 'empty' | 'scaled'
+  /** Scale check only: on the empty or on the bulk-loaded database, in which round. Main runs have neither. */
+  phase?: Phase
+  round?: number
   reqPerSec: number
   requests: number
   seconds: number
@@ -18,7 +39,8 @@ export type RunResult = {
   resets: number
   statusCodes: Record<string, number>
   checkFailures: Record<string, number>
-  warmupNon2xxOrErrors: number
+  /** null when the run had no warm-up (--warmup 0). */
+  warmup: WarmupResult | null
   /**
    * Server CPU time (user + system, all threads) per request in the measured window: much less
    * sensitive than req/s to other load on a shared machine.
@@ -42,24 +64,40 @@ export type RunResult = {
 }
 
 export type QueryPlan = { name: string; sql: string; plan: string }
+export type Spread = { median: number; min: number; max: number }
+export type Verdict = 'within' | 'outside' | 'inconclusive'
+/** One scenario at one connection count: its empty and scaled runs, paired by round. */
 export type ScaleComparison = {
-  scenario: Scenario
+  scenario: ScaleScenario
   connections: number
-  emptyReqPerSec: number
-  scaledReqPerSec: number
-  /** scaled req/s over empty req/s; `pass` when at least SCALE_MIN_RATIO. */
-  ratio: number
-  pass: boolean
-  emptyCpuMsPerRequest: number
-  scaledCpuMsPerRequest: number
-  /** empty CPU per request over scaled: the same comparison, less sensitive to other load. */
-  cpuRatio: number
+  /** Each round's pair of runs, made one right after the other; ratio = scaled CPU ms/req over empty. */
+  rounds: {
+    round: number
+    emptyCpuMsPerRequest: number
+    scaledCpuMsPerRequest: number
+    ratio: number
+    emptyReqPerSec: number
+    scaledReqPerSec: number
+  }[]
+  emptyCpuMsPerRequest: Spread
+  scaledCpuMsPerRequest: Spread
+  ratio: Spread
+  /** Within or outside ±SCALE_TOLERANCE by every round's ratio; inconclusive when the rounds disagree or are too few. */
+  verdict: Verdict
+  why: string
 }
 export type ScaleResult = {
   db: Database
+  /** The bulk load: users and messages besides the long-queue devices. */
   users: number
   messages: number
+  /** Devices holding `length` messages each, in both databases: the targets of send-long and fetch-long. */
+  longQueue: { devices: number; length: number }
+  /** Rows in the messages table of each database when the runs began. */
+  emptyTableRows: number
+  scaledTableRows: number
   loadSeconds: number
+  rounds: number
   comparisons: ScaleComparison[]
   plans: QueryPlan[]
 }
@@ -80,12 +118,14 @@ export type Meta = {
     databases: Database[]
     scenarios: Scenario[]
     scale: boolean
+    scaleRounds: number
     bcryptCost: number
     logLevel: string
   }
 }
 
-export type TargetCheck = { target: string; met: boolean | null; detail: string }
+/** `met`: null when the run did not measure what the target needs; 'inconclusive' when it did, but cannot tell. */
+export type TargetCheck = { target: string; met: boolean | null | 'inconclusive'; detail: string }
 export type Results = {
   meta: Meta
   runs: RunResult[]
@@ -95,11 +135,16 @@ export type Results = {
   ok: boolean
 }
 
-/** Scale check: scaled req/s must be at least this share of the empty-database figure. */
-export const SCALE_MIN_RATIO = 0.8
+/**
+ * Scale check: the server CPU per request on the bulk-loaded database must stay within this share
+ * of the empty database's, either way (scaled/empty between 0.8 and 1.2).
+ */
+export const SCALE_TOLERANCE = 0.2
+/** Fewer rounds give no spread: no verdict either way. */
+export const SCALE_MIN_ROUNDS = 2
 
-const label = (r: Pick<RunResult, 'db' | 'scenario' | 'connections' | 'phase'>) =>
-  `${r.db} ${r.scenario} @${r.connections}${r.phase ? ` (${r.phase})` : ''}`
+const label = (r: Pick<RunResult, 'db' | 'scenario' | 'connections' | 'phase' | 'round'>) =>
+  `${r.db} ${r.scenario} @${r.connections}${r.phase ? ` (${r.phase}${r.round ? `, round ${r.round}` : ''})` : ''}`
 
 /** Each run's req/s over the ceiling's at the same connection count, measured on the same database's turn. */
 export function withRatios(runs: RunResult[]): RunResult[] {
@@ -127,13 +172,111 @@ export function failuresOf(runs: RunResult[]): string[] {
     if (r.serverLogErrors > 0)
       out.push(`${label(r)}: the server logged ${r.serverLogErrors} errors, e.g. ${r.serverLogErrorSamples[0] ?? ''}`)
     if (r.requests === 0) out.push(`${label(r)}: no request completed`)
+    const w = r.warmup
+    if (!w) continue
+    if (w.non2xx > 0) out.push(`${label(r)}: warm-up: ${w.non2xx} non-2xx responses (${JSON.stringify(w.statusCodes)})`)
+    if (w.errors > 0) out.push(`${label(r)}: warm-up: ${w.errors} request errors (${w.timeouts} timeouts)`)
+    if (w.resets > 0) out.push(`${label(r)}: warm-up: ${w.resets} request loops broken off`)
+    for (const [why, n] of Object.entries(w.checkFailures)) out.push(`${label(r)}: warm-up: ${why} (${n}×)`)
+  }
+  return out
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000
+
+/** Median (of the middle two for an even count), smallest and largest. */
+export function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  return { median: round3(median), min: sorted[0], max: sorted[sorted.length - 1] }
+}
+
+/**
+ * Two-sided: within when every round's scaled/empty ratio lies within ±tolerance of 1, outside
+ * when every one lies beyond it on the same side, and inconclusive when the rounds straddle the
+ * line (their spread is wider than what they are to tell apart) or there are too few to show a spread.
+ */
+export function scaleVerdict(ratios: number[], tolerance = SCALE_TOLERANCE): { verdict: Verdict; why: string } {
+  const band = bandOf(tolerance)
+  if (ratios.length < SCALE_MIN_ROUNDS)
+    return {
+      verdict: 'inconclusive',
+      why: `${ratios.length} round${ratios.length === 1 ? '' : 's'}: no spread to judge by (it takes ${SCALE_MIN_ROUNDS} or more)`,
+    }
+  const { min, max } = spread(ratios)
+  const range = `${pct(min)} to ${pct(max)}`
+  const limit = Math.round(tolerance * 100)
+  // The ratios are rounded to 0.001; the epsilon keeps 0.8 and 1.2 themselves inside.
+  const lo = 1 - tolerance - 1e-9
+  const hi = 1 + tolerance + 1e-9
+  if (min >= lo && max <= hi) return { verdict: 'within', why: `every round within ${band}, ${range}` }
+  if (min > hi) return { verdict: 'outside', why: `every round more than ${limit}% above empty, ${range}` }
+  if (max < lo) return { verdict: 'outside', why: `every round more than ${limit}% below empty, ${range}` }
+  return { verdict: 'inconclusive', why: `the rounds run from ${range}, across the ${band} line: too wide to conclude` }
+}
+
+/**
+ * The order of the scale check's servers: in each round, for each connection count, one on the
+ * empty and one on the scaled database right after each other; odd rounds start with empty, even
+ * rounds with scaled, so that a drift of the machine's load over time falls on both alike.
+ */
+export function scaleSchedule(
+  connections: number[],
+  rounds: number,
+): { round: number; connections: number; phase: Phase }[] {
+  const out: { round: number; connections: number; phase: Phase }[] = []
+  for (let round = 1; round <= rounds; round++)
+    for (const c of connections)
+      for (const phase of round % 2 ? (['empty', 'scaled'] as const) : (['scaled', 'empty'] as const))
+        out.push({ round, connections: c, phase })
+  return out
+}
+
+/** The scale check's comparisons for one database, from its runs: each round's pair of runs gives one ratio. */
+export function compareScale(runs: RunResult[], db: Database): ScaleComparison[] {
+  const mine = runs.filter((r) => r.db === db && r.phase && r.round)
+  const conns = [...new Set(mine.map((r) => r.connections))].sort((a, b) => a - b)
+  const out: ScaleComparison[] = []
+  for (const c of conns) {
+    for (const scenario of SCALE_SCENARIOS) {
+      const of = (phase: Phase, round: number) =>
+        mine.find((r) => r.scenario === scenario && r.connections === c && r.phase === phase && r.round === round)
+      const roundNumbers = [...new Set(mine.map((r) => r.round!))].sort((a, b) => a - b)
+      const rounds = roundNumbers.flatMap((round) => {
+        const empty = of('empty', round)
+        const scaled = of('scaled', round)
+        if (!empty || !scaled) return []
+        return [
+          {
+            round,
+            emptyCpuMsPerRequest: empty.serverCpuMsPerRequest,
+            scaledCpuMsPerRequest: scaled.serverCpuMsPerRequest,
+            ratio: round3(scaled.serverCpuMsPerRequest / empty.serverCpuMsPerRequest),
+            emptyReqPerSec: empty.reqPerSec,
+            scaledReqPerSec: scaled.reqPerSec,
+          },
+        ]
+      })
+      if (!rounds.length) continue
+      const ratios = rounds.map((r) => r.ratio)
+      out.push({
+        scenario,
+        connections: c,
+        rounds,
+        emptyCpuMsPerRequest: spread(rounds.map((r) => r.emptyCpuMsPerRequest)),
+        scaledCpuMsPerRequest: spread(rounds.map((r) => r.scaledCpuMsPerRequest)),
+        ratio: spread(ratios),
+        ...scaleVerdict(ratios),
+      })
+    }
   }
   return out
 }
 
 /** The issue's targets; `met: null` when the run did not measure what a target needs. */
 export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[] {
-  const main = runs.filter((r) => !r.phase || r.phase === 'empty')
+  const main = runs.filter((r) => !r.phase)
   const out: TargetCheck[] = []
   for (const [db, min] of [
     ['sqlite', 0.35],
@@ -172,11 +315,10 @@ export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[
   out.push({ target: 'zero non-2xx', met: runs.length ? bad === 0 : null, detail: `${bad} non-2xx` })
   for (const s of scale) {
     for (const c of s.comparisons) {
-      const detail = `${pct(c.ratio)} of empty (${c.scaledReqPerSec} vs ${c.emptyReqPerSec} req/s); by server CPU per request ${pct(c.cpuRatio)}`
       out.push({
-        target: `${s.db} ${c.scenario} @${c.connections} with ${s.messages.toLocaleString('en')} messages within 20%`,
-        met: c.pass,
-        detail,
+        target: `${s.db} ${c.scenario} @${c.connections}: server CPU per request with ${s.scaledTableRows.toLocaleString('en')} messages within ${bandOf(SCALE_TOLERANCE)} of empty`,
+        met: c.verdict === 'inconclusive' ? 'inconclusive' : c.verdict === 'within',
+        detail: `scaled/empty ${pct(c.ratio.median)} (median of ${c.rounds.length}): ${c.why}`,
       })
     }
   }
@@ -184,7 +326,9 @@ export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[
 }
 
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`
-const mark = (met: boolean | null) => (met === null ? '–' : met ? '✅ met' : '❌ missed')
+const bandOf = (tolerance: number) => `±${Math.round(tolerance * 100)}%`
+const mark = (met: TargetCheck['met']) =>
+  met === null ? '–' : met === 'inconclusive' ? '⚠️ inconclusive' : met ? '✅ met' : '❌ missed'
 
 function notes(r: RunResult): string {
   const n: string[] = []
@@ -201,7 +345,7 @@ export function runsTable(runs: RunResult[]): string {
   const share = (r: RunResult, v: number | null) => (r.scenario === 'ceiling' ? '—' : v === null ? 'n/a' : pct(v))
   for (const r of runs) {
     rows.push(
-      `| ${r.db} | ${r.scenario}${r.phase ? ` (${r.phase})` : ''} | ${r.connections} | ${r.reqPerSec} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${share(r, r.ratioToCeiling)} | ${r.serverCpuMsPerRequest} | ${share(r, r.cpuRatioToCeiling)} | ${r.loadavg1m} | ${notes(r)} |`,
+      `| ${r.db} | ${r.scenario}${r.phase ? ` (${r.phase}${r.round ? `, round ${r.round}` : ''})` : ''} | ${r.connections} | ${r.reqPerSec} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${share(r, r.ratioToCeiling)} | ${r.serverCpuMsPerRequest} | ${share(r, r.cpuRatioToCeiling)} | ${r.loadavg1m} | ${notes(r)} |`,
     )
   }
   return rows.join('\n')
@@ -215,23 +359,34 @@ export function targetsTable(targets: TargetCheck[]): string {
   ].join('\n')
 }
 
-export function plansMarkdown(scale: ScaleResult[]): string {
+const VERDICT: Record<Verdict, string> = {
+  within: `✅ within ${bandOf(SCALE_TOLERANCE)}`,
+  outside: `❌ outside ${bandOf(SCALE_TOLERANCE)}`,
+  inconclusive: '⚠️ inconclusive',
+}
+const spreadOf = (s: Spread, f: (n: number) => string = String) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`
+
+/** Per database: what was loaded, the comparisons, every run they come from, and the query plans. */
+export function scaleMarkdown(scale: ScaleResult[], runs: RunResult[]): string {
   const out: string[] = []
+  const n = (x: number) => x.toLocaleString('en')
   for (const s of scale) {
+    const { devices, length } = s.longQueue
     out.push(
-      `#### ${s.db}: ${s.users.toLocaleString('en')} users/devices, ${s.messages.toLocaleString('en')} messages (loaded in ${s.loadSeconds} s)`,
+      `#### ${s.db}: ${n(s.users)} users/devices with ${n(s.messages)} messages, plus ${n(devices)} long-queue devices with ${n(length)} messages each (loaded in ${s.loadSeconds} s)`,
       '',
-    )
-    out.push(
-      '| Scenario | Conns | empty req/s | scaled req/s | ratio | within 20% | empty CPU ms/req | scaled CPU ms/req | ratio by CPU |',
-      '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+      `Messages table: ${n(s.emptyTableRows)} rows in the empty database (the seeded queues and the long queues), ${n(s.scaledTableRows)} in the scaled one. ${s.rounds} round${s.rounds === 1 ? '' : 's'}; in each, per connection count, a server on each database right after the other, running send, fetch, fetch-long and send-long in turn. Ratio = scaled server CPU ms/req over empty, per round; median (min–max).`,
+      '',
+      '| Scenario | Conns | Rounds | empty CPU ms/req | scaled CPU ms/req | scaled/empty | verdict | empty req/s (median) | scaled req/s (median) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
     )
     for (const c of s.comparisons) {
+      const reqs = (k: 'emptyReqPerSec' | 'scaledReqPerSec') => spread(c.rounds.map((r) => r[k])).median
       out.push(
-        `| ${c.scenario} | ${c.connections} | ${c.emptyReqPerSec} | ${c.scaledReqPerSec} | ${pct(c.ratio)} | ${c.pass ? '✅' : '❌'} | ${c.emptyCpuMsPerRequest} | ${c.scaledCpuMsPerRequest} | ${pct(c.cpuRatio)} |`,
+        `| ${c.scenario} | ${c.connections} | ${c.rounds.length} | ${spreadOf(c.emptyCpuMsPerRequest)} | ${spreadOf(c.scaledCpuMsPerRequest)} | ${spreadOf(c.ratio, pct)} | ${VERDICT[c.verdict]} | ${reqs('emptyReqPerSec')} | ${reqs('scaledReqPerSec')} |`,
       )
     }
-    out.push('')
+    out.push('', 'The runs these come from:', '', runsTable(runs.filter((r) => r.db === s.db && r.phase)), '')
     for (const p of s.plans) out.push(`**${p.name}**`, '', '```sql', p.sql, '```', '', '```', p.plan, '```', '')
   }
   return out.join('\n')
@@ -249,7 +404,7 @@ export function profilesMarkdown(runs: RunResult[]): string {
 
 export function markdown(results: Results): string {
   const m = results.meta
-  const main = results.runs.filter((r) => r.phase !== 'scaled')
+  const main = results.runs.filter((r) => !r.phase)
   const out = [
     `## Benchmark ${m.startedAt}`,
     '',
@@ -263,7 +418,7 @@ export function markdown(results: Results): string {
     targetsTable(results.targets),
     '',
   ]
-  if (results.scale.length) out.push('### Scale check', '', plansMarkdown(results.scale))
+  if (results.scale.length) out.push('### Scale check', '', scaleMarkdown(results.scale, results.runs))
   const profiled = results.runs.filter((r) => r.profile)
   if (profiled.length)
     out.push('### Where the time goes (server CPU self time, whole process)', '', profilesMarkdown(profiled))
@@ -282,7 +437,7 @@ const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2']
  * one bar per connection count. Each panel has its own linear scale, set by its largest figure.
  */
 export function svgChart(results: Results): string {
-  const runs = results.runs.filter((r) => r.phase !== 'scaled')
+  const runs = results.runs.filter((r) => !r.phase)
   const dbs = [...new Set(runs.map((r) => r.db))]
   const conns = [...new Set(runs.map((r) => r.connections))].sort((a, b) => a - b)
   const W = 860

@@ -1,7 +1,6 @@
 // The scale check's data and query plans. The bulk load is seeding, not a measurement, so it goes
 // straight to the database in large INSERT ... SELECT statements; the plans are those of the
 // statements the server's own repositories issue (captured from knex, then explained).
-import { hash } from '@node-rs/bcrypt'
 import { PrivateKey } from '@signalapp/libsignal-client'
 import pg from 'pg'
 import type { Knex } from 'knex'
@@ -11,38 +10,62 @@ import { messagesRepository } from '../../db/messages.js'
 import { sessionsRepository } from '../../db/sessions.js'
 import { loadConfig } from '../../lib/config.js'
 import { expiryCutoff } from '../../lib/expiry.js'
+import { hashPassword } from '../../lib/passwords.js'
 import type { Database } from './options.js'
 import type { QueryPlan } from './report.js'
-import { ciphertext } from './seed.js'
+import { call, ciphertext, pool, type Account } from './seed.js'
 
 const BATCH = 100_000
 const EMAIL = (n: string) => `'scale-' || ${n} || '@bench.example.com'`
+/** The sender address of every bulk-loaded message: fetch-long checks that it reads these. */
+export const LOAD_SENDER = 'scale-sender.1'
+/** The bulk users' shared password hash: bcrypt at cost 12 of "scale-password-never-used" (they never log in). */
+const BULK_HASH = '$2y$12$G4YttRUNmLndI/6/e6bJp./C8.mA8mLnyTlFT7Qf99Zq6wyz.g4hG'
+/** The long-queue users' password: they log in through the API once (the others never do). */
+const LONG_PASSWORD = 'scale-long-queue-password'
 
-/** `INSERT INTO <into> SELECT <select> FROM` the numbers first..last as `n`, in the engine's dialect. */
-function numbered(engine: Database, into: string, select: string, first: number, last: number): string {
-  return engine === 'postgres'
-    ? `INSERT INTO ${into} SELECT ${select} FROM generate_series(${first}, ${last}) AS g(n)`
-    : `WITH RECURSIVE g(n) AS (SELECT ${first} UNION ALL SELECT n + 1 FROM g WHERE n < ${last}) INSERT INTO ${into} SELECT ${select} FROM g`
+/** `INSERT INTO <into> SELECT <select> FROM <from>`, where `from` may name `g`: the numbers first..last as `n`. */
+function numbered(engine: Database, into: string, select: string, first: number, last: number, from = 'g'): string {
+  const g =
+    engine === 'postgres'
+      ? `g(n) AS (SELECT CAST(generate_series(${first}, ${last}) AS BIGINT))`
+      : `RECURSIVE g(n) AS (SELECT ${first} UNION ALL SELECT n + 1 FROM g WHERE n < ${last})`
+  return `WITH ${g} INSERT INTO ${into} SELECT ${select} FROM ${from}`
 }
 
-export type LoadSummary = { users: number; messages: number; seconds: number }
+/**
+ * What to load. Users `scale-1` to `scale-<longDevices>` are the long-queue devices with
+ * `longQueue` messages each; users after them share `messages` round-robin.
+ */
+export type LoadPlan = { longDevices: number; longQueue: number; users: number; messages: number }
+export type LoadSummary = LoadPlan & {
+  seconds: number
+  /** Rows in the messages table after the load (seeded queues included). */
+  tableRows: number
+  /** The long-queue devices' ids, and the last message id of the load: later messages to them are a run's. */
+  longDeviceIds: number[]
+  lastLoadedId: number
+}
 
 /**
- * Adds `users` users, each with a device and a live session, and `messages` messages spread over
- * their devices round-robin, so that each device's messages lie scattered through the table as
- * they would after months of traffic. Run while no server uses the database.
+ * Adds the plan's users, each with a device and a live session, and their messages straight into
+ * the database. All messages go in one numbered sequence, the long-queue devices' spread evenly
+ * through it and the others' round-robin, so that each device's messages lie scattered through
+ * the table as they would after months of traffic. Run while no server uses the database.
  */
 export async function bulkLoad(
   engine: Database,
   url: string,
-  users: number,
-  messages: number,
+  plan: LoadPlan,
   log: (m: string) => void,
 ): Promise<LoadSummary> {
   const started = Date.now()
+  const { longDevices: k, longQueue, users: regular, messages } = plan
+  const users = k + regular
   const knex = createKnex(url)
   try {
-    const passwordHash = await hash('scale-password-never-used', 12)
+    // The long-queue users log in once, so theirs is cheap and made by the server's own function.
+    const longHash = await hashPassword(LONG_PASSWORD, 4)
     const identity = Buffer.from(PrivateKey.generate().getPublicKey().serialize()).toString('base64')
     const now = Date.now()
     const content = ciphertext(1)
@@ -53,11 +76,11 @@ export async function bulkLoad(
           numbered(
             engine,
             'users (email, password_hash, password_changed_at, created_at)',
-            `${EMAIL('n')}, ?, ?, ?`,
+            `${EMAIL('n')}, CASE WHEN n <= ${k} THEN ? ELSE ? END, ?, ?`,
             first,
             last,
           ),
-          [passwordHash, now, now],
+          [longHash, BULK_HASH, now, now],
         )
       })
     }
@@ -69,7 +92,7 @@ export async function bulkLoad(
     if (Number(max) - Number(min) + 1 !== users) throw new Error('scale users were not numbered contiguously')
     await knex.raw(
       `INSERT INTO devices (user_id, address, identity_key, registration_id, created_at)
-       SELECT id, email || '.1', ?, 200000 + id, ? FROM users WHERE id BETWEEN ? AND ?`,
+       SELECT id, email || '.1', ?, 200000 + id, ? FROM users WHERE id BETWEEN ? AND ? ORDER BY id`,
       [identity, now, min, max],
     )
     await knex.raw(
@@ -81,36 +104,90 @@ export async function bulkLoad(
       .min({ min: 'id' })
       .max({ max: 'id' })
       .first()) as { min: number; max: number }
-    if (Number(devices.max) - Number(devices.min) + 1 !== users)
-      throw new Error('scale devices were not numbered contiguously')
-    log(`${users} users, devices and sessions`)
-    const deviceOf = `(${Number(devices.min)} + (n % ${users}))`
-    for (let first = 1; first <= messages; first += BATCH) {
-      const last = Math.min(messages, first + BATCH - 1)
+    const firstDevice = Number(devices.min)
+    if (Number(devices.max) - firstDevice + 1 !== users) throw new Error('scale devices were not numbered contiguously')
+    // The message insert below computes device id and address from the user number n.
+    const misplaced = await knex('devices')
+      .whereBetween('id', [firstDevice, firstDevice + users - 1])
+      .whereRaw(`address <> ${EMAIL(`(id - ${firstDevice - 1})`)} || '.1'`)
+      .count({ n: '*' })
+      .first()
+    if (Number(misplaced?.n) !== 0) throw new Error('scale devices are not in the order of their users')
+    log(`${users} users, devices and sessions (${k} with long queues)`)
+
+    // Row n of the sequence is the j-th long-queue message when j = n * kL / total (integer
+    // division) went up at n, else the r-th other message (r = n - j): Bresenham's spread.
+    const kL = k * longQueue
+    const total = kL + messages
+    const j = (n: string) => `(${n} * ${kL}) / ${total}`
+    const userOf = `CASE WHEN ${j('n')} > ${j('(n - 1)')} THEN 1 + (${j('n')} - 1) % ${k}
+      ELSE ${k + 1} + (n - ${j('n')} - 1) % ${Math.max(1, regular)} END`
+    for (let first = 1; first <= total; first += BATCH) {
+      const last = Math.min(total, first + BATCH - 1)
       await knex.transaction(async (trx) => {
         await trx.raw(
           numbered(
             engine,
             'messages (recipient_device_id, sender_address, sender_registration_id, recipient_address, content, created_at)',
-            `${deviceOf}, 'scale-sender.1', 1, ${EMAIL(`(${min} + (n % ${users}))`)} || '.1', ?, ?`,
+            `${firstDevice - 1} + u, '${LOAD_SENDER}', 1, ${EMAIL('u')} || '.1', ?, ?`,
             first,
             last,
+            `(SELECT n, ${userOf} AS u FROM g) AS numbered ORDER BY n`,
           ),
           [content, now],
         )
       })
-      if (last % 500_000 === 0 || last === messages) log(`${last} messages`)
+      if (last % 500_000 === 0 || last === total) log(`${last} messages`)
     }
-    // PostgreSQL's autovacuum would analyze tables this size within a minute of a real load; do it
-    // now so that the plans do not depend on the timing. SQLite has no such thing and the server
-    // never runs ANALYZE, so SQLite is left as a deployment would have it.
-    if (engine === 'postgres') await knex.raw('ANALYZE')
-    const counted = await knex('messages').count({ n: '*' }).first()
+    const longDeviceIds = Array.from({ length: k }, (_, i) => firstDevice + i)
+    const queues = await knex('messages')
+      .whereIn('recipient_device_id', longDeviceIds)
+      .groupBy('recipient_device_id')
+      .select('recipient_device_id')
+      .count({ n: '*' })
+    if (queues.length !== k || queues.some((q) => Number(q.n) !== longQueue))
+      throw new Error(`the long queues do not hold ${longQueue} messages each`)
+    // PostgreSQL's autovacuum would vacuum and analyze tables this size within a minute of a real
+    // load; do it now, so that neither the plans nor the runs depend on when it happens. SQLite
+    // has no such thing and the server never runs ANALYZE, so SQLite is left as a deployment would have it.
+    if (engine === 'postgres') await knex.raw('VACUUM ANALYZE')
+    const counted = await knex('messages').count({ n: '*' }).max({ last: 'id' }).first()
     log(`messages table now holds ${counted?.n} rows`)
+    return {
+      ...plan,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      tableRows: Number(counted?.n),
+      longDeviceIds,
+      lastLoadedId: Number(counted?.last),
+    }
   } finally {
     await knex.destroy()
   }
-  return { users, messages, seconds: Math.round((Date.now() - started) / 100) / 10 }
+}
+
+/** Logs the long-queue devices' users in through the server at `base`: the runs' targets. */
+export async function longQueueTargets(base: string, url: string, count: number): Promise<Account[]> {
+  const knex = createKnex(url)
+  let rows: { email: string; registration_id: number }[]
+  try {
+    const emails = Array.from({ length: count }, (_, i) => `scale-${i + 1}@bench.example.com`)
+    rows = await knex('users')
+      .join('devices', 'devices.user_id', 'users.id')
+      .whereIn('users.email', emails)
+      .orderBy('devices.id')
+      .select('users.email', 'devices.registration_id')
+  } finally {
+    await knex.destroy()
+  }
+  if (rows.length !== count) throw new Error(`${rows.length} long-queue devices, expected ${count}`)
+  return pool(rows, 4, async (r) => {
+    const creds = { email: r.email, password: LONG_PASSWORD }
+    const { auth_token: token } = await call<{ auth_token: string }>(base, 'POST', '/auth/login/', {
+      body: creds,
+      expect: 200,
+    })
+    return { ...creds, token, registrationId: Number(r.registration_id) }
+  })
 }
 
 type Captured = { sql: string; bindings: unknown[] }
@@ -147,19 +224,19 @@ function sqliteTree(rows: { id: number; parent: number; detail: string }[]): str
 }
 
 /**
- * Plans of the hot queries, for one of the bulk-loaded devices (its queue: messages/users of the
- * load). Writes are explained inside a transaction that is rolled back.
+ * Plans of the hot queries, for the first long-queue device of the load (its queue is the one
+ * fetch-long reads). Writes are explained inside a transaction that is rolled back.
  */
 export async function queryPlans(engine: Database, url: string): Promise<QueryPlan[]> {
   const knex = createKnex(url)
   const pgClient = engine === 'postgres' ? new pg.Client({ connectionString: url }) : undefined
   try {
     await pgClient?.connect()
+    // The first long-queue device: the queue fetch-long reads.
     const device = await knex('devices')
       .join('users', 'users.id', 'devices.user_id')
-      .where('users.email', 'like', 'scale-%')
+      .where('users.email', 'scale-1@bench.example.com')
       .select('devices.*', 'users.email')
-      .orderBy('devices.id', 'desc')
       .first()
     if (!device) throw new Error('no bulk-loaded device to explain the queries for')
     // The server's defaults (queue limit, message TTL), as the benchmarked servers run with them.
@@ -174,7 +251,7 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
       ["caller's device by user (every device operation)", (trx) => devicesRepository(trx).findByUser(device.user_id)],
       ['recipient device by email (send, bundle)', (trx) => devicesRepository(trx).findByEmail(device.email)],
       [
-        'message insert (send)',
+        'message insert (send, send-long)',
         (trx) =>
           messagesRepository(trx).insertBounded(
             {
@@ -187,7 +264,10 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
             config.maxQueuedMessages,
           ),
       ],
-      ['queue of a device (fetch)', (trx) => messagesRepository(trx).listFor(device.id, { createdAfter: expiryCutoff(config) })],
+      [
+        'queue of a device (fetch, fetch-long)',
+        (trx) => messagesRepository(trx).listFor(device.id, { createdAfter: expiryCutoff(config) }),
+      ],
       ['delete fetched messages (ack)', (trx) => messagesRepository(trx).deleteFor(device.id, ids)],
     ]
     const plans: QueryPlan[] = []

@@ -2,7 +2,7 @@
 // so no two connections share a queue, and answers are checked beyond their status where a 2xx
 // alone would hide a broken measurement (an empty queue, a bundle without a one-time prekey).
 import type autocannon from 'autocannon'
-import type { Scenario } from './options.js'
+import type { RunScenario } from './options.js'
 import { ciphertext, FETCH_QUEUE, type Account, type Seeded } from './seed.js'
 
 /** Problems the answers showed (run fails when any), and what the scenario counts besides requests. */
@@ -41,7 +41,7 @@ const sendRequest = (from: Account, to: Account): autocannon.Request => ({
 
 /** The request sequence connection `i` loops over. */
 function requestsFor(
-  scenario: Scenario,
+  scenario: RunScenario,
   seeded: Seeded,
   i: number,
   checks: Checks,
@@ -76,6 +76,40 @@ function requestsFor(
             const list = parse(body)
             if (status === 200 && (!Array.isArray(list) || list.length !== FETCH_QUEUE))
               fail(checks, `fetch: queue did not hold exactly ${FETCH_QUEUE} messages`)
+          },
+        },
+      ]
+    }
+    case 'send-long': {
+      // Round all long-queue devices, as send goes round its recipients; their queues are taken
+      // back to the loaded length before each server starts, so every run finds them as loaded.
+      const sender = pick(seeded.senders, i, 'sender')
+      const requests = longQueueOf(seeded).targets.map((r) => sendRequest(sender, r))
+      return [
+        {
+          ...requests[0],
+          setupRequest: (request) => {
+            const { path, headers, body } = requests[nextRecipient() % requests.length]
+            return { ...request, path, headers, body }
+          },
+        },
+      ]
+    }
+    case 'fetch-long': {
+      // GET /messages/ answers the whole queue: every request reads all `length` messages.
+      const { targets, length, sender } = longQueueOf(seeded)
+      const me = pick(targets, i, 'long-queue device')
+      return [
+        {
+          method: 'GET',
+          path: `/messages/${me.registrationId}/`,
+          headers: auth(me.token),
+          onResponse: (status, body) => {
+            if (status !== 200) return
+            const list = parse(body)
+            const loaded = (m: { senderAddress?: unknown }) => m.senderAddress === sender
+            if (!Array.isArray(list) || list.length !== length || !list.every(loaded))
+              fail(checks, `fetch-long: queue did not hold exactly the ${length} bulk-loaded messages`)
           },
         },
       ]
@@ -156,9 +190,14 @@ function requestsFor(
   }
 }
 
+function longQueueOf(seeded: Seeded) {
+  if (!seeded.longQueue) throw new Error('send-long and fetch-long need the long-queue devices of the scale check')
+  return seeded.longQueue
+}
+
 /** autocannon options for one run of a scenario: each new connection takes the next index. */
 export function plan(
-  scenario: Scenario,
+  scenario: RunScenario,
   seeded: Seeded | undefined,
   checks: Checks,
 ): Pick<autocannon.Options, 'requests' | 'setupClient'> {

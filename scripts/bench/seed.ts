@@ -22,7 +22,12 @@ export type Seeded = {
   bundleRecipients: Account[]
   /** Accounts whose password hash was made at the server's real bcrypt cost. */
   loginUsers: Credentials[]
+  /** Scale check only: bulk-loaded devices with long queues, logged in through the API. */
+  longQueue?: LongQueue
 }
+
+/** Each target's queue holds exactly `length` messages from `sender` (the bulk load's) when a run starts. */
+export type LongQueue = { targets: Account[]; length: number; sender: string }
 
 export const FETCH_QUEUE = 20
 /** The send scenario spreads its messages over this many recipients per connection of the largest run. */
@@ -97,10 +102,10 @@ const run = randomBytes(3).toString('hex')
 let nextUser = 0
 let nextRegistrationId = 10_000
 
-export function newCredentials(pool: string): Credentials {
+export function newCredentials(prefix: string): Credentials {
   // Random, long and unlike the email: passes the password policy.
   return {
-    email: `${pool}-${++nextUser}.${run}@bench.example.com`,
+    email: `${prefix}-${++nextUser}.${run}@bench.example.com`,
     password: `Pw-${randomBytes(12).toString('base64url')}`,
   }
 }
@@ -109,8 +114,8 @@ async function signUp(base: string, creds: Credentials) {
   await call(base, 'POST', '/auth/users/', { body: creds, expect: 201 })
 }
 
-async function account(base: string, pool: string, preKeyCount = 10): Promise<Account> {
-  const creds = newCredentials(pool)
+async function account(base: string, prefix: string, preKeyCount = 10): Promise<Account> {
+  const creds = newCredentials(prefix)
   await signUp(base, creds)
   const { auth_token: token } = await call<{ auth_token: string }>(base, 'POST', '/auth/login/', {
     body: creds,
@@ -145,7 +150,7 @@ export async function seedAccounts(
   log: (msg: string) => void,
 ): Promise<Omit<Seeded, 'loginUsers'>> {
   const wants = (...s: Scenario[]) => s.some((x) => scenarios.includes(x))
-  const make = (pool: string, n: number) => Promise.all(Array.from({ length: n }, () => account(base, pool)))
+  const make = (prefix: string, n: number) => Promise.all(Array.from({ length: n }, () => account(base, prefix)))
   const senders = await make('sender', wants('send', 'fetch', 'fetch-and-ack', 'bundle') ? perPool : 0)
   const sendRecipients = await make(SEND_POOL, wants('send') ? perPool * SEND_RECIPIENTS_PER_CONNECTION : 0)
   const fetchRecipients = await make('fetch', wants('fetch') ? perPool : 0)
