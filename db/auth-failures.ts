@@ -32,8 +32,7 @@ export function authFailuresRepository(q: Queryable) {
     lock: (scope: LockScope, userId: number, until: number) =>
       q('auth_failures').where({ scope, user_id: userId }).update({ locked_until: until }),
 
-    clear: (scope: LockScope, userId: number) =>
-      q('auth_failures').where({ scope, user_id: userId }).delete(),
+    clear: (scope: LockScope, userId: number) => q('auth_failures').where({ scope, user_id: userId }).delete(),
   }
 }
 

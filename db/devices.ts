@@ -54,10 +54,7 @@ export function devicesRepository(q: Queryable) {
     },
 
     /** Records a signed request's counter if it is above the last one for that key; false for a replay. */
-    async advanceSigningCounter(
-      signingKey: string,
-      counter: number,
-    ): Promise<boolean> {
+    async advanceSigningCounter(signingKey: string, counter: number): Promise<boolean> {
       const sql = `INSERT INTO signing_counters (signing_key, counter) VALUES (?, ?)
         ON CONFLICT (signing_key) DO UPDATE SET counter = excluded.counter WHERE signing_counters.counter < excluded.counter
         RETURNING counter`
@@ -76,12 +73,7 @@ export function devicesRepository(q: Queryable) {
      */
     async lock(id: number, mode: 'update' | 'share' = 'update'): Promise<boolean> {
       const query = q('devices').select('id').where({ id })
-      const row = await (isPostgres(q)
-        ? mode === 'share'
-          ? query.forShare()
-          : query.forUpdate()
-        : query
-      ).first()
+      const row = await (isPostgres(q) ? (mode === 'share' ? query.forShare() : query.forUpdate()) : query).first()
       return row !== undefined
     },
   }

@@ -1,7 +1,6 @@
 import { isPostgres, type Queryable, rowsOf } from './dialect.js'
 import type { KyberPreKey, PreKey, SignedPreKey } from '../lib/key-checks.js'
 
-
 /** One-time keys: `ec` are the Curve25519 prekeys, `pq` the Kyber ones, which also carry a signature. */
 export type OneTimeKind = 'ec' | 'pq'
 type OneTimeKey<K extends OneTimeKind> = K extends 'pq' ? KyberPreKey : PreKey
@@ -48,10 +47,7 @@ export function keysRepository(q: Queryable) {
      * SKIP LOCKED lets concurrent claims each take a different row instead of queueing on one;
      * SQLite serialises writers, so the plain sub-select is already atomic there.
      */
-    async claimOneTime<K extends OneTimeKind>(
-      kind: K,
-      deviceId: number,
-    ): Promise<OneTimeKey<K> | undefined> {
+    async claimOneTime<K extends OneTimeKind>(kind: K, deviceId: number): Promise<OneTimeKey<K> | undefined> {
       const pg = isPostgres(q)
       const table = TABLE[kind]
       const columns = kind === 'pq' ? 'key_id, public_key, signature' : 'key_id, public_key'

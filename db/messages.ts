@@ -57,10 +57,7 @@ export function messagesRepository(q: Queryable) {
      * Queues a message unless the device already holds `limit` messages, or no longer exists:
      * undefined then (`queueLength` tells which).
      */
-    async insertBounded(
-      m: NewMessage,
-      limit: number,
-    ): Promise<MessageRow | undefined> {
+    async insertBounded(m: NewMessage, limit: number): Promise<MessageRow | undefined> {
       const row = { ...m, created_at: Date.now() }
       const columns = COLUMNS.map((c) => row[c])
       const bindings = postgres

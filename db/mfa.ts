@@ -56,10 +56,8 @@ export function mfaRepository(q: Queryable, box: SecretBox) {
         })
     },
 
-    update: (
-      id: number,
-      changes: Partial<Omit<MfaMethodRow, 'id' | 'user_id' | 'name'>>,
-    ) => q('mfa_methods').where({ id }).update(changes),
+    update: (id: number, changes: Partial<Omit<MfaMethodRow, 'id' | 'user_id' | 'name'>>) =>
+      q('mfa_methods').where({ id }).update(changes),
 
     /** Atomically advances the last accepted TOTP step; false when that step (or a later one) was used. */
     async claimTotpStep(id: number, step: number): Promise<boolean> {

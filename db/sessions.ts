@@ -16,9 +16,7 @@ export function sessionsRepository(q: Queryable) {
      * The live session's user and that user's device (null: none), in one round trip: operations
      * that act for a device need both on every request.
      */
-    async activeUserWithDevice(
-      id: string,
-    ): Promise<{ userId: number; device: DeviceRow | null } | undefined> {
+    async activeUserWithDevice(id: string): Promise<{ userId: number; device: DeviceRow | null } | undefined> {
       const row = await q('sessions')
         .leftJoin('devices', 'devices.user_id', 'sessions.user_id')
         .select({ session_user_id: 'sessions.user_id' }, 'devices.*')

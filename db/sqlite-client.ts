@@ -30,7 +30,10 @@ export class CachingSqliteClient extends BetterSqlite3Client {
     }
     if (self._optSafeIntegers(obj.options) !== undefined) return super_query(this, connection, obj) // per-query options: uncached
     let cache = caches.get(connection)
-    if (!cache) caches.set(connection, (cache = new Map()))
+    if (!cache) {
+      cache = new Map()
+      caches.set(connection, cache)
+    }
     let statement = cache.get(obj.sql)
     if (!statement) {
       if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)

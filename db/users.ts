@@ -13,8 +13,7 @@ export function usersRepository(q: Queryable) {
     findByEmail: (email: string): Promise<UserRow | undefined> =>
       q<UserRow>('users').where({ email: email.toLowerCase() }).first(),
 
-    findById: (id: number): Promise<UserRow | undefined> =>
-      q<UserRow>('users').where({ id }).first(),
+    findById: (id: number): Promise<UserRow | undefined> => q<UserRow>('users').where({ id }).first(),
 
     async create(email: string, passwordHash: string): Promise<UserRow> {
       const now = Date.now()

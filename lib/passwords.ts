@@ -17,7 +17,10 @@ const dummyHashes = new Map<number, Promise<string>>()
 export async function verifyPassword(password: string, storedHash: string | undefined, cost: number): Promise<boolean> {
   if (storedHash) return verify(prehash(password), storedHash)
   let dummy = dummyHashes.get(cost)
-  if (!dummy) dummyHashes.set(cost, (dummy = hash('dummy password for timing', cost)))
+  if (!dummy) {
+    dummy = hash('dummy password for timing', cost)
+    dummyHashes.set(cost, dummy)
+  }
   await verify(prehash(password), await dummy)
   return false
 }

@@ -1,7 +1,7 @@
 // The HTML the emailed reset link opens. Plain HTML forms, no scripts: it must work in any mail
 // client's browser. Every interpolated value is escaped.
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /** The page's only style; the Content-Security-Policy allows exactly this block, by its hash. */
@@ -18,11 +18,11 @@ function page(appName: string, title: string, inner: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${escape(title)} · ${escape(appName)}</title>
+<title>${escapeHtml(title)} · ${escapeHtml(appName)}</title>
 <style>${RESET_PAGE_STYLE}</style>
 </head>
 <body>
-<h1>${escape(title)}</h1>
+<h1>${escapeHtml(title)}</h1>
 ${inner}
 </body>
 </html>
@@ -31,7 +31,7 @@ ${inner}
 
 export function resetFormPage(appName: string, errors: string[] = []): string {
   const list = errors.length
-    ? `<ul class="error" role="alert">${errors.map((e) => `<li>${escape(e)}</li>`).join('')}</ul>`
+    ? `<ul class="error" role="alert">${errors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>`
     : ''
   return page(
     appName,

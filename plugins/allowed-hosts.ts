@@ -24,8 +24,7 @@ export default fp(
     app.addHook('onRequest', async (request) => {
       // Health probes address the instance by IP (Docker, Kubernetes), and no link is built from them.
       if (operationAt(request.method, request.url.split('?')[0])?.probe) return
-      if (!hostAllowed(request.headers.host, allowed))
-        throw errors.invalidHost()
+      if (!hostAllowed(request.headers.host, allowed)) throw errors.invalidHost()
     })
   },
   { name: 'allowed-hosts', dependencies: ['config', 'errors'] },

@@ -72,8 +72,7 @@ export default fp(
     }
 
     function caller(userId: number, sessionId: string, expiresAt: number, loaded?: DeviceRow | null): Caller {
-      let device: Promise<DeviceRow | null> | undefined =
-        loaded === undefined ? undefined : Promise.resolve(loaded)
+      let device: Promise<DeviceRow | null> | undefined = loaded === undefined ? undefined : Promise.resolve(loaded)
       const self: Caller = {
         userId,
         sessionId,

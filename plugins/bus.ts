@@ -67,8 +67,7 @@ export default fp(
     if (!isPostgresUrl(app.config.databaseUrl)) {
       publish = async (event) => void setImmediate(emit, event)
     } else {
-      publish = async (event) =>
-        app.db.notify(CHANNEL, JSON.stringify(event))
+      publish = async (event) => app.db.notify(CHANNEL, JSON.stringify(event))
       let client: pg.Client | undefined
       let closing = false
       let delay = RECONNECT_MIN_MS

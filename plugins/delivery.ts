@@ -189,7 +189,10 @@ export default fp(
       },
 
       async authorize(request: FastifyRequest) {
-        authorized.set(request, await request.caller.ownDevice((request.params as { registrationId: number }).registrationId))
+        authorized.set(
+          request,
+          await request.caller.ownDevice((request.params as { registrationId: number }).registrationId),
+        )
       },
 
       accept(socket: WebSocket, request: FastifyRequest) {
@@ -209,7 +212,9 @@ export default fp(
         if (previous) close(previous, CLOSE.replaced, 'replaced by a newer connection')
         connections.add(conn)
         byDevice.set(conn.deviceId, conn)
-        socket.on('pong', () => void (conn.alive = true))
+        socket.on('pong', () => {
+          conn.alive = true
+        })
         socket.on('close', () => {
           connections.delete(conn)
           if (byDevice.get(conn.deviceId) === conn) byDevice.delete(conn.deviceId)

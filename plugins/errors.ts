@@ -24,8 +24,7 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
   if (err.validation) {
     const context = err.validationContext ?? 'body'
     // A path segment outside its enum names a resource that does not exist (e.g. /auth/sms/activate/).
-    if (context === 'params' && err.validation.some((v) => v.keyword === 'enum'))
-      return errors.notFound()
+    if (context === 'params' && err.validation.some((v) => v.keyword === 'enum')) return errors.notFound()
     const seen = new Set<string>()
     const fields: FieldError[] = []
     for (const issue of err.validation as ValidationIssue[]) {
@@ -41,9 +40,7 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
   // fastify-openapi-glue wraps what the security handler threw.
   if (err.name === 'Unauthorized' && err.statusCode === 401) {
     const inner = err.errors?.find((e): e is ApiError => e instanceof ApiError)
-    return (
-      inner ?? errors.notAuthenticated()
-    )
+    return inner ?? errors.notAuthenticated()
   }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -101,12 +98,7 @@ function sendError(request: FastifyRequest, reply: FastifyReply, apiError: ApiEr
  */
 export function frameworkErrors(_err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const op = operationAt(request.method, request.url.split('?')[0])
-  return sendError(
-    request,
-    reply,
-    errors.invalidField('params', 'is not a valid path parameter'),
-    op,
-  )
+  return sendError(request, reply, errors.invalidField('params', 'is not a valid path parameter'), op)
 }
 
 /** Answers requests Node's HTTP parser rejects (e.g. 431) in the API's error shape. */

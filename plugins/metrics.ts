@@ -36,7 +36,9 @@ function authorized(header: string | undefined, token: string | undefined): bool
 }
 
 const unauthorized = () =>
-  errors.notAuthenticated('Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.', { 'www-authenticate': 'Bearer realm="metrics"' })
+  errors.notAuthenticated('Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.', {
+    'www-authenticate': 'Bearer realm="metrics"',
+  })
 
 function collectors(app: FastifyInstance, registry: Registry) {
   collectDefaultMetrics({ register: registry })
@@ -117,8 +119,7 @@ function metricsServer(app: FastifyInstance, registry: Registry): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '')
     if (path !== '/metrics') return fail(res, errors.notFound())
-    if (req.method !== 'GET')
-      return fail(res, errors.methodNotAllowed(req.method ?? '', 'GET'))
+    if (req.method !== 'GET') return fail(res, errors.methodNotAllowed(req.method ?? '', 'GET'))
     if (!authorized(req.headers.authorization, app.config.metricsToken)) return fail(res, unauthorized())
     registry.metrics().then(
       (text) => send(res, 200, registry.contentType, text),

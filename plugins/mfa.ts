@@ -76,7 +76,7 @@ export default fp(
       async consumeCode(method: MfaMethodRow, code: string) {
         if (!/^[0-9]{6}$/.test(code)) return false
         if (method.name === 'email') return db.mfa.claimEmailCode(method.id, hashCode(code))
-        let result
+        let result: Awaited<ReturnType<typeof verify>>
         try {
           // One step of clock drift either way, as authenticator apps expect.
           result = await verify({ secret: method.secret, token: code, epochTolerance: TOTP.period, ...TOTP })

@@ -31,13 +31,11 @@ const rendersErrors = (op: OperationInfo) => op.responseTypes['400'] === 'text/h
 function checkBody(op: OperationInfo, request: FastifyRequest): void {
   if (op.bodyTypes.length === 0) return
   if (request.body === undefined || request.body === null) {
-    if (op.bodyRequired && !rendersErrors(op))
-      throw errors.invalidField('body', 'is required')
+    if (op.bodyRequired && !rendersErrors(op)) throw errors.invalidField('body', 'is required')
     return
   }
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
-  if (!op.bodyTypes.includes(type))
-    throw errors.unsupportedMediaType(op.bodyTypes)
+  if (!op.bodyTypes.includes(type)) throw errors.unsupportedMediaType(op.bodyTypes)
 }
 
 export default fp<{ handlers: Handlers }>(
@@ -59,9 +57,7 @@ export default fp<{ handlers: Handlers }>(
     )
     // The spec answers text/html but never accepts it; an explicit refusal also keeps
     // fastify-openapi-glue from warning at every start that no parser exists for it.
-    app.addContentTypeParser('text/html', (_req, _payload, done) =>
-      done(errors.unsupportedMediaType(), undefined),
-    )
+    app.addContentTypeParser('text/html', (_req, _payload, done) => done(errors.unsupportedMediaType(), undefined))
 
     // Order per operation, all from the spec: authenticate (its `security`), throttle, then check
     // the body's presence and type before schema validation. fastify-openapi-glue puts security in

@@ -63,7 +63,8 @@ export default fp(
         app.createRateLimit({
           max: parsed.max,
           timeWindow: parsed.windowMs,
-          keyGenerator: (req: FastifyRequest) => (scope === 'anon' ? `${scope}:${req.ip}` : `${scope}:${req.caller.userId}`),
+          keyGenerator: (req: FastifyRequest) =>
+            scope === 'anon' ? `${scope}:${req.ip}` : `${scope}:${req.caller.userId}`,
         }) as unknown as Limiter,
       )
     }

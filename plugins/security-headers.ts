@@ -13,7 +13,9 @@ const styleHash = `'sha256-${createHash('sha256').update(RESET_PAGE_STYLE).diges
 function helmetHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
   const res = {
-    setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),
+    setHeader: (name: string, value: unknown) => {
+      headers[name.toLowerCase()] = String(value)
+    },
     removeHeader: () => {},
   }
   helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {

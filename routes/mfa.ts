@@ -99,7 +99,11 @@ export const mfa = {
         backup_codes_count: twoFactor.backupCodesCount,
         allow_backup_codes_regeneration: true,
         email_code_validity_seconds: config.emailCodeTtl,
-        totp: { digits: twoFactor.totp.digits, period: twoFactor.totp.period, algorithm: twoFactor.totp.algorithm.toUpperCase() },
+        totp: {
+          digits: twoFactor.totp.digits,
+          period: twoFactor.totp.period,
+          algorithm: twoFactor.totp.algorithm.toUpperCase(),
+        },
       },
     }
   },

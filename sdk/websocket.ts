@@ -131,8 +131,11 @@ export function connectMessages(options: MessageSocketOptions): MessageSocket {
       if (frame.type === 'message' && frame.message) push(frame.message)
       else if (frame.type === 'queue_empty') markCaughtUp()
       else if (frame.type === 'acked') {
-        for (const id of [...(frame.deleted ?? []), ...(frame.missing ?? [])])
-          pendingAcks.delete(id), ackInFlight.delete(id), delivered.delete(id)
+        for (const id of [...(frame.deleted ?? []), ...(frame.missing ?? [])]) {
+          pendingAcks.delete(id)
+          ackInFlight.delete(id)
+          delivered.delete(id)
+        }
         flushAcks()
       }
     })

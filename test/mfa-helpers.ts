@@ -17,7 +17,11 @@ export function fakeClock(t: Teardown) {
   t.teardown(() => {
     Date.now = realNow
   })
-  return { advance: (seconds: number) => void (offset += seconds * 1000) }
+  return {
+    advance: (seconds: number) => {
+      offset += seconds * 1000
+    },
+  }
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000)

@@ -135,7 +135,10 @@ t.test(
           { recipient: bob.email, message },
           alice.token,
         )
-        if (++answered === SIGTERM_AFTER) (signalled = true), child.kill('SIGTERM')
+        if (++answered === SIGTERM_AFTER) {
+          signalled = true
+          child.kill('SIGTERM')
+        }
         return answer
       }),
     )

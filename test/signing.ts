@@ -26,7 +26,7 @@ export function signingKeyPair(): SigningKey {
 }
 
 /** `<counter>` LF `<METHOD>` LF `<path and query>` LF, then the body bytes. */
-export const signedBytes = (counter: number | string, method: string, url: string, body: string | Buffer = '') =>
+const signedBytes = (counter: number | string, method: string, url: string, body: string | Buffer = '') =>
   Buffer.concat([Buffer.from(`${counter}\n${method}\n${url}\n`, 'utf8'), Buffer.from(body)])
 
 export const rawSignature = (
@@ -144,7 +144,11 @@ export const cases: Record<string, (w: World) => Promise<Case> | Case> = {
       body: json(key),
       ok: 200,
       // From now on the key check must be over the new key.
-      check: (res) => res.body.code === 'signed_prekey_stored' && Boolean((w.alice.signedPreKey = key)),
+      check: (res) => {
+        if (res.body.code !== 'signed_prekey_stored') return false
+        w.alice.signedPreKey = key
+        return true
+      },
     }
   },
   uploadPqPreKeys: (w) => ({

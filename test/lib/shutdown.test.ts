@@ -26,7 +26,7 @@ async function slowServer(tt: Parameters<typeof build>[0], graceMs: number) {
   let release!: () => void
   const released = new Promise<void>((ok) => (release = ok))
   app.get('/slow', async () => {
-    started.splice(0).forEach((s) => s())
+    for (const s of started.splice(0)) s()
     await released
     return 'done'
   })

@@ -47,7 +47,7 @@ async function refused(tt: Test, w: World, label: string, req: Req, header: stri
 
 /** The body with one digit changed, still valid for the operation (a base64 digest's last character is left alone). */
 function oneByteChanged(body: string): string {
-  const i = [...body].findIndex((c, i) => /[0-9]/.test(c) && body[i + 1] !== '=')
+  const i = [...body].findIndex((c, index) => /[0-9]/.test(c) && body[index + 1] !== '=')
   if (i < 0) throw new Error(`no digit to change in ${body}`)
   return body.slice(0, i) + String((Number(body[i]) + 1) % 10) + body.slice(i + 1)
 }

@@ -40,7 +40,10 @@ function exchange(
       data += chunk
       onData?.(data, socket)
     })
-    socket.on('error', (err) => (clearTimeout(deadline), reject(err)))
+    socket.on('error', (err) => {
+      clearTimeout(deadline)
+      reject(err)
+    })
     socket.on('close', () => {
       clearTimeout(deadline)
       resolve({ data, closedByServer: true })
@@ -131,7 +134,10 @@ t.test(
     const second = 'GET /auth/mfa/config/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
     let sentSecond = false
     const got = await exchange(port, post, REQUEST_TIMEOUT + 4, (data, socket) => {
-      if (!sentSecond && parse(data)) socket.write(second), (sentSecond = true)
+      if (!sentSecond && parse(data)) {
+        socket.write(second)
+        sentSecond = true
+      }
     })
     const created = parse(got.data)
     tt.equal(created?.status, 201)

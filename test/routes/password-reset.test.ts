@@ -34,7 +34,10 @@ t.test(
     // The mail is sent without being awaited; counting calls tells at once whether one was started.
     const started: string[] = []
     const send = app.mailer.send
-    app.mailer.send = (mail) => (started.push(mail.to), send(mail))
+    app.mailer.send = (outgoing) => {
+      started.push(outgoing.to)
+      return send(outgoing)
+    }
     const stranger = uniqueEmail('stranger')
     const unknown = await api.post('/auth/password/reset/', { email: stranger })
     tt.equal(unknown.status, 204)

@@ -137,8 +137,8 @@ t.test('POST /pqprekeys/ adds one-time keys and replaces the last-resort one', a
   const bob = await pqUser(
     api,
     5004,
-    (id) => kyberPreKeys(1, 2, id),
-    (id) => kyberPreKey(900, id),
+    (identity) => kyberPreKeys(1, 2, identity),
+    (identity) => kyberPreKey(900, identity),
   )
   const id = bob.device.identityKey
   const more = kyberPreKeys(10, 3, id)
@@ -189,8 +189,8 @@ t.test('POST /pqprekeys/ body errors are 400 invalid_data naming the field; noth
   const bob = await pqUser(
     api,
     5005,
-    (id) => kyberPreKeys(1, 2, id),
-    (id) => kyberPreKey(900, id),
+    (identity) => kyberPreKeys(1, 2, identity),
+    (identity) => kyberPreKey(900, identity),
   )
   const id = bob.device.identityKey
   const before = await storedPq(app, bob.id)
@@ -250,8 +250,8 @@ t.test('POST /pqprekeys/ limits: reached_max_prekeys and prekey_id_exists, all o
   const bob = await pqUser(
     api,
     5006,
-    (id) => kyberPreKeys(1, 4, id),
-    (id) => kyberPreKey(900, id),
+    (identity) => kyberPreKeys(1, 4, identity),
+    (identity) => kyberPreKey(900, identity),
   )
   const id = bob.device.identityKey
   const c = client(api, bob)

@@ -43,7 +43,7 @@ t.test('concurrent sign-ups for one email make exactly one user', async (tt) => 
     [email, email.toUpperCase(), email].map((e) => api.post('/auth/users/', { email: e, password: PASSWORD })),
   )
   tt.same(results.map((r) => r.status).sort(), [201, 400, 400])
-  for (const r of results.filter((r) => r.status === 400)) tt.equal(r.body.code, 'email_exists')
+  for (const r of results.filter((result) => result.status === 400)) tt.equal(r.body.code, 'email_exists')
   tt.equal((await app.db.knex('users').whereRaw('lower(email) = ?', [email.toLowerCase()])).length, 1)
 })
 

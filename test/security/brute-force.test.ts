@@ -64,10 +64,14 @@ t.test('verifyPassword without a stored hash runs bcrypt against a hash of the s
   // A fresh copy of the module, so its dummy hash is made here at cost 5.
   const { verifyPassword } = await tt.mockImport<typeof import('../../lib/passwords.js')>('../../lib/passwords.js', {
     '@node-rs/bcrypt': {
-      hash: (...args: Parameters<typeof bcrypt.hash>) => (calls.push({ fn: 'hash', args }), bcrypt.hash(...args)),
-      verify: (...args: Parameters<typeof bcrypt.verify>) => (
-        calls.push({ fn: 'verify', args }), bcrypt.verify(...args)
-      ),
+      hash: (...args: Parameters<typeof bcrypt.hash>) => {
+        calls.push({ fn: 'hash', args })
+        return bcrypt.hash(...args)
+      },
+      verify: (...args: Parameters<typeof bcrypt.verify>) => {
+        calls.push({ fn: 'verify', args })
+        return bcrypt.verify(...args)
+      },
     },
   })
   tt.equal(await verifyPassword(PASSWORD, undefined, 5), false)
@@ -147,7 +151,11 @@ t.test('login: a burst of parallel guesses gets no more than lockoutThreshold of
   // guard() is where a guess is judged against the lock; count the guesses it lets through.
   let judged = 0
   const guard = app.lockout.guard
-  app.lockout.guard = (scope, userId, attempt) => guard(scope, userId, () => (judged++, attempt()))
+  app.lockout.guard = (scope, userId, attempt) =>
+    guard(scope, userId, () => {
+      judged++
+      return attempt()
+    })
   const burst = await Promise.all(
     Array.from({ length: 12 }, (_, i) => login(api, victim.email, `${WRONG}-${i}`, `198.51.100.${i + 1}`)),
   )
@@ -216,7 +224,10 @@ async function resetSetup(tt: Test) {
     return allowed
   }
   const send = mailer.send
-  mailer.send = (mail) => (started.push(mail.to), send(mail))
+  mailer.send = (mail) => {
+    started.push(mail.to)
+    return send(mail)
+  }
   /** Resolves once every reset request so far has mailed its link or decided not to. */
   async function settled() {
     await Promise.all(decided)
@@ -280,8 +291,8 @@ t.test(
   async (tt) => {
     const { app, api, user, ask, clock } = await resetSetup(tt)
     const other = await signUp(api)
-    const confirm = (link: { uid: string; token: string }, new_password = 'staple-lantern-orbit') =>
-      api.post('/auth/password/reset/confirm/', { uid: link.uid, token: link.token, new_password })
+    const confirm = (resetLink: { uid: string; token: string }, new_password = 'staple-lantern-orbit') =>
+      api.post('/auth/password/reset/confirm/', { uid: resetLink.uid, token: resetLink.token, new_password })
     const used = (await ask(user.email)).link!
     tt.equal((await confirm(used)).status, 204)
     const replay = await refused(tt, app, () => confirm(used, 'another-new-passphrase'), 'used token')
