@@ -17,7 +17,9 @@ export function judgeAudit(report: Report): { code: 0 | 1; line: string } {
   if (!counts)
     return {
       code: 0,
-      line: `*** dependency audit NOT RUN: the registry's advisory service is unavailable (${report.message ?? 'no data'}) ***`,
+      line:
+        "*** dependency audit NOT RUN: the registry's advisory service is unavailable " +
+        `(${report.message ?? 'no data'}) ***`,
     }
   const names = Object.entries(report.vulnerabilities ?? {})
     .filter(([, v]) => v.severity === 'high' || v.severity === 'critical')
@@ -25,7 +27,9 @@ export function judgeAudit(report: Report): { code: 0 | 1; line: string } {
   const serious = (counts.high ?? 0) + (counts.critical ?? 0)
   return {
     code: serious ? 1 : 0,
-    line: `dependency audit: ${counts.total ?? 0} advisories for runtime dependencies, ${serious} high or critical${names.length ? `: ${names.join(', ')}` : ''}`,
+    line:
+      `dependency audit: ${counts.total ?? 0} advisories for runtime dependencies, ${serious} high or critical` +
+      (names.length ? `: ${names.join(', ')}` : ''),
   }
 }
 

@@ -1,5 +1,6 @@
 // `npm run sdk`: builds the TypeScript SDK in sdk/ and packs it as sdk/signal-server-sdk-<version>.tgz,
-// with openapi.yaml and asyncapi.yaml (the message socket) inside, ready for `npm install <tarball>` in a client project. Exits non-zero on failure.
+// with openapi.yaml and asyncapi.yaml (the message socket) inside, ready for `npm install <tarball>`
+// in a client project. Exits non-zero on failure.
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'

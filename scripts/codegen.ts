@@ -1,4 +1,5 @@
-// Regenerates sdk/schema.d.ts (the TypeScript types of every path, operation and schema) from openapi.yaml. With --check it writes nothing and exits 1
+// Regenerates sdk/schema.d.ts (the TypeScript types of every path, operation and schema) from
+// openapi.yaml. With --check it writes nothing and exits 1
 // when the committed file is stale, so CI catches a spec change without regenerated types.
 import { readFile, writeFile } from 'node:fs/promises'
 import openapiTS, { astToString } from 'openapi-typescript'

@@ -3,9 +3,10 @@
 //   format and lint   Biome (biome.json): formatting, line width 120, no shadowing, no unused variables
 //   layers            dependency-cruiser (.dependency-cruiser.cjs): one-way imports, no cycles
 //   unused code       knip (knip.json): unused files, exports and dependencies
+//   line width        no line over 120 characters (Biome formats to 120 but leaves long strings and comments)
 //   database seam     routes and plugins reach the database only through repositories
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 type Check = { name: string; run: () => string[] }
@@ -34,10 +35,31 @@ function databaseSeam(): string[] {
   return findings
 }
 
+const MAX_LINE = 120
+
+/** Every tracked or new TypeScript file but the generated ones. */
+function sourceFiles(): string[] {
+  const r = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts'], { encoding: 'utf8' })
+  return r.stdout.split('\n').filter((f) => f && !f.endsWith('sdk/schema.d.ts') && existsSync(f))
+}
+
+function lineWidth(): string[] {
+  const findings: string[] = []
+  for (const file of sourceFiles()) {
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (line.length > MAX_LINE) findings.push(`${file}:${i + 1}: ${line.length} characters`)
+      })
+  }
+  return findings
+}
+
 const checks: Check[] = [
   { name: 'format and lint (biome)', run: () => command('npx', ['biome', 'check', '--max-diagnostics=50', '.']) },
   { name: 'layers (dependency-cruiser)', run: () => command('npm', ['run', '-s', 'lint:deps']) },
   { name: 'unused code (knip)', run: () => command('npx', ['knip', '--no-progress']) },
+  { name: 'line width', run: lineWidth },
   { name: 'database seam', run: databaseSeam },
 ]
 

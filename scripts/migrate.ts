@@ -25,9 +25,8 @@ await runCli(
     } else {
       const [done, pending] = await db.migrate.list({ migrationSource })
       console.log(`applied: ${done.map((m: { name: string }) => m.name).join(', ') || 'none'}`)
-      console.log(
-        `pending: ${pending.map((m: string | { file: string }) => (typeof m === 'string' ? m : m.file)).join(', ') || 'none'}`,
-      )
+      const names = pending.map((m: string | { file: string }) => (typeof m === 'string' ? m : m.file))
+      console.log(`pending: ${names.join(', ') || 'none'}`)
     }
   },
   () => {

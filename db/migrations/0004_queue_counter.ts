@@ -8,7 +8,8 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('queued_messages').notNullable().defaultTo(0)
   })
   await knex.raw(
-    'UPDATE devices SET queued_messages = (SELECT count(*) FROM messages WHERE messages.recipient_device_id = devices.id)',
+    'UPDATE devices SET queued_messages = ' +
+      '(SELECT count(*) FROM messages WHERE messages.recipient_device_id = devices.id)',
   )
   if (knex.client.config.client === 'pg') {
     // Once per statement, from its transition table: a purge of thousands of rows is one update per device.
@@ -25,7 +26,8 @@ export async function up(knex: Knex): Promise<void> {
           RETURN NULL;
         END $$`)
       await knex.raw(
-        `CREATE TRIGGER ${fn} AFTER ${event} ON messages REFERENCING ${rows} TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+        `CREATE TRIGGER ${fn} AFTER ${event} ON messages REFERENCING ${rows} TABLE AS changed_rows ` +
+          `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
       )
     }
   } else {

@@ -233,6 +233,7 @@ function otherKeyToken(
 ): string {
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
   const now = Math.floor(Date.now() / 1000)
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: String(userId), typ: 'auth', sid, iat: now, exp: now + 60 })}`
+  const claims = { sub: String(userId), typ: 'auth', sid, iat: now, exp: now + 60 }
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`
   return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`
 }
