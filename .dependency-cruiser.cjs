@@ -33,7 +33,8 @@ module.exports = {
     },
     {
       name: 'routes-do-not-import-routes',
-      comment: 'A route module imports no other route module; shared pieces live in lib/ or db/. Only routes/index.ts gathers them.',
+      comment:
+        'A route module imports no other route module; shared pieces live in lib/ or db/. Only routes/index.ts gathers them.',
       severity: 'error',
       from: { path: '^routes/', pathNot: '^routes/index\\.ts$' },
       to: { path: '^routes/' },
@@ -47,7 +48,8 @@ module.exports = {
     },
     {
       name: 'only-server-imports-app',
-      comment: 'app.ts builds the app for server.ts and the tests; nothing else imports it, and nothing imports server.ts.',
+      comment:
+        'app.ts builds the app for server.ts and the tests; nothing else imports it, and nothing imports server.ts.',
       severity: 'error',
       from: { path: '^(lib|db|plugins|routes|scripts|sdk)/' },
       to: { path: '^(app|server)\\.ts$' },
