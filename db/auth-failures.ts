@@ -15,7 +15,8 @@ export function authFailuresRepository(q: Queryable) {
       now: number,
       windowMs: number,
     ): Promise<{ attempts: number; lockedUntil: number }> {
-      const sql = `INSERT INTO auth_failures (scope, user_id, failures, window_started_at, locked_until) VALUES (?, ?, 1, ?, NULL)
+      const sql = `INSERT INTO auth_failures (scope, user_id, failures, window_started_at, locked_until)
+        VALUES (?, ?, 1, ?, NULL)
         ON CONFLICT (scope, user_id) DO UPDATE SET
           failures = CASE WHEN auth_failures.locked_until > ? THEN auth_failures.failures
             WHEN auth_failures.window_started_at <= ? THEN 1 ELSE auth_failures.failures + 1 END,

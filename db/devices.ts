@@ -56,7 +56,8 @@ export function devicesRepository(q: Queryable) {
     /** Records a signed request's counter if it is above the last one for that key; false for a replay. */
     async advanceSigningCounter(signingKey: string, counter: number): Promise<boolean> {
       const sql = `INSERT INTO signing_counters (signing_key, counter) VALUES (?, ?)
-        ON CONFLICT (signing_key) DO UPDATE SET counter = excluded.counter WHERE signing_counters.counter < excluded.counter
+        ON CONFLICT (signing_key) DO UPDATE SET counter = excluded.counter
+        WHERE signing_counters.counter < excluded.counter
         RETURNING counter`
       const result = await q.raw(sql, [signingKey, counter])
       return rowsOf(result).length === 1

@@ -51,7 +51,9 @@ export function keysRepository(q: Queryable) {
       const pg = isPostgres(q)
       const table = TABLE[kind]
       const columns = kind === 'pq' ? 'key_id, public_key, signature' : 'key_id, public_key'
-      const sql = `DELETE FROM ${table} WHERE id = (SELECT id FROM ${table} WHERE device_id = ? ORDER BY key_id LIMIT 1${pg ? ' FOR UPDATE SKIP LOCKED' : ''}) RETURNING ${columns}`
+      const lock = pg ? ' FOR UPDATE SKIP LOCKED' : ''
+      const oldest = `SELECT id FROM ${table} WHERE device_id = ? ORDER BY key_id LIMIT 1${lock}`
+      const sql = `DELETE FROM ${table} WHERE id = (${oldest}) RETURNING ${columns}`
       const result = await q.raw(sql, [deviceId])
       const row = rowsOf<{ key_id: number; public_key: string; signature?: string }>(result)[0]
       return row && (fromRow(row) as OneTimeKey<K>)

@@ -85,7 +85,8 @@ export function messagesRepository(q: Queryable) {
     /** Deletes those of `ids` queued for the device and returns the ids that were deleted. */
     async deleteFor(deviceId: number, ids: number[]): Promise<Set<number>> {
       // One statement, so two racing deletes of an id cannot both report it deleted.
-      const sql = `DELETE FROM messages WHERE recipient_device_id = ? AND id IN (${ids.map(() => '?').join(', ')}) RETURNING id`
+      const list = ids.map(() => '?').join(', ')
+      const sql = `DELETE FROM messages WHERE recipient_device_id = ? AND id IN (${list}) RETURNING id`
       const rows = rowsOf<{ id: number }>(await q.raw(sql, [deviceId, ...ids]))
       return new Set(rows.map((r) => Number(r.id)))
     },
@@ -106,7 +107,8 @@ export function messagesRepository(q: Queryable) {
       // keep up on every send), and a batch that finds fewer expired rows than that ends the purge.
       // A message that expired behind a younger one (clocks of instances a little apart) goes in a
       // later purge; it is never delivered meanwhile.
-      const batch = `DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ${PURGE_BATCH}) AND created_at <= ?`
+      const oldest = `SELECT id FROM messages ORDER BY id LIMIT ${PURGE_BATCH}`
+      const batch = `DELETE FROM messages WHERE id IN (${oldest}) AND created_at <= ?`
       if (!postgres) {
         let total = 0
         for (let n = PURGE_BATCH; n === PURGE_BATCH; total += n) n = (await q.raw(batch, [cutoff])).changes ?? 0

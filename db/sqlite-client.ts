@@ -28,7 +28,8 @@ export class CachingSqliteClient extends BetterSqlite3Client {
       _optSafeIntegers(o: unknown): boolean | undefined
       _formatBindings(b: unknown): unknown[]
     }
-    if (self._optSafeIntegers(obj.options) !== undefined) return super_query(this, connection, obj) // per-query options: uncached
+    // Per-query options: uncached.
+    if (self._optSafeIntegers(obj.options) !== undefined) return super_query(this, connection, obj)
     let cache = caches.get(connection)
     if (!cache) {
       cache = new Map()

@@ -187,10 +187,10 @@ function fromEnv(env: NodeJS.ProcessEnv): { raw: Record<string, unknown>; usedNa
   if (raw.databaseUrl === undefined && env.DATABASE_NAME) {
     if (env.DATABASE_PORT && !/^[0-9]{1,5}$/.test(env.DATABASE_PORT))
       throw new ConfigError(`DATABASE_PORT: must be integer (got ${JSON.stringify(env.DATABASE_PORT)})`)
-    const auth = env.DATABASE_USER
-      ? `${encodeURIComponent(env.DATABASE_USER)}${env.DATABASE_PASSWORD ? ':' + encodeURIComponent(env.DATABASE_PASSWORD) : ''}@`
-      : ''
-    raw.databaseUrl = `postgres://${auth}${env.DATABASE_HOST || '127.0.0.1'}:${env.DATABASE_PORT || 5432}/${encodeURIComponent(env.DATABASE_NAME)}`
+    const password = env.DATABASE_PASSWORD ? `:${encodeURIComponent(env.DATABASE_PASSWORD)}` : ''
+    const auth = env.DATABASE_USER ? `${encodeURIComponent(env.DATABASE_USER)}${password}@` : ''
+    const where = `${env.DATABASE_HOST || '127.0.0.1'}:${env.DATABASE_PORT || 5432}`
+    raw.databaseUrl = `postgres://${auth}${where}/${encodeURIComponent(env.DATABASE_NAME)}`
     usedNames.databaseUrl = 'DATABASE_NAME'
   }
   return { raw, usedNames }

@@ -51,7 +51,8 @@ export const resetInvalidPage = (appName: string) =>
   page(
     appName,
     'Link invalid',
-    '<p class="error">This password reset link is invalid, was already used, or has expired. Request a new one from the app.</p>',
+    '<p class="error">This password reset link is invalid, was already used, or has expired. ' +
+      'Request a new one from the app.</p>',
   )
 
 export const resetDonePage = (appName: string) =>

@@ -49,7 +49,10 @@ export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signat
   }
 }
 
-/** The Edwards public key (compressed, with the given sign bit) for a Montgomery u-coordinate, or undefined for u >= p, u = -1 or a small-order u. */
+/**
+ * The Edwards public key (compressed, with the given sign bit) for a Montgomery u-coordinate, or
+ * undefined for u >= p, u = -1 or a small-order u.
+ */
 function montgomeryToEdwards(u: Uint8Array, signBit: number): Uint8Array | undefined {
   let n = 0n
   for (let i = u.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(u[i])

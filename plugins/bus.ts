@@ -19,7 +19,10 @@ export type BusEvent =
 declare module 'fastify' {
   interface FastifyInstance {
     bus: {
-      /** Tells every instance. Never throws: an event that cannot be sent is logged (the row is in the database regardless). */
+      /**
+       * Tells every instance. Never throws: an event that cannot be sent is logged (the row is in
+       * the database regardless).
+       */
       publish(event: BusEvent): Promise<void>
       /** Calls `listener` for every event from any instance; returns the unsubscribe function. */
       subscribe(listener: (event: BusEvent) => void): () => void

@@ -69,7 +69,9 @@ export default fp(
         await mailer.send({
           to: email,
           subject: `${config.applicationName} verification code`,
-          text: `Your verification code is ${code}\n\nIt is valid for ${minutes} minutes. If you did not ask for it, change your password.\n`,
+          text:
+            `Your verification code is ${code}\n\n` +
+            `It is valid for ${minutes} minutes. If you did not ask for it, change your password.\n`,
         })
       },
 

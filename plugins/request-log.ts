@@ -5,7 +5,10 @@ import type { Config } from '../lib/config.js'
 import { operationLabel } from '../lib/operation-label.js'
 import { operations } from '../lib/spec.js'
 
-/** The reset page's path carries the reset token, and a careless client may put secrets in the query: both are masked. */
+/**
+ * The reset page's path carries the reset token, and a careless client may put secrets in the
+ * query: both are masked.
+ */
 export function maskUrl(url: string): string {
   return (
     url

@@ -21,11 +21,15 @@ async function userForToken(app: FastifyInstance, uid: string, token: string): P
 /** Mails a reset link unless the account already got LOCKOUT_THRESHOLD of them in LOCKOUT_DURATION. */
 async function sendResetLink(app: FastifyInstance, user: UserRow): Promise<void> {
   if (!(await app.lockout.take('reset', user.id))) return
-  const link = `${app.config.publicUrl}/auth/password/reset/confirm/${encodeUid(user.id)}/${makeResetToken(app.config.secretKey, user)}/`
+  const token = makeResetToken(app.config.secretKey, user)
+  const link = `${app.config.publicUrl}/auth/password/reset/confirm/${encodeUid(user.id)}/${token}/`
   await app.mailer.send({
     to: user.email,
     subject: `${app.config.applicationName} password reset`,
-    text: `Someone asked to reset the password for ${user.email}.\n\nTo choose a new password, open:\n${link}\n\nThe link works once and expires in ${Math.round(app.config.passwordResetTimeout / 60)} minutes. If you did not ask for this, ignore this email.\n`,
+    text:
+      `Someone asked to reset the password for ${user.email}.\n\nTo choose a new password, open:\n${link}\n\n` +
+      `The link works once and expires in ${Math.round(app.config.passwordResetTimeout / 60)} minutes. ` +
+      'If you did not ask for this, ignore this email.\n',
   })
 }
 
