@@ -1,7 +1,16 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { isUniqueViolation } from '../../db/dialect.js'
-import { build, deviceBody, kyberPreKey, kyberPreKeys, preKeys, signedPreKey, uniqueEmail } from '../helper.js'
+import {
+  build,
+  database,
+  deviceBody,
+  kyberPreKey,
+  kyberPreKeys,
+  preKeys,
+  signedPreKey,
+  uniqueEmail,
+} from '../helper.js'
 
 // The keys repository on its own, against the same fresh databases the route tests use.
 
@@ -89,20 +98,39 @@ t.test('claimOneTime returns and deletes one prekey at a time, then undefined', 
 t.test('a claim inside a rolled-back transaction keeps the prekey', async (tt) => {
   const { app } = await build(tt)
   const a = await newDevice(app, 1)
-  await app.db
-    .transaction(async (tx) => {
+  // Only the error thrown to roll back may come out: a claim that failed would fail the test.
+  await tt.rejects(
+    app.db.transaction(async (tx) => {
       tt.ok(await tx.keys.claimOneTime('ec', a.id))
       throw new Error('roll back')
-    })
-    .catch(() => {})
+    }),
+    { message: 'roll back' },
+  )
   tt.equal(await app.db.keys.countOneTime('ec', a.id), 1)
 })
 
-t.test('concurrent claims in separate transactions never return the same prekey', async (tt) => {
-  const { app } = await build(tt)
+// PostgreSQL: 16 transactions, each on its own connection, claim and then wait until all 16 have
+// claimed, so that all of them are open at once when they commit. SQLite has one connection: its
+// transactions queue and run one at a time, by design, so there they cannot be held open together.
+const concurrent =
+  database === 'postgres'
+    ? '16 claims in transactions all open at once (each waits until every one has claimed)'
+    : '16 claims in separate transactions (SQLite: one connection, so they run one at a time, by design)'
+t.test(`${concurrent} never return the same prekey`, async (tt) => {
+  const { app } = await build(tt, { databasePoolMax: 17 })
   const a = await newDevice(app, 10)
+  let claimed = 0
+  let allClaimed!: () => void
+  const barrier = new Promise<void>((resolve) => (allClaimed = resolve))
   const results = await Promise.all(
-    Array.from({ length: 16 }, () => app.db.transaction((tx) => tx.keys.claimOneTime('ec', a.id))),
+    Array.from({ length: 16 }, () =>
+      app.db.transaction(async (tx) => {
+        // A claim that fails releases the others, so that the test fails at once instead of hanging.
+        const key = await tx.keys.claimOneTime('ec', a.id).finally(() => ++claimed === 16 && allClaimed())
+        if (database === 'postgres') await barrier
+        return key
+      }),
+    ),
   )
   const ids = results.filter((k) => k !== undefined).map((k) => k!.keyId)
   tt.equal(ids.length, 10)
