@@ -17,7 +17,7 @@ import {
   type Database,
   type Scenario,
 } from './options.js'
-import { logErrors, randomSecret, serverEnv, startProcess, type Running } from './processes.js'
+import { logErrors, randomSecret, serverEnv, startProcess, waitIdle, type Running } from './processes.js'
 import {
   compareScale,
   failuresOf,
@@ -211,11 +211,19 @@ async function scaleCheck(
         out.push(await measure(p, target, phase.seeded, opts))
         log(describe(out[out.length - 1]))
       }
+      // The requests the last window left in flight finish, and what they log counts against it
+      // (as a later run's window would count it). Not the shutdown: a handler still waiting for
+      // the database when the pool closes logs an error, and no main run looks at the log then.
+      await waitIdle(p.pid)
+      const all = logErrors(logFile)
+      const late = all.count - out.reduce((n, r) => n + r.serverLogErrors, 0)
+      const last = out[out.length - 1]
+      if (late > 0) {
+        last.serverLogErrors += late
+        if (!last.serverLogErrorSamples.length) last.serverLogErrorSamples = all.samples
+      }
       return out
     })
-    // Log lines written after the last run's window (the log is asynchronous) count against it.
-    const late = logErrors(logFile).count - stepRuns.reduce((n, r) => n + r.serverLogErrors, 0)
-    if (late > 0) stepRuns[stepRuns.length - 1].serverLogErrors += late
     runs.push(...stepRuns)
     if (failuresOf(stepRuns).length === 0) rmSync(logFile, { force: true })
     else log(`  server log kept: ${logFile}`)
