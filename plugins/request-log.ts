@@ -13,6 +13,8 @@ export function maskUrl(url: string): string {
   return (
     url
       .replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]')
+      // A reset token anywhere else in the path (a client that mangled the link, `..` resolved): masked too.
+      .replace(/(\/)[0-9a-z]+-[0-9a-f]{40}(?=[/?]|$)/g, '$1[redacted]')
       // The API never takes credentials in the query, but a client may still put them there.
       .replace(/([?&][^=&#]*(?:token|key|code|secret|password|signature)[^=&#]*=)[^&#]*/gi, '$1[redacted]')
   )

@@ -1,15 +1,17 @@
 // `npm test`: checks the generated types are current, type-checks, lints the spec, then runs the
 // tap suite once on SQLite and once on a fresh PostgreSQL database per test file, and prints the
-// combined count. PostgreSQL is required under CI (CI=true) or TEST_POSTGRES=required; elsewhere
-// a machine without it runs SQLite only and says so loudly.
+// combined count. PostgreSQL is required under CI (any non-empty CI) or TEST_POSTGRES=required;
+// elsewhere a machine without it runs SQLite only and says so loudly. Tests that need a tool the
+// machine lacks (test/requirements.ts) are skipped outside CI and listed loudly at the end; under CI
+// every skipped or todo test counts as failed.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connect } from 'node:net'
-import knex from 'knex'
 import { operations } from '../lib/spec.js'
 import { auditLogs } from './log-audit.js'
+import { closingLine, notRun, tallyPass, tapCounts, type NotRun } from './tap-summary.js'
+import { inCI, postgresReachable } from './test-machine.js'
 
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
   const r = spawnSync(cmd, args, {
@@ -35,59 +37,28 @@ for (const [cmd, args] of pre) {
   }
 }
 
-async function postgresReachable(): Promise<boolean> {
-  const db = knex({
-    client: 'pg',
-    connection: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    pool: { min: 0, max: 1 },
-    acquireConnectionTimeout: 3000,
-  })
-  try {
-    await db.raw('select 1')
-    return true
-  } catch {
-    return false
-  } finally {
-    await db.destroy()
-  }
-}
-
-function redisReachable(): Promise<boolean> {
-  const url = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379')
-  return new Promise((resolve) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port || 6379) })
-    socket.setTimeout(3000, () => (socket.destroy(), resolve(false)))
-    socket.once('error', () => resolve(false))
-    socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (d) => (socket.destroy(), resolve(d.toString().startsWith('+PONG'))))
-  })
-}
-
-const required = process.env.CI === 'true'
-const requirePostgres = required || process.env.TEST_POSTGRES === 'required'
-// Without Redis (and outside CI) the two shared-counter tests are skipped, loudly; CI needs it.
-const redisEnv: Record<string, string> = {}
-if (!(await redisReachable()) && !required) {
-  redisEnv.TEST_REDIS = 'skip'
-  console.warn(
-    '\n*** Redis is not reachable: the shared rate-limit tests are skipped. Set TEST_REDIS_URL to include them. ***\n',
-  )
-}
+const ci = inCI()
+const requirePostgres = ci || process.env.TEST_POSTGRES === 'required'
 const databases = ['sqlite']
+let postgresPassSkipped = false
 if (await postgresReachable()) databases.push('postgres')
 else if (requirePostgres)
   databases.push('postgres') // and let it fail: CI must not skip PostgreSQL
-else
+else {
+  postgresPassSkipped = true
   console.warn(
     '\n*** PostgreSQL is not reachable: the suite runs on SQLite only. Set TEST_POSTGRES_URL to include it. ***\n',
   )
+}
 
 const extra = process.argv.slice(2)
 const coverageDir = mkdtempSync(join(tmpdir(), 'operation-coverage-'))
 const logDir = mkdtempSync(join(tmpdir(), 'suite-logs-'))
 const securityLines: string[] = []
+const didNotRun: (NotRun & { db: string })[] = []
 let passed = 0
 let failed = 0
+let skipped = 0
 let allOk = true
 for (const db of databases) {
   console.log(`\n=== test suite on ${db} ===`)
@@ -98,23 +69,20 @@ for (const db of databases) {
       ? ['--exclude=test/multi-instance/**', '--exclude=**/@(fixture*(s)|dist)/**']
       : []
   const r = run('npx', ['tap', '--reporter=tap', ...only, ...extra], {
-    ...redisEnv,
     TEST_DB: db,
     OPERATION_COVERAGE_DIR: join(coverageDir, db),
     LOG_CAPTURE_DIR: join(logDir, db),
   })
   for (const m of r.out.matchAll(/^\s*# (security: .*)$/gm)) securityLines.push(`${db}: ${m[1]}`)
-  const summary = /# \{ ?total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/.exec(
-    r.out
-      .split('\n')
-      .reverse()
-      .find((l) => l.startsWith('# { total')) ?? '',
+  const counts = tapCounts(r.out)
+  const pass = tallyPass(counts, r.ok, ci)
+  didNotRun.push(...notRun(r.out).map((n) => ({ ...n, db })))
+  console.log(
+    `${db}: ${closingLine(pass)}${pass.skipped ? ` (${counts?.skip ?? 0} skipped, ${counts?.todo ?? 0} todo)` : ''}`,
   )
-  const pass = Number(summary?.[2] ?? 0)
-  const fail = Number(summary?.[3] ?? 0) + (r.ok || summary?.[3] ? 0 : 1)
-  console.log(`${db}: ${pass} passed, ${fail} failed`)
-  passed += pass
-  failed += fail
+  passed += pass.passed
+  failed += pass.failed
+  skipped += pass.skipped
   allOk &&= r.ok
 }
 // Every operation in the contract must have been called by the suite (on each database); a whole
@@ -146,28 +114,56 @@ if (extra.length === 0) {
     }
   }
 }
-// No secret the suite handled may appear in anything the server logged, at trace level, during it.
+// No secret the suite handled may appear in anything the server logged, at trace level, during it;
+// and every source of secrets that carried traffic in this pass must have recorded some.
 for (const db of databases) {
   const audit = auditLogs(join(logDir, db))
+  const sources = Object.entries(audit.bySource).map(([source, n]) => `${source} ${n}`)
+  const searched = [
+    `${audit.asTokens} as whole tokens`,
+    `${audit.byParts} by their parts`,
+    `${audit.unsearchable} not searchable (no part long enough)`,
+  ]
   securityLines.push(
-    `${db}: security: logs: ${audit.secrets} secrets searched for in ${audit.lines} log lines (${(audit.logBytes / 1e6).toFixed(1)} MB), ${audit.leaks.length} found`,
+    `${db}: security: logs: ${audit.secrets} secrets recorded (${sources.join(', ') || 'none'}), searched for ` +
+      `in ${audit.lines} log lines (${(audit.logBytes / 1e6).toFixed(1)} MB): ${searched.join(', ')}; ` +
+      `${audit.leaks.length} found`,
   )
-  if (audit.leaks.length || audit.lines === 0) {
-    console.error(
-      `${db}: ${
-        audit.lines === 0
-          ? 'no log captured'
-          : `secrets found in the log: ${audit.leaks
-              .slice(0, 5)
-              .map((s) => s.slice(0, 12) + '…')
-              .join(', ')}`
-      }`,
-    )
+  const problems: string[] = []
+  if (audit.lines === 0) problems.push('no log captured')
+  if (audit.silent.length)
+    problems.push(`sources that carried traffic but recorded no secret: ${audit.silent.join(', ')}`)
+  const shown = audit.leaks.slice(0, 5).map((secret) => `${secret.slice(0, 12)}…`)
+  if (audit.leaks.length) problems.push(`secrets found in the log: ${shown.join(', ')}`)
+  if (problems.length) {
+    console.error(`${db}: log audit: ${problems.join('; ')}`)
     failed += 1
   } else passed += 1
 }
 console.log(`\n${securityLines.join('\n')}`)
 rmSync(logDir, { recursive: true, force: true })
 rmSync(coverageDir, { recursive: true, force: true })
-console.log(`\n${passed} passed, ${failed} failed`)
+
+// What did not run, loudly, and how to get it to run; under CI each of these has counted as failed.
+if (didNotRun.length || postgresPassSkipped) {
+  const lines = didNotRun.map(
+    (n) => `***   ${n.db}: ${n.file}: ${n.name}: ${n.kind}${n.reason ? ` (${n.reason})` : ''}`,
+  )
+  if (postgresPassSkipped) lines.unshift('***   the whole PostgreSQL pass (PostgreSQL is not reachable)')
+  // Skip reasons name their Debian package (test/requirements.ts): one command installs them all.
+  const reasons = didNotRun.map((n) => n.reason).join(' ') + (postgresPassSkipped ? ' apt-get install postgresql' : '')
+  const packages = [...new Set([...reasons.matchAll(/apt-get install ([\w-]+)/g)].map((m) => m[1]))]
+  const count = `${didNotRun.length} test(s) did not run`
+  console.warn(
+    [
+      '',
+      `*** ${count}${ci ? ', and each counts as failed: under CI nothing may be skipped' : ''}:`,
+      ...lines,
+      ...(packages.length
+        ? [`*** To run them: apt-get install ${packages.join(' ')} (as root), start the services.`]
+        : []),
+    ].join('\n'),
+  )
+}
+console.log(`\n${closingLine({ passed, failed, skipped })}`)
 process.exit(allOk && failed === 0 ? 0 : 1)

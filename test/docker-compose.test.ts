@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse } from 'yaml'
 import { loadConfig } from '../lib/config.js'
+import { requires } from './requirements.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const SECRET_KEY = 'f3a9c2e7b1d84f6a9e0c5b7d2a1f8e4c6b9d0a3e5f7c1b2d4e6a8c0b3d5f7e9a'
@@ -36,9 +37,11 @@ function composeConfig(vars: Record<string, string>) {
   }
 }
 
+// Without docker-compose (and outside CI) the three tests are skipped, saying how to get it.
+const needsCompose = await requires('docker-compose')
 const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN)
 
-t.test('valid, and resolved into a stack the server can run on', async (tt) => {
+t.test('valid, and resolved into a stack the server can run on', needsCompose, async (tt) => {
   const res = composeConfig({ SECRET_KEY, POSTGRES_PASSWORD })
   tt.equal(res.code, 0, `docker-compose config accepts the file (${res.stderr})`)
   const compose = parse(res.stdout)
@@ -91,7 +94,7 @@ t.test('valid, and resolved into a stack the server can run on', async (tt) => {
   tt.match(server.healthcheck.test.join(' '), /\/health\/ready/, "the server's health check is its readiness probe")
 })
 
-t.test('EMAIL_HOST and friends replace the mail catcher with a real SMTP server', async (tt) => {
+t.test('EMAIL_HOST and friends replace the mail catcher with a real SMTP server', needsCompose, async (tt) => {
   const res = composeConfig({
     SECRET_KEY,
     POSTGRES_PASSWORD,
@@ -104,7 +107,7 @@ t.test('EMAIL_HOST and friends replace the mail catcher with a real SMTP server'
   tt.same([config.emailHost, config.emailPort, config.emailUseTls], ['smtp.example.com', 587, true])
 })
 
-t.test('refuses to resolve without SECRET_KEY or POSTGRES_PASSWORD, naming the variable', async (tt) => {
+t.test('refuses to resolve without SECRET_KEY or POSTGRES_PASSWORD, naming the variable', needsCompose, async (tt) => {
   const noKey = composeConfig({ POSTGRES_PASSWORD })
   tt.not(noKey.code, 0)
   tt.match(noKey.stderr, /set SECRET_KEY/)

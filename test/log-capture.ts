@@ -2,13 +2,20 @@ import { appendFileSync, createWriteStream, mkdirSync, type WriteStream } from '
 import { join } from 'node:path'
 
 // Under `npm test`, LOG_CAPTURE_DIR is set: every app the suite builds logs at `trace` into one file
-// per test process, and every secret the suite sends or receives (passwords, tokens, codes, keys,
-// signatures, ciphertext) is written beside it. scripts/log-audit.ts then searches the logs for them.
+// per test process (spawned servers into files of their own), and every secret the suite sends or
+// receives (passwords, tokens, codes, keys, signatures, ciphertext) is written beside it, with the
+// source that saw it. scripts/log-audit.ts then searches the logs for them. A source declares itself
+// where its traffic starts, not where it records: one that sends but records nothing fails the audit.
 const dir = process.env.LOG_CAPTURE_DIR
 let stream: WriteStream | undefined
 const seen = new Set<string>()
+const declared = new Set<Source>()
 
 export const capturing = dir !== undefined
+
+/** Where a secret was seen: the helper's client, the SDK, the fuzzer, sockets, the browser test, spawned servers. */
+const SOURCES = ['helper', 'sdk', 'fuzz', 'socket', 'e2e', 'spawned'] as const
+export type Source = (typeof SOURCES)[number]
 
 export function logStream(): WriteStream | undefined {
   if (!dir) return undefined
@@ -17,6 +24,21 @@ export function logStream(): WriteStream | undefined {
     stream = createWriteStream(join(dir, `${process.pid}.log`), { flags: 'a' })
   }
   return stream
+}
+
+/** A log file in the capture directory for a process the suite spawns (undefined when not capturing). */
+export function spawnedLogStream(name: string): WriteStream | undefined {
+  if (!dir) return undefined
+  mkdirSync(dir, { recursive: true })
+  return createWriteStream(join(dir, `${process.pid}-${name.replace(/[^\w.-]/g, '_')}.log`), { flags: 'a' })
+}
+
+/** This test process sends traffic through `source`: the audit fails if that source then recorded no secret. */
+export function declareSource(source: Source): void {
+  if (!dir || declared.has(source)) return
+  declared.add(source)
+  mkdirSync(dir, { recursive: true })
+  appendFileSync(join(dir, `${process.pid}.sources`), `${source}\n`)
 }
 
 const SECRET_FIELDS = new Set([
@@ -40,39 +62,90 @@ const SECRET_FIELDS = new Set([
   'content',
 ])
 
-function remember(value: string): void {
-  if (!dir || value.length < 6 || seen.has(value)) return
-  seen.add(value)
-  appendFileSync(join(dir, `${process.pid}.secrets`), JSON.stringify(value) + '\n')
+function remember(value: string, source: Source): void {
+  const key = `${source} ${value}`
+  if (!dir || value.length < 6 || seen.has(key)) return
+  seen.add(key)
+  mkdirSync(dir, { recursive: true })
+  appendFileSync(join(dir, `${process.pid}.secrets`), JSON.stringify([source, value]) + '\n')
 }
 
-// In answers, `code` and `message` are the status or error's name and text, not secrets.
+// In answers, `code` and `message` strings are the status or error's name and text, not secrets
+// (a socket's message frame carries the message object under `message`: that one is walked).
 const NOT_SECRET_IN_ANSWERS = new Set(['code', 'message'])
 
-/** Records the secret values in a request body or an answer (any depth). */
-export function recordSecrets(value: unknown, answer = false, field?: string): void {
-  if (!dir) return
-  if (field !== undefined && answer && NOT_SECRET_IN_ANSWERS.has(field)) return
+function walk(value: unknown, answer: boolean, source: Source, field?: string): void {
   if (typeof value === 'string') {
-    if (field === undefined || !SECRET_FIELDS.has(field)) return
-    remember(value)
-    if (field === 'qr_link') remember(new URL(value).searchParams.get('secret') ?? '')
+    if (field === undefined || !SECRET_FIELDS.has(field) || (answer && NOT_SECRET_IN_ANSWERS.has(field))) return
+    remember(value, source)
+    if (field === 'qr_link') remember(new URL(value).searchParams.get('secret') ?? '', source)
     // A message is JSON around base64 ciphertext: the ciphertext alone must not show up either.
     for (const run of value.match(/[A-Za-z0-9+/]{16,}={0,2}/g) ?? [])
-      if (field === 'message' || field === 'content') remember(run)
+      if (field === 'message' || field === 'content') remember(run, source)
   } else if (typeof value === 'number') {
-    if (field === 'code') remember(String(value).padStart(6, '0'))
+    if (field === 'code' && !answer) remember(String(value).padStart(6, '0'), source)
   } else if (Array.isArray(value)) {
-    for (const item of value) recordSecrets(item, answer, field)
+    for (const item of value) walk(item, answer, source, field)
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) recordSecrets(v, answer, k)
+    for (const [k, v] of Object.entries(value)) walk(v, answer, source, k)
   }
 }
 
-export function recordRequestSecrets(url: string, headers: Record<string, string | string[] | undefined>): void {
+/** Records one secret that travels outside a request (a spawned server's SECRET_KEY, say). */
+export function recordSecret(value: string, source: Source): void {
+  remember(value, source)
+}
+
+/** Records the secret values in a request body or (with `answer`) an answer or frame, at any depth. */
+export function recordSecrets(value: unknown, answer = false, source: Source = 'helper'): void {
+  if (dir) walk(value, answer, source)
+}
+
+/**
+ * Records the credential of a request (its Authorization header without the scheme, a reset link's
+ * token in the path) and declares `source`: every request through a recording client passes here.
+ */
+export function recordRequestSecrets(
+  url: string,
+  headers: Record<string, string | string[] | undefined>,
+  source: Source = 'helper',
+): void {
   if (!dir) return
+  declareSource(source)
   const auth = headers.authorization
-  if (typeof auth === 'string') remember(auth.replace(/^\S+\s+/, '').trim())
+  for (const value of Array.isArray(auth) ? auth : [auth])
+    if (typeof value === 'string') remember(value.replace(/^\S+\s+/, '').trim(), source)
   const reset = /\/auth\/password\/reset\/confirm\/([^/?]+)\/([^/?]+)/.exec(url)
-  if (reset) remember(decodeURIComponent(reset[2]))
+  if (reset) {
+    try {
+      remember(decodeURIComponent(reset[2]), source)
+    } catch {
+      remember(reset[2], source) // not percent-encoding (the fuzzer sends such paths): as it stands
+    }
+  }
+}
+
+/**
+ * Records what a message socket carries: the credentials it offers (its Authorization header, its
+ * subprotocol entries) and every frame the server sends it.
+ */
+export function recordSocket(
+  ws: { on(event: 'message', listener: (data: Buffer) => void): unknown },
+  url: string,
+  headers: Record<string, string>,
+  protocols: string[] = [],
+): void {
+  if (!dir) return
+  recordRequestSecrets(new URL(url).pathname, headers, 'socket')
+  for (const entry of protocols) {
+    const credential = /^(?:bearer|signature\.\d+)\.(.+)$/.exec(entry)?.[1]
+    if (credential) remember(credential, 'socket')
+  }
+  ws.on('message', (data) => {
+    try {
+      recordSecrets(JSON.parse(data.toString()), true, 'socket')
+    } catch {
+      // not JSON: the socket's own test refuses the frame
+    }
+  })
 }

@@ -5,6 +5,7 @@ import addFormatsModule from 'ajv-formats'
 import { parse } from 'yaml'
 import WebSocket from 'ws'
 import { checkAgainstSpec } from './spec-check.js'
+import { recordSocket } from './log-capture.js'
 
 // A WebSocket client for tests: every frame the server sends is checked against asyncapi.yaml,
 // so the document cannot drift from the server.
@@ -155,6 +156,7 @@ export function openSocket(t: T, url: string, opts: OpenOptions = {}): TestSocke
   const headers: Record<string, string> = { ...opts.headers }
   if (opts.token) headers.authorization = `Bearer ${opts.token}`
   const ws = new WebSocket(url, opts.protocols ?? ['signal.messages.v1'], { headers, autoPong: opts.autoPong ?? true })
+  recordSocket(ws, url, headers, opts.protocols) // for the log audit
   return new TestSocket(ws, t)
 }
 

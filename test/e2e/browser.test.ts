@@ -1,15 +1,16 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, not DOM nodes
 // A real browser (Debian's chromium, driven by playwright-core; never a downloaded browser) against
 // the real server: the API docs page renders every operation, and a password reset works from the
 // emailed link to the next login.
 import { createServer } from 'node:net'
 import t from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Page } from 'playwright-core'
 import { buildWithMail, signUp } from '../helper.js'
-import { recordRequestSecrets, recordSecrets } from '../log-capture.js'
+import { declareSource, recordRequestSecrets, recordSecrets } from '../log-capture.js'
+import { CHROMIUM, requires } from '../requirements.js'
 import { checkAgainstSpec } from '../spec-check.js'
 import { operations } from '../../lib/spec.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -34,96 +35,126 @@ const freePort = () =>
 
 type T = Parameters<typeof buildWithMail>[0]
 
+// Without chromium (and outside CI) both tests are skipped, saying how to get it.
+const needsChromium = await requires('chromium')
 // One browser for the file (starting it is the slow part); each test gets a fresh context.
-const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-t.teardown(() => browser.close())
+const browser = needsChromium.skip ? undefined : await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+t.teardown(() => browser?.close())
 
 /**
  * The server on a real port with a real SMTP server behind it, and a fresh browser context. What
  * the browser is answered on API paths is checked against openapi.yaml like every other answer;
- * any console error (a CSP violation, a failed asset) is collected for the test to refuse.
+ * any console error (a CSP violation, a failed asset) is collected for the test to refuse. What it
+ * sends and is answered there is recorded for the log audit. `settled()` stops listening and waits
+ * for the answers still being read, so that nothing is added to `problems` once the test reads it.
  */
 async function setUp(tt: T) {
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
   const env = await buildWithMail(tt, { publicUrl: origin })
   await env.app.listen({ host: '127.0.0.1', port })
-  const context = await browser.newContext()
+  declareSource('e2e')
+  const context = await browser!.newContext()
   tt.teardown(() => context.close())
   const page: Page = await context.newPage()
   const problems: string[] = []
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`))
+  page.on('request', (req) => {
+    const url = new URL(req.url())
+    if (url.origin !== origin) return
+    recordRequestSecrets(url.pathname, req.headers(), 'e2e')
+    const form = req.headers()['content-type']?.startsWith('application/x-www-form-urlencoded')
+    const data = req.postData()
+    if (data) recordSecrets(form ? Object.fromEntries(new URLSearchParams(data)) : JSON.parse(data), false, 'e2e')
+  })
   page.on('response', async (res) => {
     const url = new URL(res.url())
     if (url.origin !== origin || url.pathname.startsWith('/docs')) return
-    const contentType = res.headers()['content-type'] ?? ''
-    const text = await res.text()
-    const body = contentType.startsWith('application/json') ? JSON.parse(text) : text
-    for (const p of checkAgainstSpec(res.request().method(), url.pathname, { status: res.status(), contentType, body }))
-      problems.push(`contract: ${p}`)
+    try {
+      const contentType = res.headers()['content-type'] ?? ''
+      const text = await res.text()
+      const body = contentType.startsWith('application/json') ? JSON.parse(text) : text
+      recordSecrets(body, true, 'e2e')
+      const answer = { status: res.status(), contentType, body }
+      for (const p of checkAgainstSpec(res.request().method(), url.pathname, answer)) problems.push(`contract: ${p}`)
+    } catch (err) {
+      problems.push(`reading ${url.pathname}: ${(err as Error).message}`)
+    }
   })
-  return { ...env, origin, page, problems }
+  const settled = async () => {
+    await page.removeAllListeners(undefined, { behavior: 'wait' })
+    return problems
+  }
+  return { ...env, origin, page, settled }
 }
 
-t.test('GET /docs renders every operation of openapi.yaml, under its Content-Security-Policy', async (tt) => {
-  const { origin, page, problems } = await setUp(tt)
-  const res = await page.goto(`${origin}/docs`)
-  tt.equal(res?.status(), 200)
-  tt.match(res?.headers()['content-security-policy'], /default-src 'none'/, 'the policy is on')
-  // Swagger UI renders a block per operation and tag (an operation with two tags shows twice) once
-  // it has fetched and parsed the spec.
-  await page
-    .locator('.opblock')
-    .nth(operations.size - 1)
-    .waitFor({ timeout: 20_000 })
-  const shown = new Set((await page.locator('.opblock-summary-operation-id').allInnerTexts()).map((s) => s.trim()))
-  tt.same([...shown].sort(), [...operations.keys()].sort(), 'every operation, by its operationId')
-  const send = page.locator('.opblock', {
-    has: page.locator('.opblock-summary-operation-id', { hasText: /^sendMessage$/ }),
-  })
-  tt.match(await send.locator('.opblock-summary-path').innerText(), '/messages/{registrationId}/', 'with its path')
-  tt.match(await send.locator('.opblock-summary-method').innerText(), 'POST', 'and method')
-  tt.same(problems, [], 'no console error, failed request or CSP violation')
-})
+t.test(
+  'GET /docs renders every operation of openapi.yaml, under its Content-Security-Policy',
+  needsChromium,
+  async (tt) => {
+    const { origin, page, settled } = await setUp(tt)
+    const res = await page.goto(`${origin}/docs`)
+    tt.equal(res?.status(), 200)
+    tt.match(res?.headers()['content-security-policy'], /default-src 'none'/, 'the policy is on')
+    // Swagger UI renders a block per operation and tag (an operation with two tags shows twice) once
+    // it has fetched and parsed the spec.
+    await page
+      .locator('.opblock')
+      .nth(operations.size - 1)
+      .waitFor({ timeout: 20_000 })
+    const shown = new Set((await page.locator('.opblock-summary-operation-id').allInnerTexts()).map((s) => s.trim()))
+    tt.same([...shown].sort(), [...operations.keys()].sort(), 'every operation, by its operationId')
+    const send = page.locator('.opblock', {
+      has: page.locator('.opblock-summary-operation-id', { hasText: /^sendMessage$/ }),
+    })
+    tt.match(await send.locator('.opblock-summary-path').innerText(), '/messages/{registrationId}/', 'with its path')
+    tt.match(await send.locator('.opblock-summary-method').innerText(), 'POST', 'and method')
+    tt.same(await settled(), [], 'no console error, failed request or CSP violation')
+  },
+)
 
-t.test('a password reset from the emailed link, in the browser, then login with the new password', async (tt) => {
-  const { api, smtp, origin, page, problems } = await setUp(tt)
-  const user = await signUp(api)
-  const before = smtp.mails.length
-  tt.equal((await api.post('/auth/password/reset/', { email: user.email })).status, 204, 'reset requested')
-  const mail = await smtp.next(user.email, before)
-  const link = /https?:\/\/\S+\/auth\/password\/reset\/confirm\/\S+\//.exec(mail.text)?.[0]
-  tt.ok(link, 'the email carries a reset link')
-  tt.ok(link!.startsWith(`${origin}/`), 'to this server (PUBLIC_URL)')
-  recordRequestSecrets(new URL(link!).pathname, {})
+t.test(
+  'a password reset from the emailed link, in the browser, then login with the new password',
+  needsChromium,
+  async (tt) => {
+    const { api, smtp, origin, page, settled } = await setUp(tt)
+    const user = await signUp(api)
+    const before = smtp.mails.length
+    tt.equal((await api.post('/auth/password/reset/', { email: user.email })).status, 204, 'reset requested')
+    const mail = await smtp.next(user.email, before)
+    const link = /https?:\/\/\S+\/auth\/password\/reset\/confirm\/\S+\//.exec(mail.text)?.[0]
+    tt.ok(link, 'the email carries a reset link')
+    tt.ok(link!.startsWith(`${origin}/`), 'to this server (PUBLIC_URL)')
+    recordRequestSecrets(new URL(link!).pathname, {}, 'e2e')
 
-  const opened = await page.goto(link!)
-  tt.equal(opened?.status(), 200, 'the link opens the form')
-  tt.equal(await page.locator('h1').innerText(), 'Choose a new password')
-  const newPassword = 'a-brand-new-passphrase-42'
-  recordSecrets({ new_password: newPassword })
-  await page.fill('#new_password', newPassword)
-  await page.fill('#re_new_password', newPassword)
-  const [submitted] = await Promise.all([
-    page.waitForNavigation(),
-    page.getByRole('button', { name: 'Set password' }).click(),
-  ])
-  tt.equal(submitted?.status(), 200, 'the form is accepted')
-  tt.equal(await page.locator('h1').innerText(), 'Password changed')
-  tt.match(await page.locator('p.ok').innerText(), /Log in with the new password/)
+    const opened = await page.goto(link!)
+    tt.equal(opened?.status(), 200, 'the link opens the form')
+    tt.equal(await page.locator('h1').innerText(), 'Choose a new password')
+    const newPassword = 'a-brand-new-passphrase-42'
+    recordSecrets({ new_password: newPassword }, false, 'e2e')
+    await page.fill('#new_password', newPassword)
+    await page.fill('#re_new_password', newPassword)
+    const [submitted] = await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Set password' }).click(),
+    ])
+    tt.equal(submitted?.status(), 200, 'the form is accepted')
+    tt.equal(await page.locator('h1').innerText(), 'Password changed')
+    tt.match(await page.locator('p.ok').innerText(), /Log in with the new password/)
 
-  const login = await api.post('/auth/login/', { email: user.email, password: newPassword })
-  tt.equal(login.status, 200, 'the new password logs in')
-  tt.ok(login.body.auth_token, 'with a token')
-  const old = await api.post('/auth/login/', { email: user.email, password: user.password })
-  tt.equal(old.status, 400, 'the old password does not')
-  tt.equal(old.body.code, 'invalid_credentials')
-  tt.equal((await api.get('/auth/users/me/', { token: user.token })).status, 401, 'and the old session is gone')
+    const login = await api.post('/auth/login/', { email: user.email, password: newPassword })
+    tt.equal(login.status, 200, 'the new password logs in')
+    tt.ok(login.body.auth_token, 'with a token')
+    const old = await api.post('/auth/login/', { email: user.email, password: user.password })
+    tt.equal(old.status, 400, 'the old password does not')
+    tt.equal(old.body.code, 'invalid_credentials')
+    tt.equal((await api.get('/auth/users/me/', { token: user.token })).status, 401, 'and the old session is gone')
 
-  const again = await page.goto(link!)
-  tt.equal(again?.status(), 200)
-  tt.equal(await page.locator('h1').innerText(), 'Link invalid', 'the link works once')
-  tt.same(problems, [], 'no console error, failed request, CSP violation or contract break')
-})
+    const again = await page.goto(link!)
+    tt.equal(again?.status(), 200)
+    tt.equal(await page.locator('h1').innerText(), 'Link invalid', 'the link works once')
+    tt.same(await settled(), [], 'no console error, failed request, CSP violation or contract break')
+  },
+)

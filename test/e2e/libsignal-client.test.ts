@@ -68,8 +68,8 @@ function parseAddress(address: string) {
  * signed prekey 1, Kyber prekeys 101.. and last-resort Kyber prekey 199. Every private part stays
  * in the client's stores.
  */
-async function newClient(tt: T, sdk: Sdk, name: string, preKeys = 1, pqPreKeys = 1) {
-  const { email, api } = await account(sdk, name)
+async function newClient(tt: T, clientOf: Sdk, name: string, preKeys = 1, pqPreKeys = 1) {
+  const { email, api } = await account(clientOf, name)
   const identity = IdentityKeyPair.generate()
   const registrationId = randomInt(1, 16381) // libsignal's 14-bit range
   const stores = {

@@ -5,12 +5,24 @@ import { createKnex, migrateLatest } from '../../db/connection.js'
 import { freshPostgresUrl, freePort, PASSWORD, uniqueEmail, deviceBody, ciphertext } from '../helper.js'
 import { checkAgainstSpec } from '../spec-check.js'
 import { connect, socketUrl } from '../message-socket.js'
+import {
+  capturing,
+  declareSource,
+  recordRequestSecrets,
+  recordSecret,
+  recordSecrets,
+  spawnedLogStream,
+} from '../log-capture.js'
+import { REDIS_URL, requires } from '../requirements.js'
 
 // Real server processes (server.ts, as deployed) sharing one PostgreSQL database and one Redis.
+// Under `npm test` they log at trace into the capture directory, and every secret sent to them or
+// answered by them is recorded, so that the log audit covers them like the apps built in-process.
 
 type T = Parameters<typeof freshPostgresUrl>[0] & { comment(msg: string): void }
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** The tap options of every test here: without PostgreSQL or Redis, skipped outside CI (test/requirements.ts). */
+export const needsCluster = await requires('postgres', 'redis')
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
 export type Instance = { name: string; address: string; process: ChildProcess; output: string[]; exited: Promise<void> }
@@ -19,7 +31,7 @@ export type Instance = { name: string; address: string; process: ChildProcess; o
  * A new database, migrated, whose user ids start at a random point: Redis outlives the database,
  * and per-user throttle counters left by an earlier run must not count against this one's users.
  */
-export async function sharedDatabase(t: T): Promise<string> {
+async function sharedDatabase(t: T): Promise<string> {
   const url = await freshPostgresUrl(t)
   const knex = createKnex(url)
   await migrateLatest(knex)
@@ -29,35 +41,43 @@ export async function sharedDatabase(t: T): Promise<string> {
 }
 
 /** The environment of every instance: the same database, Redis and SECRET_KEY. */
-export function sharedEnvironment(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+function sharedEnvironment(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  const secretKey = `multi-instance-${randomBytes(24).toString('hex')}`
+  recordSecret(secretKey, 'spawned')
   return {
     DATABASE_URL: databaseUrl,
     REDIS_URL,
-    SECRET_KEY: `multi-instance-${randomBytes(24).toString('hex')}`,
+    SECRET_KEY: secretKey,
     PUBLIC_URL: 'http://chat.example.test',
     HOST: '127.0.0.1',
     BCRYPT_COST: '4',
     THROTTLE_ANON: 'off',
     THROTTLE_USER: 'off',
     THROTTLE_PREKEYBUNDLE: 'off',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: capturing ? 'trace' : 'warn',
     ...extra,
   }
 }
 
 /** Starts server.ts on a free port and waits until it answers HTTP. Killed (SIGKILL) at teardown. */
-export async function startInstance(t: T, name: string, env: Record<string, string>): Promise<Instance> {
+async function startInstance(t: T, name: string, env: Record<string, string>): Promise<Instance> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  declareSource('spawned')
+  const log = spawnedLogStream(`spawned-${name}-${port}`)
   const output: string[] = []
-  const keep = (chunk: Buffer) => output.push(chunk.toString())
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString())
+    log?.write(chunk)
+  }
   child.stdout!.on('data', keep)
   child.stderr!.on('data', keep)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.once('close', () => log?.end())
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await exited
@@ -91,6 +111,8 @@ export async function call(
   const headers: Record<string, string> = {}
   if (token) headers.authorization = `Bearer ${token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
+  recordRequestSecrets(path, headers, 'spawned')
+  recordSecrets(body, false, 'spawned')
   const res = await fetch(instance.address + path, {
     method,
     headers,
@@ -99,6 +121,7 @@ export async function call(
   const text = await res.text()
   const contentType = res.headers.get('content-type') ?? ''
   const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
+  recordSecrets(parsed, true, 'spawned')
   for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed }))
     t.fail(`contract: ${p}`)
   return { status: res.status, body: parsed }

@@ -1,11 +1,12 @@
 import t from 'tap'
-import { pair, call, account, sendMessage, openOn } from './cluster.js'
+import { pair, call, account, sendMessage, openOn, needsCluster } from './cluster.js'
 
 // Real server processes (server.ts) on different ports sharing one PostgreSQL database and one
 // Redis, whatever TEST_DB says: what README's "Running several instances" promises, end to end.
 
 t.test(
   'a device whose instance is killed reconnects to the other and gets every unacknowledged message',
+  needsCluster,
   async (tt) => {
     const [a, b] = await pair(tt)
     const alice = await account(tt, b, 'alice')

@@ -1,11 +1,11 @@
 import t from 'tap'
-import { pair, account, sendMessage, openOn, type Account } from './cluster.js'
-import { type TestSocket } from '../message-socket.js'
+import { pair, account, sendMessage, openOn, type Account, needsCluster } from './cluster.js'
+import type { TestSocket } from '../message-socket.js'
 
 // Real server processes (server.ts) on different ports sharing one PostgreSQL database and one
 // Redis, whatever TEST_DB says: what README's "Running several instances" promises, end to end.
 
-t.test('100 devices connected at once each receive their own messages and nobody else', async (tt) => {
+t.test('100 devices connected at once each receive their own messages and nobody else', needsCluster, async (tt) => {
   const [a, b] = await pair(tt)
   const instances = [a, b]
   const sender = await account(tt, a, 'sender')
@@ -27,9 +27,8 @@ t.test('100 devices connected at once each receive their own messages and nobody
           sendMessage(tt, instances[(i + j + 1 + round) % 2], sender, d, `for ${d.address} #${round}`),
         ),
       )
-      sent.forEach((m, j) =>
-        expected.set(batch[j].registrationId, [...(expected.get(batch[j].registrationId) ?? []), m.content]),
-      )
+      for (const [j, m] of sent.entries())
+        expected.set(batch[j].registrationId, [...(expected.get(batch[j].registrationId) ?? []), m.content])
     }
   }
   const received = await Promise.all(sockets.map((s) => s.messages(2)))

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { pair, call, account, type Instance } from './cluster.js'
+import { pair, call, account, type Instance, needsCluster } from './cluster.js'
 
 // Real server processes (server.ts) on different ports sharing one PostgreSQL database and one
 // Redis, whatever TEST_DB says: what README's "Running several instances" promises, end to end.
 
-t.test('the shared rate limit trips at the configured count across both instances', async (tt) => {
+t.test('the shared rate limit trips at the configured count across both instances', needsCluster, async (tt) => {
   const [a, b] = await pair(tt, { THROTTLE_USER: '3/hour' })
   const alice = await account(tt, a, 'alice') // creating the device used one request of alice's three
   const me = (i: Instance) => call(tt, i, 'GET', '/auth/users/me/', undefined, alice.token)

@@ -7,10 +7,13 @@ import { auditLogs } from '../../scripts/log-audit.js'
 // The audit npm test runs over the whole suite's logs must find a secret wherever a log line could
 // carry it, and must not cry wolf at a code that happens to sit inside a timestamp.
 
-function setup(tt: Test, secrets: string[], log: string) {
+/** A capture directory as test/log-capture.ts writes it: secrets by source, the declared sources, one log. */
+function setup(tt: Test, secrets: (string | [string, string])[], log: string, declared: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'log-audit-'))
   tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  writeFileSync(join(dir, '1.secrets'), secrets.map((s) => JSON.stringify(s)).join('\n') + '\n')
+  const lines = secrets.map((s) => JSON.stringify(typeof s === 'string' ? ['helper', s] : s))
+  writeFileSync(join(dir, '1.secrets'), lines.join('\n') + '\n')
+  writeFileSync(join(dir, '1.sources'), declared.map((s) => `${s}\n`).join(''))
   writeFileSync(join(dir, '1.log'), log)
   return auditLogs(dir)
 }
@@ -44,4 +47,45 @@ t.test('a clean log, and codes inside longer numbers, find nothing', async (tt) 
   tt.same(audit.leaks, [])
   tt.equal(audit.secrets, 3)
   tt.equal(audit.lines, 1)
+})
+
+const message = JSON.stringify({ type: 3, body: key, registrationId: 1002 })
+
+t.test('a secret with a character tokens never hold is searched for by its parts, then as text', async (tt) => {
+  const secrets = [message, 'correct horse battery']
+  const cases: [string, string, number][] = [
+    ['a JSON message, escaped in a log line', `{"body":${JSON.stringify(message)}}`, 1],
+    ['a password with spaces', '{"msg":"login correct horse battery"}', 1],
+    ['its parts, but never together', '{"a":"correct","b":"horse","c":"battery"}', 0],
+    ['one part only: the field name of a message', '{"msg":"registrationId 1002 type 3"}', 0],
+  ]
+  for (const [name, line, found] of cases) {
+    const audit = setup(tt, secrets, line + '\n')
+    tt.equal(audit.leaks.length, found, name)
+    tt.same([audit.asTokens, audit.byParts, audit.unsearchable], [0, 2, 0], `${name}: both searched by their parts`)
+  }
+})
+
+t.test('a secret no part of which can be a token is counted as unsearchable, not as searched', async (tt) => {
+  const audit = setup(tt, ['ab cd ef', key], `{"msg":"ab cd ef"}\n`)
+  tt.same([audit.secrets, audit.asTokens, audit.byParts, audit.unsearchable], [2, 1, 0, 1])
+  tt.same(audit.leaks, [], 'not reported found either: it was not looked for')
+})
+
+t.test('secrets are counted by source, and a declared source that recorded none is named', async (tt) => {
+  const audit = setup(
+    tt,
+    [
+      ['helper', key],
+      ['sdk', key],
+      ['sdk', jwt],
+      ['socket', '123456'],
+    ],
+    '{"msg":"clean"}\n',
+    ['helper', 'sdk', 'fuzz', 'spawned'],
+  )
+  tt.equal(audit.secrets, 3, 'distinct secrets, whoever recorded them')
+  tt.same(audit.bySource, { helper: 1, sdk: 2, socket: 1 })
+  tt.same(audit.silent, ['fuzz', 'spawned'], 'declared traffic, recorded nothing: a hole')
+  tt.same(setup(tt, [['helper', key]], '', ['helper']).silent, [], 'no hole when each declared source recorded')
 })

@@ -69,7 +69,7 @@ export type Case = {
 }
 
 const code = (status: number, c: string): Expect => ({ status, code: c })
-const bob = { recipientEmail: (w: World) => w.bob.email }
+const bobAsRecipient = { recipientEmail: (w: World) => w.bob.email }
 const email = { method: () => 'email' }
 const app = { method: () => 'app' }
 const appCode = async (_w: World, p: Principal) => ({ code: await totp(p.appSecret) })
@@ -124,7 +124,7 @@ export const cases: Record<string, Case> = {
     victimBody: () => code(400, 'invalid_signature'),
   },
   checkKeys: { body: (_w, p) => digestOf(p), ok: 200, victimBody: () => code(409, 'keys_mismatch') },
-  getPreKeyBundle: { params: bob, ok: 200 },
+  getPreKeyBundle: { params: bobAsRecipient, ok: 200 },
   sendMessage: { body: (w) => ({ recipient: w.bob.email, message: ciphertext(w.bob.registrationId) }), ok: 201 },
   getMessages: { ok: 200 },
   // Through inject there is no upgrade: the owner's request passes every check and answers 426 (the
@@ -144,7 +144,7 @@ export const cases: Record<string, Case> = {
   },
 }
 
-export const digestOf = async (p: Principal) => ({ digest: await keyDigest(p.identity, p.signedPreKey) })
+const digestOf = async (p: Principal) => ({ digest: await keyDigest(p.identity, p.signedPreKey) })
 
 export const authenticatedOperations = () => [...operations.values()].filter((op) => op.authenticated)
 export const pathNamesDevice = (op: OperationInfo) => op.path.includes('{registrationId}')

@@ -36,7 +36,9 @@ type Attack = {
   expect: Expect
 }
 
-const tally = { attacks: 0, succeeded: 0, rows: 0, operations: 0 }
+const tally = { attacks: 0, succeeded: 0, rows: 0, operations: 0, assertions: 0, controls: 0 }
+// Each attack runs on every operation it applies to: the distinct ones, by kind and label.
+const distinct = new Set<string>()
 const NOT_AUTHENTICATED: Expect = { status: 401, code: 'not_authenticated' }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
@@ -186,7 +188,8 @@ async function run(tt: Test, r: Run, op: OperationInfo, attack: Attack) {
   const name = `${op.operationId} (${attack.kind}) ${attack.label}`
   const before = r.last
   const res = await r.w.api.request(op.method, attack.url, attack.body, { headers: attack.headers })
-  const after = (r.last = await snapshot(r.w.app))
+  const after = await snapshot(r.w.app)
+  r.last = after
   const rows = changedRows(before, after)
   const leaked = r.secrets.filter((secret) => res.text.includes(secret))
   const { status, code, body } = attack.expect
@@ -195,11 +198,13 @@ async function run(tt: Test, r: Run, op: OperationInfo, attack: Attack) {
     (code === undefined || res.body?.code === code) &&
     (body === undefined || JSON.stringify(res.body) === JSON.stringify(body))
   tally.attacks++
+  distinct.add(`(${attack.kind}) ${attack.label}`)
   tally.rows += rows
   if (!refused || rows > 0 || leaked.length > 0) {
     tally.succeeded++
     tt.comment(
-      `ATTACK SUCCEEDED: ${name}: ${res.status} ${res.text.slice(0, 300)}; rows changed: ${diff(before, after).join(', ') || 'none'}`,
+      `ATTACK SUCCEEDED: ${name}: ${res.status} ${res.text.slice(0, 300)}; ` +
+        `rows changed: ${diff(before, after).join(', ') || 'none'}`,
     )
   }
   tt.equal(res.status, status, `${name}: status`)
@@ -246,6 +251,7 @@ await t.test('authorization matrix', async (tt) => {
       ttt.same(v.methods, [{ name: 'app', is_primary: true }])
     }
     // Control for the forged tokens: the same encoder with the real key and live claims is accepted.
+    tally.controls++
     const control = await w.api.get('/auth/users/me/', {
       token: jwt({ alg: 'HS256', typ: 'JWT' }, claimsOf(alice.token), tokenKey(w.config.secretKey)),
     })
@@ -258,6 +264,7 @@ await t.test('authorization matrix', async (tt) => {
     await tt.test(`attacks on ${op.method} ${op.path} (${op.operationId})`, async (ttt) => {
       for (const attack of await attacksFor(w, op)) await run(ttt, r, op, attack)
       tally.operations++
+      tally.assertions += ttt.assertTotals.total
     })
   }
 
@@ -272,6 +279,7 @@ await t.test('authorization matrix', async (tt) => {
       if (!c) continue
       const twin = await w.twin(c.ownerWithoutDevice ? nina : alice)
       const req = await requestFor(w, op, twin)
+      tally.controls++
       const res = await w.api.request(op.method, req.url, req.body, { token: twin.token })
       ttt.equal(res.status, c.ok, `${op.operationId}: ${res.text.slice(0, 200)}`)
     }
@@ -279,7 +287,9 @@ await t.test('authorization matrix', async (tt) => {
 })
 
 t.comment(
-  `security: authz: ${tally.attacks} attacks run over ${tally.operations} operations, ${tally.succeeded} succeeded, ${tally.rows} rows changed`,
+  `security: authz: ${distinct.size} distinct attacks, each on every operation it applies to: ` +
+    `${tally.attacks} attack requests over ${tally.operations} operations (${tally.assertions} assertions), ` +
+    `${tally.succeeded} succeeded, ${tally.rows} rows changed; ${tally.controls} valid controls`,
 )
 t.equal(tally.operations, authenticated.length, 'every authenticated operation was attacked')
 t.equal(tally.succeeded, 0, 'no attack succeeded')

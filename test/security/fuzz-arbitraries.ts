@@ -26,7 +26,7 @@ const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)
 const LONG = 'A'.repeat(100_000)
 const OVERSIZED = 'A'.repeat(1_100_000) // past the 1 MiB body limit
 
-export const hostileStrings = [
+const hostileStrings = [
   '',
   ' ',
   '\u0000',
@@ -61,6 +61,7 @@ export const hostileStrings = [
   '../../etc/passwd',
   '%00',
   '%',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent literally
   '${7*7}',
   '\r\nX-Injected: 1',
   '\\',
@@ -82,7 +83,7 @@ const anyString = fc.string({
   maxLength: 40,
 })
 
-export const hostileNumbers = [
+const hostileNumbers = [
   0,
   -0,
   -1,
@@ -101,7 +102,7 @@ export const hostileNumbers = [
   1000000,
 ]
 
-export const rawTokens = [
+const rawTokens = [
   '1e400',
   '-1e400',
   'NaN',
@@ -152,7 +153,7 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 },
   { arbitrary: fc.constantFrom(1001, 10_000).map((n) => new Array(n).fill(1)), weight: 1 },
 )
-export const hostileKeys = [
+const hostileKeys = [
   '__proto__',
   'constructor',
   'prototype',
@@ -170,7 +171,7 @@ export const hostileKeys = [
 
 /** A step into the value; '$json' steps into a string that holds JSON (the ciphertext in a message). */
 export type Path = (string | number)[]
-export type Tweak =
+type Tweak =
   | 'upper'
   | 'nul'
   | 'space'
@@ -204,7 +205,7 @@ function jsonInside(s: string): unknown {
   }
 }
 
-export function nodesOf(value: unknown, path: Path = []): { path: Path; value: unknown }[] {
+function nodesOf(value: unknown, path: Path = []): { path: Path; value: unknown }[] {
   const here = [{ path, value }]
   if (Array.isArray(value)) return here.concat(value.slice(0, 3).flatMap((v, i) => nodesOf(v, [...path, i])))
   if (isObject(value)) return here.concat(Object.entries(value).flatMap(([k, v]) => nodesOf(v, [...path, k])))
@@ -512,8 +513,8 @@ export const auth = (authenticated: boolean) =>
     { weight: 3, arbitrary: fc.constantFrom(...names) },
   )
 
-/** Raw path segments: traversal, broken and double percent-encoding, NUL, overlong UTF-8, numbers at the edges, length. */
-export const hostileSegments = [
+/** Raw path segments: traversal, broken and double percent-encoding, NUL, overlong UTF-8, edge numbers, length. */
+const hostileSegments = [
   '..',
   '.',
   '..%2f',
@@ -578,7 +579,10 @@ export const hostileSegments = [
   'me%40example.com%00',
   '..%2f..%2fdevice',
 ]
-/** `ok`: the caller's own value; `alt`: a well-formed other one (another registration ID, the other method, a user without a device). */
+/**
+ * `ok`: the caller's own value; `alt`: a well-formed other one (another registration ID, the other
+ * method, a user without a device).
+ */
 export type Segment = { kind: 'ok' } | { kind: 'alt' } | { kind: 'hostile'; raw: string }
 export const segment = fc.oneof(
   { weight: 6, arbitrary: fc.constant<Segment>({ kind: 'ok' }) },
@@ -613,15 +617,15 @@ type Schema = Record<string, any> // eslint-disable-line @typescript-eslint/no-e
 
 /** Values that satisfy a request schema (the fixtures' templates are richer: real keys, real signatures). */
 export function fromSchema(schema: Schema, root: Schema): fc.Arbitrary<unknown> {
-  const deref = (s: Schema): Schema =>
-    s.$ref
+  const deref = (node: Schema): Schema =>
+    node.$ref
       ? deref(
-          s.$ref
+          node.$ref
             .slice(2)
             .split('/')
             .reduce((o: Schema, k: string) => o[k], root),
         )
-      : s
+      : node
   const s = deref(schema)
   if (s.allOf) return fromSchema({ ...Object.assign({}, ...s.allOf.map(deref)), ...s, allOf: undefined }, root)
   if (s.oneOf) return fc.oneof(...s.oneOf.map((x: Schema) => fromSchema(x, root)))

@@ -19,8 +19,10 @@ import {
 } from '../helper.js'
 import { secretOf, totp } from '../mfa-helpers.js'
 import { checkAgainstSpec } from '../spec-check.js'
+import { declareSource, recordSecret, recordSecrets } from '../log-capture.js'
 import { changedRows, diff, snapshot, type Snapshot } from './db-snapshot.js'
 import * as H from './fuzz-arbitraries.js'
+import { attackClasses, HOSTILE_VALUE, mutated, type BodyCase, type Case } from './fuzz-classes.js'
 
 // Spec-driven fuzzing: for every operation in openapi.yaml, hostile requests built from its own
 // schema and from valid fixture bodies mutated in one place, so that they get past the type check
@@ -43,26 +45,13 @@ const bodySchema = (op: OperationInfo) =>
   spec.paths[op.path][op.method.toLowerCase()].requestBody.content[op.bodyTypes[0]].schema
 const validators = new Map<string, ValidateFunction>()
 const validatorFor = (op: OperationInfo) => {
-  const ref = `openapi#/paths/${esc(op.path)}/${op.method.toLowerCase()}/requestBody/content/${esc(op.bodyTypes[0])}/schema`
+  const method = op.method.toLowerCase()
+  const ref = `openapi#/paths/${esc(op.path)}/${method}/requestBody/content/${esc(op.bodyTypes[0])}/schema`
   if (!validators.has(ref)) validators.set(ref, ajv.compile({ $ref: ref }))
   return validators.get(ref)!
 }
 const errorShape = ajv.compile({ $ref: 'openapi#/components/schemas/Error' })
 
-type BodyCase = {
-  value: unknown
-  syntax: H.Syntax
-  encoding: H.Encoding
-  contentType: string | string[] | undefined
-  contentLength: string | undefined
-}
-type Case = {
-  auth: H.AuthVariant
-  params: Record<string, H.Segment>
-  query: string
-  headers: Record<string, string>
-  body: BodyCase | null
-}
 type Sent = {
   method: string
   url: string
@@ -74,11 +63,18 @@ type Sent = {
 const clip = (s: string, n = 240) =>
   s.length > n ? `${JSON.stringify(s.slice(0, n))}… (${s.length} chars)` : JSON.stringify(s)
 const describe = (s: Sent) =>
-  `${s.method} ${clip(s.url, 160)} headers ${clip(JSON.stringify(s.headers), 400)} body ${s.payload === undefined ? 'none' : clip(String(s.text ?? s.payload))}${Buffer.isBuffer(s.payload) ? ' (sent re-encoded)' : ''}`
+  `${s.method} ${clip(s.url, 160)} headers ${clip(JSON.stringify(s.headers), 400)} ` +
+  `body ${s.payload === undefined ? 'none' : clip(String(s.text ?? s.payload))}` +
+  `${Buffer.isBuffer(s.payload) ? ' (sent re-encoded)' : ''}`
 const report = (problems: string[], sent: Sent, res: { statusCode: number; body: string }) =>
-  `${problems.map((p) => (p.length > 600 ? `${p.slice(0, 600)}…` : p)).join('; ')}\n    answer ${res.statusCode} ${clip(res.body, 300)}\n    request ${describe(sent)}`
+  `${problems.map((p) => (p.length > 600 ? `${p.slice(0, 600)}…` : p)).join('; ')}\n` +
+  `    answer ${res.statusCode} ${clip(res.body, 300)}\n    request ${describe(sent)}`
 
-/** Sends one request and lists what is wrong with the answer: late, undocumented, a 5xx, or an error not in the error shape. */
+/**
+ * Sends one request and lists what is wrong with the answer: late, undocumented, a 5xx, or an error
+ * not in the error shape. The secrets answered are recorded for the log audit (those sent are the
+ * live credentials and the fixture bodies, recorded as they are made: a hostile value is no secret).
+ */
 async function answer(app: FastifyInstance, sent: Sent) {
   let timer: NodeJS.Timeout | undefined
   const res = await Promise.race([
@@ -111,6 +107,7 @@ async function answer(app: FastifyInstance, sent: Sent) {
       return seen.replace(/%/g, '%25')
     }
   })() // prettier-ignore
+  recordSecrets(body, true, 'fuzz')
   problems.push(...checkAgainstSpec(sent.method, checkUrl, { status: res.statusCode, contentType, body }))
   if (res.statusCode >= 500) problems.push(`5xx: ${res.statusCode}`)
   if (res.statusCode >= 400 && contentType.startsWith('application/json') && !errorShape(body))
@@ -119,6 +116,7 @@ async function answer(app: FastifyInstance, sent: Sent) {
 }
 
 t.test('spec-driven fuzzing of every operation', async (tt) => {
+  declareSource('fuzz')
   const { app, api, config } = await buildWithMail(tt)
 
   // The caller: a device and an active app 2FA method, so 2FA operations reach their code checks.
@@ -180,8 +178,11 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
     if (await app.db.devices.findByUser(bob.id))
       tt.equal((await api.delete('/device/', undefined, { token: live.bob })).status, 204)
     live.reset = makeResetToken(config.secretKey, (await app.db.users.findById(dora.id))!)
+    for (const credential of Object.values(live)) recordSecret(credential, 'fuzz')
   }
   await repair()
+  // The secrets in the valid bodies every mutation starts from (hostile values are no one's secrets).
+  recordSecrets(JSON.parse(JSON.stringify(templates).replaceAll(RESET_TOKEN, live.reset)), false, 'fuzz')
 
   function authHeader(v: H.AuthVariant, opId: string): string | string[] | undefined {
     const tok = opId === 'createDevice' ? live.bob : live.alice
@@ -251,7 +252,8 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
   function mustReject(op: OperationInfo, c: Case, sent: Sent): string | undefined {
     if (op.authenticated && !H.authVariants[c.auth]) return `credentials "${c.auth}" are not valid`
     for (const [name, s] of Object.entries(c.params)) {
-      if (s.kind !== 'hostile' || op.operationId === 'resetPasswordPage') continue // the page answers a bad link with a page
+      // The page answers a bad link with a page.
+      if (s.kind !== 'hostile' || op.operationId === 'resetPasswordPage') continue
       let decoded: string
       try {
         decoded = decodeURIComponent(s.raw)
@@ -293,7 +295,9 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
     return undefined
   }
 
-  const totals = { tried: 0, fivexx: 0, rows: 0, accepted: 0 }
+  const totals = { tried: 0, fivexx: 0, rows: 0, accepted: 0, controls: 0, mustRefuse: 0 }
+  const invalidControls: string[] = [] // controls the oracle says must be refused: then they are no controls
+  const classes = new Set<string>() // every attack class tried, over all operations
   const serverErrors: string[] = [] // also those met while shrinking another failure
   let snap: Snapshot = await snapshot(app)
 
@@ -302,6 +306,11 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
     const reason = mustReject(op, c, sent)
     const before = snap
     totals.tried++
+    const altered = attackClasses(c, { authenticated: op.authenticated, bodyType: op.bodyTypes[0] })
+    for (const k of altered) classes.add(k)
+    if (altered.length === 0) totals.controls++
+    if (altered.length === 0 && reason) invalidControls.push(`${op.operationId}: ${reason}`)
+    if (reason) totals.mustRefuse++
     const { res, problems } = await answer(app, sent)
     if (res.statusCode >= 500) {
       totals.fivexx++
@@ -315,8 +324,10 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
     } else {
       snap = await snapshot(app)
       const rows = changedRows(before, snap)
-      if (rows)
-        (totals.rows += rows), problems.push(`the refusal changed the database: ${diff(before, snap).join(', ')}`)
+      if (rows) {
+        totals.rows += rows
+        problems.push(`the refusal changed the database: ${diff(before, snap).join(', ')}`)
+      }
     }
     if (problems.length) throw new Error(report(problems, sent, res))
   }
@@ -331,14 +342,19 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
       (base === undefined
         ? valid
         : fc.oneof({ weight: 4, arbitrary: fc.constant(base) }, { weight: 1, arbitrary: valid }))
-    const value = start ? start.chain((v) => H.mutation(v).map((m) => H.applyMutation(v, m))) : H.hostileValue
-    const body = fc.record({
-      value,
-      syntax: H.syntax,
-      encoding: H.encoding,
-      contentType: H.contentType(op.bodyTypes[0] ?? 'application/json'),
-      contentLength: H.contentLengthLie,
-    })
+    // The same draws as the bare values, labelled with the mutation that made them.
+    const made = start
+      ? start.chain((v) => H.mutation(v).map((m) => mutated(v, m)))
+      : H.hostileValue.map((v) => ({ value: v, mutation: HOSTILE_VALUE }))
+    const body: fc.Arbitrary<BodyCase> = fc
+      .record({
+        made,
+        syntax: H.syntax,
+        encoding: H.encoding,
+        contentType: H.contentType(op.bodyTypes[0] ?? 'application/json'),
+        contentLength: H.contentLengthLie,
+      })
+      .map(({ made: { value, mutation }, ...rest }) => ({ value, mutation, ...rest }))
     return fc.record({
       auth: H.auth(op.authenticated),
       params: fc.record(Object.fromEntries(names.map((n) => [n, H.segment]))),
@@ -351,6 +367,7 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
   const started = Date.now()
   for (const op of operations.values()) {
     const runs = op.bodyTypes.length ? RUNS.body : RUNS.bodyless
+    const controlsBefore = totals.controls
     try {
       await fc.assert(
         fc.asyncProperty(caseFor(op), (c) => probe(op, c)),
@@ -361,22 +378,29 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
             if (!out.failed) return
             const error = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)
             throw new Error(
-              `${error}\n    (shrunk ${out.numShrinks} times; replay: seed ${out.seed}, path "${out.counterexamplePath}")`,
+              `${error}\n    (shrunk ${out.numShrinks} times; ` +
+                `replay: seed ${out.seed}, path "${out.counterexamplePath}")`,
             )
           },
         },
       )
-      tt.pass(`${op.operationId}: ${runs} hostile requests`)
+      tt.pass(`${op.operationId}: ${runs} requests, ${runs - (totals.controls - controlsBefore)} of them hostile`)
     } catch (err) {
       tt.fail(`${op.operationId} (${op.method} ${op.path}): ${(err as Error).message}`)
     }
   }
   tt.comment(
-    `fuzz: ${totals.accepted} of ${totals.tried} requests accepted within the contract; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `fuzz: ${totals.accepted} of ${totals.tried} requests accepted within the contract; ` +
+      `${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
   tt.comment(
-    `security: fuzz: ${totals.tried} hostile inputs tried over ${operations.size} operations, ${totals.fivexx} 5xx, ${totals.rows} rows changed by rejected requests`,
+    `security: fuzz: ${totals.tried} requests over ${operations.size} operations: ` +
+      `${totals.tried - totals.controls} hostile, in ${classes.size} distinct attack classes ` +
+      `(${totals.mustRefuse} of them the contract says must be refused), ` +
+      `and ${totals.controls} valid controls with nothing altered; ` +
+      `${totals.fivexx} 5xx, ${totals.rows} rows changed by rejected requests`,
   )
+  tt.same(invalidControls.slice(0, 5), [], 'every request counted as a valid control is valid by the contract')
   tt.equal(totals.fivexx, 0, 'no request was answered with a 5xx', { found: serverErrors })
   tt.equal(totals.rows, 0, 'no rejected request changed a row')
 })
