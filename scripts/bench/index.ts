@@ -228,6 +228,9 @@ async function scaleCheck(
     if (failuresOf(stepRuns).length === 0) rmSync(logFile, { force: true })
     else log(`  server log kept: ${logFile}`)
   }
+  // Explained for the long queue as loaded, not as the last send-long run left it.
+  await resetLongQueues(dbs.scaled.url, scaledLoad.longDeviceIds, scaledLoad.lastLoadedId)
+  const plans = await queryPlans(db, dbs.scaled.url)
   scale.push({
     db,
     users: opts.scaleUsers,
@@ -238,7 +241,7 @@ async function scaleCheck(
     loadSeconds: scaledLoad.seconds,
     rounds: opts.scaleRounds,
     comparisons: compareScale(runs, db),
-    plans: await queryPlans(db, dbs.scaled.url),
+    plans,
   })
 }
 

@@ -275,15 +275,22 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
       for (const q of await capture(knex, fn)) {
         let plan: string
         if (pgClient) {
-          await pgClient.query('BEGIN')
-          try {
-            const explain = `EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`
-            await pgClient.query(explain, q.bindings) // first run warms the cache; the second is reported
-            const res = await pgClient.query<{ 'QUERY PLAN': string }>(explain, q.bindings)
-            plan = res.rows.map((r) => r['QUERY PLAN']).join('\n')
-          } finally {
-            await pgClient.query('ROLLBACK')
+          // Run twice, each time rolled back: the first warms the cache, the second is reported
+          // (and a write finds the rows as the first did, not deleted by it).
+          const explain = async () => {
+            await pgClient.query('BEGIN')
+            try {
+              const res = await pgClient.query<{ 'QUERY PLAN': string }>(
+                `EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`,
+                q.bindings,
+              )
+              return res.rows.map((r) => r['QUERY PLAN']).join('\n')
+            } finally {
+              await pgClient.query('ROLLBACK')
+            }
           }
+          await explain()
+          plan = await explain()
         } else {
           const rows = (await knex.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as Knex.RawBinding[])) as {
             id: number
