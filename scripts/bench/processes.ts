@@ -125,7 +125,10 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | undefined 
   }
 }
 
-/** Samples VmRSS every `everyMs` until stopped; returns the largest sample and VmHWM at the end. */
+/**
+ * Samples VmRSS every `everyMs` until stopped; returns the largest sample and VmHWM at the end
+ * (at least that sample).
+ */
 export function sampleMemory(pid: number, everyMs = 100) {
   let peak = 0
   const take = () => {
@@ -138,7 +141,9 @@ export function sampleMemory(pid: number, everyMs = 100) {
     stop() {
       clearInterval(timer)
       take()
-      return { peakRssMb: round(peak, 1), hwmMb: round(memoryOf(pid)?.hwm ?? NaN, 1) }
+      // The kernel's RSS counters are approximate and VmHWM is updated only now and then: it can
+      // read 0.1-0.2 MB under a VmRSS sampled earlier. The peak since start is at least that sample.
+      return { peakRssMb: round(peak, 1), hwmMb: round(Math.max(memoryOf(pid)?.hwm ?? NaN, peak), 1) }
     },
   }
 }

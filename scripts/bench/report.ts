@@ -52,7 +52,7 @@ export type RunResult = {
   cpuRatioToCeiling: number | null
   /** Largest VmRSS sampled (every 100 ms) during the measured window. */
   peakRssMb: number
-  /** VmHWM at the end: the process's peak since start, warm-up included. */
+  /** VmHWM at the end (at least peakRssMb): the process's peak since start, warm-up and earlier runs included. */
   hwmMb: number
   serverLogErrors: number
   serverLogErrorSamples: string[]
@@ -82,7 +82,10 @@ export type ScaleComparison = {
   emptyCpuMsPerRequest: Spread
   scaledCpuMsPerRequest: Spread
   ratio: Spread
-  /** Within or outside ±SCALE_TOLERANCE by every round's ratio; inconclusive when the rounds disagree or are too few. */
+  /**
+   * Within or outside ±SCALE_TOLERANCE by every round's ratio; inconclusive when the rounds
+   * disagree or are too few.
+   */
   verdict: Verdict
   why: string
 }
@@ -161,7 +164,10 @@ export function withRatios(runs: RunResult[]): RunResult[] {
   })
 }
 
-/** Why the run must fail: any non-2xx, connection error, timeout, broken loop or failed check, or an error the server logged. */
+/**
+ * Why the run must fail: any non-2xx, connection error, timeout, broken loop or failed check, in
+ * the window or in the warm-up before it, or an error the server logged.
+ */
 export function failuresOf(runs: RunResult[]): string[] {
   const out: string[] = []
   for (const r of runs) {

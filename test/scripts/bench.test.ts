@@ -418,11 +418,12 @@ t.test('a tiny real run, scale check included, produces the result files', async
     'the scale check: each phase runs every scale scenario, the two phases one after the other',
   )
   for (const r of results.runs) {
-    tt.ok(r.requests > 0, `${r.scenario}: requests were answered`)
-    tt.equal(r.non2xx, 0, `${r.scenario}: no non-2xx`)
-    tt.ok(r.peakRssMb > 0 && r.hwmMb >= r.peakRssMb, `${r.scenario}: memory sampled`)
-    tt.ok(r.latencyMs.p99 >= r.latencyMs.p50, `${r.scenario}: latency percentiles`)
-    tt.ok(r.serverCpuMsPerRequest > 0, `${r.scenario}: server CPU measured`)
+    const name = `${r.scenario}${r.phase ? ` (${r.phase})` : ''}`
+    tt.ok(r.requests > 0, `${name}: requests were answered`)
+    tt.equal(r.non2xx, 0, `${name}: no non-2xx`)
+    tt.ok(r.peakRssMb > 0 && r.hwmMb >= r.peakRssMb, `${name}: memory sampled (${r.peakRssMb}, HWM ${r.hwmMb})`)
+    tt.ok(r.latencyMs.p99 >= r.latencyMs.p50, `${name}: latency percentiles`)
+    tt.ok(r.serverCpuMsPerRequest > 0, `${name}: server CPU measured`)
   }
   tt.equal(results.runs[1].statusCodes['201'], results.runs[1].requests, 'every send answered 201')
   tt.equal(results.runs[2].statusCodes['200'], results.runs[2].requests, 'every fetch answered 200')
