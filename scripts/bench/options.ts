@@ -52,9 +52,10 @@ export const USAGE = `npm run bench -- [options]
                         than 2 give no spread, so no verdict)
   --bundle-prekeys <n>  one-time prekeys seeded for the bundle scenario, in all (default 120000)
   --no-build            skip \`npm run build\` (dist/ must be current)
-  --profile             run each server under node --cpu-prof; the report lists where its CPU
-                        time went (whole process: start-up and warm-up included); the
-                        .cpuprofile files stay in <out>/profiles (open them in Chrome DevTools)
+  --profile             run each main run's server (not the scale check's) under node
+                        --cpu-prof; the report lists where its CPU time went (whole process:
+                        start-up and warm-up included); the .cpuprofile files stay in
+                        <out>/profiles (open them in Chrome DevTools)
   --source              run server.ts and ceiling.ts through tsx instead of dist/ (no build;
                         for quick checks of the harness, not for figures)
   --postgres-url <url>  admin URL to create throwaway databases

@@ -415,7 +415,7 @@ export function markdown(results: Results): string {
     `## Benchmark ${m.startedAt}`,
     '',
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.totalMemMb} MB RAM, Node ${m.node}. Load average at start ${m.loadavgStart.join(' / ')}, at end ${m.loadavgEnd.join(' / ')} (1/5/15 min).`,
-    `Settings: ${m.settings.warmup} s warm-up + ${m.settings.duration} s measured per run, connections ${m.settings.connections.join(', ')}, server NODE_ENV=production, LOG_LEVEL=${m.settings.logLevel}, BCRYPT_COST=${m.settings.bcryptCost}, a fresh server process per run.`,
+    `Settings: ${m.settings.warmup} s warm-up + ${m.settings.duration} s measured per run, connections ${m.settings.connections.join(', ')}, server NODE_ENV=production, LOG_LEVEL=${m.settings.logLevel}, BCRYPT_COST=${m.settings.bcryptCost}, a fresh server process per run${m.settings.scale ? ` (in the scale check: per database, round and connection count; ${m.settings.scaleRounds} round${m.settings.scaleRounds === 1 ? '' : 's'})` : ''}.`,
     '',
     runsTable(main),
     '',

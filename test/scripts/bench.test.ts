@@ -476,6 +476,10 @@ t.test('a tiny real run, scale check included, produces the result files', async
   const md = readFileSync(join(out, 'results.md'), 'utf8')
   tt.match(md, new RegExp(`\\| ${database} \\| send \\| 2 \\|`))
   tt.match(stdout, /\| DB \| Scenario \|/, 'the table is printed')
+  tt.match(
+    md,
+    /a fresh server process per run \(in the scale check: per database, round and connection count; 1 round\)\./,
+  )
   tt.match(md, /### Scale check[\s\S]*\| fetch-long \| 2 \| 1 \|[^|]+\|[^|]+\|[^|]+\| ⚠️ inconclusive \|/)
   tt.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>\s*$/)
 })
