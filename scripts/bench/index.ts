@@ -64,7 +64,12 @@ async function withProcess<T>(
 }
 
 function describe(r: RunResult): string {
-  return `${r.db} ${r.scenario}${r.phase ? ` (${r.phase}, round ${r.round})` : ''} @${r.connections}: ${r.reqPerSec} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, peak RSS ${r.peakRssMb} MB, server CPU ${r.serverCpuMsPerRequest} ms/req (${r.serverCpuCores} cores), load ${r.loadavg1m}`
+  return (
+    `${r.db} ${r.scenario}${r.phase ? ` (${r.phase}, round ${r.round})` : ''} @${r.connections}: ` +
+    `${r.reqPerSec} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ` +
+    `non-2xx ${r.non2xx}, errors ${r.errors}, peak RSS ${r.peakRssMb} MB, ` +
+    `server CPU ${r.serverCpuMsPerRequest} ms/req (${r.serverCpuCores} cores), load ${r.loadavg1m}`
+  )
 }
 
 type ServerScripts = { server: string[]; ceiling: string[] }

@@ -7,10 +7,10 @@ export const SCALE_SCENARIOS = ['send', 'fetch', 'fetch-long', 'send-long'] as c
 export type ScaleScenario = (typeof SCALE_SCENARIOS)[number]
 /** What a measured run can be: a main scenario or one of the scale check's. */
 export type RunScenario = Scenario | ScaleScenario
-export const DATABASES = ['sqlite', 'postgres'] as const
+const DATABASES = ['sqlite', 'postgres'] as const
 export type Database = (typeof DATABASES)[number]
 
-export const MAX_SCALE_QUEUE = 5000
+const MAX_SCALE_QUEUE = 5000
 
 export type BenchOptions = {
   duration: number

@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 
 /** A port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -106,7 +106,7 @@ export async function startProcess(
   }
 }
 
-export function tail(file: string, lines = 20): string {
+function tail(file: string, lines = 20): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
   } catch {
@@ -115,7 +115,7 @@ export function tail(file: string, lines = 20): string {
 }
 
 /** VmRSS and VmHWM of a process in MB, from /proc (Linux). */
-export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
+function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)

@@ -12,7 +12,7 @@ import {
 export type Phase = 'empty' | 'scaled'
 
 /** What the warm-up before a measured window got back; any failure in it fails the run like one in the window. */
-export type WarmupResult = {
+type WarmupResult = {
   requests: number
   non2xx: number
   errors: number
@@ -64,7 +64,7 @@ export type RunResult = {
 }
 
 export type QueryPlan = { name: string; sql: string; plan: string }
-export type Spread = { median: number; min: number; max: number }
+type Spread = { median: number; min: number; max: number }
 export type Verdict = 'within' | 'outside' | 'inconclusive'
 /** One scenario at one connection count: its empty and scaled runs, paired by round. */
 export type ScaleComparison = {
@@ -105,7 +105,7 @@ export type ScaleResult = {
   plans: QueryPlan[]
 }
 
-export type Meta = {
+type Meta = {
   startedAt: string
   finishedAt: string
   node: string
@@ -142,12 +142,17 @@ export type Results = {
  * Scale check: the server CPU per request on the bulk-loaded database must stay within this share
  * of the empty database's, either way (scaled/empty between 0.8 and 1.2).
  */
-export const SCALE_TOLERANCE = 0.2
+const SCALE_TOLERANCE = 0.2
 /** Fewer rounds give no spread: no verdict either way. */
-export const SCALE_MIN_ROUNDS = 2
+const SCALE_MIN_ROUNDS = 2
 
+/** ` (scaled, round 2)` for a scale-check run, nothing for a main run. */
+const phaseOf = (r: Pick<RunResult, 'phase' | 'round'>) =>
+  r.phase ? ` (${r.phase}${r.round ? `, round ${r.round}` : ''})` : ''
 const label = (r: Pick<RunResult, 'db' | 'scenario' | 'connections' | 'phase' | 'round'>) =>
-  `${r.db} ${r.scenario} @${r.connections}${r.phase ? ` (${r.phase}${r.round ? `, round ${r.round}` : ''})` : ''}`
+  `${r.db} ${r.scenario} @${r.connections}${phaseOf(r)}`
+/** `1 round`, `2 rounds`. */
+const roundsOf = (n: number) => `${n} round${n === 1 ? '' : 's'}`
 
 /** Each run's req/s over the ceiling's at the same connection count, measured on the same database's turn. */
 export function withRatios(runs: RunResult[]): RunResult[] {
@@ -191,7 +196,7 @@ export function failuresOf(runs: RunResult[]): string[] {
 const round3 = (n: number) => Math.round(n * 1000) / 1000
 
 /** Median (of the middle two for an even count), smallest and largest. */
-export function spread(values: number[]): Spread {
+function spread(values: number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
@@ -208,7 +213,7 @@ export function scaleVerdict(ratios: number[], tolerance = SCALE_TOLERANCE): { v
   if (ratios.length < SCALE_MIN_ROUNDS)
     return {
       verdict: 'inconclusive',
-      why: `${ratios.length} round${ratios.length === 1 ? '' : 's'}: no spread to judge by (it takes ${SCALE_MIN_ROUNDS} or more)`,
+      why: `${roundsOf(ratios.length)}: no spread to judge by (it takes ${SCALE_MIN_ROUNDS} or more)`,
     }
   const { min, max } = spread(ratios)
   const range = `${pct(min)} to ${pct(max)}`
@@ -320,9 +325,12 @@ export function targetsOf(runs: RunResult[], scale: ScaleResult[]): TargetCheck[
   const bad = runs.reduce((n, r) => n + r.non2xx, 0)
   out.push({ target: 'zero non-2xx', met: runs.length ? bad === 0 : null, detail: `${bad} non-2xx` })
   for (const s of scale) {
+    const messages = s.scaledTableRows.toLocaleString('en')
     for (const c of s.comparisons) {
       out.push({
-        target: `${s.db} ${c.scenario} @${c.connections}: server CPU per request with ${s.scaledTableRows.toLocaleString('en')} messages within ${bandOf(SCALE_TOLERANCE)} of empty`,
+        target:
+          `${s.db} ${c.scenario} @${c.connections}: ` +
+          `server CPU per request with ${messages} messages within ${bandOf(SCALE_TOLERANCE)} of empty`,
         met: c.verdict === 'inconclusive' ? 'inconclusive' : c.verdict === 'within',
         detail: `scaled/empty ${pct(c.ratio.median)} (median of ${c.rounds.length}): ${c.why}`,
       })
@@ -343,21 +351,56 @@ function notes(r: RunResult): string {
   return n.join(', ')
 }
 
-export function runsTable(runs: RunResult[]): string {
+/** One row of a Markdown table: `| a | b |`, each cell as a template literal would write it. */
+const tableRow = (cells: unknown[]) => `| ${cells.map(String).join(' | ')} |`
+
+function runsTable(runs: RunResult[]): string {
   const rows = [
-    '| DB | Scenario | Conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | vs ceiling | server CPU ms/req | vs ceiling by CPU | load 1m | notes |',
+    tableRow([
+      'DB',
+      'Scenario',
+      'Conns',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'non-2xx',
+      'errors',
+      'peak RSS MB',
+      'vs ceiling',
+      'server CPU ms/req',
+      'vs ceiling by CPU',
+      'load 1m',
+      'notes',
+    ]),
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const share = (r: RunResult, v: number | null) => (r.scenario === 'ceiling' ? '—' : v === null ? 'n/a' : pct(v))
   for (const r of runs) {
     rows.push(
-      `| ${r.db} | ${r.scenario}${r.phase ? ` (${r.phase}${r.round ? `, round ${r.round}` : ''})` : ''} | ${r.connections} | ${r.reqPerSec} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${share(r, r.ratioToCeiling)} | ${r.serverCpuMsPerRequest} | ${share(r, r.cpuRatioToCeiling)} | ${r.loadavg1m} | ${notes(r)} |`,
+      tableRow([
+        r.db,
+        `${r.scenario}${phaseOf(r)}`,
+        r.connections,
+        r.reqPerSec,
+        r.latencyMs.p50,
+        r.latencyMs.p99,
+        r.latencyMs.max,
+        r.non2xx,
+        r.errors,
+        r.peakRssMb,
+        share(r, r.ratioToCeiling),
+        r.serverCpuMsPerRequest,
+        share(r, r.cpuRatioToCeiling),
+        r.loadavg1m,
+        notes(r),
+      ]),
     )
   }
   return rows.join('\n')
 }
 
-export function targetsTable(targets: TargetCheck[]): string {
+function targetsTable(targets: TargetCheck[]): string {
   return [
     '| Target | Result | Measured |',
     '| --- | --- | --- |',
@@ -373,23 +416,48 @@ const VERDICT: Record<Verdict, string> = {
 const spreadOf = (s: Spread, f: (n: number) => string = String) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`
 
 /** Per database: what was loaded, the comparisons, every run they come from, and the query plans. */
-export function scaleMarkdown(scale: ScaleResult[], runs: RunResult[]): string {
+function scaleMarkdown(scale: ScaleResult[], runs: RunResult[]): string {
   const out: string[] = []
   const n = (x: number) => x.toLocaleString('en')
   for (const s of scale) {
     const { devices, length } = s.longQueue
     out.push(
-      `#### ${s.db}: ${n(s.users)} users/devices with ${n(s.messages)} messages, plus ${n(devices)} long-queue devices with ${n(length)} messages each (loaded in ${s.loadSeconds} s)`,
+      `#### ${s.db}: ${n(s.users)} users/devices with ${n(s.messages)} messages, ` +
+        `plus ${n(devices)} long-queue devices with ${n(length)} messages each (loaded in ${s.loadSeconds} s)`,
       '',
-      `Messages table: ${n(s.emptyTableRows)} rows in the empty database (the seeded queues and the long queues), ${n(s.scaledTableRows)} in the scaled one. ${s.rounds} round${s.rounds === 1 ? '' : 's'}; in each, per connection count, a server on each database right after the other, running send, fetch, fetch-long and send-long in turn. Ratio = scaled server CPU ms/req over empty, per round; median (min–max).`,
+      `Messages table: ${n(s.emptyTableRows)} rows in the empty database (the seeded queues and the long queues), ` +
+        `${n(s.scaledTableRows)} in the scaled one. ` +
+        `${roundsOf(s.rounds)}; in each, per connection count, a server on each database right after the other, ` +
+        'running send, fetch, fetch-long and send-long in turn. ' +
+        'Ratio = scaled server CPU ms/req over empty, per round; median (min–max).',
       '',
-      '| Scenario | Conns | Rounds | empty CPU ms/req | scaled CPU ms/req | scaled/empty | verdict | empty req/s (median) | scaled req/s (median) |',
+      tableRow([
+        'Scenario',
+        'Conns',
+        'Rounds',
+        'empty CPU ms/req',
+        'scaled CPU ms/req',
+        'scaled/empty',
+        'verdict',
+        'empty req/s (median)',
+        'scaled req/s (median)',
+      ]),
       '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
     )
     for (const c of s.comparisons) {
       const reqs = (k: 'emptyReqPerSec' | 'scaledReqPerSec') => spread(c.rounds.map((r) => r[k])).median
       out.push(
-        `| ${c.scenario} | ${c.connections} | ${c.rounds.length} | ${spreadOf(c.emptyCpuMsPerRequest)} | ${spreadOf(c.scaledCpuMsPerRequest)} | ${spreadOf(c.ratio, pct)} | ${VERDICT[c.verdict]} | ${reqs('emptyReqPerSec')} | ${reqs('scaledReqPerSec')} |`,
+        tableRow([
+          c.scenario,
+          c.connections,
+          c.rounds.length,
+          spreadOf(c.emptyCpuMsPerRequest),
+          spreadOf(c.scaledCpuMsPerRequest),
+          spreadOf(c.ratio, pct),
+          VERDICT[c.verdict],
+          reqs('emptyReqPerSec'),
+          reqs('scaledReqPerSec'),
+        ]),
       )
     }
     out.push('', 'The runs these come from:', '', runsTable(runs.filter((r) => r.db === s.db && r.phase)), '')
@@ -398,7 +466,7 @@ export function scaleMarkdown(scale: ScaleResult[], runs: RunResult[]): string {
   return out.join('\n')
 }
 
-export function profilesMarkdown(runs: RunResult[]): string {
+function profilesMarkdown(runs: RunResult[]): string {
   const out: string[] = []
   for (const r of runs) {
     if (!r.profile) continue
@@ -410,12 +478,19 @@ export function profilesMarkdown(runs: RunResult[]): string {
 
 export function markdown(results: Results): string {
   const m = results.meta
+  const set = m.settings
   const main = results.runs.filter((r) => !r.phase)
+  const scaleServers = set.scale
+    ? ` (in the scale check: per database, round and connection count; ${roundsOf(set.scaleRounds)})`
+    : ''
   const out = [
     `## Benchmark ${m.startedAt}`,
     '',
-    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.totalMemMb} MB RAM, Node ${m.node}. Load average at start ${m.loadavgStart.join(' / ')}, at end ${m.loadavgEnd.join(' / ')} (1/5/15 min).`,
-    `Settings: ${m.settings.warmup} s warm-up + ${m.settings.duration} s measured per run, connections ${m.settings.connections.join(', ')}, server NODE_ENV=production, LOG_LEVEL=${m.settings.logLevel}, BCRYPT_COST=${m.settings.bcryptCost}, a fresh server process per run${m.settings.scale ? ` (in the scale check: per database, round and connection count; ${m.settings.scaleRounds} round${m.settings.scaleRounds === 1 ? '' : 's'})` : ''}.`,
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.totalMemMb} MB RAM, Node ${m.node}. ` +
+      `Load average at start ${m.loadavgStart.join(' / ')}, at end ${m.loadavgEnd.join(' / ')} (1/5/15 min).`,
+    `Settings: ${set.warmup} s warm-up + ${set.duration} s measured per run, ` +
+      `connections ${set.connections.join(', ')}, server NODE_ENV=production, LOG_LEVEL=${set.logLevel}, ` +
+      `BCRYPT_COST=${set.bcryptCost}, a fresh server process per run${scaleServers}.`,
     '',
     runsTable(main),
     '',
@@ -462,39 +537,42 @@ export function svgChart(results: Results): string {
         .map((c) => mine.find((r) => r.scenario === scenario && r.connections === c))
         .filter((r): r is RunResult => !!r)
       if (!group.length) continue
-      rows.push(
-        `<text x="${left - 8}" y="${y + (group.length * (barH + 2)) / 2 + 4}" font-size="12" text-anchor="end">${esc(scenario)}</text>`,
-      )
+      const labelY = y + (group.length * (barH + 2)) / 2 + 4
+      rows.push(`<text x="${left - 8}" y="${labelY}" font-size="12" text-anchor="end">${esc(scenario)}</text>`)
       for (const r of group) {
         const w = Math.max(1, (r.reqPerSec / max) * barW)
         const color = scenario === 'ceiling' ? '#9a9a9a' : COLORS[conns.indexOf(r.connections) % COLORS.length]
         const ratio = r.scenario === 'ceiling' || r.ratioToCeiling === null ? '' : ` (${pct(r.ratioToCeiling)})`
         rows.push(
-          `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(label(r))}: ${r.reqPerSec} req/s</title></rect>`,
+          `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}">` +
+            `<title>${esc(label(r))}: ${r.reqPerSec} req/s</title></rect>`,
         )
-        rows.push(
-          `<text x="${left + w + 4}" y="${y + barH - 3}" font-size="10">${r.reqPerSec} req/s @${r.connections}${ratio}</text>`,
-        )
+        const text = `${r.reqPerSec} req/s @${r.connections}${ratio}`
+        rows.push(`<text x="${left + w + 4}" y="${y + barH - 3}" font-size="10">${text}</text>`)
         y += barH + 2
       }
       y += 8
     }
     y += 18
   }
-  const legend = conns
-    .map(
-      (c, i) =>
-        `<rect x="${left + i * 130}" y="12" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${left + i * 130 + 16}" y="22" font-size="11">${c} connections</text>`,
-    )
-    .join('')
-  const ceilingLegend = `<rect x="${left + conns.length * 130}" y="12" width="12" height="12" fill="#9a9a9a"/><text x="${left + conns.length * 130 + 16}" y="22" font-size="11">ceiling (bare Fastify)</text>`
+  /** One legend entry, the i-th from the left: a colour swatch and its text. */
+  const legendEntry = (i: number, color: string, text: string) =>
+    `<rect x="${left + i * 130}" y="12" width="12" height="12" fill="${color}"/>` +
+    `<text x="${left + i * 130 + 16}" y="22" font-size="11">${text}</text>`
+  const legend = conns.map((c, i) => legendEntry(i, COLORS[i % COLORS.length], `${c} connections`)).join('')
+  const ceilingLegend = legendEntry(conns.length, '#9a9a9a', 'ceiling (bare Fastify)')
+  const { cores, node, startedAt } = results.meta
+  const footnote =
+    `${cores} cores, Node ${node}, ${startedAt}; ` +
+    'each panel scaled to its largest figure; % = share of the ceiling at the same connections'
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" ` +
+      'font-family="sans-serif">',
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="22" font-size="13" font-weight="bold">req/s</text>`,
     legend + ceilingLegend,
     ...rows,
-    `<text x="10" y="${y - 6}" font-size="10" fill="#666">${esc(`${results.meta.cores} cores, Node ${results.meta.node}, ${results.meta.startedAt}; each panel scaled to its largest figure; % = share of the ceiling at the same connections`)}</text>`,
+    `<text x="10" y="${y - 6}" font-size="10" fill="#666">${esc(footnote)}</text>`,
     '</svg>',
     '',
   ].join('\n')

@@ -96,7 +96,8 @@ export async function bulkLoad(
       [identity, now, min, max],
     )
     await knex.raw(
-      `INSERT INTO sessions (id, user_id, created_at, expires_at) SELECT 'scale-session-' || id, id, ?, ? FROM users WHERE id BETWEEN ? AND ?`,
+      'INSERT INTO sessions (id, user_id, created_at, expires_at) ' +
+        "SELECT 'scale-session-' || id, id, ?, ? FROM users WHERE id BETWEEN ? AND ?",
       [now, now + 30 * 86400_000, min, max],
     )
     const devices = (await knex('devices')
@@ -128,7 +129,8 @@ export async function bulkLoad(
         await trx.raw(
           numbered(
             engine,
-            'messages (recipient_device_id, sender_address, sender_registration_id, recipient_address, content, created_at)',
+            'messages (recipient_device_id, sender_address, sender_registration_id, ' +
+              'recipient_address, content, created_at)',
             `${firstDevice - 1} + u, '${LOAD_SENDER}', 1, ${EMAIL('u')} || '.1', ?, ?`,
             first,
             last,

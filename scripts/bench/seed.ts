@@ -27,7 +27,7 @@ export type Seeded = {
 }
 
 /** Each target's queue holds exactly `length` messages from `sender` (the bulk load's) when a run starts. */
-export type LongQueue = { targets: Account[]; length: number; sender: string }
+type LongQueue = { targets: Account[]; length: number; sender: string }
 
 export const FETCH_QUEUE = 20
 /** The send scenario spreads its messages over this many recipients per connection of the largest run. */
@@ -42,7 +42,7 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
 export const ciphertext = (registrationId: number) =>
   JSON.stringify({ type: 3, body: randomBytes(150).toString('base64'), registrationId })
 
-export class ApiCallError extends Error {}
+class ApiCallError extends Error {}
 
 /** One API call; throws unless the answer has the expected status. */
 export async function call<T = unknown>(
@@ -62,7 +62,8 @@ export async function call<T = unknown>(
   const text = await res.text()
   if (res.status !== opts.expect)
     throw new ApiCallError(
-      `${method} ${path.replace(/\/[^/]*@[^/]*\//, '/<email>/')}: ${res.status} (expected ${opts.expect}) ${text.slice(0, 300)}`,
+      `${method} ${path.replace(/\/[^/]*@[^/]*\//, '/<email>/')}: ` +
+        `${res.status} (expected ${opts.expect}) ${text.slice(0, 300)}`,
     )
   return (text ? JSON.parse(text) : undefined) as T
 }
@@ -82,11 +83,11 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T, index:
 }
 
 const ecKey = () => b64(PrivateKey.generate().getPublicKey().serialize())
-export const preKeys = (from: number, count: number) =>
+const preKeys = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ keyId: from + i, publicKey: ecKey() }))
 
 /** A POST /device/ body with fresh libsignal keys; the signed prekey is really signed by the identity. */
-export function deviceBody(registrationId: number, address: string, preKeyCount: number) {
+function deviceBody(registrationId: number, address: string, preKeyCount: number) {
   const identity = PrivateKey.generate()
   const signed = ecKey()
   return {
@@ -102,7 +103,7 @@ const run = randomBytes(3).toString('hex')
 let nextUser = 0
 let nextRegistrationId = 10_000
 
-export function newCredentials(prefix: string): Credentials {
+function newCredentials(prefix: string): Credentials {
   // Random, long and unlike the email: passes the password policy.
   return {
     email: `${prefix}-${++nextUser}.${run}@bench.example.com`,
@@ -130,7 +131,7 @@ async function account(base: string, prefix: string, preKeyCount = 10): Promise<
   return { ...creds, token, registrationId }
 }
 
-export async function sendMessage(base: string, from: Account, to: Account) {
+async function sendMessage(base: string, from: Account, to: Account) {
   await call(base, 'POST', `/messages/${from.registrationId}/`, {
     body: { recipient: to.email, message: ciphertext(to.registrationId) },
     token: from.token,
