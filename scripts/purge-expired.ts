@@ -10,7 +10,8 @@ await runCli(
     const cutoff = expiryCutoff(config)
     const purged = await messagesRepository(db).purgeExpired(cutoff)
     console.log(
-      `purged ${purged} expired message${purged === 1 ? '' : 's'} (sent at or before ${new Date(cutoff).toISOString()})`,
+      `purged ${purged} expired message${purged === 1 ? '' : 's'} ` +
+        `(sent at or before ${new Date(cutoff).toISOString()})`,
     )
   },
   () => {

@@ -4,7 +4,7 @@ import createClient, { type Client, type ClientOptions, type Middleware } from '
 import type { paths } from './schema.js'
 
 export type { paths, components, operations } from './schema.js'
-/** Every error code the server answers with (openapi.yaml's ErrorCode); each error answer's type narrows it to its own. */
+/** Every error code the server answers with (openapi.yaml's ErrorCode); each error answer's type narrows it. */
 export type ErrorCode = import('./schema.js').components['schemas']['ErrorCode']
 export { keyDigest, type DigestKey } from './key-digest.js'
 export {

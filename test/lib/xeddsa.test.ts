@@ -36,22 +36,26 @@ const VECTORS = [
     identityKey: '05c3081d2426b0a3d5351be887441704c578d091cb6e27f8d817577408d3df1b5b',
     message: '05667ab08ef72737dc682791119f209f91ce4740e22ca99fc169afbde33a91065a',
     signature:
-      '5f1aceb9bb08437913c25fab4a233cf4a180e0523951b94c541853cc545395bef6571a9f8f7648a591c85d23a98fde0d1078a012dbb6350d8e5156c5054f530b',
+      '5f1aceb9bb08437913c25fab4a233cf4a180e0523951b94c541853cc545395be' +
+      'f6571a9f8f7648a591c85d23a98fde0d1078a012dbb6350d8e5156c5054f530b',
   },
   {
     identityKey: '0511962d036abc8c5d006b81c215d382c50998fbd402e4e1f71c1cff1f931ea25e',
     message: '054d2e4f4f58b9f85adaf5b1aadc2117da81c751ab4abfe2488b70822faf70a559',
     signature:
-      'b66a8f3170ea1a12278ab7db3a6993bd46165c3f0b8a18f7166a4207f34a5971de6d0ce58304252b85faf4bf840a5b7e8505960b8098c2fd63f55c60331c6889',
+      'b66a8f3170ea1a12278ab7db3a6993bd46165c3f0b8a18f7166a4207f34a5971' +
+      'de6d0ce58304252b85faf4bf840a5b7e8505960b8098c2fd63f55c60331c6889',
   },
   {
     identityKey: '052c030d7afe6409df4f880d3d7de7befefc13a26fc041db15c381ed81beea4125',
     message: '',
     signature:
-      '8f20204198fd3fcde089857565153052d87277392333d409ae67512c5da3418ec7a94a9b7df4e2a951ddce9c8127ffc75fd725edae3860cc9b09d687f07cb50b',
+      '8f20204198fd3fcde089857565153052d87277392333d409ae67512c5da3418e' +
+      'c7a94a9b7df4e2a951ddce9c8127ffc75fd725edae3860cc9b09d687f07cb50b',
   },
 ].map((v) => ({ identityKey: hex(v.identityKey), message: hex(v.message), signature: hex(v.signature) }))
-// A Kyber-sized message (a real key would be 1.5 KB of base64 in this file); the signature was made over exactly these bytes.
+// A Kyber-sized message (a real key would be 1.5 KB of base64 in this file); the signature was made
+// over exactly these bytes.
 const KYBER_SHAPED = Uint8Array.from({ length: 1569 }, (_, i) => (i === 0 ? 0x08 : (i * 167 + 13) & 0xff))
 const KYBER_VECTOR = {
   identityKey: 'BTbgQoyS+XMqE3aKXO3nXMN5V48R0j7wZ87HtDNm66kh',

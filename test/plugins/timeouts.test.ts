@@ -102,7 +102,9 @@ t.test('a body shorter than its Content-Length gets 408 and closed; the handler 
   const { app, port } = await listening(tt)
   const email = uniqueEmail()
   const body = JSON.stringify({ email, password: PASSWORD })
-  const head = `POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 50}\r\n\r\n`
+  const head =
+    'POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+    `Content-Length: ${body.length + 50}\r\n\r\n`
   check408(tt, await exchange(port, head + body, REQUEST_TIMEOUT + 4))
   tt.equal((await app.db.knex('users').where({ email })).length, 0, 'no account from the incomplete request')
 })
@@ -130,7 +132,9 @@ t.test(
     const { app, port } = await listening(tt)
     const email = uniqueEmail()
     const body = JSON.stringify({ email, password: PASSWORD })
-    const post = `POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    const post =
+      'POST /auth/users/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
     const second = 'GET /auth/mfa/config/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
     let sentSecond = false
     const got = await exchange(port, post, REQUEST_TIMEOUT + 4, (data, socket) => {
