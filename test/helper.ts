@@ -47,7 +47,9 @@ export async function freshPostgresUrl(t: T): Promise<string> {
 async function freshDatabaseUrl(t: T): Promise<string> {
   if (database === 'postgres') return freshPostgresUrl(t)
   const file = join(tmpdir(), `signal-server-test-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.sqlite`)
-  t.teardown(() => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true })))
+  t.teardown(() => {
+    for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
+  })
   return file
 }
 
