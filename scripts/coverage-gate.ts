@@ -109,7 +109,10 @@ export function readSeen(dir: string): Set<string> {
 
 export const gapsFile = fileURLToPath(new URL('../test/coverage-gaps.yaml', import.meta.url))
 
-/** For scripts/run-tests.ts: prints the verdict and counts one pass or failure per database, plus one for the gaps file. */
+/**
+ * For scripts/run-tests.ts: prints the verdict, and counts one pass or failure per database plus one
+ * for the gaps file.
+ */
 export function coverageGate(
   coverageDir: string,
   databases: string[],
@@ -121,7 +124,8 @@ export function coverageGate(
   let failed = 0
   for (const d of verdict.databases) {
     out.log(
-      `${d.database}: ${d.answers - d.misses.length} of ${d.answers} documented answers exercised (every error status, and a success, per operation); ${d.accepted.length} accepted gaps`,
+      `${d.database}: ${d.answers - d.misses.length} of ${d.answers} documented answers exercised ` +
+        `(every error status, and a success, per operation); ${d.accepted.length} accepted gaps`,
     )
     for (const m of d.accepted) out.log(`  accepted gap: ${pairOf(m)}`)
     if (d.unaccepted.length) {

@@ -75,7 +75,13 @@ t.test('no test reads an HTTP answer past the contract checker unless it says wh
 })
 
 t.test('the scan itself: what it lets through and what it catches', async (tt) => {
-  const wrapper = `async function get(app, url) {\n  const res = await app.inject({ url })\n  for (const p of checkAgainstSpec('GET', url, res)) t.fail(p)\n  return res\n}`
+  const wrapper = [
+    'async function get(app, url) {',
+    '  const res = await app.inject({ url })',
+    "  for (const p of checkAgainstSpec('GET', url, res)) t.fail(p)",
+    '  return res',
+    '}',
+  ].join('\n')
   tt.same(uncheckedRequests('a.ts', wrapper), [], 'a checking wrapper')
   tt.same(
     uncheckedRequests('b.ts', `t.test('x', async () => {\n  const res = await app.inject({ url: '/auth/users/' })\n})`),

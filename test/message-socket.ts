@@ -22,7 +22,7 @@ const validators = Object.fromEntries(
 export const validateAckFrame = ajv.getSchema('asyncapi#/components/schemas/AckFrame')!
 
 /** The problems of a server frame against asyncapi.yaml; none when it matches exactly one frame schema. */
-export function frameProblems(frame: unknown): string[] {
+function frameProblems(frame: unknown): string[] {
   const matching = serverFrameNames.filter((n) => validators[n](frame))
   return matching.length === 1
     ? []

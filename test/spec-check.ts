@@ -54,9 +54,7 @@ if (coverageDir) {
 }
 
 /** Response headers as a client got them: a plain object (inject, node:http, ws) or fetch's `Headers`. */
-export type ResponseHeaders =
-  | Record<string, string | string[] | number | undefined>
-  | { get(name: string): string | null }
+type ResponseHeaders = Record<string, string | string[] | number | undefined> | { get(name: string): string | null }
 
 export type CheckedResponse = {
   status: number
@@ -180,7 +178,8 @@ export function checkAgainstSpec(method: string, url: string, res: CheckedRespon
   const validate = validatorFor(`${response.ref}/content/${pointer(type)}/schema`)
   if (!validate(res.body))
     problems.push(
-      `${op.operationId}: ${res.status} body does not match: ${ajv.errorsText(validate.errors)} (${JSON.stringify(res.body)})`,
+      `${op.operationId}: ${res.status} body does not match: ${ajv.errorsText(validate.errors)} ` +
+        `(${JSON.stringify(res.body)})`,
     )
   return problems
 }

@@ -317,7 +317,8 @@ async function largeRecipient(api: Api, user?: User) {
 
 t.test(
   race(
-    'device deletion racing a stream of claims, 8 rounds: keys of that device only, never twice, then nothing of it left',
+    'device deletion racing a stream of claims, 8 rounds: ' +
+      'keys of that device only, never twice, then nothing of it left',
   ),
   async (tt) => {
     // A third instance for the deletion, so that it does not queue in a pool behind the claims.
@@ -378,7 +379,8 @@ t.test(
       const found = results.filter((r) => r.status === 200).length
       tt.ok(
         found > 0 && goneDuring > 0,
-        `round ${round}: ${found} of ${results.length} claims found the device; of the ${inFlight.length} in flight while the deletion ran, ${foundDuring} found it and ${goneDuring} found it gone`,
+        `round ${round}: ${found} of ${results.length} claims found the device; of the ${inFlight.length} ` +
+          `in flight while the deletion ran, ${foundDuring} found it and ${goneDuring} found it gone`,
       )
       wonDuring += foundDuring
 
@@ -435,7 +437,8 @@ t.test(
         tt.equal(rows.length, 0, `round ${round}: nothing of the device left in ${table}`)
       }
       tt.comment(
-        `round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ${results.filter((r) => r.status === 404).length} no_recipient_device`,
+        `round ${round}: ${ok.length} bundles (${ec.length} prekeys, ${pq.length} Kyber), ` +
+          `${results.filter((r) => r.status === 404).length} no_recipient_device`,
       )
     }
 
