@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { auditLogs } from './log-audit.js'
-import { coverageGate } from './coverage-gate.js'
 import { closingLine, notRun, tallyPass, tapCounts, type NotRun } from './tap-summary.js'
 import { inCI, postgresReachable } from './test-machine.js'
+import { coverageGate } from './coverage-gate.js'
 
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
   const r = spawnSync(cmd, args, {
@@ -28,6 +28,8 @@ const pre = [
   ['npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['npx', ['tsc', '--noEmit', '-p', 'sdk/tsconfig.json']], // the SDK compiles on its own, without the server
   ['npx', ['redocly', 'lint', '--format', 'summary', 'openapi.yaml']],
+  // Format, lint, layers (a wrong-direction import or a cycle), unused code: scripts/lint.ts.
+  ['npm', ['run', '-s', 'lint']],
 ] as const
 for (const [cmd, args] of pre) {
   if (!run(cmd, [...args]).ok) {

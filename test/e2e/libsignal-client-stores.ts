@@ -3,16 +3,16 @@
 import {
   IdentityChange,
   IdentityKeyStore,
-  KyberPreKeyRecord,
+  type KyberPreKeyRecord,
   KyberPreKeyStore,
-  PreKeyRecord,
+  type PreKeyRecord,
   PreKeyStore,
-  PrivateKey,
-  ProtocolAddress,
-  PublicKey,
+  type PrivateKey,
+  type ProtocolAddress,
+  type PublicKey,
   SessionRecord,
   SessionStore,
-  SignedPreKeyRecord,
+  type SignedPreKeyRecord,
   SignedPreKeyStore,
 } from '@signalapp/libsignal-client'
 
