@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { validate } from 'dockerfile-utils'
 import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
+import { capturing, declareSource, recordSecret, recordSecrets, spawnedLogStream } from './log-capture.js'
 import { fetchChecked } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -196,18 +197,35 @@ t.test("the image's start command, run with the image's ENV outside a container"
     SECRET_KEY: randomBytes(32).toString('hex'),
     THROTTLE_ANON: 'off',
     BCRYPT_COST: '4',
-    LOG_LEVEL: 'warn',
+    // Under `npm test`, trace (the server, and the commands, which read it but print only their
+    // result lines): no assertion reads the server's output, only its stderr in failure messages.
+    LOG_LEVEL: capturing ? 'trace' : 'warn',
   }
-  const server = spawn(command, args, { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] })
+  // Under `npm test`, everything the server and the commands print goes to the capture directory,
+  // and the secrets they are given or answer are recorded: the key here, passwords and tokens below.
+  declareSource('spawned')
+  recordSecret(env.SECRET_KEY, 'spawned')
+  const log = spawnedLogStream(`image-server-${port}`)
+  const server = spawn(command, args, { cwd: app, env, stdio: ['ignore', log ? 'pipe' : 'ignore', 'pipe'] })
+  server.stdout?.on('data', (d) => log?.write(d))
   let stderr = ''
-  server.stderr.on('data', (d) => (stderr += d))
+  server.stderr!.on('data', (d) => {
+    stderr += d
+    log?.write(d)
+  })
+  server.once('close', () => log?.end())
   const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
     server.once('exit', (code, signal) => ok({ code, signal })),
   )
   tt.teardown(() => void (server.exitCode === null && server.signalCode === null && server.kill('SIGKILL')))
 
-  const runHealthcheck = () =>
-    spawnSync(healthcheckCmd![0], healthcheckCmd!.slice(1), { env, encoding: 'utf8', timeout: 10_000 }).status
+  const healthcheckLog = spawnedLogStream(`image-healthcheck-${port}`)
+  tt.teardown(() => healthcheckLog?.end())
+  const runHealthcheck = () => {
+    const run = spawnSync(healthcheckCmd![0], healthcheckCmd!.slice(1), { env, encoding: 'utf8', timeout: 10_000 })
+    healthcheckLog?.write(`${run.stdout ?? ''}${run.stderr ?? ''}`)
+    return run.status
+  }
   const base = `http://127.0.0.1:${port}`
   for (let i = 0; i < 100 && runHealthcheck() !== 0; i++) {
     if (server.exitCode !== null) break
@@ -223,7 +241,8 @@ t.test("the image's start command, run with the image's ENV outside a container"
   if (database === 'sqlite')
     tt.ok(existsSync(env.DATABASE_URL), 'the SQLite database was created where DATABASE_URL points')
 
-  // Sign-up reads the contract and the common-password list from where the image puts them.
+  // Sign-up reads the contract and the common-password list from where the image puts them. Its
+  // password is not recorded: `password` is on that public list, no secret, and a word of log texts.
   const signUp = await fetchChecked(tt, `${base}/auth/users/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -233,17 +252,22 @@ t.test("the image's start command, run with the image's ENV outside a container"
   tt.match(signUp.text, /too common/)
 
   // The operations commands as the README says to run them in the container.
-  const cli = (script: string, cliArgs: string[], extra: Record<string, string> = {}) =>
-    spawnSync('node', [`dist/scripts/${script}.js`, ...cliArgs], {
+  const cli = (script: string, cliArgs: string[], extra: Record<string, string> = {}) => {
+    const run = spawnSync('node', [`dist/scripts/${script}.js`, ...cliArgs], {
       cwd: app,
       env: { ...env, ...extra },
       encoding: 'utf8',
       timeout: 60_000,
     })
+    const cliLog = spawnedLogStream(`image-${script}-${port}`)
+    cliLog?.end(`${run.stdout ?? ''}${run.stderr ?? ''}`)
+    return run
+  }
   const status = cli('migrate', ['status'])
   tt.equal(status.status, 0, `migrate status (${status.stderr})`)
   tt.match(status.stdout, /pending: none/)
   const email = uniqueEmail('first')
+  recordSecret(PASSWORD, 'spawned')
   const created = cli('create-user', ['--email', email], { NEW_USER_PASSWORD: PASSWORD })
   tt.equal(created.status, 0, `create-user (${created.stderr})`)
   const login = await fetchChecked(tt, `${base}/auth/login/`, {
@@ -251,6 +275,7 @@ t.test("the image's start command, run with the image's ENV outside a container"
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: PASSWORD }),
   })
+  recordSecrets(login.body, true, 'spawned')
   tt.equal(login.status, 200, 'the created user logs in')
   const purged = cli('purge-expired', [])
   tt.equal(purged.status, 0, `purge-expired (${purged.stderr})`)

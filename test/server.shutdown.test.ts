@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import knex from 'knex'
 import t, { type Test } from 'tap'
 import { ciphertext, database, deviceBody, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
+import { capturing, recordRequestSecrets, recordSecrets, spawnedLogStream } from './log-capture.js'
 import { checkAgainstSpec } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -19,7 +20,10 @@ const SIGTERM_AFTER = 100 // answers received before the signal
 
 type Answer = { status: number; body: any } | { error: string }
 
-/** A JSON request over `agent` (kept-alive connections); a failed connection resolves as { error: code }. */
+/**
+ * A JSON request over `agent` (kept-alive connections); a failed connection resolves as { error: code }.
+ * The secrets it sends (token, password, keys, ciphertext) and receives are recorded for the log audit.
+ */
 function call(
   tt: Test,
   agent: Agent,
@@ -33,6 +37,8 @@ function call(
   const headers: Record<string, string> = {}
   if (payload) headers['content-type'] = 'application/json'
   if (token) headers.authorization = `Bearer ${token}`
+  recordRequestSecrets(path, headers, 'spawned')
+  recordSecrets(body, false, 'spawned')
   return new Promise((ok) => {
     const req = request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
       let text = ''
@@ -44,6 +50,7 @@ function call(
       res.on('end', () => {
         const contentType = String(res.headers['content-type'] ?? '')
         const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
+        recordSecrets(parsed, true, 'spawned')
         for (const p of checkAgainstSpec(method, path, { status: res.statusCode!, contentType, body: parsed }))
           tt.fail(`contract: ${p}`)
         ok({ status: res.statusCode!, body: parsed })
@@ -86,7 +93,8 @@ t.test(
       HOST: '127.0.0.1',
       PORT: String(port),
       DATABASE_URL: url,
-      LOG_LEVEL: 'warn',
+      // Under `npm test`, trace into the capture directory: no assertion reads this server's output.
+      LOG_LEVEL: capturing ? 'trace' : 'warn',
       THROTTLE_ANON: 'off',
       THROTTLE_USER: 'off',
       BCRYPT_COST: '4',
@@ -98,8 +106,14 @@ t.test(
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stderr = ''
-    child.stdout.resume()
-    child.stderr.on('data', (d) => (stderr += d))
+    const log = spawnedLogStream(`server-shutdown-${port}`)
+    if (log) child.stdout.on('data', (d) => log.write(d))
+    else child.stdout.resume()
+    child.stderr.on('data', (d) => {
+      stderr += d
+      log?.write(d)
+    })
+    child.once('close', () => log?.end())
     const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
       child.once('exit', (code, signal) => ok({ code, signal })),
     )

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import knex from 'knex'
 import t, { type Test } from 'tap'
 import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
+import { capturing, recordRequestSecrets, recordSecrets, spawnedLogStream } from './log-capture.js'
 import { checkAgainstSpec } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -17,17 +18,28 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 type Exit = { code: number | null; signal: NodeJS.Signals | null }
 type Server = { child: ChildProcess; exited: Promise<Exit>; output: { stdout: string; stderr: string } }
 
-/** Starts server.ts with only the given variables (plus PATH and HOME); killed at teardown. */
-function startServer(tt: Test, vars: Record<string, string>): Server {
+/**
+ * Starts server.ts with only the given variables (plus PATH and HOME); killed at teardown. Under
+ * `npm test` all it writes (stdout and stderr) also goes to a log file of its own in the capture directory.
+ */
+function startServer(tt: Test, name: string, vars: Record<string, string>): Server {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...vars }
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  const log = spawnedLogStream(`server-${name}-${vars.PORT}`)
   const output = { stdout: '', stderr: '' }
-  child.stdout!.on('data', (d) => (output.stdout += d))
-  child.stderr!.on('data', (d) => (output.stderr += d))
+  child.stdout!.on('data', (d) => {
+    output.stdout += d
+    log?.write(d)
+  })
+  child.stderr!.on('data', (d) => {
+    output.stderr += d
+    log?.write(d)
+  })
+  child.once('close', () => log?.end())
   const exited = new Promise<Exit>((ok) => child.once('exit', (code, signal) => ok({ code, signal })))
   tt.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -61,15 +73,21 @@ async function waitUntilAnswering(server: Server, base: string): Promise<void> {
   throw new Error(`server did not answer within 20 s; stderr: ${server.output.stderr}`)
 }
 
-/** A real HTTP request; the response is checked against openapi.yaml like the inject client's. */
+/**
+ * A real HTTP request; the response is checked against openapi.yaml like the inject client's. The
+ * secrets it sends (token, password) and receives (token) are recorded for the log audit.
+ */
 async function http(tt: Test, base: string, method: string, path: string, body?: unknown, token?: string) {
   const headers: Record<string, string> = {}
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (token) headers.authorization = `Bearer ${token}`
+  recordRequestSecrets(path, headers, 'spawned')
+  recordSecrets(body, false, 'spawned')
   const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
   const contentType = res.headers.get('content-type') ?? ''
   const text = await res.text()
   const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
+  recordSecrets(parsed, true, 'spawned')
   for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed }))
     tt.fail(`contract: ${p}`)
   return { status: res.status, body: parsed }
@@ -77,10 +95,20 @@ async function http(tt: Test, base: string, method: string, path: string, body?:
 
 const baseEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', THROTTLE_ANON: 'off' }
 
-/** Sign-up, login, me, unknown path over HTTP, then SIGTERM; returns the email that was signed up. */
+/**
+ * Sign-up, login, me, unknown path over HTTP, then SIGTERM; returns the email that was signed up.
+ * Under `npm test` this server logs at trace (into the capture directory): no assertion reads its
+ * output, and it is the one that sees secrets. The start-up failures below keep LOG_LEVEL=warn, as
+ * an operator's would be: their assertions count the exact lines on stderr at that level.
+ */
 async function walkThroughAndStop(tt: Test, databaseUrl: string): Promise<string> {
   const port = await freePort()
-  const server = startServer(tt, { ...baseEnv, PORT: String(port), DATABASE_URL: databaseUrl })
+  const server = startServer(tt, 'walk-through', {
+    ...baseEnv,
+    LOG_LEVEL: capturing ? 'trace' : baseEnv.LOG_LEVEL,
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+  })
   const base = `http://127.0.0.1:${port}`
   await waitUntilAnswering(server, base)
 
@@ -137,7 +165,7 @@ if (database === 'postgres') {
 const stderrLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '')
 
 t.test('an unreachable database stops start-up with one line and a non-zero exit', async (tt) => {
-  const server = startServer(tt, {
+  const server = startServer(tt, 'unreachable-database', {
     ...baseEnv,
     PORT: String(await freePort()),
     DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x',
@@ -154,7 +182,7 @@ t.test('an unreachable database stops start-up with one line and a non-zero exit
 t.test('NODE_ENV=production without SECRET_KEY refuses to start, naming SECRET_KEY', async (tt) => {
   const dir = join(tmpdir(), `signal-server-srv-${randomBytes(6).toString('hex')}`)
   tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const server = startServer(tt, {
+  const server = startServer(tt, 'no-secret-key', {
     ...baseEnv,
     NODE_ENV: 'production',
     PORT: String(await freePort()),
@@ -170,7 +198,7 @@ t.test('NODE_ENV=production without SECRET_KEY refuses to start, naming SECRET_K
 })
 
 t.test('a bad configuration value stops start-up with one line naming the variable', async (tt) => {
-  const server = startServer(tt, { ...baseEnv, PORT: 'eighty', DATABASE_URL: ':memory:' })
+  const server = startServer(tt, 'bad-port', { ...baseEnv, PORT: 'eighty', DATABASE_URL: ':memory:' })
   const exit = await exitWithin(server, 20_000)
   tt.ok(exit, 'exits within 20 s')
   tt.not(exit?.code, 0, 'non-zero exit code')

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../../lib/config.js'
+import { spawnedLogStream } from '../log-capture.js'
 
 const STRONG = 'Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe1GuA0oQi5TzB'
 
@@ -258,16 +259,27 @@ t.test('overrides win over the environment and are validated too', async (tt) =>
 t.test('the server entry point exits non-zero with one line naming PORT', async (tt) => {
   const cwd = fileURLToPath(new URL('../..', import.meta.url))
   // A minimal environment: nothing from this test run (TEST_DB, NODE_ENV...) leaks into the server.
+  // Not even LOG_LEVEL=trace under `npm test`: the assertions below are about this environment, and
+  // the process exits in loadConfig, before any logger exists. Its output is captured as it is (it
+  // is given no secret to record).
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: 'abc' }
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  const log = spawnedLogStream('server-config-port')
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
+  child.stdout.on('data', (d) => {
+    stdout += d
+    log?.write(d)
+  })
+  child.stderr.on('data', (d) => {
+    stderr += d
+    log?.write(d)
+  })
+  child.once('close', () => log?.end())
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
   tt.not(code, 0, 'exit code')
   tt.not(code, null, 'exited by itself, not killed')
