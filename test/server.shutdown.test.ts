@@ -51,7 +51,12 @@ function call(
         const contentType = String(res.headers['content-type'] ?? '')
         const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
         recordSecrets(parsed, true, 'spawned')
-        for (const p of checkAgainstSpec(method, path, { status: res.statusCode!, contentType, body: parsed }))
+        for (const p of checkAgainstSpec(method, path, {
+          status: res.statusCode!,
+          contentType,
+          body: parsed,
+          headers: res.headers,
+        }))
           tt.fail(`contract: ${p}`)
         ok({ status: res.statusCode!, body: parsed })
       })

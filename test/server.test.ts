@@ -88,7 +88,12 @@ async function http(tt: Test, base: string, method: string, path: string, body?:
   const text = await res.text()
   const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
   recordSecrets(parsed, true, 'spawned')
-  for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed }))
+  for (const p of checkAgainstSpec(method, path, {
+    status: res.status,
+    contentType,
+    body: parsed,
+    headers: res.headers,
+  }))
     tt.fail(`contract: ${p}`)
   return { status: res.status, body: parsed }
 }

@@ -82,17 +82,24 @@ t.test('statuses and bodies', async (tt) => {
       status: 200,
       contentType: json,
       body: { id: 1, email: 'a@example.com' },
+      headers: {},
     }),
     [],
   )
-  tt.matchOnly(checkAgainstSpec('GET', '/auth/users/me/', { status: 200, contentType: json, body: { id: 'one' } }), [
-    /getMe: 200 body does not match/,
-  ])
-  tt.matchOnly(checkAgainstSpec('GET', '/auth/users/me/', { status: 200, contentType: 'text/plain', body: 'hi' }), [
-    /getMe: 200 content-type text\/plain is not documented/,
-  ])
-  tt.same(checkAgainstSpec('GET', '/messages/7/websocket/', { status: 101, contentType: '', body: undefined }), [])
-  tt.matchOnly(checkAgainstSpec('GET', '/messages/7/websocket/', { status: 101, contentType: '', body: 'hello' }), [
-    /openMessageSocket: 101 should have no body/,
-  ])
+  tt.matchOnly(
+    checkAgainstSpec('GET', '/auth/users/me/', { status: 200, contentType: json, body: { id: 'one' }, headers: {} }),
+    [/getMe: 200 body does not match/],
+  )
+  tt.matchOnly(
+    checkAgainstSpec('GET', '/auth/users/me/', { status: 200, contentType: 'text/plain', body: 'hi', headers: {} }),
+    [/getMe: 200 content-type text\/plain is not documented/],
+  )
+  tt.same(
+    checkAgainstSpec('GET', '/messages/7/websocket/', { status: 101, contentType: '', body: undefined, headers: {} }),
+    [],
+  )
+  tt.matchOnly(
+    checkAgainstSpec('GET', '/messages/7/websocket/', { status: 101, contentType: '', body: 'hello', headers: {} }),
+    [/openMessageSocket: 101 should have no body/],
+  )
 })

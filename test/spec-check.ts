@@ -60,8 +60,8 @@ export type CheckedResponse = {
   status: number
   contentType: string
   body: unknown
-  /** Without them the declared headers are not checked: pass them wherever the client exposes them. */
-  headers?: ResponseHeaders
+  /** Required, so that no caller can leave the declared headers unchecked. */
+  headers: ResponseHeaders
 }
 
 function headerValue(headers: ResponseHeaders, name: string): string | undefined {

@@ -77,7 +77,7 @@ async function setUp(tt: T) {
       const text = await res.text()
       const body = contentType.startsWith('application/json') ? JSON.parse(text) : text
       recordSecrets(body, true, 'e2e')
-      const answer = { status: res.status(), contentType, body }
+      const answer = { status: res.status(), contentType, body, headers: res.headers() }
       for (const p of checkAgainstSpec(res.request().method(), url.pathname, answer)) problems.push(`contract: ${p}`)
     } catch (err) {
       problems.push(`reading ${url.pathname}: ${(err as Error).message}`)

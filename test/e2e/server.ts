@@ -37,7 +37,12 @@ export async function startServer(t: T, overrides: Partial<Config> = {}) {
         const body = parsed(contentType, await response.clone().text())
         recordSecrets(body, true, 'sdk')
         const path = new URL(request.url).pathname
-        for (const p of checkAgainstSpec(request.method, path, { status: response.status, contentType, body }))
+        for (const p of checkAgainstSpec(request.method, path, {
+          status: response.status,
+          contentType,
+          body,
+          headers: response.headers,
+        }))
           t.fail(`contract: ${p}`)
       },
     })

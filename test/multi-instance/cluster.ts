@@ -122,7 +122,12 @@ export async function call(
   const contentType = res.headers.get('content-type') ?? ''
   const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
   recordSecrets(parsed, true, 'spawned')
-  for (const p of checkAgainstSpec(method, path, { status: res.status, contentType, body: parsed }))
+  for (const p of checkAgainstSpec(method, path, {
+    status: res.status,
+    contentType,
+    body: parsed,
+    headers: res.headers,
+  }))
     t.fail(`contract: ${p}`)
   return { status: res.status, body: parsed }
 }

@@ -34,6 +34,7 @@ async function fromIp(tt: Test, app: FastifyInstance, ip: string, method: 'GET' 
     status: res.statusCode,
     contentType: String(res.headers['content-type'] ?? ''),
     body: parsed,
+    headers: res.headers,
   }))
     tt.fail(`contract: ${p}`)
   return { status: res.statusCode, body: parsed, headers: res.headers }

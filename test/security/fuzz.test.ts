@@ -108,7 +108,9 @@ async function answer(app: FastifyInstance, sent: Sent) {
     }
   })() // prettier-ignore
   recordSecrets(body, true, 'fuzz')
-  problems.push(...checkAgainstSpec(sent.method, checkUrl, { status: res.statusCode, contentType, body }))
+  problems.push(
+    ...checkAgainstSpec(sent.method, checkUrl, { status: res.statusCode, contentType, body, headers: res.headers }),
+  )
   if (res.statusCode >= 500) problems.push(`5xx: ${res.statusCode}`)
   if (res.statusCode >= 400 && contentType.startsWith('application/json') && !errorShape(body))
     problems.push('the error is not {code, message, errors?}')
