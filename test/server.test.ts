@@ -11,7 +11,7 @@ import knex from 'knex'
 import t, { type Test } from 'tap'
 import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
 import { capturing, recordRequestSecrets, recordSecrets, spawnedLogStream } from './log-capture.js'
-import { checkAgainstSpec } from './spec-check.js'
+import { fetchChecked } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -83,19 +83,13 @@ async function http(tt: Test, base: string, method: string, path: string, body?:
   if (token) headers.authorization = `Bearer ${token}`
   recordRequestSecrets(path, headers, 'spawned')
   recordSecrets(body, false, 'spawned')
-  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const contentType = res.headers.get('content-type') ?? ''
-  const text = await res.text()
-  const parsed = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
-  recordSecrets(parsed, true, 'spawned')
-  for (const p of checkAgainstSpec(method, path, {
-    status: res.status,
-    contentType,
-    body: parsed,
-    headers: res.headers,
-  }))
-    tt.fail(`contract: ${p}`)
-  return { status: res.status, body: parsed }
+  const res = await fetchChecked(tt, base + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  recordSecrets(res.body, true, 'spawned')
+  return { status: res.status, body: res.body }
 }
 
 const baseEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', THROTTLE_ANON: 'off' }
