@@ -33,6 +33,27 @@ export function spawnedLogStream(name: string): WriteStream | undefined {
   return createWriteStream(join(dir, `${process.pid}-${name.replace(/[^\w.-]/g, '_')}.log`), { flags: 'a' })
 }
 
+type Output = { on(event: 'data', listener: (chunk: Buffer | string) => void): unknown }
+type Spawned = { stdout: Output; stderr: Output; once(event: 'close' | 'error', listener: () => void): unknown }
+
+/**
+ * Collects what a spawned process prints, and copies it into a log file of its own in the capture
+ * directory (`name`); read the text once the process has closed.
+ */
+export function captureOutput(child: Spawned, name: string): { stdout: string; stderr: string } {
+  const log = spawnedLogStream(name)
+  const output = { stdout: '', stderr: '' }
+  for (const which of ['stdout', 'stderr'] as const) {
+    child[which].on('data', (chunk) => {
+      output[which] += chunk
+      log?.write(chunk)
+    })
+  }
+  child.once('close', () => log?.end())
+  child.once('error', () => log?.end())
+  return output
+}
+
 /** This test process sends traffic through `source`: the audit fails if that source then recorded no secret. */
 export function declareSource(source: Source): void {
   if (!dir || declared.has(source)) return

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../../lib/config.js'
-import { spawnedLogStream } from '../log-capture.js'
+import { captureOutput } from '../log-capture.js'
 
 const STRONG = 'Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe1GuA0oQi5TzB'
 
@@ -268,19 +268,9 @@ t.test('the server entry point exits non-zero with one line naming PORT', async 
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const log = spawnedLogStream('server-config-port')
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => {
-    stdout += d
-    log?.write(d)
-  })
-  child.stderr.on('data', (d) => {
-    stderr += d
-    log?.write(d)
-  })
-  child.once('close', () => log?.end())
+  const output = captureOutput(child, 'server-config-port')
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  const { stdout, stderr } = output
   tt.not(code, 0, 'exit code')
   tt.not(code, null, 'exited by itself, not killed')
   const lines = stderr.trim().split('\n')

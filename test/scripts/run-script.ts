@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { validatePassword } from '../../lib/password-policy.js'
-import { capturing, declareSource, recordSecret, spawnedLogStream } from '../log-capture.js'
+import { captureOutput, capturing, declareSource, recordSecret } from '../log-capture.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -54,27 +54,11 @@ export function runScript(script: string, args: string[], env: Record<string, st
     timeout: 60_000,
   })
   if (capturing) recordInputs(env, stdin)
-  const log = spawnedLogStream(`script-${script}-${++runs}`)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => {
-    stdout += d
-    log?.write(d)
-  })
-  child.stderr.on('data', (d) => {
-    stderr += d
-    log?.write(d)
-  })
+  const output = captureOutput(child, `script-${script}-${++runs}`)
   child.stdin.end(stdin)
   return new Promise((ok, fail) => {
-    child.once('error', (err) => {
-      log?.end()
-      fail(err)
-    })
-    child.once('close', (code) => {
-      log?.end()
-      ok({ code, stdout, stderr })
-    })
+    child.once('error', fail)
+    child.once('close', (code) => ok({ code, ...output }))
   })
 }
 
