@@ -16,6 +16,7 @@ import lockout from './plugins/lockout.js'
 import deviceSignature from './plugins/device-signature.js'
 import bus from './plugins/bus.js'
 import delivery from './plugins/delivery.js'
+import provisioning from './plugins/provisioning.js'
 import messageExpiry from './plugins/message-expiry.js'
 import requestLog, { loggerOptions } from './plugins/request-log.js'
 import metrics from './plugins/metrics.js'
@@ -81,6 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(docs)
   await app.register(bus)
   await app.register(delivery)
+  await app.register(provisioning)
   await app.register(openapi, { handlers })
   return app
 }

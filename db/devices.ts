@@ -2,12 +2,18 @@ import type { KyberPreKey, PreKey, SignedPreKey } from '../lib/key-checks.js'
 import { insertedId, isPostgres, type Queryable, rowsOf } from './dialect.js'
 
 export type DeviceRow = {
+  /** The row's key: what other tables and sessions refer to. */
   id: number
   user_id: number
+  /** The device's number within its account (the API's `deviceId`). */
+  device_id: number
   address: string
   identity_key: string
   registration_id: number
+  name: string | null
   created_at: number
+  /** UTC midnight (ms) of the day the device last used the server. */
+  last_seen_at: number
   signing_key: string | null
 }
 export type NewDevice = {
@@ -19,38 +25,77 @@ export type NewDevice = {
   pqPreKeys?: KyberPreKey[]
   pqLastResortPreKey?: KyberPreKey
   signingKey?: string
+  name?: string
 }
+
+const DAY_MS = 86_400_000
+/** UTC midnight of the day `ms` falls in. */
+export const dayOf = (ms: number) => ms - (ms % DAY_MS)
+
+/** An account found by email, with its devices by number (none: an empty list). */
+export type Account = { userId: number; email: string; devices: DeviceRow[] }
 
 export function devicesRepository(q: Queryable) {
   return {
-    findByUser: (userId: number): Promise<DeviceRow | undefined> =>
-      q<DeviceRow>('devices').where({ user_id: userId }).first(),
+    /** The account's devices, ordered by number. */
+    listByUser: (userId: number): Promise<DeviceRow[]> =>
+      q<DeviceRow>('devices').where({ user_id: userId }).orderBy('device_id'),
 
-    /** The user with that email and its device (undefined: none), in one round trip; undefined for no such user. */
-    async findByEmail(email: string): Promise<{ userId: number; device: DeviceRow | undefined } | undefined> {
-      const row = await q('users')
+    findById: (id: number): Promise<DeviceRow | undefined> => q<DeviceRow>('devices').where({ id }).first(),
+
+    /** The user with that email and its devices, in one round trip; undefined for no such user. */
+    async accountByEmail(email: string): Promise<Account | undefined> {
+      const rows = await q('users')
         .leftJoin('devices', 'devices.user_id', 'users.id')
-        .select({ account_id: 'users.id' }, 'devices.*')
+        .select({ account_id: 'users.id', account_email: 'users.email' }, 'devices.*')
         .where('users.email', email.toLowerCase())
-        .first()
-      if (!row) return undefined
-      const { account_id: userId, ...device } = row
-      return { userId, device: device.id === null ? undefined : (device as DeviceRow) }
+        .orderBy('devices.device_id')
+      if (!rows.length) return undefined
+      const { account_id: userId, account_email: accountEmail } = rows[0]
+      const devices = rows
+        .filter((r: { id: number | null }) => r.id !== null && r.id !== undefined)
+        .map(({ account_id: _, account_email: __, ...device }: Record<string, unknown>) => device as DeviceRow)
+      return { userId, email: accountEmail, devices }
     },
 
-    /** Inserts the device row; its keys go in with the keys repository, in the same transaction. */
-    async insert(userId: number, d: NewDevice): Promise<number> {
-      const [inserted] = await q('devices')
-        .insert({
-          user_id: userId,
-          address: d.address,
-          identity_key: d.identityKey,
-          registration_id: d.registrationId,
-          signing_key: d.signingKey ?? null,
-          created_at: Date.now(),
-        })
-        .returning('id')
+    /**
+     * The next device number of the account (one more than the highest it ever had). On PostgreSQL
+     * the account's row stays locked until the transaction ends, so registrations for one account
+     * run one after another and the device cap holds; SQLite runs one write transaction at a time.
+     */
+    async nextNumber(userId: number): Promise<number> {
+      const sql = 'UPDATE users SET last_device_id = last_device_id + 1 WHERE id = ? RETURNING last_device_id'
+      const [row] = rowsOf<{ last_device_id: number }>(await q.raw(sql, [userId]))
+      return Number(row.last_device_id)
+    },
+
+    /**
+     * Inserts the device row as the account's device number `deviceId` (from `nextNumber`) and returns
+     * its row key; its keys go in with the keys repository, in the same transaction.
+     */
+    async insert(userId: number, d: NewDevice, deviceId = 1): Promise<number> {
+      const now = Date.now()
+      const row = {
+        user_id: userId,
+        device_id: deviceId,
+        address: d.address,
+        identity_key: d.identityKey,
+        registration_id: d.registrationId,
+        signing_key: d.signingKey ?? null,
+        name: d.name ?? null,
+        created_at: now,
+        last_seen_at: dayOf(now),
+      }
+      const [inserted] = await q('devices').insert(row).returning('id')
       return insertedId(inserted)
+    },
+
+    /** Records that the device was seen today: at most one write per device per day. */
+    async touch(device: DeviceRow, now = Date.now()): Promise<void> {
+      const today = dayOf(now)
+      if (device.last_seen_at >= today) return
+      await q('devices').where({ id: device.id }).andWhere('last_seen_at', '<', today).update({ last_seen_at: today })
+      device.last_seen_at = today
     },
 
     /** Records a signed request's counter if it is above the last one for that key; false for a replay. */
@@ -63,8 +108,8 @@ export function devicesRepository(q: Queryable) {
       return rowsOf(result).length === 1
     },
 
-    /** Keys and queued messages go with it through ON DELETE CASCADE. */
-    delete: (id: number) => q('devices').where({ id }).delete(),
+    /** Keys, queued messages and sessions bound to it go with it through ON DELETE CASCADE; false when it was gone. */
+    delete: async (id: number): Promise<boolean> => (await q('devices').where({ id }).delete()) > 0,
 
     /**
      * Takes a row lock on the device for the rest of the transaction (PostgreSQL): `update` so that
@@ -76,6 +121,18 @@ export function devicesRepository(q: Queryable) {
       const query = q('devices').select('id').where({ id })
       const row = await (isPostgres(q) ? (mode === 'share' ? query.forShare() : query.forUpdate()) : query).first()
       return row !== undefined
+    },
+
+    /**
+     * The account's devices by number, each locked for the rest of the transaction (PostgreSQL):
+     * `send` as a send locks a device it queues for, `share` as a bundle claim does. Either way a
+     * removal waits for this transaction, or this transaction sees the device gone. Rows are locked
+     * in one order (by key), so that transactions locking several never wait for each other.
+     */
+    async lockAccount(userId: number, mode: 'send' | 'share'): Promise<DeviceRow[]> {
+      const query = q<DeviceRow>('devices').where({ user_id: userId }).orderBy('id')
+      const rows = await (isPostgres(q) ? (mode === 'send' ? query.forNoKeyUpdate() : query.forShare()) : query)
+      return rows.sort((a, b) => a.device_id - b.device_id)
     },
   }
 }

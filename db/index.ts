@@ -6,6 +6,7 @@ import { devicesRepository } from './devices.js'
 import { keysRepository } from './keys.js'
 import { messagesRepository } from './messages.js'
 import { mfaRepository } from './mfa.js'
+import { provisioningRepository } from './provisioning.js'
 import { sessionsRepository } from './sessions.js'
 import { usersRepository } from './users.js'
 
@@ -20,6 +21,7 @@ function repositoriesOn(q: Queryable, box: SecretBox) {
     messages: messagesRepository(q),
     authFailures: authFailuresRepository(q),
     usedTokens: usedTokensRepository(q),
+    provisioning: provisioningRepository(q),
   }
 }
 

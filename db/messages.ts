@@ -9,15 +9,29 @@ export type MessageRow = {
   recipient_address: string
   content: string
   created_at: number
+  /** The sending account's email and device number at the time (null only for rows older than migration 0005). */
+  sender_email: string | null
+  sender_device_id: number | null
+  /** The sender's own clock (ms), as the sender gave it. */
+  sender_timestamp: number | null
 }
-export type NewMessage = Omit<MessageRow, 'id' | 'created_at'>
+type SenderFields = 'sender_email' | 'sender_device_id' | 'sender_timestamp'
+export type NewMessage = Omit<MessageRow, 'id' | 'created_at' | SenderFields> & Partial<Pick<MessageRow, SenderFields>>
 
-/** A queued row as the contract's Message (REST answers and socket frames alike). */
-export function toMessage(row: MessageRow): Schemas['Message'] {
+/**
+ * A queued row as the contract's Message (REST answers and socket frames alike). `withSender`: with
+ * the sender's account, device and clock, for readers whose token is bound to a device.
+ */
+export function toMessage(row: MessageRow, withSender = false): Schemas['Message'] {
   return {
     id: row.id,
     senderAddress: row.sender_address,
     senderRegistrationId: row.sender_registration_id,
+    ...(withSender && {
+      senderEmail: row.sender_email,
+      senderDeviceId: row.sender_device_id,
+      ...(row.sender_timestamp !== null && { timestamp: Number(row.sender_timestamp) }),
+    }),
     recipientAddress: row.recipient_address,
     content: row.content,
     created: new Date(row.created_at).toISOString(),
@@ -34,6 +48,9 @@ const COLUMNS = [
   'recipient_address',
   'content',
   'created_at',
+  'sender_email',
+  'sender_device_id',
+  'sender_timestamp',
 ] as const
 // Rows per purge statement: short statements, so senders and readers never wait long on a purge.
 const PURGE_BATCH = 5000
@@ -58,7 +75,7 @@ export function messagesRepository(q: Queryable) {
      * undefined then (`queueLength` tells which).
      */
     async insertBounded(m: NewMessage, limit: number): Promise<MessageRow | undefined> {
-      const row = { ...m, created_at: Date.now() }
+      const row = { sender_email: null, sender_device_id: null, sender_timestamp: null, ...m, created_at: Date.now() }
       const columns = COLUMNS.map((c) => row[c])
       const bindings = postgres
         ? [m.recipient_device_id, limit, ...columns]

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     message: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string | number>,
+    /** Fields the answer carries beside `code` and `message` (those the spec declares for the code). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message)
     this.name = 'ApiError'

@@ -45,6 +45,28 @@ export const errors = {
     new ApiError(401, 'not_authenticated', message, undefined, headers),
   invalidRequestSignature: (why: string) => new ApiError(401, 'invalid_request_signature', `Request signature ${why}.`),
   deviceExists: () => new ApiError(403, 'device_exists', 'This user already has a device.'),
+  tooManyDevices: (max: number) =>
+    new ApiError(403, 'too_many_devices', `The account already has ${max} devices; remove one first.`),
+  deviceRequired: () =>
+    new ApiError(403, 'device_required', 'Use a token bound to the sending device (log in with deviceId).'),
+  registrationIdInUse: () =>
+    new ApiError(409, 'registration_id_in_use', 'Another device of this account has that registration ID.'),
+  severalDevices: () =>
+    new ApiError(409, 'several_devices', 'The account has several devices: use DELETE /v2/devices/{deviceId}/.'),
+  mismatchedDevices: (missingDevices: number[], extraDevices: number[]) =>
+    new ApiError(
+      409,
+      'mismatched_devices',
+      "The messages do not match the recipient's devices.",
+      undefined,
+      undefined,
+      { missingDevices, extraDevices },
+    ),
+  staleDevices: (staleDevices: number[]) =>
+    new ApiError(410, 'stale_devices', 'Some devices have a new registration ID.', undefined, undefined, {
+      staleDevices,
+    }),
+  noProvisioningSocket: () => new ApiError(404, 'no_provisioning_socket', 'No provisioning socket has that address.'),
   deviceChanged: () => new ApiError(403, 'device_changed', 'The registration ID does not match your device.'),
   recipientIdentityChanged: () =>
     new ApiError(403, 'recipient_identity_changed', "The recipient's device has changed; fetch a new prekey bundle."),

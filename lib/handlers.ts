@@ -8,7 +8,11 @@ import type { operations } from '../sdk/schema.js'
 type Content<R> = R extends { content: infer C } ? C[keyof C] : undefined
 type Responses<Op> = Op extends { responses: infer R } ? R : never
 
-type Body<Op> = Op extends { requestBody: { content: infer C } } ? C[keyof C] : undefined
+type Body<Op> = Op extends { requestBody: { content: infer C } }
+  ? C[keyof C]
+  : Op extends { requestBody?: { content: infer C } }
+    ? C[keyof C] | undefined
+    : undefined
 type Params<Op> = Op extends { parameters: { path: infer P } } ? P : Record<string, never>
 
 type Reply<Op> = {

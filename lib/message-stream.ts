@@ -19,6 +19,8 @@ export const CLOSE = {
 
 /** The subprotocol a client names (with `Sec-WebSocket-Protocol`), and the server agrees to. */
 export const SUBPROTOCOL = 'signal.messages.v1'
+/** The provisioning socket's subprotocol (linking a new device). */
+export const PROVISIONING_SUBPROTOCOL = 'signal.provisioning.v1'
 /** Prefixes of the other subprotocol entries, which carry credentials a browser cannot send as headers. */
 const TOKEN_PROTOCOL_PREFIX = 'bearer.'
 const SIGNATURE_PROTOCOL_PREFIX = 'signature.'
@@ -30,6 +32,7 @@ export type ServerFrame =
   | { type: 'queue_empty' }
   | { type: 'acked'; deleted: number[]; missing: number[] }
   | { type: 'error'; code: 'invalid_frame'; message: string }
+  | { type: 'devices_changed' }
 
 export type ClientFrame = { type: 'ack'; ids: number[] }
 

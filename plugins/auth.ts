@@ -3,11 +3,12 @@ import jwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DeviceRow } from '../db/devices.js'
+import type { ActiveSession } from '../db/sessions.js'
 import { parseAuthorization } from '../lib/credentials.js'
 import { errors } from '../lib/errors.js'
 import { operations } from '../lib/spec.js'
 
-type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string; jti?: string; exp?: number }
+type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string; jti?: string; exp?: number; did?: number }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -18,29 +19,43 @@ declare module '@fastify/jwt' {
 /** Who is calling an authenticated operation: set once per request, from its Authorization header. */
 type Caller = {
   userId: number
+  /** The account's email now. */
+  email: string
   sessionId: string
   /** When the token expires (ms since the epoch). */
   expiresAt: number
+  /** The device (row key) the token is bound to: it acts for that device only. Null: unbound. */
+  boundDeviceId: number | null
   /**
-   * The caller's device (null: none). One rule: `x-device-signed` operations load it with the
-   * session in one query; any other operation loads it on the first call. Either way once.
+   * The account's devices by number. One rule: `x-device-signed` operations load them with the
+   * session in one query; any other operation loads them on the first call. Either way once.
+   */
+  devices(): Promise<DeviceRow[]>
+  /**
+   * The device this request acts for, or null: the bound one; else the one the path's registration
+   * ID names; else the account's only device.
    */
   device(): Promise<DeviceRow | null>
-  /** The caller's device, which the path's registration ID must name: 404 `no_device`, 403 `device_changed`. */
+  /**
+   * The device the path's registration ID names, which a bound token's device must be: 404
+   * `no_device` (none at all), 403 `device_changed`.
+   */
   ownDevice(registrationId: number): Promise<DeviceRow>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     auth: {
-      /** Opens a session and returns its token. */
-      issueToken(userId: number): Promise<string>
+      /** Opens a session (bound to the device with that row key, if given) and returns its token. */
+      issueToken(userId: number, deviceId?: number | null): Promise<string>
       /** Sets `request.caller` from a live token in the Authorization header, or throws 401. */
       authenticate(request: FastifyRequest): Promise<void>
-      /** A short-lived token that is good only for completing a 2FA login. */
-      issueEphemeralToken(userId: number): string
-      /** The user id, token id and expiry (ms) of a valid ephemeral token, or undefined. */
-      verifyEphemeralToken(token: string): { userId: number; tokenId: string; expiresAt: number } | undefined
+      /** A short-lived token that is good only for completing a 2FA login (for device number `deviceId`, if given). */
+      issueEphemeralToken(userId: number, deviceId?: number): string
+      /** The user id, token id, expiry (ms) and device number asked for at login, of a valid ephemeral token. */
+      verifyEphemeralToken(
+        token: string,
+      ): { userId: number; tokenId: string; expiresAt: number; deviceId?: number } | undefined
     }
   }
   interface FastifyRequest {
@@ -71,27 +86,61 @@ export default fp(
       }
     }
 
-    function caller(userId: number, sessionId: string, expiresAt: number, loaded?: DeviceRow | null): Caller {
-      let device: Promise<DeviceRow | null> | undefined = loaded === undefined ? undefined : Promise.resolve(loaded)
+    function caller(
+      request: FastifyRequest,
+      session: ActiveSession & { devices?: DeviceRow[] },
+      sessionId: string,
+      expiresAt: number,
+    ): Caller {
+      const { userId, boundDeviceId } = session
+      let devices: Promise<DeviceRow[]> | undefined = session.devices && Promise.resolve(session.devices)
+      // A device the request acts for was seen today (one write per device per day at most).
+      const seen = async (device: DeviceRow) => {
+        await db.devices.touch(device)
+        return device
+      }
       const self: Caller = {
         userId,
+        email: session.email,
         sessionId,
         expiresAt,
-        device: () => (device ??= db.devices.findByUser(userId).then((d) => d ?? null)),
+        boundDeviceId,
+        devices: () => (devices ??= db.devices.listByUser(userId)),
+        async device() {
+          const all = await self.devices()
+          const registrationId = (request.params as { registrationId?: unknown } | undefined)?.registrationId
+          const found =
+            boundDeviceId !== null
+              ? all.find((d) => d.id === boundDeviceId)
+              : registrationId !== undefined
+                ? all.find((d) => d.registration_id === Number(registrationId))
+                : all.length === 1
+                  ? all[0]
+                  : undefined
+          return found ? seen(found) : null
+        },
         async ownDevice(registrationId: number) {
-          const own = await self.device()
-          if (!own) throw errors.noDevice()
-          if (own.registration_id !== registrationId) throw errors.deviceChanged()
-          return own
+          const all = await self.devices()
+          if (boundDeviceId !== null) {
+            const bound = all.find((d) => d.id === boundDeviceId)
+            // Removed since the session was read: the session went with it.
+            if (!bound) throw errors.notAuthenticated()
+            if (bound.registration_id !== registrationId) throw errors.deviceChanged()
+            return seen(bound)
+          }
+          if (!all.length) throw errors.noDevice()
+          const own = all.find((d) => d.registration_id === registrationId)
+          if (!own) throw errors.deviceChanged()
+          return seen(own)
         },
       }
       return self
     }
 
     app.decorate('auth', {
-      async issueToken(userId: number) {
+      async issueToken(userId: number, deviceId: number | null = null) {
         const sid = randomBytes(18).toString('base64url')
-        await db.sessions.create(sid, userId, Date.now() + config.authTokenTtl * 1000)
+        await db.sessions.create(sid, userId, Date.now() + config.authTokenTtl * 1000, deviceId)
         return app.jwt.sign({ sub: String(userId), typ: 'auth', sid }, { expiresIn: config.authTokenTtl })
       },
 
@@ -101,18 +150,20 @@ export default fp(
           presented && SESSION_SCHEMES.has(presented.scheme) ? claimsOf(presented.credentials, 'auth') : undefined
         if (!claims?.sid) throw errors.notAuthenticated()
         const eager = operationOf(request)?.deviceSigned === true
-        const found = eager
-          ? await db.sessions.activeUserWithDevice(claims.sid)
-          : { userId: await db.sessions.activeUserId(claims.sid), device: undefined }
-        const userId = found?.userId
-        if (userId === undefined || String(userId) !== claims.sub) throw errors.notAuthenticated()
-        request.caller = caller(userId, claims.sid, (claims.exp ?? 0) * 1000, found?.device)
+        const found = eager ? await db.sessions.activeWithDevices(claims.sid) : await db.sessions.active(claims.sid)
+        if (found === undefined || String(found.userId) !== claims.sub) throw errors.notAuthenticated()
+        request.caller = caller(request, found, claims.sid, (claims.exp ?? 0) * 1000)
       },
 
-      issueEphemeralToken(userId: number) {
+      issueEphemeralToken(userId: number, deviceId?: number) {
         // The id lets a completed 2FA login use the token up (db.usedTokens).
         return app.jwt.sign(
-          { sub: String(userId), typ: 'mfa', jti: randomBytes(18).toString('base64url') },
+          {
+            sub: String(userId),
+            typ: 'mfa',
+            jti: randomBytes(18).toString('base64url'),
+            ...(deviceId !== undefined && { did: deviceId }),
+          },
           { expiresIn: config.ephemeralTokenTtl },
         )
       },
@@ -120,7 +171,12 @@ export default fp(
       verifyEphemeralToken(token: string) {
         const claims = claimsOf(token, 'mfa')
         if (!claims?.jti || !claims.exp) return undefined
-        return { userId: Number(claims.sub), tokenId: claims.jti, expiresAt: claims.exp * 1000 }
+        return {
+          userId: Number(claims.sub),
+          tokenId: claims.jti,
+          expiresAt: claims.exp * 1000,
+          ...(Number.isInteger(claims.did) && { deviceId: claims.did }),
+        }
       },
     })
   },

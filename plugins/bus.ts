@@ -8,12 +8,19 @@ import { isPostgresUrl } from '../db/connection.js'
  * - `message`: a message was stored for a device (push it if that device is connected here);
  * - `account`: a user's sessions or device changed (logout, password change or reset, device or
  *   account deletion): re-check every socket of that user against the database;
- * - `connected`: a device opened a socket: an older socket of that device, wherever, closes.
+ * - `devices`: a device of the user was added or removed: as `account`, and then every socket of
+ *   the user that stays open is told (`devices_changed`);
+ * - `connected`: a device opened a socket: an older socket of that device, wherever, closes;
+ * - `provision`: a linking message for a provisioning socket is in the database;
+ * - `provisioned`: that socket's instance sent it.
  * Events carry ids only, never content: a receiver reads the rows itself.
  */
 export type BusEvent =
   | { type: 'message'; deviceId: number; messageId: number }
   | { type: 'account'; userId: number }
+  | { type: 'devices'; userId: number }
+  | { type: 'provision'; address: string }
+  | { type: 'provisioned'; address: string }
   | { type: 'connected'; deviceId: number; connectionId: string; openedAt: number }
 
 declare module 'fastify' {
@@ -42,7 +49,8 @@ function parseEvent(payload: string | undefined): BusEvent | undefined {
   try {
     const e = JSON.parse(payload ?? '') as BusEvent
     if (e.type === 'message' && Number.isInteger(e.deviceId) && Number.isInteger(e.messageId)) return e
-    if (e.type === 'account' && Number.isInteger(e.userId)) return e
+    if ((e.type === 'account' || e.type === 'devices') && Number.isInteger(e.userId)) return e
+    if ((e.type === 'provision' || e.type === 'provisioned') && typeof e.address === 'string') return e
     if (
       e.type === 'connected' &&
       Number.isInteger(e.deviceId) &&

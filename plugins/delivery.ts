@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyRequest } from 'fastify'
@@ -6,6 +7,7 @@ import type { WebSocket } from 'ws'
 import type { DeviceRow } from '../db/devices.js'
 import {
   CLOSE,
+  PROVISIONING_SUBPROTOCOL,
   SUBPROTOCOL,
   credentialsFromProtocols,
   parseClientFrame,
@@ -37,6 +39,8 @@ type Connection = {
   userId: number
   sessionId: string
   deviceId: number
+  /** Whether messages carry their sender's account and device (a token bound to a device). */
+  withSender: boolean
   /** When the token's session expires (ms). */
   expiresAt: number
   /** Ids sent on this socket and not acknowledged: never sent twice on one connection. */
@@ -86,7 +90,7 @@ export default fp(
     const deliver = async (conn: Connection, row: MessageRow) => {
       if (conn.sent.has(row.id) || conn.socket.readyState !== conn.socket.OPEN) return
       conn.sent.add(row.id)
-      await send(conn, { type: 'message', message: toMessage(row) })
+      await send(conn, { type: 'message', message: toMessage(row, conn.withSender) })
     }
 
     /** Sends every queued message not yet sent on this socket, oldest first. */
@@ -104,15 +108,21 @@ export default fp(
       }
     }
 
-    /** Closes the socket when its session or device is gone; true while it may stay. */
+    /**
+     * Closes the socket when its device or session is gone (the device first: removing a device also
+     * ends the sessions bound to it, and the client must learn that the device went); true while it may stay.
+     */
     const stillValid = async (conn: Connection): Promise<boolean> => {
-      const found = Date.now() < conn.expiresAt ? await db.sessions.activeUserWithDevice(conn.sessionId) : undefined
-      if (found?.userId !== conn.userId) {
-        close(conn, CLOSE.sessionEnded, 'session ended')
+      const [device, session] = await Promise.all([
+        db.devices.findById(conn.deviceId),
+        Date.now() < conn.expiresAt ? db.sessions.active(conn.sessionId) : undefined,
+      ])
+      if (device?.user_id !== conn.userId) {
+        close(conn, CLOSE.deviceGone, 'device gone')
         return false
       }
-      if (found.device?.id !== conn.deviceId) {
-        close(conn, CLOSE.deviceGone, 'device gone')
+      if (session?.userId !== conn.userId) {
+        close(conn, CLOSE.sessionEnded, 'session ended')
         return false
       }
       return true
@@ -131,9 +141,13 @@ export default fp(
           })
           if (row?.id === event.messageId) await deliver(conn, row)
         })
-      } else if (event.type === 'account') {
+      } else if (event.type === 'account' || event.type === 'devices') {
+        const tell = event.type === 'devices'
         for (const conn of connections)
-          if (conn.userId === event.userId) void enqueue(conn, async () => void (await stillValid(conn)))
+          if (conn.userId === event.userId)
+            void enqueue(conn, async () => {
+              if ((await stillValid(conn)) && tell) await send(conn, { type: 'devices_changed' })
+            })
       } else if (event.type === 'connected') {
         const conn = byDevice.get(event.deviceId)
         if (conn && conn.id !== event.connectionId && newer({ openedAt: event.openedAt, id: event.connectionId }, conn))
@@ -168,8 +182,11 @@ export default fp(
     await app.register(websocket, {
       options: {
         maxPayload: MAX_FRAME_BYTES,
-        // Agree to the protocol's name only: never echo a credential entry back.
-        handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+        // Agree to the socket's protocol name only: never echo a credential entry back.
+        handleProtocols: (protocols: Set<string>, request: IncomingMessage) => {
+          const wanted = request.url?.startsWith('/v2/provisioning') ? PROVISIONING_SUBPROTOCOL : SUBPROTOCOL
+          return protocols.has(wanted) ? wanted : false
+        },
       },
     })
     app.addHook('onClose', async () => {
@@ -204,6 +221,7 @@ export default fp(
           userId: request.caller.userId,
           sessionId: request.caller.sessionId,
           deviceId: authorized.get(request)!.id,
+          withSender: request.caller.boundDeviceId !== null,
           sent: new Set(),
           chain: Promise.resolve(),
           alive: true,

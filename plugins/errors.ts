@@ -88,7 +88,12 @@ function sendError(request: FastifyRequest, reply: FastifyReply, apiError: ApiEr
       .type('text/html; charset=utf-8')
       .send(brokenLink ? resetInvalidPage(name) : resetFormPage(name, [apiError.message]))
   }
-  const body = { code: apiError.code, message: apiError.message, ...(apiError.errors && { errors: apiError.errors }) }
+  const body = {
+    code: apiError.code,
+    message: apiError.message,
+    ...(apiError.errors && { errors: apiError.errors }),
+    ...apiError.details,
+  }
   return reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(body)
 }
 

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
-import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { errors } from '../lib/errors.js'
 import type { Handlers } from '../lib/handlers.js'
@@ -84,7 +84,7 @@ export default fp<{ handlers: Handlers }>(
       // After validation: only a well-formed request can use up a signature counter.
       if (op.deviceSigned) route.preHandler = async (request: FastifyRequest) => app.deviceSignature.check(request)
       // Refusals come before the upgrade, as HTTP answers the spec documents.
-      if (op.websocket)
+      if (op.operationId === 'openMessageSocket')
         route.preHandler = [
           route.preHandler as never,
           async (request: FastifyRequest) => app.delivery.authorize(request),
@@ -110,15 +110,15 @@ export default fp<{ handlers: Handlers }>(
       // A WebSocket operation's handler answers plain requests; the upgrade goes to the delivery plugin.
       operationResolver: (operationId: string) => {
         const handler = serviceHandlers[operationId]
-        return operations.get(operationId)?.websocket
-          ? ({
-              handler,
-              wsHandler: (socket: WebSocket, request: FastifyRequest) => app.delivery.accept(socket, request),
-            } as unknown as RouteOptions)
-          : handler
+        if (!operations.get(operationId)?.websocket) return handler
+        const accept = operationId === 'openProvisioningSocket' ? app.provisioning.accept : app.delivery.accept
+        return { handler, wsHandler: (socket: WebSocket, request: FastifyRequest) => accept(socket, request) } as never
       },
       securityHandlers: { bearerAuth: (request: FastifyRequest) => app.auth.authenticate(request) },
     })
   },
-  { name: 'openapi', dependencies: ['config', 'errors', 'auth', 'rate-limit', 'device-signature', 'delivery'] },
+  {
+    name: 'openapi',
+    dependencies: ['config', 'errors', 'auth', 'rate-limit', 'device-signature', 'delivery', 'provisioning'],
+  },
 )

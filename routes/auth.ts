@@ -1,7 +1,19 @@
+import type { FastifyInstance } from 'fastify'
 import { errors } from '../lib/errors.js'
 import { verifyPassword } from '../lib/passwords.js'
 import { normalizeCode } from '../lib/mfa-codes.js'
 import type { Handlers } from '../lib/handlers.js'
+
+/**
+ * A token for the account, bound to its device number `deviceId` when one is given: 404 `no_device`
+ * when the account has no such device (asked only once the credentials were right).
+ */
+async function issueBound(app: FastifyInstance, userId: number, deviceId: number | undefined) {
+  if (deviceId === undefined) return app.auth.issueToken(userId)
+  const device = (await app.db.devices.listByUser(userId)).find((d) => d.device_id === deviceId)
+  if (!device) throw errors.noDevice()
+  return app.auth.issueToken(userId, device.id)
+}
 
 export const auth = {
   async login(request) {
@@ -12,14 +24,15 @@ export const auth = {
     const ok = await verifyPassword(request.body.password, user?.password_hash, config.bcryptCost)
     const accepted = user !== undefined && (await request.server.lockout.guard('login', user.id, async () => ok))
     if (!user || !accepted) throw errors.invalidCredentials()
+    const { deviceId } = request.body
     const methods = await db.mfa.active(user.id)
     if (methods.length === 0)
-      return { status: 200, body: { auth_token: await request.server.auth.issueToken(user.id) } }
+      return { status: 200, body: { auth_token: await issueBound(request.server, user.id, deviceId) } }
     const primary = methods.find((m) => m.is_primary) ?? methods[0]
     if (primary.name === 'email') await mfa.sendEmailCode(primary, user.email)
     return {
       status: 200,
-      body: { ephemeral_token: request.server.auth.issueEphemeralToken(user.id), method: primary.name },
+      body: { ephemeral_token: request.server.auth.issueEphemeralToken(user.id, deviceId), method: primary.name },
     }
   },
 
@@ -41,7 +54,8 @@ export const auth = {
       await db.usedTokens.release(token.tokenId)
       throw errors.invalidCode()
     }
-    return { status: 200, body: { auth_token: await request.server.auth.issueToken(userId) } }
+    const deviceId = request.body.deviceId ?? token.deviceId
+    return { status: 200, body: { auth_token: await issueBound(request.server, userId, deviceId) } }
   },
 
   async logout(request) {

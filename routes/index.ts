@@ -6,6 +6,7 @@ import { keys } from './keys.js'
 import { messages } from './messages.js'
 import { mfa } from './mfa.js'
 import { passwordReset } from './password-reset.js'
+import { provisioning } from './provisioning.js'
 import { users } from './users.js'
 import { websocket } from './websocket.js'
 
@@ -20,4 +21,5 @@ export const handlers: Handlers = {
   ...messages,
   ...health,
   ...websocket,
+  ...provisioning,
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { DeviceRow } from '../db/devices.js'
 import { isUniqueViolation } from '../db/dialect.js'
+import type { TransactionRepositories } from '../db/index.js'
 import type { OneTimeKind } from '../db/keys.js'
 import { errors } from '../lib/errors.js'
 import type { Handlers } from '../lib/handlers.js'
@@ -37,6 +38,25 @@ async function storeOneTime(
   } catch (err) {
     if (isUniqueViolation(err)) throw errors.prekeyIdExists()
     throw err
+  }
+}
+
+/** Claims one device's bundle inside a transaction that holds the device's lock; undefined when it has no signed prekey. */
+async function claimBundle(tx: TransactionRepositories, device: DeviceRow) {
+  const signedPreKey = await tx.keys.getSignedPreKey(device.id)
+  if (!signedPreKey) return undefined
+  const preKey = await tx.keys.claimOneTime('ec', device.id)
+  const oneTimePq = await tx.keys.claimOneTime('pq', device.id)
+  const lastResort = oneTimePq ? undefined : await tx.keys.getLastResort(device.id)
+  const pqPreKey = oneTimePq ? { ...oneTimePq, lastResort: false } : lastResort && { ...lastResort, lastResort: true }
+  return {
+    deviceId: device.device_id,
+    registrationId: device.registration_id,
+    address: device.address,
+    identityKey: device.identity_key,
+    signedPreKey,
+    ...(preKey && { preKey }),
+    ...(pqPreKey && { pqPreKey }),
   }
 }
 
@@ -99,34 +119,42 @@ export const keys = {
     const { recipientEmail, registrationId } = request.params
     assertRecipientEmail(recipientEmail)
     await request.caller.ownDevice(registrationId)
-    const recipient = await db.devices.findByEmail(recipientEmail)
-    if (!recipient) throw errors.noRecipient()
-    const device = recipient.device
+    const account = await db.devices.accountByEmail(recipientEmail)
+    if (!account) throw errors.noRecipient()
+    // The seed's clients know one device per account: the lowest-numbered.
+    const device = account.devices[0]
     if (!device) throw errors.noRecipientDevice()
     const bundle = await db.transaction(async (tx) => {
       // Held until commit: a deletion of the device waits for this claim, or this claim sees it gone.
       if (!(await tx.devices.lock(device.id, 'share'))) return undefined
-      const signedPreKey = await tx.keys.getSignedPreKey(device.id)
-      const preKey = await tx.keys.claimOneTime('ec', device.id)
-      const oneTimePq = await tx.keys.claimOneTime('pq', device.id)
-      const lastResort = oneTimePq ? undefined : await tx.keys.getLastResort(device.id)
-      const pqPreKey = oneTimePq
-        ? { ...oneTimePq, lastResort: false }
-        : lastResort && { ...lastResort, lastResort: true }
-      return { signedPreKey, preKey, pqPreKey }
+      return claimBundle(tx, device)
     })
     // A device deleted between the lookup and the claim.
-    if (!bundle?.signedPreKey) throw errors.noRecipientDevice()
-    return {
-      status: 200,
-      body: {
-        address: device.address,
-        identityKey: device.identity_key,
-        registrationId: device.registration_id,
-        signedPreKey: bundle.signedPreKey,
-        ...(bundle.preKey && { preKey: bundle.preKey }),
-        ...(bundle.pqPreKey && { pqPreKey: bundle.pqPreKey }),
-      },
-    }
+    if (!bundle) throw errors.noRecipientDevice()
+    const { deviceId: _, ...legacy } = bundle
+    return { status: 200, body: legacy }
+  },
+
+  async getDeviceKeys(request) {
+    const { db } = request.server
+    const { recipientEmail, deviceId } = request.params
+    assertRecipientEmail(recipientEmail)
+    const account = await db.devices.accountByEmail(recipientEmail)
+    if (!account) throw errors.noRecipient()
+    const wanted = deviceId === '*' ? undefined : Number(deviceId)
+    const bundles = await db.transaction(async (tx) => {
+      // Every device asked for, locked as one claim locks one; then each claim in turn.
+      const devices = (await tx.devices.lockAccount(account.userId, 'share')).filter(
+        (d) => wanted === undefined || d.device_id === wanted,
+      )
+      const claimed = []
+      for (const device of devices) {
+        const bundle = await claimBundle(tx, device)
+        if (bundle) claimed.push(bundle)
+      }
+      return claimed
+    })
+    if (!bundles.length) throw errors.noRecipientDevice()
+    return { status: 200, body: { devices: bundles } }
   },
 } satisfies Partial<Handlers>

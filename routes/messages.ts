@@ -1,4 +1,7 @@
-import { toMessage } from '../db/messages.js'
+import type { DeviceRow } from '../db/devices.js'
+import type { TransactionRepositories } from '../db/index.js'
+import { type MessageRow, type NewMessage, toMessage } from '../db/messages.js'
+import type { Config } from '../lib/config.js'
 import { errors } from '../lib/errors.js'
 import { expiryCutoff } from '../lib/expiry.js'
 import type { Handlers } from '../lib/handlers.js'
@@ -19,6 +22,21 @@ function targetRegistrationId(message: string): number {
   return id as number
 }
 
+/** Queues one message: undefined when the device's queue is full even after a purge, or the device is gone. */
+async function queueOne(tx: TransactionRepositories, config: Config, m: NewMessage): Promise<MessageRow | undefined> {
+  const row = await tx.messages.insertBounded(m, config.maxQueuedMessages)
+  if (row) return row
+  // A full queue may still hold messages that expired since the last purge: make room once.
+  if (await tx.messages.purgeExpiredFor(m.recipient_device_id, expiryCutoff(config)))
+    return tx.messages.insertBounded(m, config.maxQueuedMessages)
+  return undefined
+}
+
+/** The deviceIds of `want` missing from `have`, and those of `have` not in `want`. */
+function difference(want: number[], have: number[]) {
+  return { missing: want.filter((id) => !have.includes(id)), extra: have.filter((id) => !want.includes(id)) }
+}
+
 export const messages = {
   async sendMessage(request) {
     const { db, config } = request.server
@@ -29,31 +47,84 @@ export const messages = {
     assertRecipientEmail(recipient)
     const sender = await request.caller.ownDevice(request.params.registrationId)
     const target = targetRegistrationId(message)
-    const account = await db.devices.findByEmail(recipient)
+    const account = await db.devices.accountByEmail(recipient)
     if (!account) throw errors.noRecipient()
-    const device = account.device
-    if (!device) throw errors.noRecipientDevice()
-    if (device.registration_id !== target) throw errors.recipientIdentityChanged()
+    if (!account.devices.length) throw errors.noRecipientDevice()
+    // The device the sender encrypted for, among the recipient's.
+    const device = account.devices.find((d) => d.registration_id === target)
+    if (!device) throw errors.recipientIdentityChanged()
     const queued = {
       recipient_device_id: device.id,
       sender_address: sender.address,
       sender_registration_id: sender.registration_id,
+      sender_email: request.caller.email,
+      sender_device_id: sender.device_id,
       recipient_address: device.address,
       content: message,
     }
     // The insert finds the device row itself, so a device deleted since the look-up is a refusal
     // here, never a foreign-key error.
-    let row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
-    // Refused: the device is gone, or its queue is full. A full queue may still hold messages
-    // that expired since the last purge: make room once.
+    const row = await queueOne(db, config, queued)
     if (!row && (await db.messages.queueLength(device.id)) === undefined) throw errors.noRecipientDevice()
-    if (!row && (await db.messages.purgeExpiredFor(device.id, expiryCutoff(config)))) {
-      row = await db.messages.insertBounded(queued, config.maxQueuedMessages)
-    }
     if (!row) throw errors.recipientQueueFull(config.maxQueuedMessages)
     // Committed: a connected device (on any instance) can read the row when the event reaches it.
     await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
     return { status: 201, body: toMessage(row) }
+  },
+
+  async sendMessages(request) {
+    const { db, config } = request.server
+    const { caller } = request
+    const { recipientEmail } = request.params
+    const { messages: outgoing, timestamp } = request.body
+    assertRecipientEmail(recipientEmail)
+    if (caller.boundDeviceId === null) throw errors.deviceRequired()
+    const sender = await caller.device()
+    if (!sender) throw errors.notAuthenticated() // removed since the session was read
+    const seen = new Set<number>()
+    outgoing.forEach((m, i) => {
+      if (seen.has(m.deviceId)) throw errors.invalidField(`body.messages[${i}].deviceId`, 'is repeated')
+      seen.add(m.deviceId)
+      if (Buffer.byteLength(m.content, 'utf8') > config.maxMessageBytes)
+        throw errors.messageTooLarge(config.maxMessageBytes)
+    })
+    const account = await db.devices.accountByEmail(recipientEmail)
+    if (!account) throw errors.noRecipient()
+    const stored = await db.transaction(async (tx) => {
+      // Locked until commit: a removal of one of these devices waits for this send, or this send
+      // sees the device gone and refuses as a mismatch. Nothing is half-stored either way.
+      const devices = (await tx.devices.lockAccount(account.userId, 'send')).filter((d) => d.id !== sender.id)
+      if (!devices.length && account.userId !== caller.userId) throw errors.noRecipientDevice()
+      const { missing, extra } = difference(
+        devices.map((d) => d.device_id),
+        outgoing.map((m) => m.deviceId),
+      )
+      if (missing.length || extra.length) throw errors.mismatchedDevices(missing, extra)
+      const byNumber = new Map(devices.map((d) => [d.device_id, d]))
+      const stale = outgoing.filter((m) => byNumber.get(m.deviceId)!.registration_id !== m.registrationId)
+      if (stale.length) throw errors.staleDevices(stale.map((m) => m.deviceId))
+      const rows: { deviceId: number; device: DeviceRow; row: MessageRow }[] = []
+      for (const m of outgoing) {
+        const device = byNumber.get(m.deviceId)!
+        const row = await queueOne(tx, config, {
+          recipient_device_id: device.id,
+          sender_address: sender.address,
+          sender_registration_id: sender.registration_id,
+          sender_email: caller.email,
+          sender_device_id: sender.device_id,
+          sender_timestamp: timestamp ?? null,
+          recipient_address: device.address,
+          content: m.content,
+        })
+        if (!row) throw errors.recipientQueueFull(config.maxQueuedMessages)
+        rows.push({ deviceId: m.deviceId, device, row })
+      }
+      return rows
+    })
+    // Committed, all of them: each device's socket, on any instance, gets its message now.
+    for (const { device, row } of stored)
+      await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
+    return { status: 200, body: { messages: stored.map(({ deviceId, row }) => ({ deviceId, id: row.id })) } }
   },
 
   async getMessages(request) {
@@ -61,7 +132,8 @@ export const messages = {
     const rows = await request.server.db.messages.listFor(device.id, {
       createdAfter: expiryCutoff(request.server.config),
     })
-    return { status: 200, body: rows.map(toMessage) }
+    const withSender = request.caller.boundDeviceId !== null
+    return { status: 200, body: rows.map((row) => toMessage(row, withSender)) }
   },
 
   async deleteMessages(request) {

@@ -125,7 +125,9 @@ export type paths = {
          * Log in
          * @description Without an active 2FA method the answer carries an `auth_token`. With one, it carries an
          *     `ephemeral_token` and the primary method; for the `email` method the code is mailed now.
-         *     Complete the login with `POST /auth/login/code/`.
+         *     Complete the login with `POST /auth/login/code/`. With `deviceId`, the token is bound to that
+         *     device of the account: it acts for that device only. An id the account does not have answers
+         *     404 `no_device`, and only once the password (and the 2FA code) was right.
          */
         post: operations["login"];
         delete?: never;
@@ -146,7 +148,8 @@ export type paths = {
         /**
          * Complete a 2FA login
          * @description Exchanges the ephemeral token from `POST /auth/login/` and a code for an auth token. The code
-         *     may be a current code of any active method or an unused backup code.
+         *     may be a current code of any active method or an unused backup code. `deviceId` binds the token
+         *     as for `POST /auth/login/` (given there or here; here wins).
          */
         post: operations["loginCode"];
         delete?: never;
@@ -428,15 +431,18 @@ export type paths = {
         put?: never;
         /**
          * Register the caller's device
-         * @description Registers the caller's one device with its identity key, signed prekey and one-time prekeys,
-         *     and optionally its post-quantum (Kyber) prekeys. Every signature is checked against
+         * @description Registers the account's first device with its identity key, signed prekey and one-time prekeys,
+         *     and optionally its post-quantum (Kyber) prekeys; an account that has any device answers 403
+         *     `device_exists` (add more devices with `POST /v2/devices/`). Every signature is checked against
          *     `identityKey` first; one that does not verify answers 400 `invalid_signature`, naming the
          *     field, and nothing is stored.
          */
         post: operations["createDevice"];
         /**
          * Delete the caller's device
-         * @description Deletes the device with its keys and the messages queued for it. It takes no body.
+         * @description Deletes the device with its keys and the messages queued for it, as `DELETE /v2/devices/{deviceId}/`
+         *     does. With a token bound to a device, that device; otherwise the account's only device, and
+         *     409 `several_devices` when it has more. It takes no body.
          */
         delete: operations["deleteDevice"];
         options?: never;
@@ -449,7 +455,12 @@ export type paths = {
             query?: never;
             header?: never;
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -479,7 +490,12 @@ export type paths = {
             query?: never;
             header?: never;
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -503,7 +519,12 @@ export type paths = {
             query?: never;
             header?: never;
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -529,7 +550,12 @@ export type paths = {
             query?: never;
             header?: never;
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -567,14 +593,20 @@ export type paths = {
             path: {
                 /** @description The email of the user whose bundle is claimed. */
                 recipientEmail: components["parameters"]["RecipientEmail"];
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
         };
         /**
          * Claim a prekey bundle
-         * @description Answers the recipient's keys for starting a session. The one-time prekey it carries is
+         * @description Answers the keys of the recipient's lowest-numbered device for starting a session (for every
+         *     device, use `GET /v2/keys/{recipientEmail}/*\/`). The one-time prekey it carries is
          *     deleted in the same transaction, so no two callers ever get the same one; when none is left
          *     the bundle comes without `preKey`. `pqPreKey` is a one-time Kyber prekey, taken the same way,
          *     or, when none is left, the last-resort one (`lastResort: true`), which is kept; a device that
@@ -595,7 +627,12 @@ export type paths = {
             query?: never;
             header?: never;
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -608,8 +645,10 @@ export type paths = {
         put?: never;
         /**
          * Send an encrypted message
-         * @description Queues a message for the recipient's device. `message` is the client's serialized ciphertext:
-         *     a JSON string whose `registrationId` must equal the recipient device's. A queued message
+         * @description Queues a message for one device of the recipient: the one whose registration ID equals the
+         *     `registrationId` in `message`, the client's serialized ciphertext (a JSON string); 403
+         *     `recipient_identity_changed` when no device of the recipient has it. To reach every device of
+         *     an account, use `PUT /v2/messages/{recipientEmail}/`. A queued message
          *     expires MESSAGE_TTL seconds (default 30 days) after it was sent: it is then no longer
          *     delivered and is deleted. A device queue holds at most MAX_QUEUED_MESSAGES (default 10,000);
          *     a send to a full queue is refused with 409 `recipient_queue_full`, never dropped.
@@ -631,7 +670,12 @@ export type paths = {
             query?: never;
             header?: never;
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -660,6 +704,173 @@ export type paths = {
          */
         get: operations["openMessageSocket"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/devices/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's devices
+         * @description Every device of the caller's account, ordered by `deviceId`. Works with any token of the account.
+         */
+        get: operations["listDevices"];
+        put?: never;
+        /**
+         * Add a device to the account
+         * @description Registers one more device of the caller's account, with its own registration ID, identity key,
+         *     signed prekey, one-time prekeys and optionally Kyber prekeys and a request-signing key. Works
+         *     with any token of the account. The server numbers the device (`deviceId`): one more than the
+         *     highest the account ever had, so an id is never reused. The answer carries a token bound to
+         *     the new device. The account is mailed ("a new device was added", its name and the time) and
+         *     its other connected devices get a `devices_changed` frame. An account holds at most
+         *     `MAX_DEVICES` devices (default 6); two registrations racing at the cap never pass it.
+         *     Signatures are checked against this device's `identityKey`, as for `POST /device/`.
+         */
+        post: operations["addDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/devices/{deviceId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The number of a device of the caller's account. */
+                deviceId: components["parameters"]["DeviceId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a device of the account
+         * @description Removes the device at once: its keys and its queued messages are deleted, the sessions bound
+         *     to it end (401 afterwards), its socket closes with 4404, and the account's other connected
+         *     devices get a `devices_changed` frame. The body carries the account's password, which the
+         *     per-account lockout counts; a token bound to that same device may remove it without one.
+         */
+        delete: operations["removeDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/keys/{recipientEmail}/{deviceId}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The email of the user whose bundle is claimed. */
+                recipientEmail: components["parameters"]["RecipientEmail"];
+                /** @description One device of the recipient by its `deviceId`, or `*` for all of them. */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Claim prekey bundles for one or all devices of an account
+         * @description For each device asked for: its identity key, signed prekey, and one one-time EC prekey and one
+         *     one-time Kyber prekey (or, when none is left, the last-resort Kyber key) claimed atomically, as
+         *     `GET /prekeybundle/` does for one device; a claimed one-time key is never handed out twice.
+         *     Works with any token. `THROTTLE_PREKEYBUNDLE` counts one per request, whatever the number of devices.
+         */
+        get: operations["getDeviceKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/messages/{recipientEmail}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The email of the user whose bundle is claimed. */
+                recipientEmail: components["parameters"]["RecipientEmail"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Send one message to every device of an account
+         * @description Needs a token bound to the sending device (from `POST /v2/devices/`, or a login with
+         *     `deviceId`); an unbound one answers 403 `device_required`. The body carries one ciphertext per
+         *     device of the recipient, which the server does not parse. The set of `deviceId`s must be the
+         *     recipient's current devices, minus the sending device when writing to one's own account (how a
+         *     device syncs its other devices): otherwise 409 `mismatched_devices` with `missingDevices` and
+         *     `extraDevices`. Every `registrationId` must be its device's: otherwise 410 `stale_devices` with
+         *     `staleDevices`. All or nothing: nothing is stored unless every message is, also when a device
+         *     is removed during the send. Each stored message is pushed to its device's socket.
+         */
+        put: operations["sendMessages"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/provisioning/websocket/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wait for a linking message
+         * @description A WebSocket for linking a new device with the account's shared identity key, opened with any
+         *     token of the account and authenticated as the message socket is. The server sends
+         *     `{"type":"provisioning_address","address":"<random>"}` first; the new device shows the
+         *     address to an existing device, which seals the key material and `PUT`s it to
+         *     `/v2/provisioning/{address}/`. The socket gets at most one `provisioning_message` and is then
+         *     closed with 1000. An address lives while its socket is open, 10 minutes at most. The frames
+         *     are described in `asyncapi.yaml`. A plain `GET` without the upgrade answers 426.
+         */
+        get: operations["openProvisioningSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/provisioning/{address}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The address a provisioning socket of the same account was given. */
+                address: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Hand sealed key material to a provisioning socket
+         * @description Delivers `body` to the provisioning socket with that address, on whichever instance, and
+         *     answers 204 once it was sent. Only within one account: an address of another account and one
+         *     that does not exist (or closed) answer the same 404 `no_provisioning_socket`. The server
+         *     relays the bytes and never reads them: seal them for the new device.
+         */
+        put: operations["sendProvisioningMessage"];
         post?: never;
         delete?: never;
         options?: never;
@@ -729,10 +940,17 @@ export type components = {
          *     - `upgrade_required`: The operation only upgrades to a WebSocket.
          *     - `headers_too_large`: The request headers are too large.
          *     - `throttled`: Too many requests; retry after `Retry-After` seconds.
+         *     - `too_many_devices`: The account already has `MAX_DEVICES` devices.
+         *     - `registration_id_in_use`: Another device of the account has that registration ID.
+         *     - `several_devices`: The token is not bound to a device and the account has several; name the device.
+         *     - `device_required`: The operation needs a token bound to a device.
+         *     - `mismatched_devices`: The messages do not cover exactly the recipient's current devices; `missingDevices` and `extraDevices` say how.
+         *     - `stale_devices`: Some devices were registered anew with another registration ID; `staleDevices` names them.
+         *     - `no_provisioning_socket`: No open provisioning socket of the account has that address.
          *     - `server_error`: The server failed; details are in its log, never in the answer.
          * @enum {string}
          */
-        ErrorCode: "invalid_data" | "parse_error" | "invalid_host" | "bad_request" | "email_exists" | "invalid_credentials" | "invalid_password" | "invalid_token" | "invalid_code" | "method_not_active" | "method_already_active" | "invalid_signature" | "reached_max_prekeys" | "prekey_id_exists" | "invalid_recipient_email" | "invalid_message" | "not_authenticated" | "invalid_request_signature" | "device_exists" | "device_changed" | "recipient_identity_changed" | "no_device" | "no_recipient" | "no_recipient_device" | "keys_mismatch" | "recipient_queue_full" | "not_found" | "method_not_allowed" | "request_timeout" | "request_too_large" | "message_too_large" | "unsupported_media_type" | "upgrade_required" | "headers_too_large" | "throttled" | "server_error";
+        ErrorCode: "invalid_data" | "parse_error" | "invalid_host" | "bad_request" | "email_exists" | "invalid_credentials" | "invalid_password" | "invalid_token" | "invalid_code" | "method_not_active" | "method_already_active" | "invalid_signature" | "reached_max_prekeys" | "prekey_id_exists" | "invalid_recipient_email" | "invalid_message" | "not_authenticated" | "invalid_request_signature" | "device_exists" | "device_changed" | "recipient_identity_changed" | "no_device" | "no_recipient" | "no_recipient_device" | "keys_mismatch" | "recipient_queue_full" | "not_found" | "method_not_allowed" | "request_timeout" | "request_too_large" | "message_too_large" | "unsupported_media_type" | "upgrade_required" | "headers_too_large" | "throttled" | "server_error" | "too_many_devices" | "registration_id_in_use" | "several_devices" | "device_required" | "mismatched_devices" | "stale_devices" | "no_provisioning_socket";
         Error: {
             code: components["schemas"]["ErrorCode"];
             /** @description A human-readable explanation. */
@@ -797,6 +1015,7 @@ export type components = {
         LoginCode: {
             ephemeral_token: string;
             code: components["schemas"]["Code"];
+            deviceId?: components["schemas"]["DeviceId"];
         };
         QrCode: {
             /** @description An `otpauth://totp/` URI: 30 s step, 6 digits, SHA-1. */
@@ -912,6 +1131,106 @@ export type components = {
             preKey?: components["schemas"]["PreKey"];
             pqPreKey?: components["schemas"]["BundledKyberPreKey"];
         };
+        /**
+         * @description The server's number for a device within its account; 1 for the account's first device, never reused.
+         * @example 2
+         */
+        DeviceId: number;
+        /** @description Opaque to the server; clients may encrypt it. At most 100 characters. */
+        DeviceName: string;
+        DeviceCreated: {
+            /** @constant */
+            code: "device_created";
+            message: string;
+            deviceId: components["schemas"]["DeviceId"];
+        };
+        DeviceAdd: {
+            /**
+             * @description The device's Signal protocol address as the client names it; the server stores it and hands it
+             *     back as the bundle's `address` and each message's `senderAddress`, never interpreting it. Any
+             *     characters but U+0000 (which PostgreSQL cannot store). A useful convention, used by the test
+             *     clients: `<email>.<deviceId>` (deviceId 1, one device per account), which maps to libsignal's
+             *     `ProtocolAddress(name, deviceId)`.
+             */
+            address: string;
+            identityKey: components["schemas"]["PublicKey"];
+            registrationId: components["schemas"]["RegistrationId"];
+            preKeys: components["schemas"]["PreKey"][];
+            signedPreKey: components["schemas"]["SignedPreKey"];
+            pqPreKeys?: components["schemas"]["KyberPreKeys"];
+            pqLastResortPreKey?: components["schemas"]["KyberPreKey"];
+            /**
+             * @description Opt-in request signing: a raw 32-byte Ed25519 public key, base64, held by the device only.
+             *     It must be a valid curve point of large order (400 `invalid_data` otherwise).
+             *     With it, every key, message and device operation of this device must carry a `Signature`
+             *     header (see that parameter), so a stolen auth token alone cannot act for the device.
+             */
+            signingKey?: string;
+            name?: components["schemas"]["DeviceName"];
+        };
+        DeviceAdded: {
+            deviceId: components["schemas"]["DeviceId"];
+            /** @description Bound to the new device. Send as `Authorization: Bearer <auth_token>`. */
+            auth_token: string;
+        };
+        Device: {
+            deviceId: components["schemas"]["DeviceId"];
+            registrationId: components["schemas"]["RegistrationId"];
+            name: components["schemas"]["DeviceName"] | null;
+            /** Format: date-time */
+            created: string;
+            /**
+             * Format: date-time
+             * @description The day (UTC midnight) the device last used the server.
+             */
+            lastSeen: string;
+        };
+        DeviceList: {
+            devices: components["schemas"]["Device"][];
+        };
+        RemoveDevice: {
+            currentPassword?: components["schemas"]["Password"];
+        };
+        DeviceBundle: {
+            deviceId: components["schemas"]["DeviceId"];
+            registrationId: components["schemas"]["RegistrationId"];
+            address: string;
+            identityKey: components["schemas"]["PublicKey"];
+            signedPreKey: components["schemas"]["SignedPreKey"];
+            preKey?: components["schemas"]["PreKey"];
+            pqPreKey?: components["schemas"]["BundledKyberPreKey"];
+        };
+        DeviceKeys: {
+            devices: components["schemas"]["DeviceBundle"][];
+        };
+        MultiSend: {
+            messages: {
+                deviceId: components["schemas"]["DeviceId"];
+                registrationId: components["schemas"]["RegistrationId"];
+                /** @description The ciphertext for that device, at most `MAX_MESSAGE_BYTES` bytes (UTF-8); not parsed. */
+                content: string;
+            }[];
+            timestamp?: components["schemas"]["Timestamp"];
+        };
+        /** @description The sender's clock in ms since the epoch, delivered as given. */
+        Timestamp: number;
+        MultiSent: {
+            messages: {
+                deviceId: components["schemas"]["DeviceId"];
+                id: components["schemas"]["MessageId"];
+            }[];
+        };
+        DeviceIds: components["schemas"]["DeviceId"][];
+        ProvisioningMessage: {
+            /** @description Sealed bytes, base64, at most 64 KiB decoded. */
+            body: string;
+        };
+        Login: {
+            email: components["schemas"]["Email"];
+            password: components["schemas"]["Password"];
+            /** @description Bind the token to this device of the account (404 `no_device` if it has none such, after the password and any 2FA code were right). */
+            deviceId?: components["schemas"]["DeviceId"];
+        };
         /** @example 17 */
         MessageId: number;
         MessageSend: {
@@ -920,10 +1239,22 @@ export type components = {
             /** @description The serialized ciphertext: a JSON object with the recipient device's `registrationId`. At most `MAX_MESSAGE_BYTES` (64 KiB by default). */
             message: string;
         };
+        /**
+         * @description A queued message. `senderEmail`, `senderDeviceId` and `timestamp` (when the sender gave one)
+         *     are given to a reader whose token is bound to a device (a multi-device client: a token from
+         *     `POST /v2/devices/` or a login with `deviceId`), on every message it reads, over `GET` and
+         *     the socket alike. A token that is not bound, as the seed's clients use, reads the seed's
+         *     shape, without them; the answer to `POST /messages/` has that shape too.
+         */
         Message: {
             id: components["schemas"]["MessageId"];
             senderAddress: string;
             senderRegistrationId: components["schemas"]["RegistrationId"];
+            /** @description The sending account's email when the message was sent: whom to reply to. Null only for a message queued before the server knew senders by account, whose sender is gone. */
+            senderEmail?: components["schemas"]["Email"] | null;
+            /** @description The sending device within its account: which device to reply to. Null as for `senderEmail`. */
+            senderDeviceId?: components["schemas"]["DeviceId"] | null;
+            timestamp?: components["schemas"]["Timestamp"];
             recipientAddress: string;
             content: string;
             /** Format: date-time */
@@ -1430,6 +1761,175 @@ export type components = {
                 } & components["schemas"]["Error"];
             };
         };
+        /** @description `too_many_devices`: the account already has `MAX_DEVICES` devices. */
+        TooManyDevices: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "too_many_devices",
+                 *       "message": "The account already has 6 devices."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "too_many_devices";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `registration_id_in_use`: another device of the account has that registration ID. */
+        RegistrationIdInUse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "registration_id_in_use",
+                 *       "message": "Another device of this account has that registration ID."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "registration_id_in_use";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `several_devices`: the account has more than one device; remove one with `DELETE /v2/devices/{deviceId}/`, or use a token bound to the device. */
+        SeveralDevices: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "several_devices",
+                 *       "message": "The account has several devices; say which."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "several_devices";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `device_required`: the operation acts for one device and the token is not bound to one. */
+        DeviceRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "device_required",
+                 *       "message": "Use a token bound to the sending device."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "device_required";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_recipient_email`, `invalid_data` (the schema, or a repeated `deviceId`) or `parse_error`. */
+        MultiSendRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_data",
+                 *       "message": "The request is invalid.",
+                 *       "errors": [
+                 *         {
+                 *           "field": "body.messages[1].deviceId",
+                 *           "message": "is repeated"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_recipient_email" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `mismatched_devices`: the messages do not cover exactly the recipient's current devices (minus
+         *     the sender's own): fetch keys for `missingDevices`, drop `extraDevices`, and send again.
+         *     `recipient_queue_full`: one of the devices already holds MAX_QUEUED_MESSAGES messages.
+         *     Nothing was stored.
+         */
+        MismatchedDevices: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "mismatched_devices",
+                 *       "message": "The messages do not match the recipient's devices.",
+                 *       "missingDevices": [
+                 *         3
+                 *       ],
+                 *       "extraDevices": [
+                 *         2
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {unknown} */
+                    code: "mismatched_devices" | "recipient_queue_full";
+                    message: string;
+                    missingDevices?: components["schemas"]["DeviceIds"];
+                    extraDevices?: components["schemas"]["DeviceIds"];
+                };
+            };
+        };
+        /** @description `stale_devices`: these devices were registered anew with another registration ID; fetch their keys, start new sessions and send again. Nothing was stored. */
+        StaleDevices: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "stale_devices",
+                 *       "message": "Some devices have a new registration ID.",
+                 *       "staleDevices": [
+                 *         2
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {unknown} */
+                    code: "stale_devices";
+                    message: string;
+                    staleDevices: components["schemas"]["DeviceIds"];
+                };
+            };
+        };
+        /** @description `no_provisioning_socket`: no open provisioning socket of this account has that address. */
+        NoProvisioningSocket: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "no_provisioning_socket",
+                 *       "message": "No provisioning socket has that address."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "no_provisioning_socket";
+                } & components["schemas"]["Error"];
+            };
+        };
     };
     parameters: {
         /**
@@ -1444,8 +1944,15 @@ export type components = {
          *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
          */
         Signature: string;
-        /** @description The registration ID of the caller's own device. */
+        /**
+         * @description The registration ID of the caller's device the request acts for. A token bound to a device
+         *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+         *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+         *     when none has this ID).
+         */
         RegistrationId: components["schemas"]["RegistrationId"];
+        /** @description The number of a device of the caller's account. */
+        DeviceId: components["schemas"]["DeviceId"];
         /** @description The email of the user whose bundle is claimed. */
         RecipientEmail: string;
         /** @description The 2FA method. Any other value answers 404. */
@@ -1683,7 +2190,7 @@ export interface operations {
                  *       "password": "correct-horse-battery"
                  *     }
                  */
-                "application/json": components["schemas"]["Credentials"];
+                "application/json": components["schemas"]["Login"];
             };
         };
         responses: {
@@ -1697,6 +2204,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["CredentialsRejected"];
+            404: components["responses"]["NoDevice"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1736,6 +2244,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["CodeRejected"];
+            404: components["responses"]["NoDevice"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2243,7 +2752,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The device was registered. */
+            /** @description The device was registered as the account's device 1 (or the next number, for an account that had devices before). */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2252,10 +2761,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "device_created",
-                     *       "message": "Device created."
+                     *       "message": "Device created.",
+                     *       "deviceId": 1
                      *     }
                      */
-                    "application/json": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["DeviceCreated"];
                 };
             };
             400: components["responses"]["KeysRejected"];
@@ -2298,6 +2808,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NoDevice"];
+            409: components["responses"]["SeveralDevices"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2321,7 +2832,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2368,7 +2884,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2429,7 +2950,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2489,7 +3015,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2542,7 +3073,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2620,7 +3156,12 @@ export interface operations {
             path: {
                 /** @description The email of the user whose bundle is claimed. */
                 recipientEmail: components["parameters"]["RecipientEmail"];
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2677,7 +3218,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2730,7 +3276,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2794,7 +3345,12 @@ export interface operations {
                 Signature?: components["parameters"]["Signature"];
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2865,7 +3421,12 @@ export interface operations {
                 "Sec-WebSocket-Protocol"?: string;
             };
             path: {
-                /** @description The registration ID of the caller's own device. */
+                /**
+                 * @description The registration ID of the caller's device the request acts for. A token bound to a device
+                 *     acts for that device only (403 `device_changed` for another ID); an unbound token acts for the
+                 *     account's device with this ID (404 `no_device` when the account has none, 403 `device_changed`
+                 *     when none has this ID).
+                 */
                 registrationId: components["parameters"]["RegistrationId"];
             };
             cookie?: never;
@@ -2884,6 +3445,332 @@ export interface operations {
             403: components["responses"]["DeviceChanged"];
             404: components["responses"]["NoDevice"];
             426: components["responses"]["UpgradeRequired"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The devices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "devices": [
+                     *         {
+                     *           "deviceId": 1,
+                     *           "registrationId": 4321,
+                     *           "name": null,
+                     *           "created": "2026-11-25T10:00:00.000Z",
+                     *           "lastSeen": "2026-12-05T00:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "deviceId": 2,
+                     *           "registrationId": 5678,
+                     *           "name": "Laptop",
+                     *           "created": "2026-12-01T09:30:00.000Z",
+                     *           "lastSeen": "2026-12-04T00:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeviceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    addDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "address": "alice.2",
+                 *       "name": "Laptop",
+                 *       "identityKey": "BQpYJ1Lsr9qh4J1LSTmo4Hc2x6bdUR0M2+VXRa5nZ5cH",
+                 *       "registrationId": 5678,
+                 *       "preKeys": [
+                 *         {
+                 *           "keyId": 1,
+                 *           "publicKey": "BbQ9tJzELNyq5CRdF0tNCJXs7Vv+6xZfMdN0z8R2mJ0q"
+                 *         }
+                 *       ],
+                 *       "signedPreKey": {
+                 *         "keyId": 1,
+                 *         "publicKey": "BXl2n9r6lWw8m8yY4m1Lq7bNn6s0mS0aS3LJd3p8W8Bg",
+                 *         "signature": "2k8cWuGZp0FZt1Ef3k8gqYVtJYV8c4n0s5o0Hc1kV8e1nqg3c3VlY0jC6wQpXg0m2V6a4nRz8o6r2y1jH0o0Bg=="
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeviceAdd"];
+            };
+        };
+        responses: {
+            /** @description The device was added; `auth_token` is bound to it. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deviceId": 2,
+                     *       "auth_token": "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeviceAdded"];
+                };
+            };
+            400: components["responses"]["KeysRejected"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["TooManyDevices"];
+            409: components["responses"]["RegistrationIdInUse"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    removeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The number of a device of the caller's account. */
+                deviceId: components["parameters"]["DeviceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "currentPassword": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RemoveDevice"];
+            };
+        };
+        responses: {
+            /** @description The device is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PasswordRejected"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NoDevice"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDeviceKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The email of the user whose bundle is claimed. */
+                recipientEmail: components["parameters"]["RecipientEmail"];
+                /** @description One device of the recipient by its `deviceId`, or `*` for all of them. */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One bundle per device, ordered by `deviceId`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "devices": [
+                     *         {
+                     *           "deviceId": 1,
+                     *           "registrationId": 1234,
+                     *           "address": "bob.1",
+                     *           "identityKey": "BQpYJ1Lsr9qh4J1LSTmo4Hc2x6bdUR0M2+VXRa5nZ5cH",
+                     *           "signedPreKey": {
+                     *             "keyId": 1,
+                     *             "publicKey": "BXl2n9r6lWw8m8yY4m1Lq7bNn6s0mS0aS3LJd3p8W8Bg",
+                     *             "signature": "2k8cWuGZp0FZt1Ef3k8gqYVtJYV8c4n0s5o0Hc1kV8e1nqg3c3VlY0jC6wQpXg0m2V6a4nRz8o6r2y1jH0o0Bg=="
+                     *           },
+                     *           "preKey": {
+                     *             "keyId": 7,
+                     *             "publicKey": "BbQ9tJzELNyq5CRdF0tNCJXs7Vv+6xZfMdN0z8R2mJ0q"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeviceKeys"];
+                };
+            };
+            400: components["responses"]["RecipientRejected"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["RecipientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    sendMessages: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
+            path: {
+                /** @description The email of the user whose bundle is claimed. */
+                recipientEmail: components["parameters"]["RecipientEmail"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "messages": [
+                 *         {
+                 *           "deviceId": 1,
+                 *           "registrationId": 1234,
+                 *           "content": "MwohBQ..."
+                 *         },
+                 *         {
+                 *           "deviceId": 2,
+                 *           "registrationId": 5678,
+                 *           "content": "MwohBR..."
+                 *         }
+                 *       ],
+                 *       "timestamp": 1764928800000
+                 *     }
+                 */
+                "application/json": components["schemas"]["MultiSend"];
+            };
+        };
+        responses: {
+            /** @description Every message is queued. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "messages": [
+                     *         {
+                     *           "deviceId": 1,
+                     *           "id": 17
+                     *         },
+                     *         {
+                     *           "deviceId": 2,
+                     *           "id": 18
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MultiSent"];
+                };
+            };
+            400: components["responses"]["MultiSendRejected"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DeviceRequired"];
+            404: components["responses"]["RecipientNotFound"];
+            409: components["responses"]["MismatchedDevices"];
+            410: components["responses"]["StaleDevices"];
+            413: components["responses"]["MessageTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    openProvisioningSocket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Offer `signal.provisioning.v1`; a browser adds `bearer.<auth_token>` as for the message socket. */
+                "Sec-WebSocket-Protocol"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols; the socket speaks the provisioning protocol of `asyncapi.yaml`. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            426: components["responses"]["UpgradeRequired"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    sendProvisioningMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The address a provisioning socket of the same account was given. */
+                address: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "CiEF..."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProvisioningMessage"];
+            };
+        };
+        responses: {
+            /** @description The body was sent to the socket, which is now closed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NoProvisioningSocket"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -15,7 +15,15 @@ const asyncapi = parse(readFileSync(fileURLToPath(new URL('../asyncapi.yaml', im
 const ajv = new Ajv({ strict: false, allErrors: true })
 addFormats(ajv)
 ajv.addSchema({ components: asyncapi.components }, 'asyncapi')
-const serverFrameNames = ['MessageFrame', 'QueueEmptyFrame', 'AckedFrame', 'ErrorFrame']
+const serverFrameNames = [
+  'MessageFrame',
+  'QueueEmptyFrame',
+  'AckedFrame',
+  'ErrorFrame',
+  'DevicesChangedFrame',
+  'ProvisioningAddressFrame',
+  'ProvisioningMessageFrame',
+]
 const validators = Object.fromEntries(
   serverFrameNames.map((n) => [n, ajv.getSchema(`asyncapi#/components/schemas/${n}`)!]),
 )

@@ -3,6 +3,7 @@ import * as initial from './0001_initial.js'
 import * as pqPreKeys from './0002_pq_prekeys.js'
 import * as hardening from './0003_hardening.js'
 import * as queueCounter from './0004_queue_counter.js'
+import * as multiDevice from './0005_multi_device.js'
 
 // Migrations are listed here, not discovered on disk, so they work the same from .ts and compiled .js.
 const migrations: Record<string, Knex.Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Knex.Migration> = {
   '0002_pq_prekeys': pqPreKeys,
   '0003_hardening': hardening,
   '0004_queue_counter': queueCounter,
+  '0005_multi_device': multiDevice,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -248,10 +248,10 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
     const hot: [string, (trx: Knex.Transaction) => Promise<unknown>][] = [
       [
         'session lookup (every authenticated request)',
-        (trx) => sessionsRepository(trx).activeUserId(`scale-session-${device.user_id}`),
+        (trx) => sessionsRepository(trx).activeWithDevices(`scale-session-${device.user_id}`),
       ],
-      ["caller's device by user (every device operation)", (trx) => devicesRepository(trx).findByUser(device.user_id)],
-      ['recipient device by email (send, bundle)', (trx) => devicesRepository(trx).findByEmail(device.email)],
+      ["caller's devices by user (device operations)", (trx) => devicesRepository(trx).listByUser(device.user_id)],
+      ['recipient devices by email (send, bundle)', (trx) => devicesRepository(trx).accountByEmail(device.email)],
       [
         'message insert (send, send-long)',
         (trx) =>
