@@ -30,7 +30,7 @@ export type NewDevice = {
 
 const DAY_MS = 86_400_000
 /** UTC midnight of the day `ms` falls in. */
-export const dayOf = (ms: number) => ms - (ms % DAY_MS)
+const dayOf = (ms: number) => ms - (ms % DAY_MS)
 
 /** An account found by email, with its devices by number (none: an empty list). */
 export type Account = { userId: number; email: string; devices: DeviceRow[] }

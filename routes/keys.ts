@@ -41,7 +41,7 @@ async function storeOneTime(
   }
 }
 
-/** Claims one device's bundle inside a transaction that holds the device's lock; undefined when it has no signed prekey. */
+/** Claims one device's bundle in a transaction that holds the device's lock; undefined without a signed prekey. */
 async function claimBundle(tx: TransactionRepositories, device: DeviceRow) {
   const signedPreKey = await tx.keys.getSignedPreKey(device.id)
   if (!signedPreKey) return undefined
