@@ -44,12 +44,18 @@ export type Message = {
   recipientAddress: string
   senderRegistrationId: number
   created: string
+  senderEmail?: string | null
+  senderDeviceId?: number | null
+  timestamp?: number
 }
 export type Frame =
   | { type: 'message'; message: Message }
   | { type: 'queue_empty' }
   | { type: 'acked'; deleted: number[]; missing: number[] }
   | { type: 'error'; code: string; message: string }
+  | { type: 'devices_changed' }
+  | { type: 'provisioning_address'; address: string }
+  | { type: 'provisioning_message'; body: string }
 
 type T = { fail(msg: string): void; teardown(fn: () => unknown): void }
 
