@@ -35,6 +35,8 @@ export type MessageSocketOptions = {
   reconnect?: boolean
   /** Delay before the first reconnection; doubled after each failure up to 30 s. Default 500 ms. */
   reconnectDelayMs?: number
+  /** Called when a device was added to or removed from the account: fetch `GET /v2/devices/` again. */
+  onDevicesChanged?: () => void
 }
 
 /** Why the socket ended for good. */
@@ -130,6 +132,7 @@ export function connectMessages(options: MessageSocketOptions): MessageSocket {
       }
       if (frame.type === 'message' && frame.message) push(frame.message)
       else if (frame.type === 'queue_empty') markCaughtUp()
+      else if (frame.type === 'devices_changed') options.onDevicesChanged?.()
       else if (frame.type === 'acked') {
         for (const id of [...(frame.deleted ?? []), ...(frame.missing ?? [])]) {
           pendingAcks.delete(id)

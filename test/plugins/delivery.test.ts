@@ -336,3 +336,34 @@ t.test('the SDK client yields, acknowledges and skips nothing', async (tt) => {
   await api.post('/auth/logout/', undefined, { token: bob.token })
   await tt.rejects(it.next(), new MessageSocketClosed(4401, 'session ended'), 'the iterator ends with the close code')
 })
+
+t.test('the SDK client tells its app when a device was added to or removed from the account', async (tt) => {
+  const { api, address } = await serve(tt)
+  const bob = await userWithDevice(api)
+  let changes = 0
+  let changed = () => {}
+  const socket = connectMessages({
+    baseUrl: address,
+    token: bob.token,
+    registrationId: bob.registrationId,
+    WebSocket: WebSocket as never,
+    onDevicesChanged: () => {
+      changes++
+      changed()
+    },
+  })
+  tt.teardown(() => socket.close())
+  await socket.caughtUp
+  const next = () => new Promise<void>((resolve) => (changed = resolve))
+  const added = next()
+  const second = await api.post('/v2/devices/', deviceBody(bob.registrationId + 1, `${bob.email}.2`, 1), {
+    token: bob.token,
+  })
+  tt.equal(second.status, 201)
+  await added
+  tt.equal(changes, 1, 'told once of the new device')
+  const removed = next()
+  tt.equal((await api.delete('/v2/devices/2/', undefined, { token: second.body.auth_token })).status, 204)
+  await removed
+  tt.equal(changes, 2, 'and once of its removal')
+})
