@@ -144,8 +144,9 @@ export const keys = {
     const wanted = deviceId === '*' ? undefined : Number(deviceId)
     const bundles = await db.transaction(async (tx) => {
       // Every device asked for, locked as one claim locks one; then each claim in turn.
-      const devices = (await tx.devices.lockAccount(account.userId, 'share')).filter(
-        (d) => wanted === undefined || d.device_id === wanted,
+      // `*` leaves out the caller's own device: its keys are no use to it, and would be used up.
+      const devices = (await tx.devices.lockAccount(account.userId, 'share')).filter((d) =>
+        wanted === undefined ? d.id !== request.caller.boundDeviceId : d.device_id === wanted,
       )
       const claimed = []
       for (const device of devices) {
