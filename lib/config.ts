@@ -220,7 +220,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   } else if (production && isWeakSecret(String(raw.secretKey))) {
     throw new ConfigError(`${secretName} is a known default; set a long random value.`)
   }
-  if (raw.publicUrl === undefined) raw.publicUrl = `http://localhost:${raw.port ?? 8000}`
+  if (raw.publicUrl === undefined) {
+    // Reset links made from a localhost default would reach nobody: production must say where it lives.
+    if (production)
+      throw new ConfigError('PUBLIC_URL must be set when NODE_ENV=production (the base of emailed links).')
+    raw.publicUrl = `http://localhost:${raw.port ?? 8000}`
+  }
   if (!validate(raw)) {
     const err = validate.errors![0]
     const key = err.instancePath.split('/')[1] || (err.params as { missingProperty?: string }).missingProperty || ''

@@ -183,7 +183,7 @@ t.test("the image's start command, run with the image's ENV outside a container"
   const dataDir = join(tmpdir(), `signal-server-data-${randomBytes(6).toString('hex')}`)
   tt.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const port = await freePort()
-  // The image's ENV, with the volume's path and the port moved; production needs a real key.
+  // The image's ENV, with the volume's path and the port moved; production needs a real key and PUBLIC_URL.
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? tmpdir(),
@@ -195,6 +195,8 @@ t.test("the image's start command, run with the image's ENV outside a container"
         : runtimeEnv.DATABASE_URL.replace(/^\/data\//, `${dataDir}/`),
     PORT: String(port),
     SECRET_KEY: randomBytes(32).toString('hex'),
+    // Production refuses to start without it, as the README's docker run passes it.
+    PUBLIC_URL: 'https://signal.example.com',
     THROTTLE_ANON: 'off',
     BCRYPT_COST: '4',
     // Under `npm test`, trace (the server, and the commands, which read it but print only their

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import knex from 'knex'
 import t, { type Test } from 'tap'
 import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
-import { capturing, recordRequestSecrets, recordSecrets, spawnedLogStream } from './log-capture.js'
+import { capturing, recordRequestSecrets, recordSecret, recordSecrets, spawnedLogStream } from './log-capture.js'
 import { fetchChecked } from './spec-check.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -193,6 +193,27 @@ t.test('NODE_ENV=production without SECRET_KEY refuses to start, naming SECRET_K
   const lines = stderrLines(server.output.stderr)
   tt.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
   tt.match(lines[0], /SECRET_KEY/)
+  tt.notOk(existsSync(dir), 'nothing was created before the configuration was rejected')
+})
+
+t.test('NODE_ENV=production without PUBLIC_URL refuses to start, naming PUBLIC_URL', async (tt) => {
+  const dir = join(tmpdir(), `signal-server-srv-${randomBytes(6).toString('hex')}`)
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const key = randomBytes(32).toString('hex')
+  recordSecret(key, 'spawned')
+  const server = startServer(tt, 'no-public-url', {
+    ...baseEnv,
+    NODE_ENV: 'production',
+    SECRET_KEY: key,
+    PORT: String(await freePort()),
+    DATABASE_URL: join(dir, 'db.sqlite'),
+  })
+  const exit = await exitWithin(server, 20_000)
+  tt.ok(exit, 'exits within 20 s')
+  tt.not(exit?.code, 0, 'non-zero exit code')
+  const lines = stderrLines(server.output.stderr)
+  tt.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`)
+  tt.match(lines[0], /^Configuration error: PUBLIC_URL /)
   tt.notOk(existsSync(dir), 'nothing was created before the configuration was rejected')
 })
 

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from '../../lib/config.js'
 import { captureOutput } from '../log-capture.js'
 
 const STRONG = 'Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe1GuA0oQi5TzB'
+// What a production environment sets besides its key: where it lives (PUBLIC_URL is required there).
+const PRODUCTION = { NODE_ENV: 'production', PUBLIC_URL: 'https://chat.example.com' }
 
 /** The error `fn` throws (undefined when it does not throw). */
 function thrown(fn: () => unknown): Error | undefined {
@@ -101,7 +103,7 @@ t.test('an empty variable counts as unset', async (tt) => {
 t.test('seed alias DJANGO_SECRET_KEY; SECRET_KEY wins when both are set', async (tt) => {
   tt.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG)
   tt.equal(loadConfig({ DJANGO_SECRET_KEY: STRONG, SECRET_KEY: STRONG + 'x' }).secretKey, STRONG + 'x')
-  tt.equal(loadConfig({ NODE_ENV: 'production', DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG, 'satisfies production')
+  tt.equal(loadConfig({ ...PRODUCTION, DJANGO_SECRET_KEY: STRONG }).secretKey, STRONG, 'satisfies production')
 })
 
 t.test('seed alias DJANGO_ALLOWED_HOSTS is space-separated', async (tt) => {
@@ -159,21 +161,30 @@ t.test('special characters in the seed database password are URL-encoded and sur
 })
 
 t.test('production refuses to start without SECRET_KEY', async (tt) => {
-  refused(tt, { NODE_ENV: 'production' }, 'SECRET_KEY')
-  tt.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG }).nodeEnv, 'production')
+  refused(tt, { ...PRODUCTION }, 'SECRET_KEY')
+  tt.equal(loadConfig({ ...PRODUCTION, SECRET_KEY: STRONG }).nodeEnv, 'production')
+})
+
+t.test('production refuses to start without PUBLIC_URL, naming it in one line', async (tt) => {
+  refused(tt, { NODE_ENV: 'production', SECRET_KEY: STRONG }, 'PUBLIC_URL')
+  refused(tt, { NODE_ENV: 'production', SECRET_KEY: STRONG, PUBLIC_URL: '' }, 'PUBLIC_URL')
+  refused(tt, { NODE_ENV: 'production', SECRET_KEY: STRONG, PUBLIC_URL: 'chat.example.com' }, 'PUBLIC_URL')
+  const c = loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG, PUBLIC_URL: 'https://chat.example.com/' })
+  tt.equal(c.publicUrl, 'https://chat.example.com')
+  tt.equal(loadConfig({ PORT: '9001' }).publicUrl, 'http://localhost:9001', 'development still defaults to localhost')
 })
 
 t.test('production refuses a known weak SECRET_KEY', async (tt) => {
-  refused(tt, { NODE_ENV: 'production', SECRET_KEY: 'changeme' }, 'SECRET_KEY')
+  refused(tt, { ...PRODUCTION, SECRET_KEY: 'changeme' }, 'SECRET_KEY')
   // What Django's startproject generates: long enough, but a development key.
   refused(
     tt,
-    { NODE_ENV: 'production', SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
+    { ...PRODUCTION, SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
     'SECRET_KEY',
   )
   refused(
     tt,
-    { NODE_ENV: 'production', DJANGO_SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
+    { ...PRODUCTION, DJANGO_SECRET_KEY: 'django-insecure-k2#a9v!x@0s8d7f6g5h4j3k2l1q0w9e8r7t6y5u4i3o2p1' },
     'DJANGO_SECRET_KEY',
   )
 
@@ -185,7 +196,7 @@ t.test('production refuses a known weak SECRET_KEY', async (tt) => {
     '0123456701234567012345670123456701234567',
     'test-secret-key-that-is-long-enough-0123456789',
   ]) {
-    refused(tt, { NODE_ENV: 'production', SECRET_KEY: weak }, 'SECRET_KEY')
+    refused(tt, { ...PRODUCTION, SECRET_KEY: weak }, 'SECRET_KEY')
     tt.equal(loadConfig({ SECRET_KEY: weak }).secretKey, weak, 'development accepts it')
   }
   // What `openssl rand -hex 32` and `-base64 48` print is accepted.
@@ -193,7 +204,7 @@ t.test('production refuses a known weak SECRET_KEY', async (tt) => {
     '9f2c4e81b07d3a56e1f08c2d4b97a6e3c05f18d2a7b4e9c61d3f0a8b5e27c94d',
     'q3Zr8T0vLw1+KxN5mYb2/HdE7sGj4PcUa9fRiO6nQeXlVtBkCzMhSyWpAgJuD0Io',
   ]) {
-    tt.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: strong }).secretKey, strong)
+    tt.equal(loadConfig({ ...PRODUCTION, SECRET_KEY: strong }).secretKey, strong)
   }
 })
 

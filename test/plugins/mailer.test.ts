@@ -27,7 +27,11 @@ t.test('development without EMAIL_HOST prints the mail to standard output', asyn
 })
 
 t.test('production without EMAIL_HOST sends nothing and prints nothing of the mail', async (tt) => {
-  const { app } = await build(tt, { nodeEnv: 'production', secretKey: 'Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe1GuA0oQi5TzB' })
+  const { app } = await build(tt, {
+    nodeEnv: 'production',
+    secretKey: 'Vb7q2LmX9pKd4RtZ8wYc3NfH6sJe1GuA0oQi5TzB',
+    publicUrl: 'https://chat.example.com',
+  })
   const written = captureStdout(tt)
   await app.mailer.send(mail)
   tt.notMatch(written.join(''), /493817/)
