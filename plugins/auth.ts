@@ -69,6 +69,17 @@ const operationOf = (request: FastifyRequest) =>
 
 const SESSION_SCHEMES = new Set(['bearer', 'token'])
 
+/** Three unpadded base64url segments, each exactly as its bytes encode back (no stray bits, no other alphabet). */
+function isCanonicalJws(token: string): boolean {
+  const segments = token.split('.')
+  return (
+    segments.length === 3 &&
+    segments.every(
+      (s) => s !== '' && /^[A-Za-z0-9_-]+$/.test(s) && Buffer.from(s, 'base64url').toString('base64url') === s,
+    )
+  )
+}
+
 export default fp(
   async (app) => {
     const { config, db } = app
@@ -78,6 +89,9 @@ export default fp(
     app.decorateRequest('caller', null as unknown as Caller)
 
     function claimsOf(token: string, typ: Claims['typ']): Claims | undefined {
+      // One spelling per token: base64url leaves spare bits in a segment's last character, which
+      // decoders ignore, so `...Q` and `...R` could carry the same signature. Only the canonical one passes.
+      if (!isCanonicalJws(token)) return undefined
       try {
         const claims = app.jwt.verify<Claims>(token)
         return claims.typ === typ ? claims : undefined
