@@ -363,6 +363,36 @@ t.test('GET /v2/devices/ lists the devices by number; name null when unset; days
   tt.equal(anon.body.code, 'not_authenticated')
 })
 
+// PostgreSQL cannot store U+0000 in text; SQLite can. Both must give the same answer, not a 500,
+// as for the address.
+t.test(
+  'a device name of up to 100 characters is kept exactly; longer or with NUL is 400 on every database',
+  async (tt) => {
+    const { app, api } = await build(tt)
+    const alice = await userWithDevice(api)
+    const emoji = '🙂'.repeat(100) // 100 characters, 200 UTF-16 units
+    const ok = await api.post('/v2/devices/', addBody(emoji), { token: alice.token })
+    tt.equal(ok.status, 201, '100 characters')
+    const listed = await api.get('/v2/devices/', { token: alice.token })
+    tt.equal(listed.body.devices[1].name, emoji, 'listed exactly')
+
+    for (const [label, name] of [
+      ['101 characters', 'a'.repeat(101)],
+      ['a NUL character', 'work\u0000laptop'],
+    ]) {
+      const res = await api.post('/v2/devices/', addBody(name), { token: alice.token })
+      tt.equal(res.status, 400, `${label}: status`)
+      tt.equal(res.body?.code, 'invalid_data', `${label}: code`)
+      tt.same(
+        res.body?.errors?.map((e: { field: string }) => e.field),
+        ['body.name'],
+        `${label}: names body.name`,
+      )
+    }
+    tt.same(await deviceNumbers(app, alice.id), [1, 2], 'nothing more stored')
+  },
+)
+
 t.test('lastSeen moves to today when the device acts, and only that device', async (tt) => {
   const { app, api } = await build(tt)
   const alice = await userWithDevice(api)

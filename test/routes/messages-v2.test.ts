@@ -216,6 +216,25 @@ t.test('malformed bodies are 400 invalid_data; a bad email 400 invalid_recipient
   tt.equal(await countMessages(app), 0)
 })
 
+// PostgreSQL cannot store U+0000 in text; SQLite can. Both must give the same answer, never a 500
+// (as the seed's device address does: 400 invalid_data naming the field).
+t.test('a content with a NUL character is 400 invalid_data on every database; nothing stored', async (tt) => {
+  const { app, api } = await build(tt)
+  const alice = await account(app, api, 1)
+  const bob = await account(app, api, 2)
+  const [one, two] = toEach(bob.devices)
+  const res = await put(api, alice.devices[0].token, bob.email, {
+    messages: [one, { ...two, content: 'sealed\u0000bytes' }],
+  })
+  tt.equal(res.status, 400)
+  tt.equal(res.body?.code, 'invalid_data')
+  tt.same(
+    res.body?.errors?.map((e: { field: string }) => e.field),
+    ['body.messages[1].content'],
+  )
+  tt.equal(await countMessages(app), 0)
+})
+
 t.test('413 message_too_large when any one content is over maxMessageBytes (bytes); nothing stored', async (tt) => {
   const { app, api } = await build(tt, { maxMessageBytes: 16 })
   const alice = await account(app, api, 1)

@@ -112,6 +112,18 @@ t.test("another account's address and an unknown one answer the same 404; the so
   )
 })
 
+t.test('an address lives while its socket is open: once the client closed it, 404', async (tt) => {
+  const { app, api, url } = await serve(tt)
+  const alice = await userWithDevice(api)
+  const { socket, address } = await provisioningSocket(tt, url, alice.token)
+  socket.ws.close(1000)
+  tt.equal((await socket.closed).code, 1000)
+  const res = await provision(api, alice.token, address, { body: 'YQ==' })
+  tt.equal(res.status, 404)
+  tt.equal(res.body.code, 'no_provisioning_socket')
+  tt.equal(await rows(app), 0, 'its address is gone')
+})
+
 t.test('a plain GET is 426; no token or a bad one is 401 before the upgrade', async (tt) => {
   const { api, url } = await serve(tt)
   const alice = await signUp(api)
