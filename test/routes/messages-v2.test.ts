@@ -352,6 +352,39 @@ t.test('a bound reader gets senderEmail, senderDeviceId and timestamp; an unboun
   )
 })
 
+t.test(
+  'a bound reader gets sender fields on seed sends too, and null for a sender the server never knew',
+  async (tt) => {
+    const { app, api } = await build(tt)
+    const alice = await account(app, api, 1)
+    const bob = await account(app, api, 2)
+    const [phone] = bob.devices
+    const legacy = await api.post(
+      `/messages/${alice.registrationId}/`,
+      { recipient: bob.email, message: ciphertext(phone.registrationId) },
+      { token: alice.token },
+    )
+    tt.equal(legacy.status, 201)
+    tt.same(Object.keys(legacy.body).sort(), SEED_KEYS, 'POST /messages/ answers the seed shape')
+    // As a message queued before the server knew senders by account (migration 0005) reads.
+    await app.db.knex('messages').insert({
+      recipient_device_id: phone.row,
+      sender_address: 'gone.1',
+      sender_registration_id: 4,
+      recipient_address: bob.device.address,
+      content: 'from before',
+      created_at: Date.now(),
+    })
+    const read = await api.get(`/messages/${phone.registrationId}/`, { token: phone.token })
+    tt.equal(read.status, 200)
+    tt.equal(read.body.length, 2)
+    tt.match(read.body[0], { id: legacy.body.id, senderEmail: alice.email, senderDeviceId: 1 })
+    tt.notOk('timestamp' in read.body[0], 'no timestamp: the seed send has none')
+    tt.match(read.body[1], { content: 'from before', senderEmail: null, senderDeviceId: null })
+    tt.notOk('timestamp' in read.body[1])
+  },
+)
+
 async function serve(tt: T, overrides: Partial<Config> = {}) {
   const built = await build(tt, overrides)
   const address = await built.app.listen({ host: '127.0.0.1', port: 0 })
