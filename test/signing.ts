@@ -206,5 +206,15 @@ export const cases: Record<string, (w: World) => Promise<Case> | Case> = {
     ok: 426,
     check: (res) => res.body.code === 'upgrade_required',
   }),
+  // Alice's token here is not bound to her device, so once every check before the handler (the
+  // signature's included) has passed, the send answers 403 device_required;
+  // test/plugins/device-signature-bound.test.ts signs sends with a bound token that go through.
+  sendMessages: (w) => ({
+    method: 'PUT',
+    url: `/v2/messages/${encodeURIComponent(w.bob.email)}/`,
+    body: json({ messages: [{ deviceId: 1, registrationId: w.bob.registrationId, content: 'x' }] }),
+    ok: 403,
+    check: (res) => res.body.code === 'device_required',
+  }),
   deleteDevice: () => ({ method: 'DELETE', url: '/device/', ok: 204, check: (res) => res.body === undefined }),
 }

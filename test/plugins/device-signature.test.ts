@@ -63,7 +63,7 @@ function forgeries(
   const sig = rawSignature(key, n, method, url, body)
   const valid = `${n}.${sig.toString('base64')}`
   const over = (m: string, u: string, b: string | undefined) => signatureHeader(key, n, m, u, b)
-  const otherMethod = ({ GET: 'POST', POST: 'GET', DELETE: 'POST' } as Record<string, string>)[method]
+  const otherMethod = ({ GET: 'POST', POST: 'GET', PUT: 'POST', DELETE: 'POST' } as Record<string, string>)[method]
   const bodyCases: [string, Req, string][] = body
     ? [
         ['a body one byte different from the signed one', { ...req, body: oneByteChanged(body) }, valid],
