@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import knex, { type Knex } from 'knex'
 import t, { type Test } from 'tap'
+import { migrationSource } from '../../db/migrations/index.js'
 import { database, freshPostgresUrl } from '../helper.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -25,8 +26,10 @@ const TABLES = [
   'auth_failures',
   'used_tokens',
   'signing_counters',
+  'provisioning_sockets',
 ]
-const MIGRATIONS = ['0001_initial', '0002_pq_prekeys', '0003_hardening', '0004_queue_counter']
+// Every migration the server has, in order: the same list scripts/migrate.ts applies.
+const MIGRATIONS = await migrationSource.getMigrations([])
 
 type Run = { code: number | null; stdout: string; stderr: string }
 
