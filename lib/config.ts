@@ -46,6 +46,9 @@ const ConfigSchema = Type.Object({
   ephemeralTokenTtl: Type.Integer({ minimum: 30, default: 600 }),
   emailCodeTtl: Type.Integer({ minimum: 30, default: 600 }),
   passwordResetTimeout: Type.Integer({ minimum: 60, default: 3600 }),
+  // djoser's SEND_ACTIVATION_EMAIL: new accounts must open a mailed link before they can log in.
+  emailVerification: Type.Unsafe<'on' | 'off'>({ type: 'string', enum: ['on', 'off'], default: 'off' }),
+  unverifiedAccountTtl: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
   bcryptCost: Type.Integer({ minimum: 4, maximum: 31, default: 12 }),
   lockoutThreshold: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
   lockoutDuration: Type.Integer({ minimum: 1, default: 900 }),
@@ -100,6 +103,8 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   ephemeralTokenTtl: { env: ['MFA_EPHEMERAL_TOKEN_TTL'] },
   emailCodeTtl: { env: ['MFA_EMAIL_CODE_TTL'] },
   passwordResetTimeout: { env: ['PASSWORD_RESET_TIMEOUT'] },
+  emailVerification: { env: ['EMAIL_VERIFICATION'] },
+  unverifiedAccountTtl: { env: ['UNVERIFIED_ACCOUNT_TTL'] },
   bcryptCost: { env: ['BCRYPT_COST'] },
   lockoutThreshold: { env: ['LOCKOUT_THRESHOLD'] },
   lockoutDuration: { env: ['LOCKOUT_DURATION'] },

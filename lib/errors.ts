@@ -17,6 +17,12 @@ export const errors = {
   emailExists: () => new ApiError(400, 'email_exists', 'A user with that email already exists.'),
   invalidCredentials: () => new ApiError(400, 'invalid_credentials', 'Unable to log in with the provided credentials.'),
   invalidPassword: () => new ApiError(400, 'invalid_password', 'The password is wrong.'),
+  inactiveAccount: () =>
+    new ApiError(400, 'inactive_account', 'The account is not active yet: open the link mailed at sign-up.'),
+  invalidActivationLink: () => new ApiError(400, 'invalid_token', 'The link is invalid or has expired.'),
+  activationDisabled: () =>
+    new ApiError(400, 'activation_disabled', 'Email verification is off; there is no activation to resend.'),
+  alreadyActive: () => new ApiError(403, 'already_active', 'The account is already active.'),
   invalidResetLink: () => new ApiError(400, 'invalid_token', 'The reset link is invalid or has expired.'),
   invalidEphemeralToken: () =>
     new ApiError(400, 'invalid_token', 'The ephemeral token is invalid or has expired; log in again.'),

@@ -1,7 +1,7 @@
 // The HTML the emailed reset link opens. Plain HTML forms, no scripts: it must work in any mail
 // client's browser. Every interpolated value is escaped.
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /** The page's only style; the Content-Security-Policy allows exactly this block, by its hash. */
@@ -11,7 +11,8 @@ label{display:block;margin:1rem 0 .25rem}input{width:100%;padding:.5rem;font-siz
 button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem}.error{color:#a00}.ok{color:#065}
 `
 
-function page(appName: string, title: string, inner: string): string {
+/** A whole page: the title, the one style block, and `inner` (HTML the caller escaped). */
+export function page(appName: string, title: string, inner: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>

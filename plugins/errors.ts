@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, type ErrorCode, type FieldError } from '../lib/api-error.js'
 import { errors } from '../lib/errors.js'
 import { allowedMethods, operationAt, operations, type OperationInfo } from '../lib/spec.js'
+import { accountLinkInvalidPage } from '../lib/account-pages.js'
 import { resetFormPage, resetInvalidPage } from '../lib/reset-page.js'
 
 type ValidationIssue = { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }
@@ -75,18 +76,22 @@ function loggable(err: Error & { code?: string }) {
 }
 
 /**
- * Sends an error. The one operation whose 400 is a page (the reset form's submit) gets the page:
- * the invalid-link page for a broken link, the form with the problem for a broken body.
+ * Sends an error. The operations whose 400 is a page get the page: the reset form's submit the
+ * invalid-link page for a broken link and the form with the problem for a broken body; the
+ * activation page's submit its invalid-link page, saying what is wrong unless it is the link.
  */
 function sendError(request: FastifyRequest, reply: FastifyReply, apiError: ApiError, op: OperationInfo | undefined) {
   if (apiError.headers) reply.headers(apiError.headers)
   if (apiError.statusCode === 400 && op?.responseTypes['400'] === 'text/html') {
     const name = request.server.config.applicationName
     const brokenLink = apiError.errors?.some((e) => e.field.startsWith('params'))
-    return reply
-      .code(400)
-      .type('text/html; charset=utf-8')
-      .send(brokenLink ? resetInvalidPage(name) : resetFormPage(name, [apiError.message]))
+    const html =
+      op.operationId === 'activationPageSubmit'
+        ? accountLinkInvalidPage(name, ...(brokenLink ? [] : [apiError.message]))
+        : brokenLink
+          ? resetInvalidPage(name)
+          : resetFormPage(name, [apiError.message])
+    return reply.code(400).type('text/html; charset=utf-8').send(html)
   }
   const body = {
     code: apiError.code,

@@ -5,7 +5,8 @@ import type { Config } from '../lib/config.js'
 
 const SMTP_CHECK_CACHE_MS = 10_000
 
-type Mail = { to: string; subject: string; text: string }
+/** A mail: plain text, and optionally the same as HTML (sent as multipart/alternative). */
+type Mail = { to: string; subject: string; text: string; html?: string }
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,7 +70,8 @@ export default fp(
     })
     app.decorate('mailer', {
       async send(mail: Mail) {
-        await transport.sendMail({ from: config.fromEmail, to: mail.to, subject: mail.subject, text: mail.text })
+        const { to, subject, text, html } = mail
+        await transport.sendMail({ from: config.fromEmail, to, subject, text, ...(html !== undefined && { html }) })
       },
     })
   },

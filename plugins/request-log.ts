@@ -6,13 +6,13 @@ import { operationLabel } from '../lib/operation-label.js'
 import { operations } from '../lib/spec.js'
 
 /**
- * The reset page's path carries the reset token, and a careless client may put secrets in the
- * query: both are masked.
+ * The reset and activation pages' paths carry a token, and a careless client may put secrets in the
+ * query: all are masked.
  */
 export function maskUrl(url: string): string {
   return (
     url
-      .replace(/(\/auth\/password\/reset\/confirm\/[^/]+\/)[^/?]+/, '$1[redacted]')
+      .replace(/(\/auth\/(?:password\/reset\/confirm|activate)\/[^/]+\/)[^/?]+/, '$1[redacted]')
       // A reset token anywhere else in the path (a client that mangled the link, `..` resolved): masked too.
       .replace(/(\/)[0-9a-z]+-[0-9a-f]{40}(?=[/?]|$)/g, '$1[redacted]')
       // The API never takes credentials in the query, but a client may still put them there.

@@ -24,6 +24,8 @@ export const auth = {
     const ok = await verifyPassword(request.body.password, user?.password_hash, config.bcryptCost)
     const accepted = user !== undefined && (await request.server.lockout.guard('login', user.id, async () => ok))
     if (!user || !accepted) throw errors.invalidCredentials()
+    // Said only to whoever knows the password: anyone else learns nothing about the account.
+    if (!user.is_active) throw errors.inactiveAccount()
     const { deviceId } = request.body
     const methods = await db.mfa.active(user.id)
     if (methods.length === 0)

@@ -47,7 +47,8 @@ export const passwordReset = {
     const app = request.server
     const user = await app.db.users.findByEmail(request.body.email)
     // Not awaited: the answer must not take longer for a registered email than for an unknown one.
-    if (user)
+    // An account not activated yet gets none, as in djoser (POST /auth/users/resend/ serves it).
+    if (user?.is_active)
       sendResetLink(app, user).catch((err: Error) =>
         app.log.error({ err: err.message }, 'could not send the password reset email'),
       )

@@ -57,7 +57,11 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The users the caller may see
+         * @description The caller only, as a list (there are no staff accounts).
+         */
+        get: operations["listUsers"];
         put?: never;
         /**
          * Sign up
@@ -79,7 +83,13 @@ export type paths = {
         };
         /** The current user */
         get: operations["getMe"];
-        put?: never;
+        /**
+         * Update the current user
+         * @description No field is writable here, as in djoser, where the email (the username) changes through
+         *     `POST /auth/users/change_username/`: the answer is the user. A body that names another
+         *     `email` or `id` than the account's is 400 `invalid_data` naming the field.
+         */
+        put: operations["updateMe"];
         post?: never;
         /**
          * Delete the account
@@ -89,7 +99,11 @@ export type paths = {
         delete: operations["deleteMe"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update the current user partly
+         * @description As `PUT /auth/users/me/`.
+         */
+        patch: operations["patchMe"];
         trace?: never;
     };
     "/auth/users/set_password/": {
@@ -106,6 +120,246 @@ export type paths = {
          * @description Changes the password. Every other session of the user is revoked; this one stays.
          */
         post: operations["setPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/change_username/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the email (djoser's set username)
+         * @description The email is the account's username. With the current password, changes it to `new_email`;
+         *     a wrong password counts toward the per-account login lockout. With `EMAIL_VERIFICATION=off`
+         *     the change is made now (204) and the old address is mailed a notice naming the new one and
+         *     the time. With `EMAIL_VERIFICATION=on` the new address is mailed a link to
+         *     `<PUBLIC_URL>/auth/activate/<uid>/<token>/` (valid for `PASSWORD_RESET_TIMEOUT`) and the answer
+         *     is 202 `verification_sent`: the email changes (and the old address gets the notice) only when
+         *     the link is used, and until then login keeps working with the old address. From the change
+         *     on, logins, reset mails, 2FA codes and device alerts use the new address; reset links mailed
+         *     before it stop working.
+         */
+        post: operations["changeEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate the account, or confirm a new email (djoser's activation)
+         * @description Takes the `uid` and `token` of an emailed link (`<PUBLIC_URL>/auth/activate/<uid>/<token>/`).
+         *     A sign-up link (`EMAIL_VERIFICATION=on`, valid for `UNVERIFIED_ACCOUNT_TTL`) activates the
+         *     account; using it again answers 403 `already_active`. An email-change link (valid for
+         *     `PASSWORD_RESET_TIMEOUT`) makes the new address the account's; it works once. 400
+         *     `email_exists` when another account took the new address meanwhile.
+         */
+        post: operations["activateAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/activate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate the account (djoser 1.7's backward-compatible path)
+         * @deprecated
+         * @description `POST /auth/users/confirm/` at the path djoser 1.7 kept for older clients.
+         */
+        post: operations["activateAccountLegacy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/resend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a fresh activation link
+         * @description Answers 204 whether or not the email is registered; an account that is not active yet is
+         *     mailed a fresh link (at most `LOCKOUT_THRESHOLD` mails per account per `LOCKOUT_DURATION`,
+         *     shared with reset mails). With `EMAIL_VERIFICATION=off` it answers 400 `activation_disabled`.
+         */
+        post: operations["resendActivation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/create/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up (djoser 1.7's backward-compatible path)
+         * @deprecated
+         * @description `POST /auth/users/` at the path djoser 1.7 kept for older clients.
+         */
+        post: operations["createUserLegacy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/delete/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete the account (djoser 1.7's backward-compatible path)
+         * @deprecated
+         * @description `DELETE /auth/users/me/` at the path (and method) djoser 1.7 kept for older clients.
+         */
+        post: operations["deleteMeLegacy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user's id. Only the caller's own is found; any other answers 404 `not_found`. */
+                id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A user, by id
+         * @description The caller's own id answers as `GET /auth/users/me/`; any other id is 404 `not_found`.
+         */
+        get: operations["getUser"];
+        /**
+         * Update a user, by id
+         * @description The caller's own id answers as `PUT /auth/users/me/`; any other id is 404 `not_found`.
+         */
+        put: operations["updateUser"];
+        post?: never;
+        /**
+         * Delete a user, by id
+         * @description The caller's own id answers as `DELETE /auth/users/me/`; any other id is 404 `not_found`.
+         */
+        delete: operations["deleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a user partly, by id
+         * @description The caller's own id answers as `PATCH /auth/users/me/`; any other id is 404 `not_found`.
+         */
+        patch: operations["patchUser"];
+        trace?: never;
+    };
+    "/auth/me/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The current user (djoser 1.7's backward-compatible path)
+         * @deprecated
+         * @description `GET /auth/users/me/` at the path djoser 1.7 kept for older clients.
+         */
+        get: operations["getMeLegacy"];
+        /**
+         * Update the current user (djoser 1.7's backward-compatible path)
+         * @deprecated
+         * @description `PUT /auth/users/me/` at the path djoser 1.7 kept for older clients.
+         */
+        put: operations["updateMeLegacy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the email (djoser 1.7's backward-compatible path)
+         * @deprecated
+         * @description `POST /auth/users/change_username/` at the path djoser 1.7 kept for older clients (`/<USERNAME_FIELD>/`).
+         */
+        post: operations["changeEmailLegacy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password (djoser 1.7's path)
+         * @deprecated
+         * @description `POST /auth/users/set_password/` at the path djoser 1.7 documents.
+         */
+        post: operations["setPasswordLegacy"];
         delete?: never;
         options?: never;
         head?: never;
@@ -243,6 +497,37 @@ export type paths = {
          * @description Completes the reset from the page's form and shows the result as a page.
          */
         post: operations["resetPasswordPageSubmit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/activate/{uid}/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id, base64url-encoded, from the reset link. A malformed one shows the invalid-link page. */
+                uid: components["parameters"]["Uid"];
+                /** @description The token from the emailed link. A malformed one shows the invalid-link page. */
+                token: components["parameters"]["ActivationToken"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Activation page
+         * @description The page the emailed link (sign-up, or a new email to confirm) opens: a button that posts
+         *     back to it. Opening the link changes nothing, so a mail scanner that fetches links cannot
+         *     activate an account.
+         */
+        get: operations["activationPage"];
+        put?: never;
+        /**
+         * Submit the activation page
+         * @description Completes the activation or the email change as `POST /auth/users/confirm/` does, and shows the result as a page.
+         */
+        post: operations["activationPageSubmit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -785,7 +1070,9 @@ export type paths = {
          * @description For each device asked for: its identity key, signed prekey, and one one-time EC prekey and one
          *     one-time Kyber prekey (or, when none is left, the last-resort Kyber key) claimed atomically, as
          *     `GET /prekeybundle/` does for one device; a claimed one-time key is never handed out twice.
-         *     Works with any token. `THROTTLE_PREKEYBUNDLE` counts one per request, whatever the number of devices.
+         *     Works with any token. `*` leaves out the device a bound token acts for (a device syncing its
+         *     account's other devices does not use up its own keys). `THROTTLE_PREKEYBUNDLE` counts one per
+         *     request, whatever the number of devices.
          */
         get: operations["getDeviceKeys"];
         put?: never;
@@ -947,10 +1234,13 @@ export type components = {
          *     - `mismatched_devices`: The messages do not cover exactly the recipient's current devices; `missingDevices` and `extraDevices` say how.
          *     - `stale_devices`: Some devices were registered anew with another registration ID; `staleDevices` names them.
          *     - `no_provisioning_socket`: No open provisioning socket of the account has that address.
+         *     - `inactive_account`: The password is right, but the account is not activated yet (`EMAIL_VERIFICATION=on`).
+         *     - `already_active`: The account is already active.
+         *     - `activation_disabled`: Email verification is off (`EMAIL_VERIFICATION=off`): there is nothing to resend.
          *     - `server_error`: The server failed; details are in its log, never in the answer.
          * @enum {string}
          */
-        ErrorCode: "invalid_data" | "parse_error" | "invalid_host" | "bad_request" | "email_exists" | "invalid_credentials" | "invalid_password" | "invalid_token" | "invalid_code" | "method_not_active" | "method_already_active" | "invalid_signature" | "reached_max_prekeys" | "prekey_id_exists" | "invalid_recipient_email" | "invalid_message" | "not_authenticated" | "invalid_request_signature" | "device_exists" | "device_changed" | "recipient_identity_changed" | "no_device" | "no_recipient" | "no_recipient_device" | "keys_mismatch" | "recipient_queue_full" | "not_found" | "method_not_allowed" | "request_timeout" | "request_too_large" | "message_too_large" | "unsupported_media_type" | "upgrade_required" | "headers_too_large" | "throttled" | "server_error" | "too_many_devices" | "registration_id_in_use" | "several_devices" | "device_required" | "mismatched_devices" | "stale_devices" | "no_provisioning_socket";
+        ErrorCode: "invalid_data" | "parse_error" | "invalid_host" | "bad_request" | "email_exists" | "invalid_credentials" | "invalid_password" | "invalid_token" | "invalid_code" | "method_not_active" | "method_already_active" | "invalid_signature" | "reached_max_prekeys" | "prekey_id_exists" | "invalid_recipient_email" | "invalid_message" | "not_authenticated" | "invalid_request_signature" | "device_exists" | "device_changed" | "recipient_identity_changed" | "no_device" | "no_recipient" | "no_recipient_device" | "keys_mismatch" | "recipient_queue_full" | "not_found" | "method_not_allowed" | "request_timeout" | "request_too_large" | "message_too_large" | "unsupported_media_type" | "upgrade_required" | "headers_too_large" | "throttled" | "server_error" | "too_many_devices" | "registration_id_in_use" | "several_devices" | "device_required" | "mismatched_devices" | "stale_devices" | "no_provisioning_socket" | "inactive_account" | "already_active" | "activation_disabled";
         Error: {
             code: components["schemas"]["ErrorCode"];
             /** @description A human-readable explanation. */
@@ -986,6 +1276,19 @@ export type components = {
         };
         DeleteAccount: {
             currentPassword: components["schemas"]["Password"];
+        };
+        ChangeEmail: {
+            new_email: components["schemas"]["Email"];
+            current_password: components["schemas"]["Password"];
+        };
+        UidAndToken: {
+            uid: string;
+            token: string;
+        };
+        /** @description The user's fields, all read-only; each given one must equal the account's. */
+        UserUpdate: {
+            id?: number;
+            email?: components["schemas"]["Email"];
         };
         SetPassword: {
             current_password: components["schemas"]["Password"];
@@ -1327,7 +1630,7 @@ export type components = {
                 } & components["schemas"]["Error"];
             };
         };
-        /** @description `invalid_credentials` (wrong email or password, indistinguishable), `invalid_data` or `parse_error`. */
+        /** @description `invalid_credentials` (wrong email or password, indistinguishable), `inactive_account` (the password is right but the account is not activated yet), `invalid_data` or `parse_error`. */
         CredentialsRejected: {
             headers: {
                 [name: string]: unknown;
@@ -1341,7 +1644,7 @@ export type components = {
                  */
                 "application/json": {
                     /** @enum {string} */
-                    code?: "invalid_credentials" | "invalid_data" | "parse_error" | "invalid_host";
+                    code?: "invalid_credentials" | "inactive_account" | "invalid_data" | "parse_error" | "invalid_host";
                 } & components["schemas"]["Error"];
             };
         };
@@ -1646,6 +1949,78 @@ export type components = {
                 "application/json": {
                     /** @enum {string} */
                     code?: "recipient_queue_full";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_password` (the current password is wrong), `email_exists` (another account has it, or it is already yours), `invalid_data` or `parse_error`. */
+        EmailChangeRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "email_exists",
+                 *       "message": "A user with that email already exists."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_password" | "email_exists" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_token` (unknown user, wrong, used or expired link), `email_exists` (the new address was taken meanwhile), `invalid_data` or `parse_error`. */
+        ActivationRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_token",
+                 *       "message": "The link is invalid or has expired."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "invalid_token" | "email_exists" | "invalid_data" | "parse_error" | "invalid_host";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `already_active`: the account is already active (the link was used). */
+        AlreadyActive: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "already_active",
+                 *       "message": "The account is already active."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "already_active";
+                } & components["schemas"]["Error"];
+            };
+        };
+        /** @description `activation_disabled` (`EMAIL_VERIFICATION=off`), `invalid_data` or `parse_error`. */
+        ResendRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "activation_disabled",
+                 *       "message": "Email verification is off; there is no activation to resend."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "activation_disabled" | "invalid_data" | "parse_error" | "invalid_host";
                 } & components["schemas"]["Error"];
             };
         };
@@ -1961,6 +2336,10 @@ export type components = {
         Uid: string;
         /** @description The reset token from the reset link. A malformed one shows the invalid-link page. */
         ResetToken: string;
+        /** @description A user's id. Only the caller's own is found; any other answers 404 `not_found`. */
+        UserId: string;
+        /** @description The token from the emailed link. A malformed one shows the invalid-link page. */
+        ActivationToken: string;
     };
     requestBodies: never;
     headers: never;
@@ -2041,6 +2420,37 @@ export interface operations {
             };
         };
     };
+    listUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller, as the only item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 1,
+                     *         "email": "alice@example.com"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["User"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     createUser: {
         parameters: {
             query?: never;
@@ -2110,6 +2520,46 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description The user, unchanged. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     deleteMe: {
         parameters: {
             query?: never;
@@ -2142,7 +2592,571 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    patchMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description The user, unchanged. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     setPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct-horse-battery",
+                 *       "new_password": "staple-lantern-orbit"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SetPassword"];
+            };
+        };
+        responses: {
+            /** @description The password was changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PasswordRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "new_email": "alice@example.org",
+                 *       "current_password": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChangeEmail"];
+            };
+        };
+        responses: {
+            /** @description `EMAIL_VERIFICATION=on`: a confirmation link was mailed to the new address. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "verification_sent",
+                     *       "message": "A confirmation link was sent to the new address."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The email was changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["EmailChangeRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    activateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "uid": "MQ",
+                 *       "token": "ab12cd-0123456789abcdef0123456789abcdef01234567"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UidAndToken"];
+            };
+        };
+        responses: {
+            /** @description The account is active, or its new email is in place. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ActivationRejected"];
+            403: components["responses"]["AlreadyActive"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    activateAccountLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "uid": "MQ",
+                 *       "token": "ab12cd-0123456789abcdef0123456789abcdef01234567"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UidAndToken"];
+            };
+        };
+        responses: {
+            /** @description The account is active, or its new email is in place. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ActivationRejected"];
+            403: components["responses"]["AlreadyActive"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resendActivation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmailOnly"];
+            };
+        };
+        responses: {
+            /** @description If the email belongs to an account that is not active, a link was mailed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ResendRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createUserLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com",
+                 *       "password": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description The account was created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["SignUpRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteMeLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currentPassword": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeleteAccount"];
+            };
+        };
+        responses: {
+            /** @description The account and everything it owned are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PasswordRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user's id. Only the caller's own is found; any other answers 404 `not_found`. */
+                id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authenticated user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user's id. Only the caller's own is found; any other answers 404 `not_found`. */
+                id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description The user, unchanged (no field is writable here). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user's id. Only the caller's own is found; any other answers 404 `not_found`. */
+                id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currentPassword": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeleteAccount"];
+            };
+        };
+        responses: {
+            /** @description The account and everything it owned are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PasswordRejected"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    patchUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user's id. Only the caller's own is found; any other answers 404 `not_found`. */
+                id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description The user, unchanged (no field is writable here). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getMeLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authenticated user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    updateMeLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description The user, unchanged (no field is writable here). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "email": "alice@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["InvalidData"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    changeEmailLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "new_email": "alice@example.org",
+                 *       "current_password": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChangeEmail"];
+            };
+        };
+        responses: {
+            /** @description `EMAIL_VERIFICATION=on`: a confirmation link was mailed to the new address. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "verification_sent",
+                     *       "message": "A confirmation link was sent to the new address."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The email was changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["EmailChangeRejected"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    setPasswordLegacy: {
         parameters: {
             query?: never;
             header?: never;
@@ -2403,6 +3417,84 @@ export interface operations {
                 };
             };
             /** @description The form was rejected; the page says why and shows the form again where that helps. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html>...</html> */
+                    "text/html": string;
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    activationPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id, base64url-encoded, from the reset link. A malformed one shows the invalid-link page. */
+                uid: components["parameters"]["Uid"];
+                /** @description The token from the emailed link. A malformed one shows the invalid-link page. */
+                token: components["parameters"]["ActivationToken"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page with the button, or saying that the link is invalid or already used. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html>...</html> */
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    activationPageSubmit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id, base64url-encoded, from the reset link. A malformed one shows the invalid-link page. */
+                uid: components["parameters"]["Uid"];
+                /** @description The token from the emailed link. A malformed one shows the invalid-link page. */
+                token: components["parameters"]["ActivationToken"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "confirm": "1"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    confirm?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done; the page says so. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html>...</html> */
+                    "text/html": string;
+                };
+            };
+            /** @description The link is invalid, expired or used, or the new address was taken meanwhile; the page says which. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3752,7 +4844,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "body": "CiEF..."
+                 *       "body": "CiEFq3mR0x5nYQ2cZ8kWw1fJ+Hn0vE4="
                  *     }
                  */
                 "application/json": components["schemas"]["ProvisioningMessage"];

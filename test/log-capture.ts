@@ -136,7 +136,7 @@ export function recordRequestSecrets(
   const auth = headers.authorization
   for (const value of Array.isArray(auth) ? auth : [auth])
     if (typeof value === 'string') remember(value.replace(/^\S+\s+/, '').trim(), source)
-  const reset = /\/auth\/password\/reset\/confirm\/([^/?]+)\/([^/?]+)/.exec(url)
+  const reset = /\/auth\/(?:password\/reset\/confirm|activate)\/([^/?]+)\/([^/?]+)/.exec(url)
   if (reset) {
     try {
       remember(decodeURIComponent(reset[2]), source)

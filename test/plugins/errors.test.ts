@@ -30,10 +30,10 @@ t.test(
   async (tt) => {
     const { api } = await build(tt)
     const cases: [string, string, string[]][] = [
-      ['PUT', '/auth/users/', ['POST']],
+      ['PUT', '/auth/users/', ['GET', 'POST']],
       ['GET', '/auth/login/', ['POST']],
       ['PATCH', '/messages/5/', ['GET', 'POST', 'DELETE']],
-      ['PUT', '/auth/users/me/', ['GET', 'DELETE']],
+      ['POST', '/auth/users/me/', ['GET', 'PUT', 'PATCH', 'DELETE']],
       ['GET', '/device/', ['POST', 'DELETE']],
       ['DELETE', '/prekeybundle/bob@example.com/5/', ['GET']],
       ['GET', '/auth/login', ['POST']],
