@@ -14,6 +14,7 @@ import {
   type Api,
 } from '../helper.js'
 import { connect, socketUrl, type TestSocket } from '../message-socket.js'
+import { signingKeyPair } from '../signing.js'
 import type { Config } from '../../lib/config.js'
 
 // Several devices per account: POST/GET /v2/devices/, DELETE /v2/devices/{deviceId}/, and the seed's
@@ -446,6 +447,26 @@ t.test("a device's own bound token removes it without a password", async (tt) =>
   const res = await removeDevice(api, laptop.token, laptop.deviceId)
   tt.equal(res.status, 204)
   tt.same(await deviceNumbers(app, alice.id), [1])
+})
+
+// A device with a signingKey: "a stolen auth token alone cannot act for the device" (openapi.yaml,
+// signingKey). DELETE /device/ refuses its bound token without a Signature; removing the same device
+// through DELETE /v2/devices/{deviceId}/ without a password must not be the way around that.
+t.test("a signing device's bound token alone removes it on neither path", async (tt) => {
+  const { app, api } = await build(tt)
+  const alice = await userWithDevice(api)
+  const key = signingKeyPair()
+  const add = await api.post('/v2/devices/', { ...addBody(), signingKey: key.publicKey }, { token: alice.token })
+  tt.equal(add.status, 201)
+  const token = add.body.auth_token as string
+  const legacy = await api.delete('/device/', undefined, { token })
+  tt.equal(legacy.status, 401, 'DELETE /device/ without a Signature')
+  tt.equal(legacy.body.code, 'invalid_request_signature')
+  const v2 = await removeDevice(api, token, 2)
+  tt.same([v2.status, v2.body?.code], [401, 'invalid_request_signature'], 'DELETE /v2/devices/2/ refuses alike')
+  tt.same(await deviceNumbers(app, alice.id), [1, 2], 'device 2 stays')
+  const withPassword = await removeDevice(api, alice.token, 2, { currentPassword: PASSWORD })
+  tt.equal(withPassword.status, 204, 'the account password still removes it')
 })
 
 t.test('DELETE /v2/devices/{deviceId}/ for an id the account does not have: 404 no_device', async (tt) => {
