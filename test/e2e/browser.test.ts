@@ -1,7 +1,7 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, not DOM nodes
 // A real browser (Debian's chromium, driven by playwright-core; never a downloaded browser) against
-// the real server: the API docs page renders every operation, and a password reset works from the
-// emailed link to the next login.
+// the real server: the API docs page renders every operation, a password reset works from the
+// emailed link to the next login, and so does an account activation (EMAIL_VERIFICATION=on).
 import { createServer } from 'node:net'
 import t from 'tap'
 import { chromium, type Page } from 'playwright-core'
@@ -48,10 +48,10 @@ t.teardown(() => browser?.close())
  * sends and is answered there is recorded for the log audit. `settled()` stops listening and waits
  * for the answers still being read, so that nothing is added to `problems` once the test reads it.
  */
-async function setUp(tt: T) {
+async function setUp(tt: T, overrides: Parameters<typeof buildWithMail>[1] = {}) {
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
-  const env = await buildWithMail(tt, { publicUrl: origin })
+  const env = await buildWithMail(tt, { publicUrl: origin, ...overrides })
   await env.app.listen({ host: '127.0.0.1', port })
   declareSource('e2e')
   const context = await browser!.newContext()
@@ -155,6 +155,50 @@ t.test(
     const again = await page.goto(link!)
     tt.equal(again?.status(), 200)
     tt.equal(await page.locator('h1').innerText(), 'Link invalid', 'the link works once')
+    tt.same(await settled(), [], 'no console error, failed request, CSP violation or contract break')
+  },
+)
+
+t.test(
+  'email verification in the browser: sign up, open the mailed link, activate, log in',
+  needsChromium,
+  async (tt) => {
+    const { api, smtp, origin, page, settled } = await setUp(tt, { emailVerification: 'on' })
+    const email = 'new.user@example.com'
+    const password = 'a-fresh-account-passphrase-7'
+    const signedUp = await api.post('/auth/users/', { email, password })
+    tt.equal(signedUp.status, 201, 'signed up')
+    const refused = await api.post('/auth/login/', { email, password })
+    tt.equal(refused.body.code, 'inactive_account', 'no login before the link is opened')
+    const mail = await smtp.next(email, 0)
+    const link = /https?:\/\/\S+\/auth\/activate\/[^/\s]+\/[^/\s]+\//.exec(mail.text)?.[0]
+    tt.ok(link, 'the email carries an activation link')
+    tt.ok(link!.startsWith(`${origin}/`), 'to this server (PUBLIC_URL)')
+    recordRequestSecrets(new URL(link!).pathname, {}, 'e2e')
+
+    const opened = await page.goto(link!)
+    tt.equal(opened?.status(), 200, 'the link opens the page')
+    tt.match(opened?.headers()['content-security-policy'], /default-src 'none'/, 'under the strict policy')
+    tt.equal(await page.locator('h1').innerText(), 'Activate your account')
+    tt.equal(await page.locator('script').count(), 0, 'no script')
+    tt.equal(
+      (await api.post('/auth/login/', { email, password })).body.code,
+      'inactive_account',
+      'opening is not enough',
+    )
+    const [submitted] = await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Activate' }).click(),
+    ])
+    tt.equal(submitted?.status(), 200, 'the button is accepted')
+    tt.equal(await page.locator('h1').innerText(), 'Account activated')
+
+    const login = await api.post('/auth/login/', { email, password })
+    tt.equal(login.status, 200, 'the account logs in')
+    tt.ok(login.body.auth_token, 'with a token')
+    const again = await page.goto(link!)
+    tt.equal(await page.locator('h1').innerText(), 'Account already active', 'the link has done its work')
+    tt.equal(again?.status(), 200)
     tt.same(await settled(), [], 'no console error, failed request, CSP violation or contract break')
   },
 )
