@@ -45,18 +45,23 @@ export async function up(knex: Knex): Promise<void> {
   })
 }
 
+// Columns are dropped with ALTER TABLE ... DROP COLUMN, not knex's SQLite table rebuild: a rebuild
+// drops the old table, and on SQLite that deletes its rows first, cascading to every table that
+// refers to it (users to devices, devices to keys and messages).
 export async function down(knex: Knex): Promise<void> {
+  const dropColumns = async (table: string, columns: string[]) => {
+    for (const column of columns) await knex.raw('ALTER TABLE ?? DROP COLUMN ??', [table, column])
+  }
   await knex.schema.dropTableIfExists('provisioning_sockets')
-  await knex.schema.alterTable('messages', (t) => {
-    t.dropColumn('sender_timestamp')
-    t.dropColumn('sender_device_id')
-    t.dropColumn('sender_email')
-  })
-  await knex.schema.alterTable('sessions', (t) => {
-    t.dropIndex(['device_id'])
-    t.dropForeign(['device_id'])
-    t.dropColumn('device_id')
-  })
+  await dropColumns('messages', ['sender_timestamp', 'sender_device_id', 'sender_email'])
+  if (knex.client.config.client === 'pg') await dropColumns('sessions', ['device_id'])
+  // SQLite cannot drop a foreign-key column in place; nothing refers to sessions, so a rebuild is safe.
+  else
+    await knex.schema.alterTable('sessions', (t) => {
+      t.dropIndex(['device_id'])
+      t.dropForeign(['device_id'])
+      t.dropColumn('device_id')
+    })
   // Only an account with one device fits the old schema: the others lose all but their first.
   await knex.raw(`DELETE FROM devices WHERE id NOT IN (SELECT min(id) FROM devices GROUP BY user_id)`)
   await knex.schema.alterTable('devices', (t) => {
@@ -64,12 +69,6 @@ export async function down(knex: Knex): Promise<void> {
     t.dropUnique(['user_id', 'device_id'])
     t.unique(['user_id'])
   })
-  await knex.schema.alterTable('devices', (t) => {
-    t.dropColumn('last_seen_at')
-    t.dropColumn('name')
-    t.dropColumn('device_id')
-  })
-  await knex.schema.alterTable('users', (t) => {
-    t.dropColumn('last_device_id')
-  })
+  await dropColumns('devices', ['last_seen_at', 'name', 'device_id'])
+  await dropColumns('users', ['last_device_id'])
 }

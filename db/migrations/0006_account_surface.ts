@@ -11,10 +11,11 @@ export async function up(knex: Knex): Promise<void> {
   })
 }
 
+// ALTER TABLE ... DROP COLUMN, not knex's SQLite rebuild of users: dropping the old users table
+// would first delete its rows on SQLite, and every device, key and message with them (cascades).
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('users', (t) => {
     t.dropIndex(['is_active', 'created_at'])
-    t.dropColumn('pending_email')
-    t.dropColumn('is_active')
   })
+  for (const column of ['pending_email', 'is_active']) await knex.raw('ALTER TABLE users DROP COLUMN ??', [column])
 }
