@@ -38,6 +38,24 @@ function checkBody(op: OperationInfo, request: FastifyRequest): void {
   if (!op.bodyTypes.includes(type)) throw errors.unsupportedMediaType(op.bodyTypes)
 }
 
+/**
+ * What is wrong with a route the glue hands over, judged against its operation's `security`: the
+ * glue's check must be its one preHandler, and nothing of the glue's may sit in onRequest (the
+ * hooks this plugin sets there replace whatever was there).
+ */
+function wiringProblem(
+  op: Pick<OperationInfo, 'operationId' | 'authenticated'>,
+  route: { preHandler?: unknown; onRequest?: unknown },
+): string | undefined {
+  if (op.authenticated && typeof route.preHandler !== 'function')
+    return `${op.operationId} has security in openapi.yaml but no authentication hook in preHandler`
+  if (route.onRequest !== undefined && (!Array.isArray(route.onRequest) || route.onRequest.length))
+    return `${op.operationId} arrives with onRequest hooks`
+  if (!op.authenticated && route.preHandler !== undefined)
+    return `${op.operationId} has no security in openapi.yaml but a preHandler`
+  return undefined
+}
+
 export default fp<{ handlers: Handlers }>(
   async (app, { handlers }) => {
     const bodyAjv = makeAjv(false)
@@ -63,10 +81,17 @@ export default fp<{ handlers: Handlers }>(
     // the body's presence and type before schema validation. fastify-openapi-glue puts security in
     // preHandler, after validation; it moves to onRequest so that an anonymous caller learns nothing
     // about a body before being refused.
+    //
+    // That move depends on where the glue puts the check, so the wiring is verified as it is made:
+    // an operation with `security` whose route arrives without the glue's check in preHandler (or
+    // with hooks of the glue's elsewhere, which would be overwritten) stops start-up, as does an
+    // operation of the spec that never got a route. A glue upgrade cannot silently drop authentication.
+    const wiring = new Map<string, string | undefined>()
     app.addHook('onRoute', (route) => {
       const op = operations.get((route.schema as { operationId?: string } | undefined)?.operationId ?? '')
       if (!op) return
       const authenticate = route.preHandler
+      wiring.set(op.operationId, wiringProblem(op, route))
       delete route.preHandler
       // Probes are polled by infrastructure every few seconds: a throttle would turn them into outages.
       const scopes: ThrottleScope[] = op.probe
@@ -116,6 +141,10 @@ export default fp<{ handlers: Handlers }>(
       },
       securityHandlers: { bearerAuth: (request: FastifyRequest) => app.auth.authenticate(request) },
     })
+    const problems = [...operations.values()]
+      .map((op) => (wiring.has(op.operationId) ? wiring.get(op.operationId) : `${op.operationId} has no route`))
+      .filter((p): p is string => p !== undefined)
+    if (problems.length) throw new Error(`security wiring: ${problems.join('; ')}`)
   },
   {
     name: 'openapi',
