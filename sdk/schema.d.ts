@@ -1045,7 +1045,9 @@ export type paths = {
          * @description Removes the device at once: its keys and its queued messages are deleted, the sessions bound
          *     to it end (401 afterwards), its socket closes with 4404, and the account's other connected
          *     devices get a `devices_changed` frame. The body carries the account's password, which the
-         *     per-account lockout counts; a token bound to that same device may remove it without one.
+         *     per-account lockout counts; a token bound to that same device may remove it without one. A
+         *     device that registered a `signingKey` signs the request like its other device operations
+         *     (with a bound token: the bound device's key), so its token alone cannot remove it.
          */
         delete: operations["removeDevice"];
         options?: never;
@@ -1439,7 +1441,7 @@ export type components = {
          * @example 2
          */
         DeviceId: number;
-        /** @description Opaque to the server; clients may encrypt it. At most 100 characters. */
+        /** @description Opaque to the server; clients may encrypt it. At most 100 characters, any but U+0000 (which PostgreSQL cannot store). */
         DeviceName: string;
         DeviceCreated: {
             /** @constant */
@@ -1510,7 +1512,7 @@ export type components = {
             messages: {
                 deviceId: components["schemas"]["DeviceId"];
                 registrationId: components["schemas"]["RegistrationId"];
-                /** @description The ciphertext for that device, at most `MAX_MESSAGE_BYTES` bytes (UTF-8); not parsed. */
+                /** @description The ciphertext for that device (base64 or any text but U+0000, which PostgreSQL cannot store), at most `MAX_MESSAGE_BYTES` bytes (UTF-8); not parsed. */
                 content: string;
             }[];
             timestamp?: components["schemas"]["Timestamp"];
@@ -4642,7 +4644,20 @@ export interface operations {
     removeDevice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Required, and only then, when the caller's device registered a `signingKey`:
+                 *     `<counter>.<base64 Ed25519 signature>`, the signature by the signing key over the UTF-8 bytes of
+                 *     `<counter>` LF `<METHOD>` LF `<path and query exactly as sent>` LF followed by the exact body
+                 *     bytes (nothing for a request without a body). `counter` is an integer from 1 that must be
+                 *     greater than the last one the server accepted for the signing key (kept across a deletion
+                 *     and re-registration of the device), so a captured request cannot be replayed; send signed
+                 *     requests of one device one after another. A request whose signature is accepted uses up its
+                 *     counter even when the operation then refuses it. A missing, malformed, wrong
+                 *     or replayed signature answers 401 `invalid_request_signature` and changes nothing.
+                 */
+                Signature?: components["parameters"]["Signature"];
+            };
             path: {
                 /** @description The number of a device of the caller's account. */
                 deviceId: components["parameters"]["DeviceId"];

@@ -6,6 +6,7 @@ import {
   ciphertext,
   deviceBody,
   kyberPreKeys,
+  PASSWORD,
   preKeys,
   signedPreKey,
   signUp,
@@ -215,6 +216,16 @@ export const cases: Record<string, (w: World) => Promise<Case> | Case> = {
     body: json({ messages: [{ deviceId: 1, registrationId: w.bob.registrationId, content: 'x' }] }),
     ok: 403,
     check: (res) => res.body.code === 'device_required',
+  }),
+  // A device that does not exist, with the right password: 404 once the signature and the password
+  // passed, and nothing removed (removing the device ends every other case; deleteDevice does, last).
+  removeDevice: () => ({
+    method: 'DELETE',
+    url: '/v2/devices/99/',
+    // The password's last letter as a JSON escape: the body has a digit for the forgeries to change.
+    body: json({ currentPassword: PASSWORD }).replace(/e"}$/, '\\u0065"}'),
+    ok: 404,
+    check: (res) => res.body.code === 'no_device',
   }),
   deleteDevice: () => ({ method: 'DELETE', url: '/device/', ok: 204, check: (res) => res.body === undefined }),
 }
