@@ -148,13 +148,15 @@ t.test('GET /v2/keys/{email}/{n}/ answers that device only and claims only its k
   )
 })
 
-t.test('works with any token: bound, unbound, and one of an account without devices', async (tt) => {
+t.test("works with another account's token, a deviceless one's, and the recipient's unbound one", async (tt) => {
   const { api } = await build(tt)
   const bob = await bobWithDevices(api, 1)
   const deviceless = await signUp(api)
+  const alice = await userWithDevice(api)
+  const aliceBound = await api.post('/auth/login/', { email: alice.email, password: PASSWORD, deviceId: 1 })
   for (const [name, token] of [
+    ["another account's bound token", aliceBound.body.auth_token as string],
     ['a deviceless account', deviceless.token],
-    ["the recipient's own bound token", bob.added[0].token],
     ["the recipient's own unbound token", bob.token],
   ] as const) {
     const res = await keysOf(api, token, bob.email, '*')
@@ -169,6 +171,39 @@ t.test('works with any token: bound, unbound, and one of an account without devi
   tt.equal(anon.status, 401)
   tt.equal(anon.body.code, 'not_authenticated')
 })
+
+t.test(
+  "'*' with a bound token of the account leaves out the caller's own device and claims none of its keys",
+  async (tt) => {
+    const { app, api } = await build(tt)
+    const bob = await bobWithDevices(api, 2)
+    const [two] = bob.added
+    const before = await oneTimeCounts(app, bob.id)
+    const own = await keysOf(api, two.token, bob.email, '*')
+    tt.equal(own.status, 200)
+    tt.same(
+      own.body.devices.map((d: { deviceId: number }) => d.deviceId),
+      [1, 3],
+      'the other devices, as a sync to them needs',
+    )
+    const after = await oneTimeCounts(app, bob.id)
+    tt.same(after[2], before[2], "device 2's keys are not used up")
+    tt.same(after[1], [before[1][0] - 1, 0], "device 1's claimed")
+
+    const explicit = await keysOf(api, two.token, bob.email, 2)
+    tt.equal(explicit.status, 200, 'asked for by number, it is answered')
+    tt.same(
+      explicit.body.devices.map((d: { deviceId: number }) => d.deviceId),
+      [2],
+    )
+
+    const lonely = await bobWithDevices(api, 0)
+    const login = await api.post('/auth/login/', { email: lonely.email, password: PASSWORD, deviceId: 1 })
+    const alone = await keysOf(api, login.body.auth_token, lonely.email, '*')
+    tt.equal(alone.status, 404, "an account whose only device is the caller's: none to answer")
+    tt.equal(alone.body.code, 'no_recipient_device')
+  },
+)
 
 t.test('404 no_recipient, 404 no_recipient_device; 400 for a malformed email or deviceId', async (tt) => {
   const { app, api } = await build(tt)
