@@ -196,6 +196,9 @@ t.test('verification on: sign-up mails a link; login says inactive_account only 
   const again = await api.post('/auth/users/activate/', { uid: account.uid, token: account.token })
   tt.equal(again.status, 403, 'the link works once (djoser 1.7 path)')
   tt.equal(again.body.code, 'already_active')
+  const twice = await api.post('/auth/users/confirm/', { uid: account.uid, token: account.token })
+  tt.equal(twice.status, 403, 'and at the djoser 2 path')
+  tt.equal(twice.body.code, 'already_active')
 })
 
 t.test('activation: bad, foreign, expired and malformed tokens are invalid_token', async (tt) => {
