@@ -39,7 +39,7 @@ type Connection = {
   userId: number
   sessionId: string
   deviceId: number
-  /** Whether messages carry their sender's account and device (a token bound to a device). */
+  /** The token is bound to this device: messages carry their sender, and its session ends with the device. */
   withSender: boolean
   /** When the token's session expires (ms). */
   expiresAt: number
@@ -109,23 +109,20 @@ export default fp(
     }
 
     /**
-     * Closes the socket when its device or session is gone (the device first: removing a device also
-     * ends the sessions bound to it, and the client must learn that the device went); true while it may stay.
+     * Closes the socket when its device or session is gone; true while it may stay. A session that
+     * ended with a device still there, or an unbound session gone with the whole account, is 4401;
+     * a device removed (which also ends the sessions bound to it) is 4404.
      */
     const stillValid = async (conn: Connection): Promise<boolean> => {
       const [device, session] = await Promise.all([
         db.devices.findById(conn.deviceId),
         Date.now() < conn.expiresAt ? db.sessions.active(conn.sessionId) : undefined,
       ])
-      if (device?.user_id !== conn.userId) {
-        close(conn, CLOSE.deviceGone, 'device gone')
-        return false
-      }
-      if (session?.userId !== conn.userId) {
-        close(conn, CLOSE.sessionEnded, 'session ended')
-        return false
-      }
-      return true
+      const deviceGone = device?.user_id !== conn.userId
+      const sessionGone = session?.userId !== conn.userId
+      if (deviceGone && (!sessionGone || conn.withSender)) close(conn, CLOSE.deviceGone, 'device gone')
+      else if (sessionGone) close(conn, CLOSE.sessionEnded, 'session ended')
+      return !deviceGone && !sessionGone
     }
 
     const onEvent = (event: BusEvent) => {
