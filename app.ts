@@ -18,6 +18,7 @@ import bus from './plugins/bus.js'
 import delivery from './plugins/delivery.js'
 import provisioning from './plugins/provisioning.js'
 import messageExpiry from './plugins/message-expiry.js'
+import housekeeping from './plugins/housekeeping.js'
 import requestLog, { loggerOptions } from './plugins/request-log.js'
 import metrics from './plugins/metrics.js'
 import docs from './plugins/docs.js'
@@ -76,6 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(lockout)
   await app.register(deviceSignature)
   await app.register(messageExpiry)
+  await app.register(housekeeping)
   await app.register(rateLimit)
   // Operator and documentation routes, outside openapi.yaml.
   await app.register(metrics)

@@ -34,11 +34,24 @@ export function authFailuresRepository(q: Queryable) {
       q('auth_failures').where({ scope, user_id: userId }).update({ locked_until: until }),
 
     clear: (scope: LockScope, userId: number) => q('auth_failures').where({ scope, user_id: userId }).delete(),
+
+    /**
+     * Deletes the counters that no longer count: their window started `windowMs` or more before
+     * `now` and any lock has ended. `record` would start such a row afresh, exactly as with no row.
+     */
+    purgeSpent: (now: number, windowMs: number): Promise<number> =>
+      q('auth_failures')
+        .where('window_started_at', '<=', now - windowMs)
+        .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+        .delete(),
   }
 }
 
 export function usedTokensRepository(q: Queryable) {
   return {
+    /** Deletes the entries of tokens expired before `now` (ms), which no longer verify anyway; how many went. */
+    purgeExpired: (now: number): Promise<number> => q('used_tokens').where('expires_at', '<', now).delete(),
+
     /** Takes a used token back, for an attempt that failed after claiming it. */
     release: (id: string) => q('used_tokens').where({ id }).delete(),
 

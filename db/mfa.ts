@@ -1,5 +1,5 @@
 import type { Queryable } from './dialect.js'
-import type { SecretBox } from '../lib/secret-box.js'
+import { SEALED_PREFIX, type SecretBox } from '../lib/secret-box.js'
 
 export type MethodName = 'email' | 'app'
 export type MfaMethodRow = {
@@ -91,5 +91,37 @@ export function mfaRepository(q: Queryable, box: SecretBox) {
     },
 
     delete: (id: number) => q('mfa_methods').where({ id }).delete(),
+
+    /** Forgets emailed codes that expired at or before `now` (ms), which `claimEmailCode` already refuses. */
+    clearExpiredEmailCodes: (now: number): Promise<number> =>
+      q('mfa_methods')
+        .where('email_code_expires_at', '<=', now)
+        .update({ email_code_hash: null, email_code_expires_at: null }),
+
+    /**
+     * Seals the secrets stored in plain text (before encryption existed); how many were. Each row is
+     * rewritten only if it still holds the plain value, so concurrent starts cannot seal twice.
+     */
+    async sealLegacySecrets(): Promise<number> {
+      const rows = await q<{ id: number; secret: string }>('mfa_methods')
+        .whereNot('secret', 'like', `${SEALED_PREFIX}%`)
+        .select('id', 'secret')
+      let sealed = 0
+      for (const { id, secret } of rows)
+        sealed += await q('mfa_methods')
+          .where({ id, secret })
+          .update({ secret: box.seal(secret) })
+      return sealed
+    },
+
+    /** The active methods whose sealed secret does not open with this SECRET_KEY (another key, or tampered with). */
+    async unreadable(): Promise<{ userId: number; name: MethodName }[]> {
+      const rows = await q<MfaMethodRow>('mfa_methods')
+        .where({ is_active: true })
+        .andWhere('secret', 'like', `${SEALED_PREFIX}%`)
+        .select('user_id', 'name', 'secret')
+        .orderBy('id')
+      return rows.filter((r) => box.open(r.secret) === undefined).map((r) => ({ userId: r.user_id, name: r.name }))
+    },
   }
 }

@@ -51,6 +51,9 @@ export function sessionsRepository(q: Queryable) {
 
     delete: (id: string) => q('sessions').where({ id }).delete(),
 
+    /** Deletes the sessions that expired at or before `now` (ms), which `active` already refuses; how many went. */
+    purgeExpired: (now: number): Promise<number> => q('sessions').where('expires_at', '<=', now).delete(),
+
     deleteAllOf: (userId: number, exceptId?: string) => {
       const query = q('sessions').where({ user_id: userId })
       return (exceptId ? query.whereNot({ id: exceptId }) : query).delete()

@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 
 const VERSION = 'v1:'
+/** How every sealed value starts; a stored value without it is from before encryption existed. */
+export const SEALED_PREFIX = VERSION
 
 /**
  * Encrypts small secrets for storage (AES-256-GCM) under a key derived from SECRET_KEY with HKDF,

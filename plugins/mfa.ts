@@ -31,6 +31,18 @@ export default fp(
     const codeKey = createHmac('sha256', config.secretKey).update('mfa-codes').digest()
     const hashCode = (code: string) => createHmac('sha256', codeKey).update(code).digest('hex')
 
+    // At start-up: secrets stored before encryption existed are sealed now, and secrets this
+    // SECRET_KEY cannot open (it changed) are reported here rather than at each user's next login.
+    const sealed = await db.mfa.sealLegacySecrets()
+    if (sealed) app.log.info({ sealed }, '2FA secrets stored in plain text were sealed')
+    const unreadable = (await db.mfa.unreadable()).filter((m) => m.name === 'app')
+    if (unreadable.length)
+      app.log.error(
+        { count: unreadable.length, userIds: unreadable.slice(0, 50).map((m) => m.userId) },
+        'authenticator-app secrets cannot be opened with this SECRET_KEY (was it changed?): ' +
+          'these users cannot log in with their app or backup codes until the old key is back',
+      )
+
     app.decorate('mfa', {
       totp: TOTP,
       backupCodesCount: BACKUP_CODES,
