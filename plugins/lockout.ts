@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { LockScope } from '../db/auth-failures.js'
+import { verifyPassword } from '../lib/passwords.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,6 +13,11 @@ declare module 'fastify' {
       guard(scope: LockScope, userId: number, attempt: () => Promise<boolean>): Promise<boolean>
       /** Counts one use of a limited action (a reset email); false once the allowance is used up. */
       take(scope: LockScope, userId: number): Promise<boolean>
+      /**
+       * Checks an account's current password as one guess of the login allowance: every operation
+       * that asks for the password counts, so a stolen token guesses no faster than a login would.
+       */
+      checkPassword(user: { id: number; password_hash: string }, password: string): Promise<boolean>
     }
   }
 }
@@ -38,16 +44,20 @@ export default fp(
       app.log.warn({ scope, userId }, 'per-account limit reached; locked for LOCKOUT_DURATION')
     }
 
+    async function guard(scope: LockScope, userId: number, attempt: () => Promise<boolean>) {
+      const now = Date.now()
+      const n = await admit(scope, userId, now)
+      if (n === undefined) return false
+      const ok = await attempt()
+      if (ok) await failures.clear(scope, userId)
+      else if (n >= lockoutThreshold) await lockAt(scope, userId, now)
+      return ok
+    }
+
     app.decorate('lockout', {
-      async guard(scope: LockScope, userId: number, attempt: () => Promise<boolean>) {
-        const now = Date.now()
-        const n = await admit(scope, userId, now)
-        if (n === undefined) return false
-        const ok = await attempt()
-        if (ok) await failures.clear(scope, userId)
-        else if (n >= lockoutThreshold) await lockAt(scope, userId, now)
-        return ok
-      },
+      guard,
+      checkPassword: (user: { id: number; password_hash: string }, password: string) =>
+        guard('login', user.id, () => verifyPassword(password, user.password_hash, app.config.bcryptCost)),
       async take(scope: LockScope, userId: number) {
         const now = Date.now()
         const n = await admit(scope, userId, now)

@@ -12,7 +12,7 @@ import {
 import { errors } from '../lib/errors.js'
 import type { Handlers } from '../lib/handlers.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
-import { hashPassword, verifyPassword } from '../lib/passwords.js'
+import { hashPassword } from '../lib/passwords.js'
 import { checkAccountToken, decodeUid, encodeUid, makeAccountToken } from '../lib/reset-tokens.js'
 
 // Sign-up, email verification (EMAIL_VERIFICATION=on) and email changes. Both mail a link to
@@ -104,11 +104,7 @@ export const account = {
     const { new_email, current_password } = request.body
     const user = await app.db.users.findById(request.caller.userId)
     if (!user) throw errors.notAuthenticated()
-    // Counted by the per-account lockout, as a login's password is: a stolen token guesses no faster.
-    const ok = await app.lockout.guard('login', user.id, async () =>
-      verifyPassword(current_password, user.password_hash, app.config.bcryptCost),
-    )
-    if (!ok) throw errors.invalidPassword()
+    if (!(await app.lockout.checkPassword(user, current_password))) throw errors.invalidPassword()
     const email = new_email.toLowerCase()
     if (email === user.email || (await app.db.users.findByEmail(email))) throw errors.emailExists()
     if (app.config.emailVerification === 'off') {

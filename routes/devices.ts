@@ -4,7 +4,6 @@ import { isUniqueViolation } from '../db/dialect.js'
 import { errors } from '../lib/errors.js'
 import type { Handlers } from '../lib/handlers.js'
 import { checkPreKeyBatch, checkSignatures, pqSignedKeys } from '../lib/key-checks.js'
-import { verifyPassword } from '../lib/passwords.js'
 import { isUsableSigningKey } from '../lib/request-signing.js'
 
 /**
@@ -113,20 +112,14 @@ export const devices = {
   },
 
   async removeDevice(request) {
-    const { db, config, lockout } = request.server
+    const { db, lockout } = request.server
     const { caller } = request
     const device = (await caller.devices()).find((d) => d.device_id === request.params.deviceId)
     // A device removing itself needs no password: its token already acts for it alone.
     if (device === undefined || device.id !== caller.boundDeviceId) {
       const password = request.body?.currentPassword
       const user = await db.users.findById(caller.userId)
-      // Counted by the per-account lockout, as a login's password is: a stolen token guesses no faster.
-      const ok =
-        password !== undefined &&
-        user !== undefined &&
-        (await lockout.guard('login', user.id, async () =>
-          verifyPassword(password, user.password_hash, config.bcryptCost),
-        ))
+      const ok = password !== undefined && user !== undefined && (await lockout.checkPassword(user, password))
       if (!ok) throw errors.invalidPassword()
     }
     if (!device) throw errors.noDevice()

@@ -4,7 +4,7 @@ import type { FieldError } from '../lib/api-error.js'
 import { errors } from '../lib/errors.js'
 import type { Handlers, Schemas } from '../lib/handlers.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
-import { hashPassword, verifyPassword } from '../lib/passwords.js'
+import { hashPassword } from '../lib/passwords.js'
 
 async function currentUser(request: FastifyRequest): Promise<UserRow> {
   const user = await request.server.db.users.findById(request.caller.userId)
@@ -26,10 +26,9 @@ async function updateCurrentUser(request: FastifyRequest, body: Schemas['UserUpd
 }
 
 async function deleteAccount(request: FastifyRequest, currentPassword: string) {
-  const { db, config } = request.server
+  const { db, lockout } = request.server
   const user = await db.users.findById(request.caller.userId)
-  if (!user || !(await verifyPassword(currentPassword, user.password_hash, config.bcryptCost)))
-    throw errors.invalidPassword()
+  if (!user || !(await lockout.checkPassword(user, currentPassword))) throw errors.invalidPassword()
   await db.users.delete(user.id)
   await request.server.bus.publish({ type: 'account', userId: user.id })
   return { status: 204 as const }
@@ -82,11 +81,10 @@ export const users = {
   },
 
   async setPassword(request) {
-    const { db, config } = request.server
+    const { db, config, lockout } = request.server
     const { current_password, new_password } = request.body
     const user = await db.users.findById(request.caller.userId)
-    if (!user || !(await verifyPassword(current_password, user.password_hash, config.bcryptCost)))
-      throw errors.invalidPassword()
+    if (!user || !(await lockout.checkPassword(user, current_password))) throw errors.invalidPassword()
     assertPasswordAllowed(new_password, user.email, 'new_password')
     const passwordHash = await hashPassword(new_password, config.bcryptCost)
     await db.transaction(async (tx) => {
