@@ -32,6 +32,8 @@ async function queueOne(tx: TransactionRepositories, config: Config, m: NewMessa
   return undefined
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /** The deviceIds of `want` missing from `have`, and those of `have` not in `want`. */
 function difference(want: number[], have: number[]) {
   return { missing: want.filter((id) => !have.includes(id)), extra: have.filter((id) => !want.includes(id)) }
@@ -84,6 +86,9 @@ export const messages = {
     const seen = new Set<number>()
     outgoing.forEach((m, i) => {
       if (seen.has(m.deviceId)) throw errors.invalidField(`body.messages[${i}].deviceId`, 'is repeated')
+      // A lone surrogate would be stored altered (each engine its own way): the content must come back as sent.
+      if (LONE_SURROGATE.test(m.content))
+        throw errors.invalidField(`body.messages[${i}].content`, 'is not well-formed Unicode (a lone surrogate)')
       seen.add(m.deviceId)
       if (Buffer.byteLength(m.content, 'utf8') > config.maxMessageBytes)
         throw errors.messageTooLarge(config.maxMessageBytes)

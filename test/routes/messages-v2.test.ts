@@ -425,3 +425,14 @@ t.test('the socket pushes each stored message to its own device, with sender fie
   const next = await Promise.all(sockets.map(async (s) => (await s.messages(1))[0].content))
   tt.same(next, ['n-for-1', 'n-for-2', 'n-for-3'])
 })
+
+t.test('a content with a lone surrogate is refused (400), not stored altered', async (tt) => {
+  const { app, api } = await build(tt)
+  const bob = await userWithDevice(api)
+  const alice = await userWithDevice(api)
+  const login = await api.post('/auth/login/', { email: alice.email, password: PASSWORD, deviceId: 1 })
+  const body = { messages: [{ deviceId: 1, registrationId: bob.registrationId, content: '\ud800x' }] }
+  const res = await api.request('PUT', `/v2/messages/${bob.email}/`, body, { token: login.body.auth_token })
+  tt.same([res.status, res.body.code, res.body.errors?.[0]?.field], [400, 'invalid_data', 'body.messages[0].content'])
+  tt.equal(Number((await app.db.knex('messages').count({ n: '*' }))[0].n), 0, 'nothing stored')
+})
