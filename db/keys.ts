@@ -59,6 +59,22 @@ export function keysRepository(q: Queryable) {
       return row && (fromRow(row) as OneTimeKey<K>)
     },
 
+    /**
+     * Counts one bundle handed out for the device in the window that started at the first (a new
+     * window once `windowMs` has passed), in one statement; returns its number in the window. The
+     * row stays locked until the transaction ends, so concurrent claims count one after another.
+     */
+    async countClaim(deviceId: number, now: number, windowMs: number): Promise<number> {
+      const sql = `INSERT INTO prekey_claims (device_id, claims, window_started_at) VALUES (?, 1, ?)
+        ON CONFLICT (device_id) DO UPDATE SET
+          claims = CASE WHEN prekey_claims.window_started_at <= ? THEN 1 ELSE prekey_claims.claims + 1 END,
+          window_started_at = CASE WHEN prekey_claims.window_started_at <= ? THEN ? ELSE prekey_claims.window_started_at END
+        RETURNING claims`
+      const stale = now - windowMs
+      const rows = rowsOf<{ claims: number }>(await q.raw(sql, [deviceId, now, stale, stale, now]))
+      return Number(rows[0].claims)
+    },
+
     async getSignedPreKey(deviceId: number): Promise<SignedPreKey | undefined> {
       const row = await q('signed_prekeys').where({ device_id: deviceId }).first()
       return row && (fromRow(row) as SignedPreKey)

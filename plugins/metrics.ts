@@ -18,6 +18,8 @@ declare module 'fastify' {
       enabled: boolean
       /** Where the separate metrics listener is bound, once the app is ready (METRICS_PORT only). */
       address(): AddressInfo | undefined
+      /** Counts a prekey bundle handed out without one-time keys because its device passed PREKEY_CLAIM_LIMIT. */
+      bundleLimited(): void
     }
   }
 }
@@ -142,10 +144,16 @@ export default fp(
     const { metricsToken, metricsPort, metricsHost } = app.config
     const enabled = metricsToken !== undefined || metricsPort !== undefined
     let server: Server | undefined
+    const limited = new Counter({
+      name: 'prekey_bundles_limited_total',
+      help: 'Prekey bundles handed out without one-time keys: their device had given out PREKEY_CLAIM_LIMIT.',
+      registers: [registry],
+    })
     app.decorate('metrics', {
       registry,
       enabled,
       address: () => (server?.listening ? (server.address() as AddressInfo) : undefined),
+      bundleLimited: () => limited.inc(),
     })
     if (!enabled) return
     collectors(app, registry)

@@ -14,6 +14,7 @@ import {
   type PreKey,
   pqSignedKeys,
 } from '../lib/key-checks.js'
+import { parseRate } from '../lib/rate.js'
 import { keyDigest } from '../sdk/key-digest.js'
 
 /** Stores one-time keys all or nothing, counted under the device's lock so racing uploads cannot overshoot. */
@@ -41,12 +42,20 @@ async function storeOneTime(
   }
 }
 
-/** Claims one device's bundle in a transaction that holds the device's lock; undefined without a signed prekey. */
-async function claimBundle(tx: TransactionRepositories, device: DeviceRow) {
+/**
+ * Claims one device's bundle in a transaction that holds the device's lock; undefined without a
+ * signed prekey. Past PREKEY_CLAIM_LIMIT for the device, whoever asks, the bundle carries no
+ * one-time keys: senders can still start a session (signed prekey, last-resort Kyber key), and no
+ * crowd of requesters can use up the device's one-time keys.
+ */
+async function claimBundle(request: FastifyRequest, tx: TransactionRepositories, device: DeviceRow) {
   const signedPreKey = await tx.keys.getSignedPreKey(device.id)
   if (!signedPreKey) return undefined
-  const preKey = await tx.keys.claimOneTime('ec', device.id)
-  const oneTimePq = await tx.keys.claimOneTime('pq', device.id)
+  const limit = parseRate(request.server.config.prekeyClaimLimit)
+  const limited = limit !== null && (await tx.keys.countClaim(device.id, Date.now(), limit.windowMs)) > limit.max
+  if (limited) request.server.metrics.bundleLimited()
+  const preKey = limited ? undefined : await tx.keys.claimOneTime('ec', device.id)
+  const oneTimePq = limited ? undefined : await tx.keys.claimOneTime('pq', device.id)
   const lastResort = oneTimePq ? undefined : await tx.keys.getLastResort(device.id)
   const pqPreKey = oneTimePq ? { ...oneTimePq, lastResort: false } : lastResort && { ...lastResort, lastResort: true }
   return {
@@ -127,7 +136,7 @@ export const keys = {
     const bundle = await db.transaction(async (tx) => {
       // Held until commit: a deletion of the device waits for this claim, or this claim sees it gone.
       if (!(await tx.devices.lock(device.id, 'share'))) return undefined
-      return claimBundle(tx, device)
+      return claimBundle(request, tx, device)
     })
     // A device deleted between the lookup and the claim.
     if (!bundle) throw errors.noRecipientDevice()
@@ -150,7 +159,7 @@ export const keys = {
       )
       const claimed = []
       for (const device of devices) {
-        const bundle = await claimBundle(tx, device)
+        const bundle = await claimBundle(request, tx, device)
         if (bundle) claimed.push(bundle)
       }
       return claimed

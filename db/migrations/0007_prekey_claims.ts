@@ -1,0 +1,15 @@
+import type { Knex } from 'knex'
+
+// One-time prekeys handed out per device per window (PREKEY_CLAIM_LIMIT), counted whoever asks, so
+// that no crowd of accounts can drain a device's one-time keys ("Prekey Pogo").
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.createTable('prekey_claims', (t) => {
+    t.integer('device_id').primary().references('devices.id').onDelete('CASCADE')
+    t.integer('claims').notNullable()
+    t.bigInteger('window_started_at').notNullable() // ms
+  })
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTableIfExists('prekey_claims')
+}
