@@ -1,14 +1,29 @@
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './lib/config.js'
+import { ConfigError, loadConfig, secretKeyIsSet } from './lib/config.js'
+import { dataDirectory, developmentSecretKey } from './lib/dev-secret.js'
 import { gracefulShutdown } from './lib/shutdown.js'
 
 let config: ReturnType<typeof loadConfig>
+// Development without SECRET_KEY: the key made at the first start and kept in the data directory.
+let keptKeyFile: string | undefined
 try {
   config = loadConfig()
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err
   console.error(`Configuration error: ${err.message}`)
   process.exit(1)
+}
+if (config.nodeEnv !== 'production' && !secretKeyIsSet(process.env)) {
+  try {
+    const kept = developmentSecretKey(dataDirectory(config.databaseUrl))
+    config.secretKey = kept.key
+    keptKeyFile = kept.file
+  } catch (err) {
+    console.error(
+      `Configuration error: SECRET_KEY is unset and the development key cannot be kept: ${(err as Error).message}`,
+    )
+    process.exit(1)
+  }
 }
 
 let app: Awaited<ReturnType<typeof buildApp>>
@@ -19,6 +34,12 @@ try {
   console.error(`Start-up failed: ${(err as Error).message}`)
   process.exit(1)
 }
+
+if (keptKeyFile)
+  app.log.warn(
+    { file: keptKeyFile },
+    `no SECRET_KEY set: using the development key kept in ${keptKeyFile} (set SECRET_KEY in production)`,
+  )
 
 // SIGTERM (docker stop, Kubernetes) or SIGINT (Ctrl-C): stop accepting, finish the requests in
 // progress for up to SHUTDOWN_GRACE_PERIOD seconds, close the database and Redis, exit 0. Exit 1

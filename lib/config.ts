@@ -128,6 +128,9 @@ const DATABASE_PART_VARIABLES = [
   'DATABASE_PORT',
 ]
 
+/** Whether `env` sets SECRET_KEY (or its alias); without, development keeps a key of its own (lib/dev-secret.ts). */
+export const secretKeyIsSet = (env: NodeJS.ProcessEnv): boolean => sources.secretKey.env.some((name) => env[name])
+
 /** Every environment variable the configuration reads; the README's table must list exactly these. */
 export const ENV_VARIABLES: readonly string[] = [
   ...Object.values(sources).flatMap((s) => s.env),
@@ -222,7 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const production = (raw.nodeEnv ?? 'development') === 'production'
   if (raw.secretKey === undefined) {
     if (production) throw new ConfigError('SECRET_KEY must be set when NODE_ENV=production.')
-    // Development only: tokens do not survive a restart, which is what a throwaway key should mean.
+    // Development only: a throwaway key for tools and tests; the server itself keeps one in its data
+    // directory instead (server.ts, lib/dev-secret.ts), so that a restart loses nothing.
     raw.secretKey = randomBytes(32).toString('hex')
   } else if (production && isWeakSecret(String(raw.secretKey))) {
     throw new ConfigError(`${secretName} is a known default; set a long random value.`)

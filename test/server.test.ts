@@ -3,7 +3,7 @@
 // reports start-up failures in one line and shuts down cleanly on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -159,6 +159,51 @@ if (database === 'postgres') {
     tt.same(users, [{ email }], 'the signed-up user is in the database')
   })
 }
+
+t.test(
+  'development without SECRET_KEY makes a key once, keeps it (0600) beside the database: a restart keeps tokens',
+  async (tt) => {
+    const dir = join(tmpdir(), `signal-server-srv-${randomBytes(6).toString('hex')}`)
+    tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const keyFile = join(dir, 'secret-key')
+    const vars = { ...baseEnv, LOG_LEVEL: 'warn', DATABASE_URL: join(dir, 'db.sqlite') }
+    const firstPort = await freePort()
+    const first = startServer(tt, 'dev-key-1', { ...vars, PORT: String(firstPort) })
+    const firstBase = `http://127.0.0.1:${firstPort}`
+    await waitUntilAnswering(first, firstBase)
+    tt.ok(existsSync(keyFile), 'the key file is made in the data directory')
+    const key = readFileSync(keyFile, 'utf8').trim()
+    recordSecret(key, 'spawned')
+    tt.match(key, /^[0-9a-f]{64}$/, '32 random bytes, hex')
+    tt.equal(statSync(keyFile).mode & 0o777, 0o600, 'readable by its owner only')
+
+    const email = uniqueEmail('devkey')
+    tt.equal((await http(tt, firstBase, 'POST', '/auth/users/', { email, password: PASSWORD })).status, 201)
+    const login = await http(tt, firstBase, 'POST', '/auth/login/', { email, password: PASSWORD })
+    tt.equal(login.status, 200)
+    first.child.kill('SIGTERM')
+    tt.same(await exitWithin(first, 10_000), { code: 0, signal: null }, 'first server stops')
+    const firstLog = (first.output.stdout + first.output.stderr).split('\n')
+    tt.ok(
+      firstLog.some((l) => l.includes(`development key kept in ${keyFile}`)),
+      `the log says where the key is kept: ${JSON.stringify(firstLog)}`,
+    )
+    tt.notOk(
+      firstLog.some((l) => l.includes(key)),
+      'and never the key itself',
+    )
+
+    const secondPort = await freePort()
+    const second = startServer(tt, 'dev-key-2', { ...vars, PORT: String(secondPort) })
+    const secondBase = `http://127.0.0.1:${secondPort}`
+    await waitUntilAnswering(second, secondBase)
+    tt.equal(readFileSync(keyFile, 'utf8').trim(), key, 'the second start reads the same key')
+    const me = await http(tt, secondBase, 'GET', '/auth/users/me/', undefined, login.body.auth_token)
+    tt.equal(me.status, 200, 'a token from before the restart still works')
+    second.child.kill('SIGTERM')
+    tt.same(await exitWithin(second, 10_000), { code: 0, signal: null })
+  },
+)
 
 /** Non-empty stderr lines, ignoring Node's own warnings. */
 const stderrLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '')
