@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { Config } from './lib/config.js'
 import configPlugin from './plugins/config.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
+import refusals from './plugins/refusals.js'
 import allowedHosts from './plugins/allowed-hosts.js'
 import db from './plugins/db.js'
 import health from './plugins/health.js'
@@ -64,6 +65,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   await app.register(configPlugin, { config })
   await app.register(errors)
+  await app.register(refusals)
   await app.register(requestLog)
   // Headers first, so that even a refusal by the Host check carries them.
   await app.register(securityHeaders)
