@@ -13,10 +13,13 @@ import {
   uniqueEmail,
 } from '../helper.js'
 import { enableApp, fakeClock, mailedCode, totp } from '../mfa-helpers.js'
+import { openProvisioning, type ProvisioningSocket } from './provisioning-socket.js'
 
 // The world the authorization matrix runs in, and for each authenticated operation the request its
 // owner (Alice; Nina for createDevice, which needs an owner without a device) would validly make,
-// so that in an attack the only thing wrong is the identity.
+// so that in an attack the only thing wrong is the identity. Alice's account has two devices: the
+// victim device (deviceId 1, her registrationId) and another (deviceId 2, its own identity key)
+// whose bound token is an attacker position of its own; a third was removed, and its token kept.
 
 type T = Parameters<typeof buildWithMail>[0]
 
@@ -24,7 +27,10 @@ export type Principal = {
   id: number
   email: string
   password: string
+  /** Not bound to a device. */
   token: string
+  /** Bound to the account's device 1 (a login with deviceId); '' without a device. */
+  deviceToken: string
   hasDevice: boolean
   registrationId: number
   identity: string
@@ -37,11 +43,21 @@ export type Principal = {
 }
 
 /** A victim: a principal with app 2FA active, email 2FA pending, and tokens that are not live auth tokens. */
-export type Victim = Principal & { loggedOutToken: string; ephemeralToken: string; resetToken: string }
+export type Victim = Principal & {
+  loggedOutToken: string
+  /** A token bound to the victim device, logged out ('' without a device). */
+  loggedOutDeviceToken: string
+  ephemeralToken: string
+  resetToken: string
+  /** Bound to a device of the account that was removed since (Alice's device 3, Nina's device 1). */
+  removedDeviceToken: string
+}
 
 export type World = Awaited<ReturnType<typeof buildWithMail>> & {
-  /** Has a device, two messages from Bob in her queue. */
+  /** Has a device, two messages from Bob in her queue, and another device (2). */
   alice: Victim
+  /** Alice's device 2, with its own identity key: its token is bound to it. */
+  aliceOtherDevice: Principal
   /** Has no device. */
   nina: Victim
   /** Has a device, a queue and 2FA like Alice's. */
@@ -51,6 +67,10 @@ export type World = Awaited<ReturnType<typeof buildWithMail>> & {
   unusedRegistrationId: number
   /** A fresh principal shaped like `like` (device, queue, 2FA), for the proof that a request is valid. */
   twin(like: Victim): Promise<Principal>
+  /** Opens a provisioning socket of the principal's account (a real one: the app listens). */
+  provisioning(p: Principal): Promise<ProvisioningSocket>
+  /** The address of each principal's open provisioning socket, by email. */
+  addresses: Map<string, string>
 }
 
 export type Expect = { status: number; code?: string; body?: unknown }
@@ -58,7 +78,7 @@ type Req = { url: string; body?: unknown }
 
 export type Case = {
   /** Path parameters besides the owner's registrationId. */
-  params?: Record<string, (w: World) => string>
+  params?: Record<string, (w: World, owner: Principal) => string>
   body?: (w: World, owner: Principal) => unknown
   /** The success status an owner's own token gets for the request: the proof that it is valid. */
   ok: number
@@ -66,6 +86,28 @@ export type Case = {
   victimBody?: (w: World) => Expect
   /** Nina owns the request: a valid one needs an owner without a device. */
   ownerWithoutDevice?: boolean
+  /** The owner sends it with her token bound to her device (the operation acts for a device). */
+  bound?: boolean
+  /**
+   * The refusal for Mallory's token on the owner's whole request, where the path names something of
+   * the owner's other than a registrationId (those answer 403 `device_changed`).
+   */
+  foreignPath?: Expect
+  /**
+   * Nina (no device) with the owner's request: the answer when it is not 404 `no_device`; false where a
+   * device of the caller plays no part (the documented `no_device` is that of another operation).
+   */
+  noDevice?: Expect | false
+  /**
+   * Alice's other device (its bound token) on an operation that names the victim device other than by
+   * registrationId: what it tries and the refusal.
+   */
+  otherDevice?: { label: string; body?: unknown; expect: Expect }[]
+  /**
+   * Made before the attacks on the operation, for its owner; the function it gives undoes it after
+   * them and answers what the owner received meanwhile (nothing, after refusals).
+   */
+  prepare?: (w: World, owner: Principal) => Promise<() => Promise<unknown[]>>
 }
 
 const code = (status: number, c: string): Expect => ({ status, code: c })
@@ -73,6 +115,18 @@ const bobAsRecipient = { recipientEmail: (w: World) => w.bob.email }
 const email = { method: () => 'email' }
 const app = { method: () => 'app' }
 const appCode = async (_w: World, p: Principal) => ({ code: await totp(p.appSecret) })
+let addedRegistrationId = 6000
+/** Opens the owner's provisioning socket for the attacks on its address; closes it after them. */
+const provisioningSocket = async (w: World, p: Principal) => {
+  const socket = await w.provisioning(p)
+  w.addresses.set(p.email, socket.address)
+  return async () => {
+    const received = socket.received()
+    await socket.close()
+    w.addresses.delete(p.email)
+    return received
+  }
+}
 
 export const cases: Record<string, Case> = {
   getMe: { ok: 200 },
@@ -107,7 +161,31 @@ export const cases: Record<string, Case> = {
     victimBody: () => code(400, 'invalid_code'),
   },
   createDevice: { body: (_w, p) => deviceBody(p.registrationId, `${p.email}.1`), ok: 201, ownerWithoutDevice: true },
+  // Alice has two devices: her unbound token would answer 409 several_devices; a twin has one.
   deleteDevice: { ok: 204 },
+  addDevice: {
+    body: (_w, p) => ({ ...deviceBody(++addedRegistrationId, `${p.email}.added`), name: 'Laptop' }),
+    ok: 201,
+  },
+  listDevices: { ok: 200 },
+  // The victim device (deviceId 1) with the account's password.
+  removeDevice: {
+    params: { deviceId: () => '1' },
+    body: (_w, p) => ({ currentPassword: p.password }),
+    ok: 204,
+    // Mallory's path names her own device 1: the password must be hers.
+    victimBody: () => code(400, 'invalid_password'),
+    // The password is checked against the caller's account before its devices are looked at.
+    noDevice: code(400, 'invalid_password'),
+    otherDevice: [
+      { label: 'removing the victim device without the password', expect: code(400, 'invalid_password') },
+      {
+        label: 'removing the victim device with a wrong password',
+        body: { currentPassword: 'not-the-password-1' },
+        expect: code(400, 'invalid_password'),
+      },
+    ],
+  },
   getPreKeyCount: { ok: 200 },
   uploadPreKeys: { body: () => preKeys(500, 3), ok: 200 },
   replaceSignedPreKey: {
@@ -125,11 +203,31 @@ export const cases: Record<string, Case> = {
   },
   checkKeys: { body: (_w, p) => digestOf(p), ok: 200, victimBody: () => code(409, 'keys_mismatch') },
   getPreKeyBundle: { params: bobAsRecipient, ok: 200 },
+  getDeviceKeys: { params: { ...bobAsRecipient, deviceId: () => '*' }, ok: 200, noDevice: false },
+  sendMessages: {
+    params: bobAsRecipient,
+    body: (w) => ({
+      messages: [{ deviceId: 1, registrationId: w.bob.registrationId, content: ciphertext(w.bob.registrationId) }],
+      timestamp: 1_764_928_800_000,
+    }),
+    ok: 200,
+    bound: true,
+    noDevice: false,
+  },
   sendMessage: { body: (w) => ({ recipient: w.bob.email, message: ciphertext(w.bob.registrationId) }), ok: 201 },
   getMessages: { ok: 200 },
   // Through inject there is no upgrade: the owner's request passes every check and answers 426 (the
   // same checks guard the upgrade; test/plugins/delivery.test.ts opens real sockets).
   openMessageSocket: { ok: 426 },
+  openProvisioningSocket: { ok: 426 },
+  sendProvisioningMessage: {
+    params: { address: (w, p) => w.addresses.get(p.email) ?? 'no-socket-opened' },
+    body: () => ({ body: randomBytes(96).toString('base64') }),
+    ok: 204,
+    prepare: provisioningSocket,
+    // Another account's address answers as one that does not exist.
+    foreignPath: code(404, 'no_provisioning_socket'),
+  },
   deleteMessages: {
     body: (_w, p) => p.messageIds,
     ok: 200,
@@ -165,7 +263,7 @@ export async function requestFor(
 ): Promise<Req> {
   const c = cases[op.operationId]
   const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-    encodeURIComponent(name === 'registrationId' ? String(registrationId) : c.params![name](w)),
+    encodeURIComponent(name === 'registrationId' ? String(registrationId) : c.params![name](w, owner)),
   )
   return { url, body: c.body ? await c.body(w, owner) : undefined }
 }
@@ -199,12 +297,17 @@ export async function setUpWorld(t: T): Promise<World> {
     return res
   }
 
+  const login = async (p: { email: string; password: string }, deviceId?: number) =>
+    ok(await api.post('/auth/login/', { email: p.email, password: p.password, deviceId }), 200, 'login').body
+      .auth_token as string
+
   async function person(name: string, withDevice = true): Promise<Principal> {
     const user = await signUp(api, uniqueEmail(name), password())
     const device = deviceBody(++nextRegistrationId, `${user.email}.1`)
     if (withDevice) ok(await api.post('/device/', device, { token: user.token }), 201, 'device')
     return {
       ...user,
+      deviceToken: withDevice ? await login(user, 1) : '',
       hasDevice: withDevice,
       registrationId: device.registrationId,
       identity: device.identityKey,
@@ -240,25 +343,74 @@ export async function setUpWorld(t: T): Promise<World> {
     return p
   }
 
-  async function victim(name: string, withDevice: boolean): Promise<Victim> {
+  /** Adds a device to the account; its bound token and what it was registered with. */
+  async function addDevice(p: Principal) {
+    const device = deviceBody(++nextRegistrationId, `${p.email}.more`)
+    const res = ok(await api.post('/v2/devices/', device, { token: p.token }), 201, 'add device')
+    return { device, deviceId: res.body.deviceId as number, token: res.body.auth_token as string }
+  }
+
+  /**
+   * A device removed, and a token that was bound to it. Alice: devices 2 (kept, the other device) and
+   * 3 are added, and 3 removes itself. Nina, who must end without a device: her first one, deleted
+   * through DELETE /device/ with its bound token.
+   */
+  async function removedDevice(p: Principal): Promise<{ token: string; other?: Principal }> {
+    if (p.hasDevice) {
+      const second = await addDevice(p)
+      const third = await addDevice(p)
+      if ([second.deviceId, third.deviceId].join() !== '2,3') throw new Error('devices 2 and 3 expected')
+      ok(await api.delete('/v2/devices/3/', undefined, { token: third.token }), 204, 'remove device 3')
+      const other: Principal = {
+        ...p,
+        token: second.token,
+        deviceToken: second.token,
+        registrationId: second.device.registrationId,
+        identity: second.device.identityKey,
+        signedPreKey: second.device.signedPreKey,
+        preKeyPublics: second.device.preKeys.map((k) => k.publicKey),
+        messageIds: [],
+        messageBodies: [],
+      }
+      return { token: third.token, other }
+    }
+    const device = deviceBody(++nextRegistrationId, `${p.email}.gone`)
+    ok(await api.post('/device/', device, { token: p.token }), 201, 'device')
+    const token = await login(p, 1)
+    ok(await api.delete('/device/', undefined, { token }), 204, 'delete device')
+    return { token }
+  }
+
+  async function victim(name: string, withDevice: boolean): Promise<[Victim, Principal | undefined]> {
     const p = await person(name, withDevice)
-    // A second session, logged out; opened before 2FA so that a plain login opens it.
-    const second = ok(await api.post('/auth/login/', { email: p.email, password: p.password }), 200, 'login')
-    const loggedOutToken = second.body.auth_token as string
-    ok(await api.post('/auth/logout/', undefined, { token: loggedOutToken }), 204, 'logout')
+    // Second sessions, logged out; opened before 2FA so that a plain login opens them.
+    const loggedOutToken = await login(p)
+    const loggedOutDeviceToken = withDevice ? await login(p, 1) : ''
+    for (const token of [loggedOutToken, loggedOutDeviceToken].filter(Boolean))
+      ok(await api.post('/auth/logout/', undefined, { token }), 204, 'logout')
+    const removed = await removedDevice(p)
     await furnish(p)
-    const login = ok(await api.post('/auth/login/', { email: p.email, password: p.password }), 200, 'login')
+    const second = ok(await api.post('/auth/login/', { email: p.email, password: p.password }), 200, 'login')
     const before = smtp.mails.length
     ok(await api.post('/auth/password/reset/', { email: p.email }), 204, 'reset')
     const link = /\/auth\/password\/reset\/confirm\/[^/\s]+\/([^/\s]+)\//.exec((await smtp.next(p.email, before)).text)
-    if (!link || !login.body.ephemeral_token) throw new Error('no reset link or ephemeral token')
-    return { ...p, loggedOutToken, ephemeralToken: login.body.ephemeral_token, resetToken: link[1] }
+    if (!link || !second.body.ephemeral_token) throw new Error('no reset link or ephemeral token')
+    const v: Victim = {
+      ...p,
+      loggedOutToken,
+      loggedOutDeviceToken,
+      ephemeralToken: second.body.ephemeral_token,
+      resetToken: link[1],
+      removedDeviceToken: removed.token,
+    }
+    return [v, removed.other]
   }
 
   const bob = await person('bob')
   const mallory = await furnish(await person('mallory'))
-  const alice = await victim('alice', true)
-  const nina = await victim('nina', false)
+  const [alice, aliceOtherDevice] = await victim('alice', true)
+  const [nina] = await victim('nina', false)
+  let baseUrl: string | undefined
 
   // Dora deletes her account; a newcomer then signs up (SQLite may hand out her id again).
   const dora = await person('dora')
@@ -268,12 +420,18 @@ export async function setUpWorld(t: T): Promise<World> {
   return {
     ...built,
     alice,
+    aliceOtherDevice: aliceOtherDevice!,
     nina,
     mallory,
     bob,
     deletedAccountToken: dora.token,
     unusedRegistrationId: 4999, // far above the few dozen handed out here
     twin: async (like) => furnish(await person('twin', like.hasDevice)),
+    async provisioning(p) {
+      baseUrl ??= await built.app.listen({ host: '127.0.0.1', port: 0 })
+      return openProvisioning(t, built.app, baseUrl, p.token)
+    },
+    addresses: new Map(),
   }
 }
 
@@ -287,16 +445,23 @@ export const secretsOf = (p: Principal) =>
 export async function victimView(w: World, p: Principal) {
   const { api } = w
   const token = p.token
+  type Device = { deviceId: number; registrationId: number; name: string | null; created: string }
+  const devices = await api.get<{ devices: Device[] }>('/v2/devices/', { token })
   const view: Record<string, unknown> = {
     me: (await api.get('/auth/users/me/', { token })).body,
+    // Not lastSeen: the day a device was last seen may turn while the attacks run.
+    devices:
+      devices.status === 200
+        ? devices.body.devices.map((d) => [d.deviceId, d.registrationId, d.name, d.created])
+        : devices.body,
     methods: (await api.get('/auth/mfa/user-active-methods/', { token })).body,
     login: (await api.post('/auth/login/', { email: p.email, password: p.password })).body.method,
   }
   if (p.hasDevice) {
     const reg = p.registrationId
-    view.messages = ((await api.get(`/messages/${reg}/`, { token })).body as { id: number; content: string }[]).map(
-      (m) => [m.id, m.content],
-    )
+    const queue = await api.get<{ id: number; content: string }[]>(`/messages/${reg}/`, { token })
+    // A refusal (the device gone) is recorded as such: it differs from any queue.
+    view.messages = queue.status === 200 ? queue.body.map((m) => [m.id, m.content]) : queue.body
     view.preKeys = (await api.get(`/prekeys/${reg}/`, { token })).body
     view.keys = (await api.post(`/keys/check/${reg}/`, await digestOf(p), { token })).body.code
   }

@@ -25,7 +25,8 @@ import {
 // change no row and carry none of the victim's data. Afterwards the victims' accounts are as they
 // were, and the same request from a victim's twin goes through: the request itself was valid, so
 // each refusal was about the identity alone. One world serves all operations (a fresh one each
-// would take minutes on PostgreSQL): nothing in it may change while the attacks run.
+// would take minutes on PostgreSQL): nothing in it may change while the attacks run. Each attack
+// names the check it targets in its label or below: without that check, it would go through.
 
 type Attack = {
   kind: string
@@ -50,8 +51,10 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 function tokenAttacks(
   w: World,
   owner: Victim,
+  bound: boolean,
 ): [kind: string, label: string, headers: Record<string, string>, query?: string][] {
-  const token = owner.token
+  // The token the owner's request is made with: bound to her device where the operation needs one.
+  const token = bound ? owner.deviceToken : owner.token
   const [h, p, s] = token.split('.')
   const claims = claimsOf(token)
   const key = tokenKey(w.config.secretKey)
@@ -60,7 +63,7 @@ function tokenAttacks(
   const none = { alg: 'none', typ: 'JWT' }
   const { sid: _sid, ...withoutSid } = claims
   return [
-    ['d', 'a logged-out session', bearer(owner.loggedOutToken)],
+    ['d', 'a logged-out session', bearer(bound ? owner.loggedOutDeviceToken : owner.loggedOutToken)],
     [
       'e',
       'expired (exp in the past, real key)',
@@ -122,7 +125,7 @@ function tokenAttacks(
 }
 
 async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
-  const { alice, mallory, nina } = w
+  const { alice, mallory, nina, aliceOtherDevice: other } = w
   const c = cases[op.operationId]
   const owner = c.ownerWithoutDevice ? nina : alice
   const attacks: Attack[] = []
@@ -137,6 +140,9 @@ async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
   // (a) another user: the victim's whole request, or her body under Mallory's own path.
   if (pathNamesDevice(op))
     await add('a', "Mallory's token, Alice's request", mallory.token, requestFor(w, op, alice), deviceChanged)
+  // The path names something else of Alice's (her provisioning socket's address): looked up in the caller's account.
+  if (c.foreignPath)
+    await add('a', "Mallory's token, Alice's request", mallory.token, requestFor(w, op, alice), c.foreignPath)
   if (c.victimBody) {
     const { body } = await requestFor(w, op, owner)
     await add(
@@ -148,11 +154,14 @@ async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
     )
   }
   // (b) a user without a device, on the operations that answer for a missing one.
-  if (documentedCodes(op, 404).includes('no_device')) {
-    await add('b', "Nina (no device), Alice's request", nina.token, requestFor(w, op, alice), {
-      status: 404,
-      code: 'no_device',
-    })
+  if (c.noDevice !== false && documentedCodes(op, 404).includes('no_device')) {
+    await add(
+      'b',
+      "Nina (no device), Alice's request",
+      nina.token,
+      requestFor(w, op, alice),
+      c.noDevice ?? { status: 404, code: 'no_device' },
+    )
   }
   // (c) another device's registration ID in the path of Mallory's otherwise valid request.
   if (pathNamesDevice(op)) {
@@ -173,11 +182,43 @@ async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
       deviceChanged,
     )
   }
+  // (l) another device of Alice's own account, with a token bound to it: it acts for that device only.
+  if (owner === alice) {
+    // The bound token names the victim device in the path (the check: a bound token's path must be its device's).
+    if (pathNamesDevice(op))
+      await add('l', "Alice's other device (bound token), Alice's request", other.token, requestFor(w, op, alice), {
+        status: 403,
+        code: 'device_changed',
+      })
+    // Its own path with the victim device's body: signatures, digest and message ids are the path device's.
+    if (pathNamesDevice(op) && c.victimBody)
+      await add(
+        'l',
+        "Alice's other device (bound token and path), the victim device's body",
+        other.token,
+        Promise.all([requestFor(w, op, other), requestFor(w, op, alice)]).then(([mine, hers]) => ({
+          url: mine.url,
+          body: hers.body,
+        })),
+        c.victimBody(w),
+      )
+    // The victim device named otherwise (its deviceId): the password a device needs for any device but its own.
+    for (const o of c.otherDevice ?? [])
+      await add(
+        'l',
+        `Alice's other device (bound token), ${o.label}`,
+        other.token,
+        requestFor(w, op, alice).then(({ url }) => ({ url, body: o.body })),
+        o.expect,
+      )
+  }
   // (d)-(k) the owner's own request with something that is not a live auth token of hers.
-  for (const [kind, label, headers, query = ''] of tokenAttacks(w, owner)) {
+  for (const [kind, label, headers, query = ''] of tokenAttacks(w, owner, c.bound === true)) {
     const req = await requestFor(w, op, owner)
     attacks.push({ kind, label, url: req.url + query, body: req.body, headers, expect: NOT_AUTHENTICATED })
   }
+  // (m) a token bound to a device of the owner's account that was removed since: its session ended with the device.
+  await add('m', "a removed device's token", owner.removedDeviceToken, requestFor(w, op, owner), NOT_AUTHENTICATED)
   return attacks
 }
 
@@ -261,8 +302,15 @@ await t.test('authorization matrix', async (tt) => {
   const r: Run = { w, secrets: [...secretsOf(alice), ...secretsOf(nina)], last: await snapshot(w.app) }
   for (const op of authenticated) {
     if (!cases[op.operationId]) continue
+    const c = cases[op.operationId]
     await tt.test(`attacks on ${op.method} ${op.path} (${op.operationId})`, async (ttt) => {
+      const undo = c.prepare && (await c.prepare(w, c.ownerWithoutDevice ? nina : alice))
+      r.last = await snapshot(w.app)
       for (const attack of await attacksFor(w, op)) await run(ttt, r, op, attack)
+      if (undo) {
+        ttt.same(await undo(), [], `${op.operationId}: nothing reached the owner`)
+        r.last = await snapshot(w.app)
+      }
       tally.operations++
       tally.assertions += ttt.assertTotals.total
     })
@@ -273,14 +321,58 @@ await t.test('authorization matrix', async (tt) => {
     ttt.same(await victimView(w, nina), views.nina)
   })
 
+  // (l) on the legacy DELETE /device/: a bound token deletes its own device, which is no refusal, so
+  // it runs last against Alice. The check: the bound device, never the account's first or only one.
+  await tt.test("Alice's other device's DELETE /device/ removes that device, not the victim's", async (ttt) => {
+    const other = w.aliceOtherDevice
+    const label = "(l) Alice's other device (bound token), DELETE /device/"
+    const before = await snapshot(w.app)
+    const rowOf = (table: string, f: (row: Record<string, unknown>) => boolean) =>
+      (before[table] as string[]).map((row) => JSON.parse(row)).find(f)
+    const own = rowOf('devices', (d) => d.user_id === alice.id && d.registration_id === other.registrationId)
+    const res = await w.api.delete('/device/', undefined, { token: other.token })
+    const after = await snapshot(w.app)
+    // Every row that went is the other device's or hangs on it; nothing came.
+    const references = (table: string, row: Record<string, unknown>) =>
+      table === 'devices'
+        ? row.id === own.id
+        : (table === 'messages' ? row.recipient_device_id : row.device_id) === own.id
+    const foreign = Object.keys(before).flatMap((table) => {
+      const was = new Set(before[table] as string[])
+      const is = new Set(after[table] as string[])
+      const added = [...is].filter((row) => !was.has(row)).map((row) => `${table}: added ${row}`)
+      const removed = [...was]
+        .filter((row) => !is.has(row) && !references(table, JSON.parse(row)))
+        .map((row) => `${table}: removed ${row}`)
+      return [...added, ...removed]
+    })
+    tally.attacks++
+    distinct.add(label)
+    tally.rows += foreign.length
+    const view = await victimView(w, alice)
+    const expected = { ...views.alice, devices: (views.alice.devices as unknown[][]).filter(([id]) => id !== 2) }
+    const ownGone = !(after.devices as string[]).some((d) => JSON.parse(d).id === own.id)
+    if (res.status !== 204 || foreign.length || !ownGone || JSON.stringify(view) !== JSON.stringify(expected)) {
+      tally.succeeded++
+      ttt.comment(`ATTACK SUCCEEDED: deleteDevice ${label}: ${res.status} ${res.text.slice(0, 300)}`)
+    }
+    ttt.equal(res.status, 204, `${label}: its own device is deleted`)
+    ttt.ok(ownGone, `${label}: the other device is gone`)
+    ttt.same(foreign, [], `${label}: no row but the other device's changed`)
+    ttt.same(view, expected, `${label}: the victim device, its queue and keys are as they were`)
+    ttt.equal((await w.api.get('/auth/users/me/', { token: other.token })).status, 401, 'its token ended with it')
+  })
+
   await tt.test("each request was valid: a victim's twin gets it through", async (ttt) => {
     for (const op of authenticated) {
       const c = cases[op.operationId]
       if (!c) continue
       const twin = await w.twin(c.ownerWithoutDevice ? nina : alice)
+      if (c.prepare) await c.prepare(w, twin)
       const req = await requestFor(w, op, twin)
       tally.controls++
-      const res = await w.api.request(op.method, req.url, req.body, { token: twin.token })
+      const token = c.bound ? twin.deviceToken : twin.token
+      const res = await w.api.request(op.method, req.url, req.body, { token })
       ttt.equal(res.status, c.ok, `${op.operationId}: ${res.text.slice(0, 200)}`)
     }
   })

@@ -485,6 +485,10 @@ export const authVariants = {
   trailingSpace: true,
   dupValidFirst: true,
   otherUser: true,
+  /** The caller's account, a token bound to no device. */
+  unbound: true,
+  /** The caller's account, a token bound to its other device. */
+  otherDevice: true,
   empty: false,
   schemeOnly: false,
   schemeSpace: false,
@@ -578,10 +582,18 @@ const hostileSegments = [
   '%C3%A9%40example.com',
   'me%40example.com%00',
   '..%2f..%2fdevice',
+  // Around a deviceId and its '*' form (all devices).
+  '*',
+  '%2A',
+  '**',
+  '*1',
+  '0',
+  '01',
+  '1000000000',
 ]
 /**
  * `ok`: the caller's own value; `alt`: a well-formed other one (another registration ID, the other
- * method, a user without a device).
+ * method, a user without a device, another device, another account's provisioning address).
  */
 export type Segment = { kind: 'ok' } | { kind: 'alt' } | { kind: 'hostile'; raw: string }
 export const segment = fc.oneof(
