@@ -3,6 +3,7 @@
 // start when the glue hands over routes wired any other way.
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import openapiGlue from 'fastify-openapi-glue'
+import { checkAgainstSpec } from '../spec-check.js'
 import t, { type Test } from 'tap'
 import type { buildApp as BuildApp } from '../../app.js'
 import { loadConfig } from '../../lib/config.js'
@@ -50,6 +51,7 @@ t.test(
     // That preHandler is the security check: it runs the security handler, and nothing else does.
     await (secure.preHandler as (req: unknown, reply: unknown) => Promise<void>)({ url: '/probe', log: app.log }, {})
     tt.same(calls, ['/probe'], 'calling the preHandler runs the security handler')
+    // off-contract: a bare fastify app with a stand-in spec, not this server's contract.
     const res = await app.inject({ method: 'GET', url: '/open' })
     tt.equal(res.statusCode, 200)
     tt.same(calls, ['/probe'], 'an open operation does not run it')
@@ -97,6 +99,8 @@ t.test('the app starts with the glue as it is, every secured operation wired', a
   await app.ready()
   const res = await app.inject({ method: 'GET', url: '/auth/users/me/' })
   tt.equal(res.statusCode, 401)
+  const answer = { status: res.statusCode, contentType: String(res.headers['content-type']), body: res.json() }
+  tt.same(checkAgainstSpec('GET', '/auth/users/me/', { ...answer, headers: res.headers }), [], 'as the contract says')
 })
 
 t.test('the app refuses to start when the glue moves security out of preHandler', async (tt) => {

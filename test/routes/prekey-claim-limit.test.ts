@@ -60,6 +60,7 @@ t.test('past the limit, requests from many accounts get bundles without one-time
   const all = await api.get(`/v2/keys/${encodeURIComponent(bob.email)}/*/`, { token: askers[0].token })
   tt.equal(all.status, 200)
   tt.notOk(all.body.devices[0].preKey, 'the multi-device fetch counts against the same limit')
+  // off-contract: /metrics is for Prometheus, outside openapi.yaml (README: Metrics).
   const metrics = await app.inject({
     method: 'GET',
     url: '/metrics',
