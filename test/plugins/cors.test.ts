@@ -26,7 +26,7 @@ t.test(
   async (tt) => {
     const { api } = await build(tt)
     const headers = { origin: APP, 'access-control-request-method': 'POST' }
-    const pre = await api.request('OPTIONS', '/auth/users/', undefined, { headers })
+    const pre = await api.request('OPTIONS', '/auth/login/', undefined, { headers }) // a POST-only path (/auth/users/ has GET too now)
     tt.equal(pre.status, 405)
     tt.same(pre.body, { code: 'method_not_allowed', message: 'Method OPTIONS is not allowed here.' })
     tt.equal(pre.headers.allow, 'POST')
