@@ -68,7 +68,8 @@ export function keysRepository(q: Queryable) {
       const sql = `INSERT INTO prekey_claims (device_id, claims, window_started_at) VALUES (?, 1, ?)
         ON CONFLICT (device_id) DO UPDATE SET
           claims = CASE WHEN prekey_claims.window_started_at <= ? THEN 1 ELSE prekey_claims.claims + 1 END,
-          window_started_at = CASE WHEN prekey_claims.window_started_at <= ? THEN ? ELSE prekey_claims.window_started_at END
+          window_started_at = CASE WHEN prekey_claims.window_started_at <= ? THEN ?
+            ELSE prekey_claims.window_started_at END
         RETURNING claims`
       const stale = now - windowMs
       const rows = rowsOf<{ claims: number }>(await q.raw(sql, [deviceId, now, stale, stale, now]))

@@ -26,7 +26,8 @@ t.test(
   async (tt) => {
     const { api } = await build(tt)
     const headers = { origin: APP, 'access-control-request-method': 'POST' }
-    const pre = await api.request('OPTIONS', '/auth/login/', undefined, { headers }) // a POST-only path (/auth/users/ has GET too now)
+    // A POST-only path (/auth/users/ answers GET too since the account surface).
+    const pre = await api.request('OPTIONS', '/auth/login/', undefined, { headers })
     tt.equal(pre.status, 405)
     tt.same(pre.body, { code: 'method_not_allowed', message: 'Method OPTIONS is not allowed here.' })
     tt.equal(pre.headers.allow, 'POST')
