@@ -202,7 +202,13 @@ await t.test('3. Every device sends to every device of the other account and syn
       [
         [peerOf(d), '*', accountOf(peerOf(d)).map(bundle)],
         // `*` on one's own account leaves out the calling device.
-        [d.email, '*', accountOf(d.email).filter((own) => own !== d).map(bundle)],
+        [
+          d.email,
+          '*',
+          accountOf(d.email)
+            .filter((own) => own !== d)
+            .map(bundle),
+        ],
       ],
       `${d.label} fetched each account's keys once, with the server's deviceIds`,
     )
