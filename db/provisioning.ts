@@ -6,8 +6,11 @@ import { rowsOf } from './dialect.js'
 // delivered: the socket's instance (it sends it) or the sender giving up (it was not).
 export function provisioningRepository(q: Queryable) {
   return {
-    register: (address: string, userId: number, expiresAt: number) =>
-      q('provisioning_sockets').insert({ address, user_id: userId, body: null, expires_at: expiresAt }),
+    /** Registers a socket's address; first drops addresses past their time (an instance that died left them). */
+    async register(address: string, userId: number, expiresAt: number): Promise<void> {
+      await q('provisioning_sockets').where('expires_at', '<=', Date.now()).delete()
+      await q('provisioning_sockets').insert({ address, user_id: userId, body: null, expires_at: expiresAt })
+    },
 
     /** Leaves `body` for the open socket of that account at that address; false when there is none (or it has one). */
     async leave(address: string, userId: number, body: string): Promise<boolean> {
