@@ -1932,6 +1932,24 @@ export type components = {
                 } & components["schemas"]["Error"];
             };
         };
+        /** @description `no_recipient` (no such user) or `no_recipient_device` (the account has no device, or not the one asked for). */
+        AccountNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "no_recipient_device",
+                 *       "message": "The recipient has no registered device."
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    code?: "no_recipient" | "no_recipient_device";
+                } & components["schemas"]["Error"];
+            };
+        };
         /**
          * @description `recipient_queue_full`: the recipient's device already holds MAX_QUEUED_MESSAGES (default
          *     10,000) undelivered messages. Nothing was stored; send again once the recipient has fetched
@@ -4736,7 +4754,7 @@ export interface operations {
             };
             400: components["responses"]["RecipientRejected"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["RecipientNotFound"];
+            404: components["responses"]["AccountNotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -4812,7 +4830,7 @@ export interface operations {
             400: components["responses"]["MultiSendRejected"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DeviceRequired"];
-            404: components["responses"]["RecipientNotFound"];
+            404: components["responses"]["AccountNotFound"];
             409: components["responses"]["MismatchedDevices"];
             410: components["responses"]["StaleDevices"];
             413: components["responses"]["MessageTooLarge"];
