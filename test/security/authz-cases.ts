@@ -71,6 +71,11 @@ export type World = Awaited<ReturnType<typeof buildWithMail>> & {
   provisioning(p: Principal): Promise<ProvisioningSocket>
   /** The address of each principal's open provisioning socket, by email. */
   addresses: Map<string, string>
+  /**
+   * Alice, Nina and Mallory log in with their passwords: a right one clears the per-account count of
+   * wrong ones (LOCKOUT_THRESHOLD), so that each operation's refused passwords are judged, not locked out.
+   */
+  forgive(): Promise<void>
 }
 
 export type Expect = { status: number; code?: string; body?: unknown }
@@ -108,9 +113,66 @@ export type Case = {
    * them and answers what the owner received meanwhile (nothing, after refusals).
    */
   prepare?: (w: World, owner: Principal) => Promise<() => Promise<unknown[]>>
+  /**
+   * Mallory's own request (her token, path and body) with one thing of the owner's put in (her email,
+   * an id): what it tries, what it changes and the answer, a refusal or only what is Mallory's own.
+   */
+  intrusions?: { label: string; params?: Case['params']; body?: (w: World) => unknown; expect: (w: World) => Expect }[]
+  /** The body the owner's valid request answers with, where it must hold the owner alone. */
+  okBody?: (w: World, owner: Principal) => unknown
 }
 
 const code = (status: number, c: string): Expect => ({ status, code: c })
+/** Another account's id answers exactly as an id no account has: the same status, code and message. */
+const notFound: Expect = { status: 404, code: 'not_found', body: { code: 'not_found', message: 'Not found.' } }
+const userOf = (p: Principal) => ({ id: p.id, email: p.email })
+const ownId = { id: (_w: World, p: Principal) => String(p.id) }
+/** Far above the few dozen accounts made here. */
+const MISSING_ID = '2147483647'
+const idIntrusions: Case['intrusions'] = [
+  {
+    label: "an id no account has (the answer Alice's id must give)",
+    params: { id: () => MISSING_ID },
+    expect: () => notFound,
+  },
+]
+/** Read-only fields: the owner's own email is a valid body; Mallory naming Alice's email or id is refused. */
+const userUpdate = (withId: boolean): Case => ({
+  ...(withId && { params: ownId, foreignPath: notFound }),
+  body: (_w, p) => ({ email: p.email }),
+  ok: 200,
+  okBody: (_w, p) => userOf(p),
+  // The check: each given field must be the caller's own (else Mallory is told she is Alice).
+  victimBody: () => code(400, 'invalid_data'),
+  intrusions: [
+    { label: "Alice's id in the body", body: (w) => ({ id: w.alice.id }), expect: () => code(400, 'invalid_data') },
+    ...(withId ? idIntrusions! : []),
+  ],
+})
+/** Alice's password under Mallory's path; Alice's email as Mallory's new one, with Mallory's own password. */
+const emailChange: Case = {
+  body: (_w, p) => ({ new_email: uniqueEmail('moved'), current_password: p.password }),
+  ok: 204,
+  victimBody: () => code(400, 'invalid_password'),
+  intrusions: [
+    // The check: the new email may be no other account's (two accounts would share one login).
+    {
+      label: "her own password, Alice's email as the new one",
+      body: (w) => ({ new_email: w.alice.email, current_password: w.mallory.password }),
+      expect: () => code(400, 'email_exists'),
+    },
+    {
+      label: "her own password, Alice's email in upper case as the new one",
+      body: (w) => ({ new_email: w.alice.email.toUpperCase(), current_password: w.mallory.password }),
+      expect: () => code(400, 'email_exists'),
+    },
+    {
+      label: "her own password, Nina's email as the new one",
+      body: (w) => ({ new_email: w.nina.email, current_password: w.mallory.password }),
+      expect: () => code(400, 'email_exists'),
+    },
+  ],
+}
 const bobAsRecipient = { recipientEmail: (w: World) => w.bob.email }
 const email = { method: () => 'email' }
 const app = { method: () => 'app' }
@@ -128,18 +190,40 @@ const provisioningSocket = async (w: World, p: Principal) => {
   }
 }
 
+const deleteAccount: Case = {
+  body: (_w, p) => ({ currentPassword: p.password }),
+  ok: 204,
+  victimBody: () => code(400, 'invalid_password'),
+}
+const setPassword: Case = {
+  body: (_w, p) => ({ current_password: p.password, new_password: `lantern-${randomBytes(6).toString('hex')}` }),
+  ok: 204,
+  victimBody: () => code(400, 'invalid_password'),
+}
+
 export const cases: Record<string, Case> = {
-  getMe: { ok: 200 },
-  deleteMe: {
-    body: (_w, p) => ({ currentPassword: p.password }),
-    ok: 204,
-    victimBody: () => code(400, 'invalid_password'),
+  getMe: { ok: 200, okBody: (_w, p) => userOf(p) },
+  getMeLegacy: { ok: 200, okBody: (_w, p) => userOf(p) },
+  // The check: the list is the caller alone (there are no staff accounts).
+  listUsers: {
+    ok: 200,
+    okBody: (_w, p) => [userOf(p)],
+    intrusions: [{ label: 'the list of users', expect: (w) => ({ status: 200, body: [userOf(w.mallory)] }) }],
   },
-  setPassword: {
-    body: (_w, p) => ({ current_password: p.password, new_password: `lantern-${randomBytes(6).toString('hex')}` }),
-    ok: 204,
-    victimBody: () => code(400, 'invalid_password'),
-  },
+  // The check on /auth/users/{id}/: the id must be the caller's; Alice's, even with her password, is as missing.
+  getUser: { params: ownId, ok: 200, okBody: (_w, p) => userOf(p), foreignPath: notFound, intrusions: idIntrusions },
+  updateMe: userUpdate(false),
+  patchMe: userUpdate(false),
+  updateMeLegacy: userUpdate(false),
+  updateUser: userUpdate(true),
+  patchUser: userUpdate(true),
+  deleteMe: deleteAccount,
+  deleteMeLegacy: deleteAccount,
+  deleteUser: { ...deleteAccount, params: ownId, foreignPath: notFound, intrusions: idIntrusions },
+  setPassword,
+  setPasswordLegacy: setPassword,
+  changeEmail: emailChange,
+  changeEmailLegacy: emailChange,
   logout: { ok: 204 },
   // Email is pending for Alice (activated, not confirmed), so activating it again is valid.
   activateMfa: { params: email, ok: 200 },
@@ -260,12 +344,15 @@ export async function requestFor(
   op: OperationInfo,
   owner: Principal,
   registrationId = owner.registrationId,
+  change: Pick<NonNullable<Case['intrusions']>[number], 'params' | 'body'> = {},
 ): Promise<Req> {
   const c = cases[op.operationId]
+  const params = { ...c.params, ...change.params }
   const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-    encodeURIComponent(name === 'registrationId' ? String(registrationId) : c.params![name](w, owner)),
+    encodeURIComponent(name === 'registrationId' ? String(registrationId) : params[name](w, owner)),
   )
-  return { url, body: c.body ? await c.body(w, owner) : undefined }
+  const body = change.body ?? c.body
+  return { url, body: body ? await body(w, owner) : undefined }
 }
 
 // ---- tokens -----------------------------------------------------------------------------------
@@ -432,6 +519,10 @@ export async function setUpWorld(t: T): Promise<World> {
       return openProvisioning(t, built.app, baseUrl, p.token)
     },
     addresses: new Map(),
+    async forgive() {
+      for (const p of [alice, nina, mallory])
+        ok(await api.post('/auth/login/', { email: p.email, password: p.password }), 200, 'login')
+    },
   }
 }
 

@@ -143,6 +143,15 @@ async function attacksFor(w: World, op: OperationInfo): Promise<Attack[]> {
   // The path names something else of Alice's (her provisioning socket's address): looked up in the caller's account.
   if (c.foreignPath)
     await add('a', "Mallory's token, Alice's request", mallory.token, requestFor(w, op, alice), c.foreignPath)
+  // Mallory's own request with one thing of the owner's put in: refused, or answered with what is hers alone.
+  for (const i of c.intrusions ?? [])
+    await add(
+      'a',
+      `Mallory's token and request, ${i.label}`,
+      mallory.token,
+      requestFor(w, op, mallory, mallory.registrationId, i),
+      i.expect(w),
+    )
   if (c.victimBody) {
     const { body } = await requestFor(w, op, owner)
     await add(
@@ -305,8 +314,16 @@ await t.test('authorization matrix', async (tt) => {
     const c = cases[op.operationId]
     await tt.test(`attacks on ${op.method} ${op.path} (${op.operationId})`, async (ttt) => {
       const undo = c.prepare && (await c.prepare(w, c.ownerWithoutDevice ? nina : alice))
+      await w.forgive()
       r.last = await snapshot(w.app)
-      for (const attack of await attacksFor(w, op)) await run(ttt, r, op, attack)
+      const attacks = await attacksFor(w, op)
+      // Each wrong password counts toward its account's lockout: below the threshold, every one is judged.
+      const passwordTries = attacks.filter((a) => a.expect.code === 'invalid_password').length
+      ttt.ok(
+        passwordTries < w.config.lockoutThreshold,
+        `${op.operationId}: ${passwordTries} password tries, below LOCKOUT_THRESHOLD (${w.config.lockoutThreshold})`,
+      )
+      for (const attack of attacks) await run(ttt, r, op, attack)
       if (undo) {
         ttt.same(await undo(), [], `${op.operationId}: nothing reached the owner`)
         r.last = await snapshot(w.app)
@@ -374,6 +391,7 @@ await t.test('authorization matrix', async (tt) => {
       const token = c.bound ? twin.deviceToken : twin.token
       const res = await w.api.request(op.method, req.url, req.body, { token })
       ttt.equal(res.status, c.ok, `${op.operationId}: ${res.text.slice(0, 200)}`)
+      if (c.okBody) ttt.same(res.body, c.okBody(w, twin), `${op.operationId}: the owner's own data alone`)
     }
   })
 })

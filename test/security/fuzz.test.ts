@@ -4,8 +4,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import type { ValidateFunction } from 'ajv'
 import type { FastifyInstance } from 'fastify'
-import { operations, spec, type OperationInfo } from '../../lib/spec.js'
-import { encodeUid, makeResetToken } from '../../lib/reset-tokens.js'
+import { operationAt, operations, spec, type OperationInfo } from '../../lib/spec.js'
+import { encodeUid, makeAccountToken, makeResetToken } from '../../lib/reset-tokens.js'
 import {
   build,
   buildWithMail,
@@ -146,6 +146,8 @@ function paramSchema(op: OperationInfo, name: string): Record<string, unknown> {
   const all = [...(item.parameters ?? []), ...(item[op.method.toLowerCase()].parameters ?? [])].map(deref)
   return deref(all.find((p: { name: string; in: string }) => p.name === name && p.in === 'path')?.schema) ?? {}
 }
+/** The HTML pages an emailed link opens: a hostile link shows the invalid-link page, with 200. */
+const LINK_PAGES = ['resetPasswordPage', 'activationPage']
 const bodyRequired = (op: OperationInfo) => spec.paths[op.path][op.method.toLowerCase()].requestBody?.required === true
 
 t.test('spec-driven fuzzing of every operation', async (tt) => {
@@ -164,6 +166,9 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
   tt.equal(confirmed.status, 200, 'alice has the app method')
   const bob = await signUp(api) // no device: createDevice gets past device_exists to the signatures
   const dora = await signUp(api) // the reset link's owner
+  // Her activation link: valid, for an account that is active (EMAIL_VERIFICATION is off), so it
+  // reaches already_active and the already-active page; nothing a request does changes what it signs.
+  const activation = makeAccountToken(config.secretKey, 'activation', (await app.db.users.findById(dora.id))!)
   const bobDevice = deviceBody(4242, `${bob.email}.1`, 2)
   const identity = alice.device.identityKey
   // Alice's second device, with its own identity key: sendMessages and removeDevice act for devices.
@@ -187,10 +192,32 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
   const sockets: { alice?: ProvisioningSocket; bob?: ProvisioningSocket } = {}
   let provisioning = false
 
+  const createUser = { email: 'fuzz-new@example.com', password: 'correct-horse-battery-staple' }
+  const deleteMe = { currentPassword: 'not-the-password-1' }
+  const setPassword = { current_password: 'not-the-password-1', new_password: 'staple-lantern-orbit-42' }
+  const changeEmail = { new_email: 'fuzz-moved@example.com', current_password: 'not-the-password-1' }
+  const userUpdate = { email: alice.email }
+  const activate = { uid: encodeUid(dora.id), token: activation }
   const templates: Record<string, unknown> = {
-    createUser: { email: 'fuzz-new@example.com', password: 'correct-horse-battery-staple' },
-    deleteMe: { currentPassword: 'not-the-password-1' },
-    setPassword: { current_password: 'not-the-password-1', new_password: 'staple-lantern-orbit-42' },
+    createUser,
+    createUserLegacy: createUser,
+    deleteMe,
+    deleteMeLegacy: deleteMe,
+    deleteUser: deleteMe,
+    setPassword,
+    setPasswordLegacy: setPassword,
+    changeEmail,
+    changeEmailLegacy: changeEmail,
+    updateMe: userUpdate,
+    patchMe: userUpdate,
+    updateMeLegacy: userUpdate,
+    updateUser: userUpdate,
+    patchUser: userUpdate,
+    activateAccount: activate,
+    activateAccountLegacy: activate,
+    // 400 activation_disabled: the world runs with EMAIL_VERIFICATION off.
+    resendActivation: { email: dora.email },
+    activationPageSubmit: { confirm: '1' },
     login: { email: alice.email, password: 'not-the-password-1', deviceId: 1 },
     loginCode: { ephemeral_token: live.ephemeral, code: '123456', deviceId: 1 },
     resetPassword: { email: dora.email },
@@ -239,6 +266,11 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
     recipientEmail: () => [alice.email, bob.email],
     uid: () => [encodeUid(dora.id), encodeUid(alice.id)],
     token: () => [live.reset, `${live.reset.split('-')[0]}-${'0'.repeat(40)}`],
+    // Dora's activation link (the page says the account is already active) and a forged one.
+    'activationPage.token': () => [activation, `${activation.split('-')[0]}-${'0'.repeat(40)}`],
+    'activationPageSubmit.token': () => [activation, `${activation.split('-')[0]}-${'0'.repeat(40)}`],
+    // Alice's own id, and another account's (answered as a missing one).
+    id: () => [String(alice.id), String(bob.id)],
     // The device the bound token is for (it removes itself without the password), and the other one.
     'removeDevice.deviceId': () => [String(deviceIds.alice), String(deviceIds.aliceOther)],
     // Carol's devices, all of them or her second; Bob has none.
@@ -254,10 +286,16 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
   const sidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid as string
   const session = (token: string) => (token ? app.db.sessions.active(sidOf(token)) : undefined)
   /**
-   * Puts the fixtures back after an accepted request: sessions, Alice's two devices and the tokens
-   * bound to them, Bob without a device, the provisioning sockets and the reset link.
+   * Puts the fixtures back after an accepted request: Alice's email, sessions, Alice's two devices and
+   * the tokens bound to them, Bob without a device, the provisioning sockets and the reset link.
    */
   async function repair() {
+    // An accepted email change (the fixtures send a wrong password, but a mutation is a mutation) is undone.
+    const aliceRow = (await app.db.users.findById(alice.id))!
+    if (aliceRow.email !== alice.email || aliceRow.pending_email !== null) {
+      tt.comment(`alice's email changed to ${aliceRow.email} (pending ${aliceRow.pending_email}); changed back`)
+      await app.db.knex('users').where({ id: alice.id }).update({ email: alice.email, pending_email: null })
+    }
     if (!(await session(live.aliceUnbound))) live.aliceUnbound = await app.auth.issueToken(alice.id)
     if (!(await session(live.bob))) live.bob = await app.auth.issueToken(bob.id)
     const fixtures = { alice: alice.device, aliceOther } as const
@@ -357,9 +395,15 @@ t.test('spec-driven fuzzing of every operation', async (tt) => {
   /** Why the server must refuse this request, or undefined when accepting it would be within the contract. */
   function mustReject(op: OperationInfo, c: Case, sent: Sent): string | undefined {
     if (op.authenticated && !H.authVariants[c.auth]) return `credentials "${c.auth}" are not valid`
+    // A dot segment as a parameter ('.', '%2e', '..') is resolved before routing: where that leaves the
+    // path of another operation without parameters (GET /auth/users/./ is listUsers), it judges the request.
+    const path = sent.url.split('?')[0]
+    const resolved = new URL(path, 'http://fuzz.invalid').pathname
+    const other = resolved === path ? undefined : operationAt(op.method, resolved)
+    if (other && other !== op && !other.path.includes('{')) return mustReject(other, { ...c, params: {} }, sent)
     for (const [name, s] of Object.entries(c.params)) {
-      // The page answers a bad link with a page.
-      if (s.kind !== 'hostile' || op.operationId === 'resetPasswordPage') continue
+      // The pages an emailed link opens answer a bad link with the invalid-link page.
+      if (s.kind !== 'hostile' || LINK_PAGES.includes(op.operationId)) continue
       let decoded: string
       try {
         decoded = decodeURIComponent(s.raw)
