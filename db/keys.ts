@@ -61,8 +61,8 @@ export function keysRepository(q: Queryable) {
 
     /**
      * Counts one bundle handed out for the device in the window that started at the first (a new
-     * window once `windowMs` has passed), in one statement; returns its number in the window. The
-     * row stays locked until the transaction ends, so concurrent claims count one after another.
+     * window once `windowMs` has passed), in one statement, so concurrent claims each get their own
+     * number; returns it. Run on its own, not inside the claim's transaction: nothing waits on it.
      */
     async countClaim(deviceId: number, now: number, windowMs: number): Promise<number> {
       const sql = `INSERT INTO prekey_claims (device_id, claims, window_started_at) VALUES (?, 1, ?)

@@ -43,16 +43,28 @@ async function storeOneTime(
 }
 
 /**
- * Claims one device's bundle in a transaction that holds the device's lock; undefined without a
- * signed prekey. Past PREKEY_CLAIM_LIMIT for the device, whoever asks, the bundle carries no
- * one-time keys: senders can still start a session (signed prekey, last-resort Kyber key), and no
- * crowd of requesters can use up the device's one-time keys.
+ * The devices (row keys) among `deviceIds` that have handed out PREKEY_CLAIM_LIMIT bundles in the
+ * window, counting this claim, whoever asks. Counted before the claim's transaction, each in one
+ * statement: concurrent claims get their own numbers and never wait on each other or on a removal.
  */
-async function claimBundle(request: FastifyRequest, tx: TransactionRepositories, device: DeviceRow) {
+async function overClaimLimit(request: FastifyRequest, deviceIds: number[]): Promise<Set<number>> {
+  const limit = parseRate(request.server.config.prekeyClaimLimit)
+  const over = new Set<number>()
+  if (limit === null) return over
+  for (const id of deviceIds)
+    if ((await request.server.db.keys.countClaim(id, Date.now(), limit.windowMs)) > limit.max) over.add(id)
+  return over
+}
+
+/**
+ * Claims one device's bundle in a transaction that holds the device's lock; undefined without a
+ * signed prekey. `limited` (past PREKEY_CLAIM_LIMIT): no one-time keys. Senders can still start a
+ * session (signed prekey, last-resort Kyber key), and no crowd of requesters can use up the
+ * device's one-time keys.
+ */
+async function claimBundle(request: FastifyRequest, tx: TransactionRepositories, device: DeviceRow, limited: boolean) {
   const signedPreKey = await tx.keys.getSignedPreKey(device.id)
   if (!signedPreKey) return undefined
-  const limit = parseRate(request.server.config.prekeyClaimLimit)
-  const limited = limit !== null && (await tx.keys.countClaim(device.id, Date.now(), limit.windowMs)) > limit.max
   if (limited) request.server.metrics.bundleLimited()
   const preKey = limited ? undefined : await tx.keys.claimOneTime('ec', device.id)
   const oneTimePq = limited ? undefined : await tx.keys.claimOneTime('pq', device.id)
@@ -133,10 +145,11 @@ export const keys = {
     // The seed's clients know one device per account: the lowest-numbered.
     const device = account.devices[0]
     if (!device) throw errors.noRecipientDevice()
+    const limited = (await overClaimLimit(request, [device.id])).has(device.id)
     const bundle = await db.transaction(async (tx) => {
       // Held until commit: a deletion of the device waits for this claim, or this claim sees it gone.
       if (!(await tx.devices.lock(device.id, 'share'))) return undefined
-      return claimBundle(request, tx, device)
+      return claimBundle(request, tx, device, limited)
     })
     // A device deleted between the lookup and the claim.
     if (!bundle) throw errors.noRecipientDevice()
@@ -151,15 +164,20 @@ export const keys = {
     const account = await db.devices.accountByEmail(recipientEmail)
     if (!account) throw errors.noRecipient()
     const wanted = deviceId === '*' ? undefined : Number(deviceId)
+    const asked = (d: DeviceRow) =>
+      wanted === undefined ? d.id !== request.caller.boundDeviceId : d.device_id === wanted
+    const limited = await overClaimLimit(
+      request,
+      account.devices.filter(asked).map((d) => d.id),
+    )
     const bundles = await db.transaction(async (tx) => {
       // Every device asked for, locked as one claim locks one; then each claim in turn.
       // `*` leaves out the caller's own device: its keys are no use to it, and would be used up.
-      const devices = (await tx.devices.lockAccount(account.userId, 'share')).filter((d) =>
-        wanted === undefined ? d.id !== request.caller.boundDeviceId : d.device_id === wanted,
-      )
+      const devices = (await tx.devices.lockAccount(account.userId, 'share')).filter(asked)
       const claimed = []
       for (const device of devices) {
-        const bundle = await claimBundle(request, tx, device)
+        // A device added since the count above is not limited for this one claim.
+        const bundle = await claimBundle(request, tx, device, limited.has(device.id))
         if (bundle) claimed.push(bundle)
       }
       return claimed

@@ -77,6 +77,8 @@ export async function build(t: T, overrides: Partial<Config> = {}) {
       throttleAnon: 'off',
       throttleUser: 'off',
       throttlePrekeybundle: 'off',
+      // Limits are off unless a test is about them (test/routes/prekey-claim-limit.test.ts).
+      prekeyClaimLimit: 'off',
       // Under `npm test` everything is logged, so that the log audit can prove no secret is.
       logLevel: capturing ? 'trace' : 'silent',
       ...overrides,
