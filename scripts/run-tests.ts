@@ -1,10 +1,10 @@
 // `npm test`: checks the generated types are current, type-checks, lints the spec, then runs the
-// tap suite once on SQLite and once on a fresh PostgreSQL database per test file, and prints the
+// tap suite on SQLite and, side by side, on a fresh PostgreSQL database per test file, and prints the
 // combined count. PostgreSQL is required under CI (any non-empty CI) or TEST_POSTGRES=required;
 // elsewhere a machine without it runs SQLite only and says so loudly. Tests that need a tool the
 // machine lacks (test/requirements.ts) are skipped outside CI and listed loudly at the end; under CI
 // every skipped or todo test counts as failed.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +22,15 @@ const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
   process.stdout.write(r.stdout ?? '')
   return { ok: r.status === 0, out: r.stdout ?? '' }
 }
+
+/** Runs a command with its output collected (printed by the caller when the command is done). */
+const runAsync = (cmd: string, args: string[], env: NodeJS.ProcessEnv) =>
+  new Promise<{ ok: boolean; out: string }>((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    child.on('close', (code) => resolve({ ok: code === 0, out }))
+  })
 
 const pre = [
   ['npx', ['tsx', 'scripts/codegen.ts', '--check']],
@@ -62,19 +71,28 @@ let passed = 0
 let failed = 0
 let skipped = 0
 let allOk = true
-for (const db of databases) {
-  console.log(`\n=== test suite on ${db} ===`)
+// The passes run side by side (one tap process per database, each with its own database per test
+// file): a whole run takes about as long as its longer pass. TEST_PASSES=sequential runs one after
+// the other, for a machine too small for both.
+const sideBySide = process.env.TEST_PASSES !== 'sequential'
+const startPass = (db: string) => {
   // Several instances on one database is a PostgreSQL set-up (SQLite is single-instance): those
   // tests start their own PostgreSQL-backed processes and run in the PostgreSQL pass only.
   const only =
     db === 'sqlite' && extra.length === 0
       ? ['--exclude=test/multi-instance/**', '--exclude=**/@(fixture*(s)|dist)/**']
       : []
-  const r = run('npx', ['tap', '--reporter=tap', ...only, ...extra], {
+  return runAsync('npx', ['tap', '--reporter=tap', ...only, ...extra], {
     TEST_DB: db,
     OPERATION_COVERAGE_DIR: join(coverageDir, db),
     LOG_CAPTURE_DIR: join(logDir, db),
   })
+}
+const started = sideBySide ? databases.map(startPass) : []
+for (const [i, db] of databases.entries()) {
+  const r = await (sideBySide ? started[i] : startPass(db))
+  console.log(`\n=== test suite on ${db} ===`)
+  process.stdout.write(r.out)
   for (const m of r.out.matchAll(/^\s*# (security: .*)$/gm)) securityLines.push(`${db}: ${m[1]}`)
   const counts = tapCounts(r.out)
   const pass = tallyPass(counts, r.ok, ci)
