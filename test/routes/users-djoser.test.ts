@@ -123,7 +123,7 @@ t.test('POST /auth/password/ (djoser 1.7) changes the password as set_password d
   tt.equal(wrong.body.code, 'invalid_password')
   const weak = await api.post(
     '/auth/password/',
-    { current_password: PASSWORD, new_password: 'password' },
+    { current_password: PASSWORD, new_password: 'iloveyou' },
     { token: user.token },
   )
   tt.equal(weak.body.code, 'invalid_data')
