@@ -1,19 +1,7 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../../lib/config.js'
-import { buildApp } from '../../app.js'
-import {
-  build,
-  client,
-  database,
-  deviceBody,
-  kyberPreKey,
-  kyberPreKeys,
-  signUp,
-  userWithDevice,
-  type Api,
-  type ApiResponse,
-} from '../helper.js'
+import { deviceBody, kyberPreKey, kyberPreKeys, signUp, userWithDevice, type Api, type ApiResponse } from '../helper.js'
+import { apps, assertOverlap, race, watchPools } from '../races.js'
 
 // Races of the multi-device API (issue 13): a send racing the removal of one of the recipient's
 // devices, registrations racing at MAX_DEVICES (and on one registration ID, and on the first
@@ -25,69 +13,7 @@ import {
 // transactions run one at a time, by design: the test names say so, and assert that the connection
 // was never shared.
 
-type T = Parameters<typeof build>[0]
 type User = Awaited<ReturnType<typeof signUp>>
-
-async function apps(tt: T, overrides: Partial<Config> = {}, instances = 2) {
-  const { app, config, api } = await build(tt, overrides)
-  const apis = [api]
-  const all = [app]
-  while (apis.length < instances) {
-    if (database === 'sqlite') {
-      apis.push(api)
-      continue
-    }
-    const other = await buildApp(config, { logger: false })
-    tt.teardown(() => other.close())
-    apis.push(client(other, tt))
-    all.push(other)
-  }
-  return { app, apis, all }
-}
-
-/** The name of a race test, saying on SQLite that its transactions run one at a time. */
-const race = (name: string) =>
-  database === 'sqlite' ? `${name} (SQLite: one connection, so its transactions run one at a time, by design)` : name
-
-type Pool = { numUsed(): number; max: number }
-/**
- * Watches the apps' connection pools until `stop()`: the most connections out at once over all
- * pools, how many pools had one out at some point, and the largest pool. Sampled at every turn of
- * the event loop, which is where a query's connection is held while the database works on it.
- */
-function watchPools(instances: FastifyInstance[]) {
-  const pools = instances.map((a) => (a.db.knex.client as { pool?: Pool }).pool)
-  let peak = 0
-  const used = new Set<number>()
-  let running = true
-  const sample = () => {
-    const out = pools.map((p) => p?.numUsed() ?? 0)
-    for (const [i, n] of out.entries()) if (n > 0) used.add(i)
-    peak = Math.max(
-      peak,
-      out.reduce((a, b) => a + b, 0),
-    )
-    if (running) setImmediate(sample)
-  }
-  sample()
-  return {
-    stop: () => {
-      running = false
-      return { peak, poolsUsed: used.size, poolMax: Math.max(...pools.map((p) => p?.max ?? 0)) }
-    },
-  }
-}
-
-/** Asserts that the database work of a race overlapped (PostgreSQL), or that it could not (SQLite). */
-function assertOverlap(tt: Test, seen: { peak: number; poolsUsed: number; poolMax: number }, instances: number) {
-  if (database === 'sqlite') {
-    // What makes these tests sequential there; should it change, their names would no longer be true.
-    tt.equal(seen.poolMax, 1, 'SQLite: a pool of one connection, so one statement or transaction at a time')
-    return
-  }
-  tt.equal(seen.poolsUsed, instances, `each of the ${instances} pools had connections out`)
-  tt.ok(seen.peak >= 2, `the requests overlapped in the database: ${seen.peak} connections out at once`)
-}
 
 const statusCodes = (rs: ApiResponse[]) => rs.map((r) => (r.status < 300 ? r.status : `${r.status} ${r.body?.code}`))
 const sortedCodes = (rs: ApiResponse[]) => statusCodes(rs).map(String).sort()
