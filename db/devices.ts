@@ -32,6 +32,16 @@ const DAY_MS = 86_400_000
 /** UTC midnight of the day `ms` falls in. */
 const dayOf = (ms: number) => ms - (ms % DAY_MS)
 
+/**
+ * The device rows of a left join onto devices (none when the join found none), without the joined
+ * columns the query selected under `aliases`.
+ */
+export function devicesOf(rows: Record<string, unknown>[], aliases: string[]): DeviceRow[] {
+  return rows
+    .filter((r) => r.id !== null && r.id !== undefined)
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !aliases.includes(k))) as DeviceRow)
+}
+
 /** An account found by email, with its devices by number (none: an empty list). */
 export type Account = { userId: number; email: string; devices: DeviceRow[] }
 
@@ -52,10 +62,7 @@ export function devicesRepository(q: Queryable) {
         .orderBy('devices.device_id')
       if (!rows.length) return undefined
       const { account_id: userId, account_email: accountEmail } = rows[0]
-      const devices = rows
-        .filter((r: { id: number | null }) => r.id !== null && r.id !== undefined)
-        .map(({ account_id: _, account_email: __, ...device }: Record<string, unknown>) => device as DeviceRow)
-      return { userId, email: accountEmail, devices }
+      return { userId, email: accountEmail, devices: devicesOf(rows, ['account_id', 'account_email']) }
     },
 
     /**

@@ -1,5 +1,5 @@
 import type { Queryable } from './dialect.js'
-import type { DeviceRow } from './devices.js'
+import { type DeviceRow, devicesOf } from './devices.js'
 
 /** A live session: its account, the account's email, and the device (row key) it is bound to, if any. */
 export type ActiveSession = { userId: number; email: string; boundDeviceId: number | null }
@@ -40,12 +40,7 @@ export function sessionsRepository(q: Queryable) {
         .orderBy('devices.device_id')
       if (!rows.length) return undefined
       const { session_user_id: userId, session_device_id: bound, account_email: email } = rows[0]
-      const devices = rows
-        .filter((r: { id: number | null }) => r.id !== null && r.id !== undefined)
-        .map(
-          ({ session_user_id: _, session_device_id: __, account_email: ___, ...device }: Record<string, unknown>) =>
-            device as DeviceRow,
-        )
+      const devices = devicesOf(rows, ['session_user_id', 'session_device_id', 'account_email'])
       return { userId, email, boundDeviceId: bound ?? null, devices }
     },
 
