@@ -17,6 +17,8 @@ const ConfigSchema = Type.Object({
   trustProxy: Type.Boolean({ default: false }),
   databaseUrl: Type.String({ minLength: 1, default: './data/signal-server.sqlite' }),
   databasePoolMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  // Seconds a request waits for the database (a connection, or SQLite's lock) before answering 503.
+  databaseTimeout: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 10 }),
   secretKey: Type.String({ minLength: 32 }),
   allowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   corsAllowedOrigins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^\\s/]+)$' }), { default: [] }),
@@ -75,6 +77,7 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   trustProxy: { env: ['TRUST_PROXY'] },
   databaseUrl: { env: ['DATABASE_URL'] },
   databasePoolMax: { env: ['DATABASE_POOL_MAX'] },
+  databaseTimeout: { env: ['DATABASE_TIMEOUT'] },
   secretKey: { env: ['SECRET_KEY', 'DJANGO_SECRET_KEY'] },
   allowedHosts: { env: ['ALLOWED_HOSTS', 'DJANGO_ALLOWED_HOSTS'], kind: 'list' },
   corsAllowedOrigins: { env: ['CORS_ALLOWED_ORIGINS'], kind: 'list' },

@@ -4,6 +4,8 @@ import { ApiError, type FieldError } from './api-error.js'
 // error reads the same wherever it is raised. openapi.yaml lists which codes each answer can carry.
 const NOT_AUTHENTICATED = 'Authentication credentials were not provided or are invalid.'
 const NO_RECIPIENT_DEVICE = 'The recipient has no registered device.'
+// Outages worth reporting are seconds long; clients back off further on their own when a retry fails too.
+const RETRY_AFTER_SECONDS = 5
 
 export const errors = {
   invalidData: (fields?: FieldError[], message = 'The request is invalid.') =>
@@ -100,4 +102,9 @@ export const errors = {
       'retry-after': waitSeconds,
     }),
   serverError: () => new ApiError(500, 'server_error', 'Internal server error.'),
+  /** The database could not be used: a fault of the server's, never of the request (so never a 4xx). */
+  serviceUnavailable: () =>
+    new ApiError(503, 'service_unavailable', 'The service is unavailable; retry after a few seconds.', undefined, {
+      'retry-after': RETRY_AFTER_SECONDS,
+    }),
 }

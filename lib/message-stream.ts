@@ -9,6 +9,8 @@ export const CLOSE = {
   goingAway: 1001,
   /** The server could not read or send the queue: reconnect later. */
   serverError: 1011,
+  /** The database could not be reached (Try Again Later): reconnect after a pause; nothing acknowledged is lost. */
+  unavailable: 1013,
   /** The token's session ended (logout, password change or reset, expiry, account deleted): log in again. */
   sessionEnded: 4401,
   /** The device was deleted or registered anew: this registration ID no longer receives messages. */

@@ -86,7 +86,12 @@ export default fp(
 
       // A dedicated connection outside the knex pool: LISTEN belongs to one session for its lifetime.
       const connect = async (isReconnect: boolean): Promise<void> => {
-        const c = new pg.Client({ connectionString: app.config.databaseUrl, application_name: LISTENER_NAME })
+        const c = new pg.Client({
+          connectionString: app.config.databaseUrl,
+          application_name: LISTENER_NAME,
+          connectionTimeoutMillis: app.config.databaseTimeout * 1000,
+          keepAlive: true,
+        })
         // Either event ends this client; only the first schedules the next attempt.
         let lost = false
         const onLost = (err?: Error) => {

@@ -15,6 +15,7 @@ export default fp(
       app.config.databaseUrl,
       { warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) },
       app.config.databasePoolMax,
+      app.config.databaseTimeout * 1000,
     )
     app.addHook('onClose', () => knex.destroy())
     await migrateLatest(knex)

@@ -5,6 +5,7 @@ import websocket from '@fastify/websocket'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { DeviceRow } from '../db/devices.js'
+import { isDatabaseUnavailable } from '../db/dialect.js'
 import {
   CLOSE,
   PROVISIONING_SUBPROTOCOL,
@@ -78,12 +79,24 @@ export default fp(
         conn.socket.close(code, reason)
     }
 
+    /**
+     * Closes a socket whose delivery or ack failed; the client reconnects and gets what it has not
+     * acknowledged. An unreachable database is 1013 (try again later), never 4401: nothing says the
+     * session ended.
+     */
+    const fail = (conn: Connection, err: Error, what: string) => {
+      if (isDatabaseUnavailable(err)) {
+        app.log.warn({ err: err.message }, `${what}: database unavailable`)
+        close(conn, CLOSE.unavailable, 'database unavailable')
+      } else {
+        app.log.error({ err: err.message }, what)
+        close(conn, CLOSE.serverError, what)
+      }
+    }
+
     /** Runs `job` after the socket's earlier deliveries; a failure closes the socket (the client reconnects). */
     const enqueue = (conn: Connection, job: () => Promise<void>) => {
-      conn.chain = conn.chain.then(job).catch((err: Error) => {
-        app.log.error({ err: err.message }, 'message delivery failed')
-        close(conn, CLOSE.serverError, 'delivery failed')
-      })
+      conn.chain = conn.chain.then(job).catch((err: Error) => fail(conn, err, 'delivery failed'))
       return conn.chain
     }
 
@@ -250,10 +263,7 @@ export default fp(
                 missing: ids.filter((id) => !deleted.has(id)),
               })
             })
-            .catch((err: Error) => {
-              app.log.error({ err: err.message }, 'acknowledgement failed')
-              close(conn, CLOSE.serverError, 'acknowledgement failed')
-            })
+            .catch((err: Error) => fail(conn, err, 'acknowledgement failed'))
         })
         // Other instances close their older socket for this device.
         void bus.publish({ type: 'connected', deviceId: conn.deviceId, connectionId: conn.id, openedAt: conn.openedAt })

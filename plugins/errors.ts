@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, type ErrorCode, type FieldError } from '../lib/api-error.js'
 import { errors } from '../lib/errors.js'
+import { isDatabaseUnavailable } from '../db/dialect.js'
 import { allowedMethods, operationAt, operations, type OperationInfo } from '../lib/spec.js'
 import { accountLinkInvalidPage } from '../lib/account-pages.js'
 import { resetFormPage, resetInvalidPage } from '../lib/reset-page.js'
@@ -22,6 +23,7 @@ function fieldOf(context: string, issue: ValidationIssue): string {
 /** Maps anything thrown while handling a request to the API's one error shape. */
 export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError {
   if (err instanceof ApiError) return err
+  if (isDatabaseUnavailable(err)) return errors.serviceUnavailable()
   if (err.validation) {
     const context = err.validationContext ?? 'body'
     // A path segment outside its enum names a resource that does not exist (e.g. /auth/sms/activate/).
@@ -38,8 +40,11 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
     }
     return errors.invalidData(fields)
   }
-  // fastify-openapi-glue wraps what the security handler threw.
+  // fastify-openapi-glue wraps what the security handler threw. A check that could not run (the
+  // session could not be read) is not a failed authentication: that is the server's fault, never a 401.
   if (err.name === 'Unauthorized' && err.statusCode === 401) {
+    const fault = err.errors?.find((e) => !(e instanceof ApiError))
+    if (fault) return toApiError(fault as FastifyError)
     const inner = err.errors?.find((e): e is ApiError => e instanceof ApiError)
     return inner ?? errors.notAuthenticated()
   }
@@ -134,7 +139,10 @@ export default fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const apiError = toApiError(err)
-      if (apiError.statusCode >= 500) request.log.error({ err: loggable(err) }, 'request failed')
+      // The original fault, unwrapped from the security handler's wrapper.
+      const fault = (err as { errors?: Error[] }).errors?.find((e) => !(e instanceof ApiError)) ?? err
+      if (apiError.statusCode === 503) request.log.warn({ err: loggable(fault) }, 'database unavailable')
+      else if (apiError.statusCode >= 500) request.log.error({ err: loggable(fault) }, 'request failed')
       const operationId = (request.routeOptions.schema as { operationId?: string } | undefined)?.operationId
       return sendError(request, reply, apiError, operations.get(operationId ?? ''))
     })

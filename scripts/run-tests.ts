@@ -77,11 +77,14 @@ let allOk = true
 const sideBySide = process.env.TEST_PASSES !== 'sequential'
 const startPass = (db: string) => {
   // Several instances on one database is a PostgreSQL set-up (SQLite is single-instance): those
-  // tests start their own PostgreSQL-backed processes and run in the PostgreSQL pass only.
+  // tests start their own PostgreSQL-backed processes and run in the PostgreSQL pass only, as do
+  // files named *-postgres.test.ts; files named *-sqlite.test.ts run in the SQLite pass only.
   const only =
-    db === 'sqlite' && extra.length === 0
-      ? ['--exclude=test/multi-instance/**', '--exclude=**/@(fixture*(s)|dist)/**']
-      : []
+    extra.length > 0
+      ? []
+      : db === 'sqlite'
+        ? ['--exclude=test/multi-instance/**', '--exclude=**/*-postgres.test.ts', '--exclude=**/@(fixture*(s)|dist)/**']
+        : ['--exclude=**/*-sqlite.test.ts', '--exclude=**/@(fixture*(s)|dist)/**']
   return runAsync('npx', ['tap', '--reporter=tap', ...only, ...extra], {
     TEST_DB: db,
     OPERATION_COVERAGE_DIR: join(coverageDir, db),

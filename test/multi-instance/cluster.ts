@@ -31,7 +31,7 @@ export type Instance = { name: string; address: string; process: ChildProcess; o
  * A new database, migrated, whose user ids start at a random point: Redis outlives the database,
  * and per-user throttle counters left by an earlier run must not count against this one's users.
  */
-async function sharedDatabase(t: T): Promise<string> {
+export async function sharedDatabase(t: T): Promise<string> {
   const url = await freshPostgresUrl(t)
   const knex = createKnex(url)
   await migrateLatest(knex)
@@ -41,7 +41,7 @@ async function sharedDatabase(t: T): Promise<string> {
 }
 
 /** The environment of every instance: the same database, Redis and SECRET_KEY. */
-function sharedEnvironment(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+export function sharedEnvironment(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   const secretKey = `multi-instance-${randomBytes(24).toString('hex')}`
   recordSecret(secretKey, 'spawned')
   return {
@@ -60,7 +60,7 @@ function sharedEnvironment(databaseUrl: string, extra: Record<string, string> = 
 }
 
 /** Starts server.ts on a free port and waits until it answers HTTP. Killed (SIGKILL) at teardown. */
-async function startInstance(t: T, name: string, env: Record<string, string>): Promise<Instance> {
+export async function startInstance(t: T, name: string, env: Record<string, string>): Promise<Instance> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: root,
