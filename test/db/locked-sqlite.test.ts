@@ -83,13 +83,11 @@ t.test('a second process holding the write lock: writes answer 503, reads go on,
   await Promise.all(loops)
 
   const during = samples.filter((s) => s.locked)
-  const tally = (list: typeof samples) =>
-    JSON.stringify(
-      list.reduce<Record<string, number>>(
-        (n, s) => ((n[`${s.what} ${s.status}`] = (n[`${s.what} ${s.status}`] ?? 0) + 1), n),
-        {},
-      ),
-    )
+  const tally = (list: typeof samples) => {
+    const counts: Record<string, number> = {}
+    for (const s of list) counts[`${s.what} ${s.status}`] = (counts[`${s.what} ${s.status}`] ?? 0) + 1
+    return JSON.stringify(counts)
+  }
   tt.comment(`while locked: ${tally(during)}; after: ${tally(samples.filter((s) => !s.locked))}`)
   tt.same(
     samples.filter((s) => s.status >= 300 && s.status !== 503),
