@@ -30,7 +30,7 @@ async function holdWriteLock(file: string, ms: number) {
 }
 
 t.test('a second process holding the write lock: writes answer 503, reads go on, nothing is lost', async (tt) => {
-  const { app, api, config } = await build(tt, { databaseTimeout: 0.5 })
+  const { api, config } = await build(tt, { databaseTimeout: 0.5 })
   const alice = await userWithDevice(api)
   const bob = await userWithDevice(api)
   const carol = await signUp(api)
@@ -73,14 +73,17 @@ t.test('a second process holding the write lock: writes answer 503, reads go on,
       }
     })(),
   ]
-  await sleep(300)
-  const { released } = await holdWriteLock(config.databaseUrl, 2500)
-  locked = true
-  await released
-  locked = false
-  await sleep(600)
-  stopped = true
-  await Promise.all(loops)
+  try {
+    await sleep(300)
+    const { released } = await holdWriteLock(config.databaseUrl, 2500)
+    locked = true
+    await released
+    locked = false
+    await sleep(600)
+  } finally {
+    stopped = true // also when the lock holder failed: no request may outlive the app
+    await Promise.all(loops)
+  }
 
   const during = samples.filter((s) => s.locked)
   const tally = (list: typeof samples) => {
@@ -121,7 +124,6 @@ t.test('a second process holding the write lock: writes answer 503, reads go on,
     [],
     `every one of the ${acknowledged.length} acknowledged sends is queued`,
   )
-  await app.close()
 })
 
 t.test('the CLI writes beside a busy server: both finish, no SQLITE_BUSY', async (tt) => {
