@@ -40,6 +40,44 @@ class ImmediateTransaction extends SqliteTransaction {
   }
 }
 
+/** The connection's prepared statement for `sql`, prepared on first use and kept (at most MAX_CACHED). */
+function cachedStatement(connection: Connection, sql: string): Statement {
+  let cache = caches.get(connection)
+  if (!cache) {
+    cache = new Map()
+    caches.set(connection, cache)
+  }
+  let statement = cache.get(sql)
+  if (!statement) {
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
+    statement = connection.prepare(sql)
+    cache.set(sql, statement)
+  }
+  return statement
+}
+
+/**
+ * Runs `attempt` on `connection`, again after a pause while it finds the file locked by another
+ * process, until `budgetMs` is spent. Inside a transaction a busy statement is not retried alone:
+ * with BEGIN IMMEDIATE only the BEGIN itself can meet another writer's lock, and it runs outside one.
+ */
+async function retryWhileBusy<R>(connection: Connection, budgetMs: number, attempt: () => R): Promise<R> {
+  const retryable = !connection.inTransaction
+  const deadline = Date.now() + budgetMs
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    try {
+      return await attempt()
+    } catch (err) {
+      if (!retryable || !isBusy(err) || Date.now() + pause > deadline) throw err
+      await sleep(pause)
+    }
+  }
+}
+
+/** How long a statement may wait for another process's lock: the client's acquire timeout (DATABASE_TIMEOUT). */
+const busyBudget = (client: unknown) =>
+  (client as { config: { acquireConnectionTimeout?: number } }).config.acquireConnectionTimeout ?? 10_000
+
 export class CachingSqliteClient extends BetterSqlite3Client {
   transaction(...args: unknown[]) {
     return new ImmediateTransaction(this, ...args)
@@ -48,20 +86,7 @@ export class CachingSqliteClient extends BetterSqlite3Client {
   async _query(connection: Connection, obj: QueryObject): Promise<QueryObject> {
     if (!obj.sql) throw new Error('The query is empty')
     if (!connection) throw new Error('No connection provided')
-    // Inside a transaction a busy statement is not retried alone: with BEGIN IMMEDIATE only the BEGIN
-    // itself can meet another writer's lock, and it is retried like any statement outside one.
-    const retryable = !connection.inTransaction
-    const budget = (this as unknown as { config: { acquireConnectionTimeout?: number } }).config
-      .acquireConnectionTimeout
-    const deadline = Date.now() + (budget ?? 10_000)
-    for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
-      try {
-        return await this.runOnce(connection, obj)
-      } catch (err) {
-        if (!retryable || !isBusy(err) || Date.now() + pause > deadline) throw err
-        await sleep(pause)
-      }
-    }
+    return retryWhileBusy(connection, busyBudget(this), () => this.runOnce(connection, obj))
   }
 
   private runOnce(connection: Connection, obj: QueryObject): QueryObject | Promise<QueryObject> {
@@ -71,17 +96,7 @@ export class CachingSqliteClient extends BetterSqlite3Client {
     }
     // Per-query options: uncached.
     if (self._optSafeIntegers(obj.options) !== undefined) return super_query(this, connection, obj)
-    let cache = caches.get(connection)
-    if (!cache) {
-      cache = new Map()
-      caches.set(connection, cache)
-    }
-    let statement = cache.get(obj.sql!)
-    if (!statement) {
-      if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
-      statement = connection.prepare(obj.sql!)
-      cache.set(obj.sql!, statement)
-    }
+    const statement = cachedStatement(connection, obj.sql!)
     const bindings = self._formatBindings(obj.bindings)
     if (statement.reader) {
       obj.response = statement.all(bindings)
