@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 // Compiled, this file runs from dist/scripts/: the sources are still at the repository's root.
@@ -43,6 +42,8 @@ export async function buildWeb(outDir: string, force = false): Promise<boolean> 
       // no bundle yet
     }
   }
+  // Loaded only when there is something to build: a start with nothing changed does not wait for it.
+  const { build } = await import('esbuild')
   rmSync(join(outDir, 'app'), { recursive: true, force: true })
   mkdirSync(join(outDir, 'app'), { recursive: true })
   const result = await build({
