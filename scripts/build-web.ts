@@ -22,7 +22,7 @@ const files = (dir: string): string[] =>
 export function inputsHash(): string {
   const hash = createHash('sha256')
   const inputs = [
-    ...files(join(repo, 'web')),
+    ...files(join(repo, 'web')).filter((f) => !f.endsWith('.md')),
     ...files(join(repo, 'sdk')).filter((f) => /\.ts$/.test(f) && !f.includes(`${join('sdk', 'dist')}`)),
     join(repo, 'package-lock.json'),
     join(repo, 'scripts', 'build-web.ts'),

@@ -321,6 +321,7 @@ function Conversation(props: {
         ))}
       </ol>
       <form
+        class="compose"
         onSubmit={(e) => {
           e.preventDefault()
           if (text.trim()) void send()
