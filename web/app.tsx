@@ -54,6 +54,8 @@ function Welcome({ notice, onSession }: { notice: string; onSession: (s: Session
   const [step, setStep] = useState<CodeNeeded | undefined>()
   const [status, setStatus] = useState(notice)
   const [busy, setBusy] = useState(false)
+  const codeField = useRef<HTMLInputElement>(null)
+  useEffect(() => codeField.current?.focus(), [step])
 
   const run = async (work: () => Promise<Session | CodeNeeded | string>) => {
     setBusy(true)
@@ -83,7 +85,15 @@ function Welcome({ notice, onSession }: { notice: string; onSession: (s: Session
           }}
         >
           <label for="code">Code</label>
-          <input id="code" autocomplete="one-time-code" required value={code} onInput={(e) => setCode(value(e))} />
+          <input
+            id="code"
+            ref={codeField}
+            autocomplete="one-time-code"
+            inputMode="numeric"
+            required
+            value={code}
+            onInput={(e) => setCode(value(e))}
+          />
           <button type="submit" disabled={busy}>
             Log in
           </button>
@@ -159,6 +169,10 @@ function Chat({ session, onEnded }: { session: Session; onEnded: (why: string) =
   const openRef = useRef<string | undefined>(undefined)
   openRef.current = open
   const messageField = useRef<HTMLInputElement>(null)
+  // The socket's off switch, and the latest onEnded, for the effect below that opens the socket once.
+  const stopRef = useRef<() => void>(() => {})
+  const endedRef = useRef(onEnded)
+  endedRef.current = onEnded
 
   const refreshDevices = useCallback(async () => {
     const res = await session.api.GET('/v2/devices/')
@@ -175,7 +189,7 @@ function Chat({ session, onEnded }: { session: Session; onEnded: (why: string) =
     void db.get<string[]>('state', 'contacts').then((c) => setContacts(c ?? []))
     void refreshDevices()
     void replenishPreKeys(session.api, session.device)
-    return startReceiving(session, {
+    const stop = startReceiving(session, {
       onMessage: (m) => {
         void addContact(m.contact)
         if (m.contact === openRef.current) setMessages((now) => [...now, m])
@@ -188,10 +202,12 @@ function Chat({ session, onEnded }: { session: Session; onEnded: (why: string) =
           4409: 'The chat was opened in another tab of this browser.',
         }
         if (code === 4404) void db.wipe()
-        onEnded(why[code] ?? `The connection closed (${code}).`)
+        endedRef.current(why[code] ?? `The connection closed (${code}).`)
       },
     })
-  }, [session, refreshDevices, addContact, onEnded])
+    stopRef.current = stop
+    return stop
+  }, [session, refreshDevices, addContact])
 
   useEffect(() => {
     if (open) void db.messagesWith(open).then(setMessages)
@@ -210,12 +226,14 @@ function Chat({ session, onEnded }: { session: Session; onEnded: (why: string) =
         </p>
         <button
           type="button"
-          onClick={() =>
+          onClick={() => {
+            // Closed first: removing the device would otherwise end the socket with 4404 meanwhile.
+            stopRef.current()
             void logOut(session).then(
               () => onEnded('Logged out. This browser is no longer a device of your account.'),
               (err) => setStatus(errorText(err)),
             )
-          }
+          }}
         >
           Log out
         </button>

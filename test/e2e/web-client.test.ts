@@ -5,7 +5,8 @@
 // any console error or CSP violation fails the test.
 import t, { type Test } from 'tap'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
-import { build, PASSWORD } from '../helper.js'
+import { buildWithMail, PASSWORD, signUp } from '../helper.js'
+import { enableApp, fakeClock, totp } from '../mfa-helpers.js'
 import { declareSource, recordRequestSecrets, recordSecrets } from '../log-capture.js'
 import { CHROMIUM, requires } from '../requirements.js'
 import { checkAgainstSpec } from '../spec-check.js'
@@ -29,7 +30,8 @@ t.teardown(() => browser?.close())
 
 /** The server on a real port serving a freshly built client; `open` starts one person's browser. */
 async function setUp(tt: Test) {
-  const { app } = await build(tt, { webClient: true, webClientDir: await webBundle() })
+  const env = await buildWithMail(tt, { webClient: true, webClientDir: await webBundle() })
+  const { app } = env
   const origin = await app.listen({ host: '127.0.0.1', port: 0 })
   declareSource('e2e')
   const problems: string[] = []
@@ -78,13 +80,15 @@ async function setUp(tt: Test) {
     })
     const opened = await page.goto(origin)
     tt.equal(opened?.status(), 200, `${label}: / answers the client`)
+    // The script has run and found out whether this browser is logged in (IndexedDB answers later).
+    await page.locator('h1').waitFor()
     return { page, context }
   }
   const settled = async () => {
     for (const page of pages) await page.removeAllListeners(undefined, { behavior: 'wait' })
     return problems
   }
-  return { origin, open, settled }
+  return { ...env, origin, open, settled }
 }
 
 /** Signs up or logs in through the form, and waits until the chat is shown. */
@@ -210,6 +214,52 @@ t.test(
       ],
       'after a reload Bob is still logged in and sees the whole conversation',
     )
+    tt.same(await settled(), [], 'no console error, CSP violation or contract break')
+  },
+)
+
+t.test(
+  'with the keyboard alone: a login with the 2FA code step, a password reset request, log out',
+  needsChromium,
+  async (tt) => {
+    const { api, smtp, open, settled } = await setUp(tt)
+    const clock = fakeClock(tt)
+    const user = await signUp(api, 'carol@example.com')
+    const { secret } = await enableApp(api, user.token, clock)
+    const { page } = await open('carol')
+
+    // Tab from the top of the page: Email, Password, then Enter submits "Log in".
+    await page.keyboard.press('Tab')
+    await page.keyboard.type(user.email)
+    await page.keyboard.press('Tab')
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press('Enter')
+    const code = page.getByLabel('Code', { exact: true })
+    await code.waitFor()
+    tt.ok(await code.evaluate((el) => el === document.activeElement), 'the Code field has the focus')
+    await page.keyboard.type(await totp(secret))
+    await page.keyboard.press('Enter')
+    await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: 30_000 })
+    const devices = await api.get('/v2/devices/', { token: user.token })
+    tt.same(
+      devices.body.devices.map((d: { name: string }) => d.name),
+      ['Chrome on Linux'],
+      'the login registered the browser as a device, named after it',
+    )
+
+    // The first control of the chat is "Log out": it unlinks the browser and shows the form again.
+    await page.keyboard.press('Tab')
+    tt.equal(await page.evaluate(() => document.activeElement?.textContent), 'Log out')
+    await page.keyboard.press('Enter')
+    await page.getByText('Logged out.').waitFor()
+    tt.same((await api.get('/v2/devices/', { token: user.token })).body.devices, [], 'the device is gone')
+
+    // A reset link, asked for from the same form.
+    const before = smtp.mails.length
+    await page.getByLabel('Email', { exact: true }).fill(user.email)
+    await page.getByRole('button', { name: 'Forgot password' }).press('Enter')
+    await page.getByText('a reset link is on its way').waitFor()
+    tt.match((await smtp.next(user.email, before)).text, /\/auth\/password\/reset\/confirm\//, 'the link is mailed')
     tt.same(await settled(), [], 'no console error, CSP violation or contract break')
   },
 )
