@@ -261,6 +261,7 @@ function Chat({ session, onEnded }: { session: Session; onEnded: (why: string) =
           <Conversation
             session={session}
             contact={open}
+            ownDevices={devices.map((d) => d.deviceId)}
             messages={messages}
             messageField={messageField}
             onSent={() => void db.messagesWith(open).then(setMessages)}
@@ -295,6 +296,7 @@ function AddContact({ onAdd }: { onAdd: (email: string) => Promise<void> }) {
 function Conversation(props: {
   session: Session
   contact: string
+  ownDevices: number[]
   messages: db.StoredMessage[]
   messageField: { current: HTMLInputElement | null }
   onSent: () => void
@@ -312,7 +314,7 @@ function Conversation(props: {
     setSending(true)
     props.onError('')
     try {
-      await sendMessage(session, contact, text)
+      await sendMessage(session, contact, text, props.ownDevices)
       setText('')
       props.onSent()
     } catch (err) {

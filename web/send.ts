@@ -115,13 +115,14 @@ async function sendToAccount(session: Session, email: string, envelope: Envelope
 
 /**
  * Sends a chat message: to the contact's devices, then, as a sync, to this account's other devices
- * (if it has any: `GET /v2/devices/` says so without using up anyone's prekeys).
+ * when it has any. `ownDevices` is the account's device list as the page last fetched it
+ * (`GET /v2/devices/`, again after each `devices_changed` frame), so a send costs no extra request;
+ * should it be out of date, the sync's own 409 mends it.
  */
-export async function sendMessage(session: Session, contact: string, text: string) {
+export async function sendMessage(session: Session, contact: string, text: string, ownDevices: number[]) {
   const timestamp = Date.now()
   const attempts = await sendToAccount(session, contact, { text }, timestamp)
-  const own = await session.api.GET('/v2/devices/')
-  if ((own.data?.devices ?? []).some((d) => d.deviceId !== session.device.deviceId))
+  if (ownDevices.some((deviceId) => deviceId !== session.device.deviceId))
     attempts.push(...(await sendToAccount(session, session.device.email, { text, to: contact }, timestamp)))
   else await db.remove('state', listKey(session.device.email)) // alone: start afresh when another device comes
   await db.addMessage({ contact, direction: 'out', text, timestamp, senderDeviceId: session.device.deviceId })
