@@ -247,6 +247,19 @@ t.test(
       'the login registered the browser as a device, named after it',
     )
 
+    // Others claim bundles until fewer than a fifth of the 50 one-time prekeys are left; at its
+    // next start (a reload) the client tops them up again.
+    const { registrationId } = devices.body.devices[0]
+    const count = async () => (await api.get(`/prekeys/${registrationId}/`, { token: user.token })).body.count as number
+    tt.equal(await count(), 50, 'the device registered 50 one-time prekeys')
+    const other = await signUp(api, 'dave@example.com')
+    for (let i = 0; i < 41; i++) await api.get(`/v2/keys/${encodeURIComponent(user.email)}/1/`, { token: other.token })
+    tt.equal(await count(), 9, 'nine left')
+    await page.reload()
+    await page.getByRole('button', { name: 'Log out' }).waitFor()
+    for (let i = 0; i < 100 && (await count()) < 50; i++) await new Promise((r) => setTimeout(r, 100))
+    tt.equal(await count(), 50, 'replenished after the reload, which kept the login')
+
     // The first control of the chat is "Log out": it unlinks the browser and shows the form again.
     await page.keyboard.press('Tab')
     tt.equal(await page.evaluate(() => document.activeElement?.textContent), 'Log out')
