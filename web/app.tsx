@@ -251,6 +251,8 @@ function Chat({ session, onEnded }: { session: Session; onEnded: (why: string) =
         </ul>
         <AddContact
           onAdd={async (email) => {
+            // Your own other devices get every message as a sync already.
+            if (email === session.device.email) return setStatus('That is your own account.')
             await addContact(email)
             openConversation(email)
           }}
