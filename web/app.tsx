@@ -177,6 +177,12 @@ function Chat({ session, onEnded }: { session: Session; onEnded: (why: string) =
   const refreshDevices = useCallback(async () => {
     const res = await session.api.GET('/v2/devices/')
     if (res.data) setDevices(res.data.devices)
+    // A refused socket upgrade is invisible to a browser (it just reconnects): this request, made
+    // at every start, is where an expired or revoked login shows.
+    if (res.response.status === 401) {
+      stopRef.current()
+      endedRef.current('Your login ended: log in again.')
+    }
   }, [session])
 
   const addContact = useCallback(async (email: string) => {
