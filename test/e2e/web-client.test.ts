@@ -260,6 +260,27 @@ t.test(
     for (let i = 0; i < 100 && (await count()) < 50; i++) await new Promise((r) => setTimeout(r, 100))
     tt.equal(await count(), 50, 'replenished after the reload, which kept the login')
 
+    // A password change elsewhere ends the browser's login (its socket closes with 4401); logging in
+    // again binds to the same device, keys and history.
+    const newPassword = 'a-new-passphrase-for-carol-7'
+    const changed = await api.post(
+      '/auth/users/set_password/',
+      { current_password: PASSWORD, new_password: newPassword },
+      { token: user.token },
+    )
+    tt.ok(changed.status < 300, 'the password is changed through the API')
+    await page.getByText('Your login ended: log in again.').waitFor()
+    await page.getByLabel('Email', { exact: true }).fill(user.email)
+    await page.getByLabel('Password', { exact: true }).fill(newPassword)
+    await page.getByLabel('Password', { exact: true }).press('Enter')
+    clock.advance(30) // a fresh TOTP step: each code is good once
+    await page.getByLabel('Code', { exact: true }).waitFor()
+    await page.keyboard.type(await totp(secret))
+    await page.keyboard.press('Enter')
+    await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: 30_000 })
+    tt.match(await page.locator('header').innerText(), /device 1/, 'the same device as before')
+    tt.equal((await api.get('/v2/devices/', { token: user.token })).body.devices.length, 1, 'and no new one')
+
     // The first control of the chat is "Log out": it unlinks the browser and shows the form again.
     await page.keyboard.press('Tab')
     tt.equal(await page.evaluate(() => document.activeElement?.textContent), 'Log out')
