@@ -62,6 +62,14 @@ module.exports = {
       to: { path: '^(app|server)\\.ts$|^(lib|db|plugins|routes|scripts|test)/' },
     },
     {
+      name: 'web-imports-only-sdk',
+      comment:
+        'web/ is the browser client: it talks to the server through the SDK (sdk/) only, never imports server code.',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: '^(app|server)\\.ts$|^(lib|db|plugins|routes|scripts|test)/' },
+    },
+    {
       name: 'no-test-code-in-the-server',
       comment: 'Nothing outside test/ imports test helpers.',
       severity: 'error',

@@ -1,8 +1,9 @@
 # Pinned to an exact Node.js release, so that a rebuild does not change the runtime underneath.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
-# Build stage: native modules (better-sqlite3) need a compiler; compile TypeScript, then drop the
-# development dependencies.
+# Build stage: native modules (better-sqlite3) need a compiler; compile TypeScript and bundle the
+# web client into dist/web/ (npm run build; esbuild and Preact are development dependencies), then
+# drop the development dependencies.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
@@ -13,7 +14,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-# Runtime stage: the compiled server and operations commands (dist/), their production
+# Runtime stage: the compiled server, operations commands and web client (dist/), their production
 # dependencies, and the files they read at run time: the contract and the password list.
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \

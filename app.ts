@@ -23,6 +23,7 @@ import housekeeping from './plugins/housekeeping.js'
 import requestLog, { loggerOptions } from './plugins/request-log.js'
 import metrics from './plugins/metrics.js'
 import docs from './plugins/docs.js'
+import webClient from './plugins/web-client.js'
 import { handlers } from './routes/index.js'
 
 export type BuildOptions = {
@@ -84,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Operator and documentation routes, outside openapi.yaml.
   await app.register(metrics)
   await app.register(docs)
+  await app.register(webClient)
   await app.register(bus)
   await app.register(delivery)
   await app.register(provisioning)

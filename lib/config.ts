@@ -64,6 +64,10 @@ const ConfigSchema = Type.Object({
   metricsToken: Type.Optional(Type.String({ minLength: 16 })),
   metricsPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   metricsHost: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  // The browser client at / (plugins/web-client.ts), from the bundle `npm run build` makes; the
+  // directory defaults to dist/web/ of this checkout or image.
+  webClient: Type.Boolean({ default: true }),
+  webClientDir: Type.Optional(Type.String({ minLength: 1 })),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -120,6 +124,8 @@ const sources: Record<keyof Config, { env: string[]; kind?: 'list' }> = {
   metricsToken: { env: ['METRICS_TOKEN'] },
   metricsPort: { env: ['METRICS_PORT'] },
   metricsHost: { env: ['METRICS_HOST'] },
+  webClient: { env: ['WEB_CLIENT'] },
+  webClientDir: { env: ['WEB_CLIENT_DIR'] },
 }
 
 // The seed's separate PostgreSQL variables, read by fromEnv when DATABASE_URL is unset.

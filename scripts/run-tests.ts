@@ -1,9 +1,9 @@
-// `npm test`: checks the generated types are current, type-checks, lints the spec, then runs the
-// tap suite on SQLite and, side by side, on a fresh PostgreSQL database per test file, and prints the
-// combined count. PostgreSQL is required under CI (any non-empty CI) or TEST_POSTGRES=required;
-// elsewhere a machine without it runs SQLite only and says so loudly. Tests that need a tool the
-// machine lacks (test/requirements.ts) are skipped outside CI and listed loudly at the end; under CI
-// every skipped or todo test counts as failed.
+// `npm test`: checks the generated types are current, type-checks (server, SDK, web client), lints
+// the spec, then runs the tap suite on SQLite and, side by side, on a fresh PostgreSQL database per
+// test file, and prints the combined count. PostgreSQL is required under CI (any non-empty CI) or
+// TEST_POSTGRES=required; elsewhere a machine without it runs SQLite only and says so loudly. Tests
+// that need a tool the machine lacks (test/requirements.ts) are skipped outside CI and listed loudly
+// at the end; under CI every skipped or todo test counts as failed.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -36,6 +36,7 @@ const pre = [
   ['npx', ['tsx', 'scripts/codegen.ts', '--check']],
   ['npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['npx', ['tsc', '--noEmit', '-p', 'sdk/tsconfig.json']], // the SDK compiles on its own, without the server
+  ['npx', ['tsc', '--noEmit', '-p', 'web/tsconfig.json']], // the web client, against the DOM and the SDK only
   ['npx', ['redocly', 'lint', '--format', 'summary', 'openapi.yaml']],
   // Format, lint, layers (a wrong-direction import or a cycle), unused code: scripts/lint.ts.
   ['npm', ['run', '-s', 'lint']],

@@ -13,6 +13,7 @@ import { validate } from 'dockerfile-utils'
 import { database, freePort, freshPostgresUrl, PASSWORD, uniqueEmail } from './helper.js'
 import { capturing, declareSource, recordSecret, recordSecrets, spawnedLogStream } from './log-capture.js'
 import { fetchChecked } from './spec-check.js'
+import { webBundle } from './web-bundle.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8')
@@ -128,7 +129,12 @@ function runtimeTree(tt: Test): string {
   tt.teardown(() => rmSync(app, { recursive: true, force: true }))
   const build = spawnSync(
     process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')],
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      ...['-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')],
+      // Its incremental state goes with this tree, not into the work tree's dist/ (npm start's).
+      ...['--tsBuildInfoFile', join(app, 'dist', '.tsbuildinfo')],
+    ],
     { cwd: root, encoding: 'utf8' },
   )
   if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`)
@@ -169,6 +175,8 @@ function importedPackages(app: string, entries: string[]): Set<string> {
 
 t.test("the image's start command, run with the image's ENV outside a container", async (tt) => {
   const app = runtimeTree(tt)
+  // The other half of `npm run build`: the web client's bundle, into dist/web/.
+  cpSync(await webBundle(), join(app, 'dist', 'web'), { recursive: true })
   tt.ok(cmd, 'a CMD to run')
   const [command, ...args] = cmd!
   tt.equal(command, 'node')
@@ -240,6 +248,10 @@ t.test("the image's start command, run with the image's ENV outside a container"
   const ready = await fetchChecked(tt, `${base}/health/ready`)
   tt.equal(ready.status, 200, '/health/ready')
   tt.same(ready.body, { status: 'ok', checks: { database: 'ok' } })
+  // off-contract: the web client's page, outside the spec like /docs
+  const page = await fetch(`${base}/`)
+  tt.equal(page.status, 200, 'the image serves the web client at /')
+  tt.match(page.headers.get('content-type'), /^text\/html/)
   if (database === 'sqlite')
     tt.ok(existsSync(env.DATABASE_URL), 'the SQLite database was created where DATABASE_URL points')
 

@@ -79,6 +79,9 @@ export async function build(t: T, overrides: Partial<Config> = {}) {
       throttlePrekeybundle: 'off',
       // Limits are off unless a test is about them (test/routes/prekey-claim-limit.test.ts).
       prekeyClaimLimit: 'off',
+      // Off unless a test is about the web client: it then builds the bundle (test/web-bundle.ts),
+      // rather than serving whatever an earlier `npm run build` left in dist/web/.
+      webClient: false,
       // Under `npm test` everything is logged, so that the log audit can prove no secret is.
       logLevel: capturing ? 'trace' : 'silent',
       ...overrides,
