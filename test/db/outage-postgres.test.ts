@@ -219,10 +219,12 @@ t.test('a PostgreSQL outage answers 503, never 401, and loses nothing acknowledg
   )
   // ... and each acknowledgement of his deleted a message once.
   tt.equal(new Set(deletedByAck).size, deletedByAck.length, 'no message was acknowledged twice')
+  // An ack whose answer was lost with its socket (closed 1013 meanwhile) may still have deleted the
+  // message: what counts is that nothing Bob received is left queued once he has acknowledged it all.
   tt.same(
-    toBob.filter((id) => !deletedByAck.includes(id)),
+    (await call(tt, server, 'GET', `/messages/${bob.registrationId}/`, undefined, bob.token)).body,
     [],
-    'every message Bob acknowledged was deleted',
+    'every message Bob acknowledged was deleted: his queue is empty',
   )
   // Dave's queue holds every message answered 201, whether fetched during the test or now.
   const last = await call(tt, server, 'GET', `/messages/${dave.registrationId}/`, undefined, dave.token)
