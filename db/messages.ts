@@ -1,5 +1,6 @@
 import type { Schemas } from '../lib/handlers.js'
 import { isPostgres, type Queryable, rowsOf } from './dialect.js'
+import { type Prepared, prepare, run } from './driver.js'
 
 export type MessageRow = {
   id: number
@@ -52,6 +53,31 @@ const COLUMNS = [
   'sender_device_id',
   'sender_timestamp',
 ] as const
+const VALUES = `SELECT ${COLUMNS.map(() => '?').join(', ')}`
+const BOUNDED_INSERT_PG =
+  prepare(`WITH slot AS (SELECT id FROM devices WHERE id = ? AND queued_messages < ? FOR NO KEY UPDATE)
+  INSERT INTO messages (${COLUMNS.join(', ')}) ${VALUES} FROM slot RETURNING id`)
+const BOUNDED_INSERT_SQLITE = prepare(`INSERT INTO messages (${COLUMNS.join(', ')}) ${VALUES}
+  WHERE (SELECT queued_messages FROM devices WHERE id = ?) < ? RETURNING id`)
+const DELETE_FOR_PG = prepare(`DELETE FROM messages WHERE recipient_device_id = ?
+  AND id IN (SELECT jsonb_array_elements_text(?::jsonb)::bigint) RETURNING id`)
+const DELETE_FOR_SQLITE = prepare(`DELETE FROM messages WHERE recipient_device_id = ?
+  AND id IN (SELECT value FROM json_each(?)) RETURNING id`)
+/** The eight shapes of `listFor`, by which options are given, each prepared once. */
+const LISTS = new Map<string, Prepared>()
+function listStatement(afterId?: number, createdAfter?: number, limit?: number): Prepared {
+  const key = `${afterId !== undefined}${createdAfter !== undefined}${limit !== undefined}`
+  let statement = LISTS.get(key)
+  if (!statement) {
+    const where = ['recipient_device_id = ?']
+    if (afterId !== undefined) where.push('id > ?')
+    if (createdAfter !== undefined) where.push('created_at > ?')
+    const sql = `SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id${limit !== undefined ? ' LIMIT ?' : ''}`
+    statement = prepare(sql)
+    LISTS.set(key, statement)
+  }
+  return statement
+}
 // Rows per purge statement: short statements, so senders and readers never wait long on a purge.
 const PURGE_BATCH = 5000
 
@@ -62,12 +88,7 @@ export function messagesRepository(q: Queryable) {
   // (migration 0004), so the limit holds against concurrent sends: SQLite runs one writer at a
   // time; on PostgreSQL the device row is locked, and after waiting for a lock PostgreSQL checks
   // the condition again against the row as the other send left it.
-  const values = `SELECT ${COLUMNS.map(() => '?').join(', ')}`
-  const boundedInsertSql = postgres
-    ? `WITH slot AS (SELECT id FROM devices WHERE id = ? AND queued_messages < ? FOR NO KEY UPDATE)
-       INSERT INTO messages (${COLUMNS.join(', ')}) ${values} FROM slot RETURNING id`
-    : `INSERT INTO messages (${COLUMNS.join(', ')}) ${values}
-       WHERE (SELECT queued_messages FROM devices WHERE id = ?) < ? RETURNING id`
+  const boundedInsert = postgres ? BOUNDED_INSERT_PG : BOUNDED_INSERT_SQLITE
 
   return {
     /**
@@ -80,7 +101,7 @@ export function messagesRepository(q: Queryable) {
       const bindings = postgres
         ? [m.recipient_device_id, limit, ...columns]
         : [...columns, m.recipient_device_id, limit]
-      const [inserted] = rowsOf<{ id: number }>(await q.raw(boundedInsertSql, bindings))
+      const [inserted] = (await run<{ id: number }>(q, boundedInsert, bindings)).rows
       return inserted ? { id: Number(inserted.id), ...row } : undefined
     },
 
@@ -91,20 +112,20 @@ export function messagesRepository(q: Queryable) {
     },
 
     /** The device's queued messages, oldest first. */
-    listFor(deviceId: number, options: ListOptions = {}): Promise<MessageRow[]> {
-      const query = q<MessageRow>('messages').where({ recipient_device_id: deviceId })
-      if (options.afterId !== undefined) query.andWhere('id', '>', options.afterId)
-      if (options.createdAfter !== undefined) query.andWhere('created_at', '>', options.createdAfter)
-      if (options.limit !== undefined) query.limit(options.limit)
-      return query.orderBy('id')
+    async listFor(deviceId: number, options: ListOptions = {}): Promise<MessageRow[]> {
+      const { afterId, createdAfter, limit } = options
+      const values: unknown[] = [deviceId]
+      for (const v of [afterId, createdAfter, limit]) if (v !== undefined) values.push(v)
+      return (await run<MessageRow>(q, listStatement(afterId, createdAfter, limit), values)).rows
     },
 
     /** Deletes those of `ids` queued for the device and returns the ids that were deleted. */
     async deleteFor(deviceId: number, ids: number[]): Promise<Set<number>> {
-      // One statement, so two racing deletes of an id cannot both report it deleted.
-      const list = ids.map(() => '?').join(', ')
-      const sql = `DELETE FROM messages WHERE recipient_device_id = ? AND id IN (${list}) RETURNING id`
-      const rows = rowsOf<{ id: number }>(await q.raw(sql, [deviceId, ...ids]))
+      // One statement, so two racing deletes of an id cannot both report it deleted; the ids go
+      // as one JSON array, so that every list length is the same prepared statement.
+      if (!ids.length) return new Set()
+      const statement = postgres ? DELETE_FOR_PG : DELETE_FOR_SQLITE
+      const { rows } = await run<{ id: number }>(q, statement, [deviceId, JSON.stringify(ids)])
       return new Set(rows.map((r) => Number(r.id)))
     },
 

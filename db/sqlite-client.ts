@@ -13,12 +13,28 @@ type Statement = {
   all(bindings: unknown[]): unknown[]
   run(bindings: unknown[]): { changes: number; lastInsertRowid: number | bigint }
 }
-type Connection = { prepare(sql: string): Statement }
+export type Connection = { prepare(sql: string): Statement }
 
 const MAX_CACHED = 256
 const caches = new WeakMap<Connection, Map<string, Statement>>()
 
 type QueryObject = { sql?: string; bindings?: unknown[]; options?: unknown; response?: unknown; context?: unknown }
+
+/** The connection's prepared statement for `sql`, prepared on first use and kept (at most MAX_CACHED). */
+export function cachedStatement(connection: Connection, sql: string): Statement {
+  let cache = caches.get(connection)
+  if (!cache) {
+    cache = new Map()
+    caches.set(connection, cache)
+  }
+  let statement = cache.get(sql)
+  if (!statement) {
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
+    statement = connection.prepare(sql)
+    cache.set(sql, statement)
+  }
+  return statement
+}
 
 export class CachingSqliteClient extends BetterSqlite3Client {
   async _query(connection: Connection, obj: QueryObject): Promise<QueryObject> {
@@ -30,17 +46,7 @@ export class CachingSqliteClient extends BetterSqlite3Client {
     }
     // Per-query options: uncached.
     if (self._optSafeIntegers(obj.options) !== undefined) return super_query(this, connection, obj)
-    let cache = caches.get(connection)
-    if (!cache) {
-      cache = new Map()
-      caches.set(connection, cache)
-    }
-    let statement = cache.get(obj.sql)
-    if (!statement) {
-      if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
-      statement = connection.prepare(obj.sql)
-      cache.set(obj.sql, statement)
-    }
+    const statement = cachedStatement(connection, obj.sql)
     const bindings = self._formatBindings(obj.bindings)
     if (statement.reader) {
       obj.response = statement.all(bindings)
