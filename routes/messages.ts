@@ -127,8 +127,12 @@ export const messages = {
       return rows
     })
     // Committed, all of them: each device's socket, on any instance, gets its message now.
-    for (const { device, row } of stored)
-      await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
+    // Published together: on PostgreSQL they go out in one NOTIFY statement (plugins/bus.ts).
+    await Promise.all(
+      stored.map(({ device, row }) =>
+        request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id }),
+      ),
+    )
     return { status: 200, body: { messages: stored.map(({ deviceId, row }) => ({ deviceId, id: row.id })) } }
   },
 
