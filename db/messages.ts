@@ -59,6 +59,23 @@ const BOUNDED_INSERT_PG =
   INSERT INTO messages (${COLUMNS.join(', ')}) ${VALUES} FROM slot RETURNING id`)
 const BOUNDED_INSERT_SQLITE = prepare(`INSERT INTO messages (${COLUMNS.join(', ')}) ${VALUES}
   WHERE (SELECT queued_messages FROM devices WHERE id = ?) < ? RETURNING id`)
+// One row per device from parallel arrays (PostgreSQL) or a JSON array of [device, address, content]
+// (SQLite); the sender's columns are shared. Each device appears once, so each row's bound reads
+// its own device's counter.
+const MANY_INSERT_PG = prepare(`WITH m AS (
+    SELECT * FROM unnest(?::int[], ?::text[], ?::text[]) AS m(recipient_device_id, recipient_address, content)),
+  slot AS (SELECT id FROM devices WHERE id IN (SELECT recipient_device_id FROM m) AND queued_messages < ?
+    ORDER BY id FOR NO KEY UPDATE)
+  INSERT INTO messages (recipient_device_id, recipient_address, content, sender_address, sender_registration_id,
+    created_at, sender_email, sender_device_id, sender_timestamp)
+  SELECT m.recipient_device_id, m.recipient_address, m.content, ?, ?, ?, ?, ?, ?::bigint
+  FROM m JOIN slot ON slot.id = m.recipient_device_id RETURNING id, recipient_device_id`)
+const MANY_INSERT_SQLITE = prepare(`INSERT INTO messages (recipient_device_id, recipient_address, content,
+    sender_address, sender_registration_id, created_at, sender_email, sender_device_id, sender_timestamp)
+  SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), ?, ?, ?, ?, ?, ?
+  FROM json_each(?) AS j
+  WHERE (SELECT queued_messages FROM devices WHERE id = json_extract(j.value, '$[0]')) < ?
+  RETURNING id, recipient_device_id`)
 const DELETE_FOR_PG = prepare(`DELETE FROM messages WHERE recipient_device_id = ?
   AND id IN (SELECT jsonb_array_elements_text(?::jsonb)::bigint) RETURNING id`)
 const DELETE_FOR_SQLITE = prepare(`DELETE FROM messages WHERE recipient_device_id = ?
@@ -103,6 +120,50 @@ export function messagesRepository(q: Queryable) {
         : [...columns, m.recipient_device_id, limit]
       const [inserted] = (await run<{ id: number }>(q, boundedInsert, bindings)).rows
       return inserted ? { id: Number(inserted.id), ...row } : undefined
+    },
+
+    /**
+     * Queues one message for each of several devices (at most one each), all from one sender, in
+     * one statement, under the same bound as `insertBounded`: the row of each message queued, by
+     * recipient device; a device that is full (or gone) gets none.
+     */
+    async insertBoundedMany(sent: NewMessage[], limit: number): Promise<Map<number, MessageRow>> {
+      if (!sent.length) return new Map()
+      const common = {
+        sender_email: null,
+        sender_device_id: null,
+        sender_timestamp: null,
+        ...sent[0],
+        created_at: Date.now(),
+      }
+      const shared = [
+        common.sender_address,
+        common.sender_registration_id,
+        common.created_at,
+        common.sender_email,
+        common.sender_device_id,
+        common.sender_timestamp,
+      ]
+      const { rows } = postgres
+        ? await run<{ id: number; recipient_device_id: number }>(q, MANY_INSERT_PG, [
+            sent.map((m) => m.recipient_device_id),
+            sent.map((m) => m.recipient_address),
+            sent.map((m) => m.content),
+            limit,
+            ...shared,
+          ])
+        : await run<{ id: number; recipient_device_id: number }>(q, MANY_INSERT_SQLITE, [
+            ...shared,
+            JSON.stringify(sent.map((m) => [m.recipient_device_id, m.recipient_address, m.content])),
+            limit,
+          ])
+      const byDevice = new Map(sent.map((m) => [m.recipient_device_id, m]))
+      const out = new Map<number, MessageRow>()
+      for (const r of rows) {
+        const m = byDevice.get(Number(r.recipient_device_id))!
+        out.set(m.recipient_device_id, { ...common, ...m, id: Number(r.id), created_at: common.created_at })
+      }
+      return out
     },
 
     /** How many messages the device holds (expired ones until purged), or undefined when there is no such device. */
