@@ -89,8 +89,8 @@ function listStatement(afterId?: number, createdAfter?: number, limit?: number):
     const where = ['recipient_device_id = ?']
     if (afterId !== undefined) where.push('id > ?')
     if (createdAfter !== undefined) where.push('created_at > ?')
-    const sql = `SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id${limit !== undefined ? ' LIMIT ?' : ''}`
-    statement = prepare(sql)
+    const limited = limit !== undefined ? ' LIMIT ?' : ''
+    statement = prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id${limited}`)
     LISTS.set(key, statement)
   }
   return statement
