@@ -40,7 +40,7 @@ async function measure(label: string, fn: () => Promise<unknown>) {
   const used = process.cpuUsage(cpu)
   const cpuUs = (used.user + used.system) / N
   console.log(
-    `  ${label.padEnd(34)} client CPU ${cpuUs.toFixed(1).padStart(6)} µs   wall ${wallUs.toFixed(1).padStart(6)} µs`,
+    `  ${label.padEnd(36)} client CPU ${cpuUs.toFixed(1).padStart(6)} µs   wall ${wallUs.toFixed(1).padStart(6)} µs`,
   )
 }
 
