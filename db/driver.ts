@@ -18,7 +18,11 @@ type PgConnection = {
     values: unknown[]
   }): Promise<{ rows: unknown[]; rowCount: number | null }>
 }
-type KnexClient = { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<unknown> }
+type KnexClient = {
+  acquireConnection(): Promise<unknown>
+  releaseConnection(connection: unknown): Promise<unknown>
+  emit(event: 'query', query: { sql: string; bindings: unknown[] }): boolean
+}
 
 export type Prepared = { sql: string; pgText: string; name: string }
 
@@ -41,8 +45,11 @@ export async function run<R>(
 ): Promise<{ rows: R[]; changes: number }> {
   const client = q.client as unknown as KnexClient
   const connection = await client.acquireConnection()
+  const postgres = isPostgres(q)
+  // As knex announces its own queries (the scale check captures the hot statements this way).
+  client.emit('query', { sql: postgres ? statement.pgText : statement.sql, bindings: values })
   try {
-    if (isPostgres(q)) {
+    if (postgres) {
       const result = await (connection as PgConnection).query({ name: statement.name, text: statement.pgText, values })
       return { rows: result.rows as R[], changes: result.rowCount ?? 0 }
     }

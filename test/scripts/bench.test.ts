@@ -80,7 +80,7 @@ t.test('ratios are taken against the ceiling of the same database and connection
   tt.equal(runs[1].ratioToCeiling, 0.4, 'send @10 over ceiling @10')
   tt.equal(runs[3].ratioToCeiling, 0.4, 'send @50 over ceiling @50')
   tt.equal(runs[3].cpuRatioToCeiling, 0.2, 'ceiling CPU per request over send CPU per request')
-  tt.equal(runs[4].ratioToCeiling, 0.25)
+  tt.equal(runs[4].ratioToCeiling, 0.125)
   tt.equal(runs[0].ratioToCeiling, 1)
   tt.equal(runs[7].ratioToCeiling, null, 'no postgres ceiling measured')
 })
