@@ -1,5 +1,10 @@
 import type { KyberPreKey, PreKey, SignedPreKey } from '../lib/key-checks.js'
 import { insertedId, isPostgres, type Queryable, rowsOf } from './dialect.js'
+import { prepare, run } from './driver.js'
+
+/** A sender's look-up of the recipient on every send and bundle: a prepared statement (db/driver.ts). */
+const ACCOUNT_BY_EMAIL = prepare(`SELECT u.id AS account_id, u.email AS account_email, d.*
+  FROM users u LEFT JOIN devices d ON d.user_id = u.id WHERE u.email = ? ORDER BY d.device_id`)
 
 export type DeviceRow = {
   /** The row's key: what other tables and sessions refer to. */
@@ -45,6 +50,18 @@ export function devicesOf(rows: Record<string, unknown>[], aliases: string[]): D
 /** An account found by email, with its devices by number (none: an empty list). */
 export type Account = { userId: number; email: string; devices: DeviceRow[] }
 
+/** Row locks a send or a bundle claim takes (PostgreSQL; SQLite runs one writer at a time): prepared. */
+const LOCK = {
+  update: prepare('SELECT id FROM devices WHERE id = ? FOR UPDATE'),
+  share: prepare('SELECT id FROM devices WHERE id = ? FOR SHARE'),
+  none: prepare('SELECT id FROM devices WHERE id = ?'),
+}
+const LOCK_ACCOUNT = {
+  send: prepare('SELECT * FROM devices WHERE user_id = ? ORDER BY id FOR NO KEY UPDATE'),
+  share: prepare('SELECT * FROM devices WHERE user_id = ? ORDER BY id FOR SHARE'),
+  none: prepare('SELECT * FROM devices WHERE user_id = ? ORDER BY id'),
+}
+
 export function devicesRepository(q: Queryable) {
   return {
     /** The account's devices, ordered by number. */
@@ -55,13 +72,12 @@ export function devicesRepository(q: Queryable) {
 
     /** The user with that email and its devices, in one round trip; undefined for no such user. */
     async accountByEmail(email: string): Promise<Account | undefined> {
-      const rows = await q('users')
-        .leftJoin('devices', 'devices.user_id', 'users.id')
-        .select({ account_id: 'users.id', account_email: 'users.email' }, 'devices.*')
-        .where('users.email', email.toLowerCase())
-        .orderBy('devices.device_id')
+      const { rows } = await run<Record<string, unknown>>(q, ACCOUNT_BY_EMAIL, [email.toLowerCase()])
       if (!rows.length) return undefined
-      const { account_id: userId, account_email: accountEmail } = rows[0]
+      const { account_id: userId, account_email: accountEmail } = rows[0] as {
+        account_id: number
+        account_email: string
+      }
       return { userId, email: accountEmail, devices: devicesOf(rows, ['account_id', 'account_email']) }
     },
 
@@ -125,9 +141,8 @@ export function devicesRepository(q: Queryable) {
      * transaction at a time already. False when the device is gone.
      */
     async lock(id: number, mode: 'update' | 'share' = 'update'): Promise<boolean> {
-      const query = q('devices').select('id').where({ id })
-      const row = await (isPostgres(q) ? (mode === 'share' ? query.forShare() : query.forUpdate()) : query).first()
-      return row !== undefined
+      const { rows } = await run(q, LOCK[isPostgres(q) ? mode : 'none'], [id])
+      return rows.length > 0
     },
 
     /**
@@ -137,8 +152,7 @@ export function devicesRepository(q: Queryable) {
      * in one order (by key), so that transactions locking several never wait for each other.
      */
     async lockAccount(userId: number, mode: 'send' | 'share'): Promise<DeviceRow[]> {
-      const query = q<DeviceRow>('devices').where({ user_id: userId }).orderBy('id')
-      const rows = await (isPostgres(q) ? (mode === 'send' ? query.forNoKeyUpdate() : query.forShare()) : query)
+      const { rows } = await run<DeviceRow>(q, LOCK_ACCOUNT[isPostgres(q) ? mode : 'none'], [userId])
       return rows.sort((a, b) => a.device_id - b.device_id)
     },
   }

@@ -3,12 +3,15 @@ import type { SecretBox } from '../lib/secret-box.js'
 import { authFailuresRepository, usedTokensRepository } from './auth-failures.js'
 import type { Queryable } from './dialect.js'
 import { devicesRepository } from './devices.js'
+import { prepare, run } from './driver.js'
 import { keysRepository } from './keys.js'
 import { messagesRepository } from './messages.js'
 import { mfaRepository } from './mfa.js'
 import { provisioningRepository } from './provisioning.js'
 import { sessionsRepository } from './sessions.js'
 import { usersRepository } from './users.js'
+
+const NOTIFY_ALL = prepare('SELECT pg_notify(?, p) FROM unnest(?::text[]) WITH ORDINALITY AS n(p, i) ORDER BY i')
 
 /** Every repository, running its statements on `q`: the pool, or one transaction. */
 function repositoriesOn(q: Queryable, box: SecretBox) {
@@ -50,9 +53,12 @@ export function createRepositories(knex: Knex, box: SecretBox) {
       knex.transaction((trx) => work(repositoriesOn(trx, box))),
     /** One round trip, for the readiness probe. */
     ping: async (): Promise<void> => void (await knex.raw('select 1')),
-    /** PostgreSQL NOTIFY on `channel` (plugins/bus.ts); delivered to listeners when this statement commits. */
-    notify: async (channel: string, payload: string): Promise<void> =>
-      void (await knex.raw('SELECT pg_notify(?, ?)', [channel, payload])),
+    /**
+     * PostgreSQL NOTIFY on `channel` of each payload, in order, in one statement (plugins/bus.ts);
+     * delivered to listeners when this statement commits.
+     */
+    notify: async (channel: string, payloads: string[]): Promise<void> =>
+      void (await run(knex, NOTIFY_ALL, [channel, payloads])),
     /** The connection pool's state (knex pools with tarn on both engines), for metrics. */
     poolStats(): PoolStats {
       const pool = (knex.client as { pool?: TarnPool }).pool

@@ -1,4 +1,5 @@
-import { isPostgres, type Queryable, rowsOf } from './dialect.js'
+import { isPostgres, type Queryable } from './dialect.js'
+import { type Prepared, prepare, run } from './driver.js'
 import type { KyberPreKey, PreKey, SignedPreKey } from '../lib/key-checks.js'
 
 /** One-time keys: `ec` are the Curve25519 prekeys, `pq` the Kyber ones, which also carry a signature. */
@@ -22,6 +23,32 @@ function fromRow(row: { key_id: number; public_key: string; signature?: string }
     ...(row.signature !== undefined && { signature: row.signature }),
   }
 }
+
+// A bundle claim's statements, on every bundle: prepared (db/driver.ts).
+type KeyRow = { key_id: number; public_key: string; signature?: string }
+/** Deletes and returns the device's oldest one-time key of a kind, per engine. */
+const CLAIMS = new Map<string, Prepared>()
+function claimStatement(kind: OneTimeKind, pg: boolean): Prepared {
+  const key = `${kind}${pg}`
+  let statement = CLAIMS.get(key)
+  if (!statement) {
+    const table = TABLE[kind]
+    const columns = kind === 'pq' ? 'key_id, public_key, signature' : 'key_id, public_key'
+    const lock = pg ? ' FOR UPDATE SKIP LOCKED' : ''
+    const oldest = `SELECT id FROM ${table} WHERE device_id = ? ORDER BY key_id LIMIT 1${lock}`
+    statement = prepare(`DELETE FROM ${table} WHERE id = (${oldest}) RETURNING ${columns}`)
+    CLAIMS.set(key, statement)
+  }
+  return statement
+}
+const COUNT_CLAIM = prepare(`INSERT INTO prekey_claims (device_id, claims, window_started_at) VALUES (?, 1, ?)
+  ON CONFLICT (device_id) DO UPDATE SET
+    claims = CASE WHEN prekey_claims.window_started_at <= ? THEN 1 ELSE prekey_claims.claims + 1 END,
+    window_started_at = CASE WHEN prekey_claims.window_started_at <= ? THEN ?
+      ELSE prekey_claims.window_started_at END
+  RETURNING claims`)
+const SIGNED_PREKEY = prepare('SELECT key_id, public_key, signature FROM signed_prekeys WHERE device_id = ?')
+const LAST_RESORT = prepare('SELECT key_id, public_key, signature FROM pq_last_resort_prekeys WHERE device_id = ?')
 
 export function keysRepository(q: Queryable) {
   return {
@@ -48,14 +75,7 @@ export function keysRepository(q: Queryable) {
      * SQLite serialises writers, so the plain sub-select is already atomic there.
      */
     async claimOneTime<K extends OneTimeKind>(kind: K, deviceId: number): Promise<OneTimeKey<K> | undefined> {
-      const pg = isPostgres(q)
-      const table = TABLE[kind]
-      const columns = kind === 'pq' ? 'key_id, public_key, signature' : 'key_id, public_key'
-      const lock = pg ? ' FOR UPDATE SKIP LOCKED' : ''
-      const oldest = `SELECT id FROM ${table} WHERE device_id = ? ORDER BY key_id LIMIT 1${lock}`
-      const sql = `DELETE FROM ${table} WHERE id = (${oldest}) RETURNING ${columns}`
-      const result = await q.raw(sql, [deviceId])
-      const row = rowsOf<{ key_id: number; public_key: string; signature?: string }>(result)[0]
+      const [row] = (await run<KeyRow>(q, claimStatement(kind, isPostgres(q)), [deviceId])).rows
       return row && (fromRow(row) as OneTimeKey<K>)
     },
 
@@ -65,19 +85,13 @@ export function keysRepository(q: Queryable) {
      * number; returns it. Run on its own, not inside the claim's transaction: nothing waits on it.
      */
     async countClaim(deviceId: number, now: number, windowMs: number): Promise<number> {
-      const sql = `INSERT INTO prekey_claims (device_id, claims, window_started_at) VALUES (?, 1, ?)
-        ON CONFLICT (device_id) DO UPDATE SET
-          claims = CASE WHEN prekey_claims.window_started_at <= ? THEN 1 ELSE prekey_claims.claims + 1 END,
-          window_started_at = CASE WHEN prekey_claims.window_started_at <= ? THEN ?
-            ELSE prekey_claims.window_started_at END
-        RETURNING claims`
       const stale = now - windowMs
-      const rows = rowsOf<{ claims: number }>(await q.raw(sql, [deviceId, now, stale, stale, now]))
+      const { rows } = await run<{ claims: number }>(q, COUNT_CLAIM, [deviceId, now, stale, stale, now])
       return Number(rows[0].claims)
     },
 
     async getSignedPreKey(deviceId: number): Promise<SignedPreKey | undefined> {
-      const row = await q('signed_prekeys').where({ device_id: deviceId }).first()
+      const [row] = (await run<KeyRow>(q, SIGNED_PREKEY, [deviceId])).rows
       return row && (fromRow(row) as SignedPreKey)
     },
 
@@ -88,7 +102,7 @@ export function keysRepository(q: Queryable) {
         .merge(['key_id', 'public_key', 'signature']),
 
     async getLastResort(deviceId: number): Promise<KyberPreKey | undefined> {
-      const row = await q('pq_last_resort_prekeys').where({ device_id: deviceId }).first()
+      const [row] = (await run<KeyRow>(q, LAST_RESORT, [deviceId])).rows
       return row && (fromRow(row) as KyberPreKey)
     },
 

@@ -1,5 +1,6 @@
 import type { Schemas } from '../lib/handlers.js'
 import { isPostgres, type Queryable, rowsOf } from './dialect.js'
+import { type Prepared, prepare, run } from './driver.js'
 
 export type MessageRow = {
   id: number
@@ -52,6 +53,48 @@ const COLUMNS = [
   'sender_device_id',
   'sender_timestamp',
 ] as const
+const VALUES = `SELECT ${COLUMNS.map(() => '?').join(', ')}`
+const BOUNDED_INSERT_PG =
+  prepare(`WITH slot AS (SELECT id FROM devices WHERE id = ? AND queued_messages < ? FOR NO KEY UPDATE)
+  INSERT INTO messages (${COLUMNS.join(', ')}) ${VALUES} FROM slot RETURNING id`)
+const BOUNDED_INSERT_SQLITE = prepare(`INSERT INTO messages (${COLUMNS.join(', ')}) ${VALUES}
+  WHERE (SELECT queued_messages FROM devices WHERE id = ?) < ? RETURNING id`)
+// One row per device from parallel arrays (PostgreSQL) or a JSON array of [device, address, content]
+// (SQLite); the sender's columns are shared. Each device appears once, so each row's bound reads
+// its own device's counter.
+const MANY_INSERT_PG = prepare(`WITH m AS (
+    SELECT * FROM unnest(?::int[], ?::text[], ?::text[]) AS m(recipient_device_id, recipient_address, content)),
+  slot AS (SELECT id FROM devices WHERE id IN (SELECT recipient_device_id FROM m) AND queued_messages < ?
+    ORDER BY id FOR NO KEY UPDATE)
+  INSERT INTO messages (recipient_device_id, recipient_address, content, sender_address, sender_registration_id,
+    created_at, sender_email, sender_device_id, sender_timestamp)
+  SELECT m.recipient_device_id, m.recipient_address, m.content, ?, ?, ?, ?, ?, ?::bigint
+  FROM m JOIN slot ON slot.id = m.recipient_device_id RETURNING id, recipient_device_id`)
+const MANY_INSERT_SQLITE = prepare(`INSERT INTO messages (recipient_device_id, recipient_address, content,
+    sender_address, sender_registration_id, created_at, sender_email, sender_device_id, sender_timestamp)
+  SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), ?, ?, ?, ?, ?, ?
+  FROM json_each(?) AS j
+  WHERE (SELECT queued_messages FROM devices WHERE id = json_extract(j.value, '$[0]')) < ?
+  RETURNING id, recipient_device_id`)
+const DELETE_FOR_PG = prepare(`DELETE FROM messages WHERE recipient_device_id = ?
+  AND id IN (SELECT jsonb_array_elements_text(?::jsonb)::bigint) RETURNING id`)
+const DELETE_FOR_SQLITE = prepare(`DELETE FROM messages WHERE recipient_device_id = ?
+  AND id IN (SELECT value FROM json_each(?)) RETURNING id`)
+/** The eight shapes of `listFor`, by which options are given, each prepared once. */
+const LISTS = new Map<string, Prepared>()
+function listStatement(afterId?: number, createdAfter?: number, limit?: number): Prepared {
+  const key = `${afterId !== undefined}${createdAfter !== undefined}${limit !== undefined}`
+  let statement = LISTS.get(key)
+  if (!statement) {
+    const where = ['recipient_device_id = ?']
+    if (afterId !== undefined) where.push('id > ?')
+    if (createdAfter !== undefined) where.push('created_at > ?')
+    const limited = limit !== undefined ? ' LIMIT ?' : ''
+    statement = prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id${limited}`)
+    LISTS.set(key, statement)
+  }
+  return statement
+}
 // Rows per purge statement: short statements, so senders and readers never wait long on a purge.
 const PURGE_BATCH = 5000
 
@@ -62,12 +105,7 @@ export function messagesRepository(q: Queryable) {
   // (migration 0004), so the limit holds against concurrent sends: SQLite runs one writer at a
   // time; on PostgreSQL the device row is locked, and after waiting for a lock PostgreSQL checks
   // the condition again against the row as the other send left it.
-  const values = `SELECT ${COLUMNS.map(() => '?').join(', ')}`
-  const boundedInsertSql = postgres
-    ? `WITH slot AS (SELECT id FROM devices WHERE id = ? AND queued_messages < ? FOR NO KEY UPDATE)
-       INSERT INTO messages (${COLUMNS.join(', ')}) ${values} FROM slot RETURNING id`
-    : `INSERT INTO messages (${COLUMNS.join(', ')}) ${values}
-       WHERE (SELECT queued_messages FROM devices WHERE id = ?) < ? RETURNING id`
+  const boundedInsert = postgres ? BOUNDED_INSERT_PG : BOUNDED_INSERT_SQLITE
 
   return {
     /**
@@ -80,8 +118,52 @@ export function messagesRepository(q: Queryable) {
       const bindings = postgres
         ? [m.recipient_device_id, limit, ...columns]
         : [...columns, m.recipient_device_id, limit]
-      const [inserted] = rowsOf<{ id: number }>(await q.raw(boundedInsertSql, bindings))
+      const [inserted] = (await run<{ id: number }>(q, boundedInsert, bindings)).rows
       return inserted ? { id: Number(inserted.id), ...row } : undefined
+    },
+
+    /**
+     * Queues one message for each of several devices (at most one each), all from one sender, in
+     * one statement, under the same bound as `insertBounded`: the row of each message queued, by
+     * recipient device; a device that is full (or gone) gets none.
+     */
+    async insertBoundedMany(sent: NewMessage[], limit: number): Promise<Map<number, MessageRow>> {
+      if (!sent.length) return new Map()
+      const common = {
+        sender_email: null,
+        sender_device_id: null,
+        sender_timestamp: null,
+        ...sent[0],
+        created_at: Date.now(),
+      }
+      const shared = [
+        common.sender_address,
+        common.sender_registration_id,
+        common.created_at,
+        common.sender_email,
+        common.sender_device_id,
+        common.sender_timestamp,
+      ]
+      const { rows } = postgres
+        ? await run<{ id: number; recipient_device_id: number }>(q, MANY_INSERT_PG, [
+            sent.map((m) => m.recipient_device_id),
+            sent.map((m) => m.recipient_address),
+            sent.map((m) => m.content),
+            limit,
+            ...shared,
+          ])
+        : await run<{ id: number; recipient_device_id: number }>(q, MANY_INSERT_SQLITE, [
+            ...shared,
+            JSON.stringify(sent.map((m) => [m.recipient_device_id, m.recipient_address, m.content])),
+            limit,
+          ])
+      const byDevice = new Map(sent.map((m) => [m.recipient_device_id, m]))
+      const out = new Map<number, MessageRow>()
+      for (const r of rows) {
+        const m = byDevice.get(Number(r.recipient_device_id))!
+        out.set(m.recipient_device_id, { ...common, ...m, id: Number(r.id), created_at: common.created_at })
+      }
+      return out
     },
 
     /** How many messages the device holds (expired ones until purged), or undefined when there is no such device. */
@@ -91,20 +173,20 @@ export function messagesRepository(q: Queryable) {
     },
 
     /** The device's queued messages, oldest first. */
-    listFor(deviceId: number, options: ListOptions = {}): Promise<MessageRow[]> {
-      const query = q<MessageRow>('messages').where({ recipient_device_id: deviceId })
-      if (options.afterId !== undefined) query.andWhere('id', '>', options.afterId)
-      if (options.createdAfter !== undefined) query.andWhere('created_at', '>', options.createdAfter)
-      if (options.limit !== undefined) query.limit(options.limit)
-      return query.orderBy('id')
+    async listFor(deviceId: number, options: ListOptions = {}): Promise<MessageRow[]> {
+      const { afterId, createdAfter, limit } = options
+      const values: unknown[] = [deviceId]
+      for (const v of [afterId, createdAfter, limit]) if (v !== undefined) values.push(v)
+      return (await run<MessageRow>(q, listStatement(afterId, createdAfter, limit), values)).rows
     },
 
     /** Deletes those of `ids` queued for the device and returns the ids that were deleted. */
     async deleteFor(deviceId: number, ids: number[]): Promise<Set<number>> {
-      // One statement, so two racing deletes of an id cannot both report it deleted.
-      const list = ids.map(() => '?').join(', ')
-      const sql = `DELETE FROM messages WHERE recipient_device_id = ? AND id IN (${list}) RETURNING id`
-      const rows = rowsOf<{ id: number }>(await q.raw(sql, [deviceId, ...ids]))
+      // One statement, so two racing deletes of an id cannot both report it deleted; the ids go
+      // as one JSON array, so that every list length is the same prepared statement.
+      if (!ids.length) return new Set()
+      const statement = postgres ? DELETE_FOR_PG : DELETE_FOR_SQLITE
+      const { rows } = await run<{ id: number }>(q, statement, [deviceId, JSON.stringify(ids)])
       return new Set(rows.map((r) => Number(r.id)))
     },
 

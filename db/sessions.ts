@@ -1,16 +1,20 @@
 import type { Queryable } from './dialect.js'
 import { type DeviceRow, devicesOf } from './devices.js'
+import { prepare, run } from './driver.js'
+
+// Every authenticated request reads its session: prepared statements (db/driver.ts), read afresh
+// each time, so that a revoked session is refused at once.
+const ACTIVE = prepare(`SELECT s.user_id, s.device_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = ? AND s.expires_at > ?`)
+const ACTIVE_WITH_DEVICES = prepare(`SELECT s.user_id AS session_user_id, s.device_id AS session_device_id,
+  u.email AS account_email, d.*
+  FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN devices d ON d.user_id = s.user_id
+  WHERE s.id = ? AND s.expires_at > ? ORDER BY d.device_id`)
 
 /** A live session: its account, the account's email, and the device (row key) it is bound to, if any. */
 export type ActiveSession = { userId: number; email: string; boundDeviceId: number | null }
 
 export function sessionsRepository(q: Queryable) {
-  const live = (id: string) =>
-    q('sessions')
-      .join('users', 'users.id', 'sessions.user_id')
-      .where('sessions.id', id)
-      .andWhere('sessions.expires_at', '>', Date.now())
-
   return {
     /** `deviceId` (a device row's key) binds the session to that device: it ends when the device goes. */
     create: (id: string, userId: number, expiresAt: number, deviceId: number | null = null) =>
@@ -18,7 +22,8 @@ export function sessionsRepository(q: Queryable) {
 
     /** The live session, or undefined when it was revoked or has expired. */
     async active(id: string): Promise<ActiveSession | undefined> {
-      const row = await live(id).first('sessions.user_id', 'sessions.device_id', 'users.email')
+      type Row = { user_id: number; device_id: number | null; email: string }
+      const [row] = (await run<Row>(q, ACTIVE, [id, Date.now()])).rows
       return row && { userId: row.user_id, email: row.email, boundDeviceId: row.device_id ?? null }
     },
 
@@ -27,19 +32,10 @@ export function sessionsRepository(q: Queryable) {
      * act for a device need both on every request.
      */
     async activeWithDevices(id: string): Promise<(ActiveSession & { devices: DeviceRow[] }) | undefined> {
-      const rows = await live(id)
-        .leftJoin('devices', 'devices.user_id', 'sessions.user_id')
-        .select(
-          {
-            session_user_id: 'sessions.user_id',
-            session_device_id: 'sessions.device_id',
-            account_email: 'users.email',
-          },
-          'devices.*',
-        )
-        .orderBy('devices.device_id')
+      const { rows } = await run<Record<string, unknown>>(q, ACTIVE_WITH_DEVICES, [id, Date.now()])
       if (!rows.length) return undefined
-      const { session_user_id: userId, session_device_id: bound, account_email: email } = rows[0]
+      const first = rows[0] as { session_user_id: number; session_device_id: number | null; account_email: string }
+      const { session_user_id: userId, session_device_id: bound, account_email: email } = first
       const devices = devicesOf(rows, ['session_user_id', 'session_device_id', 'account_email'])
       return { userId, email, boundDeviceId: bound ?? null, devices }
     },

@@ -25,7 +25,7 @@ type Statement = {
   all(bindings: unknown[]): unknown[]
   run(bindings: unknown[]): { changes: number; lastInsertRowid: number | bigint }
 }
-type Connection = { prepare(sql: string): Statement; inTransaction: boolean }
+export type Connection = { prepare(sql: string): Statement; inTransaction: boolean }
 
 const MAX_CACHED = 256
 const caches = new WeakMap<Connection, Map<string, Statement>>()
@@ -41,7 +41,7 @@ class ImmediateTransaction extends SqliteTransaction {
 }
 
 /** The connection's prepared statement for `sql`, prepared on first use and kept (at most MAX_CACHED). */
-function cachedStatement(connection: Connection, sql: string): Statement {
+export function cachedStatement(connection: Connection, sql: string): Statement {
   let cache = caches.get(connection)
   if (!cache) {
     cache = new Map()
@@ -61,7 +61,7 @@ function cachedStatement(connection: Connection, sql: string): Statement {
  * process, until `budgetMs` is spent. Inside a transaction a busy statement is not retried alone:
  * with BEGIN IMMEDIATE only the BEGIN itself can meet another writer's lock, and it runs outside one.
  */
-async function retryWhileBusy<R>(connection: Connection, budgetMs: number, attempt: () => R): Promise<R> {
+export async function retryWhileBusy<R>(connection: Connection, budgetMs: number, attempt: () => R): Promise<R> {
   const retryable = !connection.inTransaction
   const deadline = Date.now() + budgetMs
   for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
@@ -75,7 +75,7 @@ async function retryWhileBusy<R>(connection: Connection, budgetMs: number, attem
 }
 
 /** How long a statement may wait for another process's lock: the client's acquire timeout (DATABASE_TIMEOUT). */
-const busyBudget = (client: unknown) =>
+export const busyBudget = (client: unknown) =>
   (client as { config: { acquireConnectionTimeout?: number } }).config.acquireConnectionTimeout ?? 10_000
 
 export class CachingSqliteClient extends BetterSqlite3Client {

@@ -62,3 +62,17 @@ export const resetDonePage = (appName: string) =>
     'Password changed',
     '<p class="ok">Your password was changed, and every device was logged out. Log in with the new password.</p>',
   )
+
+/** The answer to a page request over THROTTLE_ANON: a person, not a program, reads it. */
+export const throttledPage = (appName: string, waitSeconds: number) =>
+  page(
+    appName,
+    'Too many attempts',
+    `<p class="error" role="alert">Too many requests came from your network. Try again in ${
+      waitSeconds < 120 ? `${waitSeconds} seconds` : `${Math.ceil(waitSeconds / 60)} minutes`
+    }.</p>`,
+  )
+
+/** Any other refusal of a page request (say, a Host header not in ALLOWED_HOSTS), with the reason. */
+export const refusedPage = (appName: string, reason: string) =>
+  page(appName, 'Request refused', `<p class="error" role="alert">${escapeHtml(reason)}</p>`)

@@ -78,7 +78,35 @@ export default fp(
     if (!isPostgresUrl(app.config.databaseUrl)) {
       publish = async (event) => void setImmediate(emit, event)
     } else {
-      publish = async (event) => app.db.notify(CHANNEL, JSON.stringify(event))
+      // Events published in one turn of the event loop (concurrent requests, or the devices of one
+      // multi-device send) go out in one statement: one round trip instead of one per event.
+      type Waiting = { payload: string; done: (err?: Error) => void }
+      let batch: Waiting[] | undefined
+      const flush = () => {
+        const sending = batch!
+        batch = undefined
+        app.db
+          .notify(
+            CHANNEL,
+            sending.map((w) => w.payload),
+          )
+          .then(
+            () => {
+              for (const w of sending) w.done()
+            },
+            (err: Error) => {
+              for (const w of sending) w.done(err)
+            },
+          )
+      }
+      publish = (event) =>
+        new Promise<void>((resolve, reject) => {
+          if (!batch) {
+            batch = []
+            setImmediate(flush)
+          }
+          batch.push({ payload: JSON.stringify(event), done: (err) => (err ? reject(err) : resolve()) })
+        })
       let client: pg.Client | undefined
       let closing = false
       let delay = RECONNECT_MIN_MS

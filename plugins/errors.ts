@@ -6,7 +6,7 @@ import { errors } from '../lib/errors.js'
 import { isDatabaseUnavailable } from '../db/dialect.js'
 import { allowedMethods, operationAt, operations, type OperationInfo } from '../lib/spec.js'
 import { accountLinkInvalidPage } from '../lib/account-pages.js'
-import { resetFormPage, resetInvalidPage } from '../lib/reset-page.js'
+import { refusedPage, resetFormPage, resetInvalidPage, throttledPage } from '../lib/reset-page.js'
 
 type ValidationIssue = { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }
 
@@ -80,23 +80,30 @@ function loggable(err: Error & { code?: string }) {
   }
 }
 
+/** The page an operation that answers `status` as text/html shows for this refusal. */
+function errorPage(name: string, op: OperationInfo, apiError: ApiError): string {
+  if (apiError.statusCode === 429) return throttledPage(name, Number(apiError.headers?.['retry-after'] ?? 1))
+  const brokenLink = apiError.errors?.some((e) => e.field.startsWith('params'))
+  if (op.operationId === 'activationPageSubmit')
+    return accountLinkInvalidPage(name, ...(brokenLink ? [] : [apiError.message]))
+  if (brokenLink) return resetInvalidPage(name)
+  return op.operationId === 'resetPasswordPage'
+    ? refusedPage(name, apiError.message)
+    : resetFormPage(name, [apiError.message])
+}
+
 /**
- * Sends an error. The operations whose 400 is a page get the page: the reset form's submit the
- * invalid-link page for a broken link and the form with the problem for a broken body; the
- * activation page's submit its invalid-link page, saying what is wrong unless it is the link.
+ * Sends an error. The operations whose answer for that status is a page (openapi.yaml says text/html)
+ * get the page, since a person reads it in a browser: a 429 says when to come back (Retry-After
+ * still set); a 400 of the reset pages is the invalid-link page for a broken link and the form with
+ * the problem for a broken body; the activation page's submit its invalid-link page, saying what is
+ * wrong unless it is the link.
  */
 function sendError(request: FastifyRequest, reply: FastifyReply, apiError: ApiError, op: OperationInfo | undefined) {
   if (apiError.headers) reply.headers(apiError.headers)
-  if (apiError.statusCode === 400 && op?.responseTypes['400'] === 'text/html') {
-    const name = request.server.config.applicationName
-    const brokenLink = apiError.errors?.some((e) => e.field.startsWith('params'))
-    const html =
-      op.operationId === 'activationPageSubmit'
-        ? accountLinkInvalidPage(name, ...(brokenLink ? [] : [apiError.message]))
-        : brokenLink
-          ? resetInvalidPage(name)
-          : resetFormPage(name, [apiError.message])
-    return reply.code(400).type('text/html; charset=utf-8').send(html)
+  if (op?.responseTypes[String(apiError.statusCode)] === 'text/html') {
+    const html = errorPage(request.server.config.applicationName, op, apiError)
+    return reply.code(apiError.statusCode).type('text/html; charset=utf-8').send(html)
   }
   const body = {
     code: apiError.code,

@@ -108,10 +108,9 @@ export const messages = {
       const byNumber = new Map(devices.map((d) => [d.device_id, d]))
       const stale = outgoing.filter((m) => byNumber.get(m.deviceId)!.registration_id !== m.registrationId)
       if (stale.length) throw errors.staleDevices(stale.map((m) => m.deviceId))
-      const rows: { deviceId: number; device: DeviceRow; row: MessageRow }[] = []
-      for (const m of outgoing) {
+      const queued = outgoing.map((m) => {
         const device = byNumber.get(m.deviceId)!
-        const row = await queueOne(tx, config, {
+        const message: NewMessage = {
           recipient_device_id: device.id,
           sender_address: sender.address,
           sender_registration_id: sender.registration_id,
@@ -120,15 +119,29 @@ export const messages = {
           sender_timestamp: timestamp ?? null,
           recipient_address: device.address,
           content: m.content,
-        })
+        }
+        return { deviceId: m.deviceId, device, message }
+      })
+      // All in one statement; a device it found full gets the purge-and-retry of queueOne.
+      const inserted = await tx.messages.insertBoundedMany(
+        queued.map((x) => x.message),
+        config.maxQueuedMessages,
+      )
+      const rows: { deviceId: number; device: DeviceRow; row: MessageRow }[] = []
+      for (const { deviceId, device, message } of queued) {
+        const row = inserted.get(device.id) ?? (await queueOne(tx, config, message))
         if (!row) throw errors.recipientQueueFull(config.maxQueuedMessages)
-        rows.push({ deviceId: m.deviceId, device, row })
+        rows.push({ deviceId, device, row })
       }
       return rows
     })
     // Committed, all of them: each device's socket, on any instance, gets its message now.
-    for (const { device, row } of stored)
-      await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
+    // Published together: on PostgreSQL they go out in one NOTIFY statement (plugins/bus.ts).
+    await Promise.all(
+      stored.map(({ device, row }) =>
+        request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id }),
+      ),
+    )
     return { status: 200, body: { messages: stored.map(({ deviceId, row }) => ({ deviceId, id: row.id })) } }
   },
 

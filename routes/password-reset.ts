@@ -66,11 +66,10 @@ export const passwordReset = {
 
   async resetPasswordPage(request) {
     const app = request.server
-    const user = await userForToken(app, request.params.uid, request.params.token)
-    return {
-      status: 200,
-      body: user ? resetFormPage(app.config.applicationName) : resetInvalidPage(app.config.applicationName),
-    }
+    const user = request.validationError ? undefined : await userForToken(app, request.params.uid, request.params.token)
+    // A link that is no good is a refusal, as the form's submit says too; the page tells the person why.
+    if (!user) return { status: 400, body: resetInvalidPage(app.config.applicationName) }
+    return { status: 200, body: resetFormPage(app.config.applicationName) }
   },
 
   async resetPasswordPageSubmit(request) {

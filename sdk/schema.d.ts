@@ -2137,6 +2137,18 @@ export type components = {
                 } & components["schemas"]["Error"];
             };
         };
+        /** @description Too many requests from this IP (`THROTTLE_ANON`); a page says when to retry, as `Retry-After` does. */
+        PageTooManyRequests: {
+            headers: {
+                /** @description Seconds until a request may succeed. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example <!doctype html><html>...</html> */
+                "text/html": string;
+            };
+        };
         /** @description `throttled`: too many requests; retry after `Retry-After` seconds. */
         TooManyRequests: {
             headers: {
@@ -3442,8 +3454,20 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
-            429: components["responses"]["TooManyRequests"];
+            /**
+             * @description The link is invalid, already used or expired (or the request was refused, e.g. its Host
+             *     header); a page says so, without a form.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html>...</html> */
+                    "text/html": string;
+                };
+            };
+            429: components["responses"]["PageTooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -3496,7 +3520,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["PageTooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

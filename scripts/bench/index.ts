@@ -12,6 +12,7 @@ import {
   parseOptions,
   SCALE_SCENARIOS,
   SCENARIOS,
+  isV2,
   USAGE,
   type BenchOptions,
   type Database,
@@ -32,7 +33,7 @@ import {
 } from './report.js'
 import { byPlace, hotspots } from './profile.js'
 import { bulkLoad, LOAD_SENDER, longQueueTargets, queryPlans, type LoadSummary } from './scale.js'
-import { SEND_POOL, seedAccounts, seedLoginUsers, type Seeded } from './seed.js'
+import { SEND_POOL, seedAccounts, seedLoginUsers, V2_POOL, type Seeded } from './seed.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 // The server measured: this checkout's, or with BENCH_SERVER_ROOT another built checkout's (an
@@ -129,6 +130,7 @@ async function benchDatabase(
       const name = `${db}-${scenario}-${connections}`
       const logFile = join(tmp, `${name}.log`)
       if (scenario === 'send') await emptyQueues(database.url, SEND_POOL)
+      if (isV2(scenario)) await emptyQueues(database.url, V2_POOL)
       const profileDir = join(resolve(opts.out), 'profiles')
       const profiling = opts.profile && scenario !== 'ceiling'
       const prof = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []

@@ -1,6 +1,22 @@
 import { parseArgs } from 'node:util'
 
-export const SCENARIOS = ['ceiling', 'send', 'fetch', 'fetch-and-ack', 'bundle', 'login'] as const
+export const SCENARIOS = [
+  'ceiling',
+  'send',
+  'fetch',
+  'fetch-and-ack',
+  'bundle',
+  'login',
+  'send-v2-3',
+  'send-v2-1',
+  'send-v2-6',
+] as const
+/** The multi-device sends (PUT /v2/messages/): how many devices each recipient account has. */
+export const V2_DEVICES = { 'send-v2-1': 1, 'send-v2-3': 3, 'send-v2-6': 6 } as const
+export type V2Scenario = keyof typeof V2_DEVICES
+export const isV2 = (s: string): s is V2Scenario => s in V2_DEVICES
+/** What runs without --scenarios: the growth runs at 1 and 6 devices only when asked for. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s !== 'send-v2-1' && s !== 'send-v2-6')
 export type Scenario = (typeof SCENARIOS)[number]
 /** The scale check's scenarios: send and fetch on the seeded queues, and on bulk-loaded devices with long queues. */
 export const SCALE_SCENARIOS = ['send', 'fetch', 'fetch-long', 'send-long'] as const
@@ -40,7 +56,9 @@ export const USAGE = `npm run bench -- [options]
   --warmup <s>          warm-up seconds before each measured run (default 3; 0 = none)
   --connections <list>  connection counts (default 10,50)
   --db <list>           sqlite,postgres (default both)
-  --scenarios <list>    ${SCENARIOS.join(',')} (default all)
+  --scenarios <list>    ${SCENARIOS.join(',')}
+                        (default ${DEFAULT_SCENARIOS.join(',')}); send-v2-N is the multi-device send
+                        (PUT /v2/messages/) from a device-bound sender to accounts of N devices
   --out <dir>           where results.json, results.md and chart.svg go (default bench-results)
   --scale               also the scale check: server CPU per request of send and fetch on an
                         empty and on a bulk-loaded database, --scale-rounds times each in turn;
@@ -86,7 +104,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       warmup: { type: 'string', default: '3' },
       connections: { type: 'string', default: '10,50' },
       db: { type: 'string', default: DATABASES.join(',') },
-      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      scenarios: { type: 'string', default: DEFAULT_SCENARIOS.join(',') },
       out: { type: 'string', default: 'bench-results' },
       scale: { type: 'boolean', default: false },
       'scale-users': { type: 'string', default: '10000' },

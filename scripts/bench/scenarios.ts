@@ -2,8 +2,8 @@
 // so no two connections share a queue, and answers are checked beyond their status where a 2xx
 // alone would hide a broken measurement (an empty queue, a bundle without a one-time prekey).
 import type autocannon from 'autocannon'
-import type { RunScenario } from './options.js'
-import { ciphertext, FETCH_QUEUE, type Account, type Seeded } from './seed.js'
+import { isV2, type RunScenario } from './options.js'
+import { ciphertext, FETCH_QUEUE, type Account, type Seeded, type V2Account } from './seed.js'
 
 /** Problems the answers showed (run fails when any), and what the scenario counts besides requests. */
 export type Checks = { failures: Record<string, number>; acked: number }
@@ -39,6 +39,17 @@ const sendRequest = (from: Account, to: Account): autocannon.Request => ({
   body: JSON.stringify({ recipient: to.email, message: ciphertext(to.registrationId) }),
 })
 
+/** PUT /v2/messages/: one ciphertext (~200 bytes, as in send) for each of the recipient's devices. */
+const sendV2Request = (from: Account, to: V2Account): autocannon.Request => ({
+  method: 'PUT',
+  path: `/v2/messages/${encodeURIComponent(to.email)}/`,
+  headers: json(from.token),
+  body: JSON.stringify({
+    messages: to.devices.map((d) => ({ ...d, content: ciphertext(d.registrationId) })),
+    timestamp: Date.now(),
+  }),
+})
+
 /** The request sequence connection `i` loops over. */
 function requestsFor(
   scenario: RunScenario,
@@ -47,6 +58,28 @@ function requestsFor(
   checks: Checks,
   nextRecipient: () => number,
 ): autocannon.Request[] {
+  if (isV2(scenario)) {
+    // As send: round all recipients, so that no queue grows long.
+    const sender = pick(seeded.v2Senders, i, 'bound sender')
+    const recipients = seeded.v2Recipients[scenario]
+    if (!recipients?.length) throw new Error(`${scenario} needs seeded multi-device recipients`)
+    const requests = recipients.map((r) => sendV2Request(sender, r))
+    const devices = recipients[0].devices.length
+    return [
+      {
+        ...requests[0],
+        setupRequest: (request) => {
+          const { path, headers, body } = requests[nextRecipient() % requests.length]
+          return { ...request, path, headers, body }
+        },
+        onResponse: (status, body) => {
+          const answer = parse(body) as { messages?: unknown[] } | undefined
+          if (status === 200 && answer?.messages?.length !== devices)
+            fail(checks, `${scenario}: the answer does not list ${devices} queued messages`)
+        },
+      },
+    ]
+  }
   switch (scenario) {
     case 'ceiling':
       return [{ method: 'GET', path: '/' }]

@@ -3,9 +3,11 @@
 // prekey uploads and queued messages.
 import { randomBytes } from 'node:crypto'
 import { PrivateKey } from '@signalapp/libsignal-client'
-import type { Scenario } from './options.js'
+import { isV2, V2_DEVICES, type Scenario, type V2Scenario } from './options.js'
 
 export type Account = { email: string; password: string; token: string; registrationId: number }
+/** An account with several devices: its email and each device's number and registration ID. */
+export type V2Account = { email: string; devices: { deviceId: number; registrationId: number }[] }
 export type Credentials = { email: string; password: string }
 
 /** Each pool has (at least) one account per connection of the largest run, so no two connections share a queue. */
@@ -22,6 +24,10 @@ export type Seeded = {
   bundleRecipients: Account[]
   /** Accounts whose password hash was made at the server's real bcrypt cost. */
   loginUsers: Credentials[]
+  /** send-v2-N: senders whose tokens are bound to their device 1 (PUT /v2/messages/ needs one). */
+  v2Senders: Account[]
+  /** send-v2-N: SEND_RECIPIENTS_PER_CONNECTION accounts per connection, each with N devices. */
+  v2Recipients: Partial<Record<V2Scenario, V2Account[]>>
   /** Scale check only: bulk-loaded devices with long queues, logged in through the API. */
   longQueue?: LongQueue
 }
@@ -34,6 +40,8 @@ export const FETCH_QUEUE = 20
 const SEND_RECIPIENTS_PER_CONNECTION = 4
 /** Email prefix of the send scenario's recipients, whose queues are emptied before each send run. */
 export const SEND_POOL = 'send-to'
+/** Email prefix of the send-v2-N scenarios' recipients, emptied as SEND_POOL's are. */
+export const V2_POOL = 'v2-to'
 const PREKEY_BATCH = 1000 // the spec's maxItems for one upload
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
@@ -131,6 +139,32 @@ async function account(base: string, prefix: string, preKeyCount = 10): Promise<
   return { ...creds, token, registrationId }
 }
 
+/** A sender whose token is bound to its device 1, as a multi-device client's is. */
+async function boundAccount(base: string, prefix: string): Promise<Account> {
+  const a = await account(base, prefix)
+  const { auth_token: token } = await call<{ auth_token: string }>(base, 'POST', '/auth/login/', {
+    body: { email: a.email, password: a.password, deviceId: 1 },
+    expect: 200,
+  })
+  return { ...a, token }
+}
+
+/** An account with `n` devices: device 1 from POST /device/, the others from POST /v2/devices/. */
+async function multiDeviceAccount(base: string, prefix: string, n: number): Promise<V2Account> {
+  const a = await account(base, prefix)
+  const devices = [{ deviceId: 1, registrationId: a.registrationId }]
+  for (let i = 1; i < n; i++) {
+    const registrationId = ++nextRegistrationId
+    const added = await call<{ deviceId: number }>(base, 'POST', '/v2/devices/', {
+      body: deviceBody(registrationId, `${a.email}.${i + 1}`, 10),
+      token: a.token,
+      expect: 201,
+    })
+    devices.push({ deviceId: added.deviceId, registrationId })
+  }
+  return { email: a.email, devices }
+}
+
 async function sendMessage(base: string, from: Account, to: Account) {
   await call(base, 'POST', `/messages/${from.registrationId}/`, {
     body: { recipient: to.email, message: ciphertext(to.registrationId) },
@@ -157,8 +191,17 @@ export async function seedAccounts(
   const fetchRecipients = await make('fetch', wants('fetch') ? perPool : 0)
   const ackRecipients = await make('ack', wants('fetch-and-ack') ? perPool : 0)
   const bundleRecipients = await make('bundle', wants('bundle') ? perPool : 0)
-  const seeded = { senders, sendRecipients, fetchRecipients, ackRecipients, bundleRecipients }
-  log(`${Object.values(seeded).reduce((n, p) => n + p.length, 0)} accounts with devices`)
+  const v2 = scenarios.filter(isV2)
+  const v2Senders = await Promise.all(Array.from({ length: v2.length ? perPool : 0 }, () => boundAccount(base, 'v2')))
+  const v2Recipients: Seeded['v2Recipients'] = {}
+  for (const s of v2)
+    v2Recipients[s] = await pool(Array.from({ length: perPool * SEND_RECIPIENTS_PER_CONNECTION }), 8, () =>
+      multiDeviceAccount(base, `${V2_POOL}-${V2_DEVICES[s]}`, V2_DEVICES[s]),
+    )
+  const seeded = { senders, sendRecipients, fetchRecipients, ackRecipients, bundleRecipients, v2Senders, v2Recipients }
+  const accounts = [senders, sendRecipients, fetchRecipients, ackRecipients, bundleRecipients, v2Senders]
+  const v2Count = Object.values(v2Recipients).reduce((n, p) => n + p.length, 0)
+  log(`${accounts.reduce((n, p) => n + p.length, v2Count)} accounts with devices`)
 
   if (fetchRecipients.length) {
     const queued = fetchRecipients.flatMap((r) => Array.from({ length: FETCH_QUEUE }, () => r))

@@ -34,7 +34,7 @@ import { account, startServer } from './server.js'
 const smtp = await startSmtp()
 t.teardown(() => smtp.close())
 // build() turns THROTTLE_PREKEYBUNDLE off; a real limit well above what the test claims keeps the
-// counting of `GET /v2/keys/` (one per request) on the path, as in production (default 3/day).
+// counting of `GET /v2/keys/` (one per request) on the path, as in production (default 100/day).
 const { sdk, address: baseUrl } = await startServer(t, {
   emailHost: '127.0.0.1',
   emailPort: smtp.port,

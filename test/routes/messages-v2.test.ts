@@ -255,6 +255,31 @@ t.test('413 message_too_large when any one content is over maxMessageBytes (byte
   tt.same(await queued(app, bob.devices[1].row), ['x'.repeat(16)])
 })
 
+// The devices' messages go in one statement; a device it finds full gets the purge of its expired
+// messages and one more try, as a single-device send does.
+t.test('a device whose full queue holds expired messages is purged and gets its message', async (tt) => {
+  const { app, config, api } = await build(tt, { maxQueuedMessages: 2, messagePurgeInterval: 0 })
+  const alice = await account(app, api, 1)
+  const bob = await account(app, api, 3)
+  for (let i = 0; i < 2; i++) {
+    const res = await api.post(
+      `/messages/${alice.registrationId}/`,
+      { recipient: bob.email, message: ciphertext(bob.devices[1].registrationId) },
+      { token: alice.token },
+    )
+    tt.equal(res.status, 201)
+  }
+  const full = await put(api, alice.devices[0].token, bob.email, { messages: toEach(bob.devices) })
+  tt.equal(full.status, 409, 'full while nothing has expired')
+  await app.db
+    .knex('messages')
+    .where({ recipient_device_id: bob.devices[1].row })
+    .update({ created_at: Date.now() - config.messageTtl * 1000 - 1 })
+  const res = await put(api, alice.devices[0].token, bob.email, { messages: toEach(bob.devices, 'late') })
+  tt.equal(res.status, 200)
+  for (const d of bob.devices) tt.same(await queued(app, d.row), [`late-for-${d.deviceId}`], `device ${d.deviceId}`)
+})
+
 t.test('409 recipient_queue_full on one device stores nothing for the others either', async (tt) => {
   const { app, api } = await build(tt, { maxQueuedMessages: 2 })
   const alice = await account(app, api, 1)

@@ -233,7 +233,8 @@ t.test('HTML page: the emailed link shows a form that completes the reset', asyn
 
   // The used link now says it is invalid, and cannot be submitted again.
   const used = await api.get(path)
-  tt.equal(used.status, 200)
+  tt.equal(used.status, 400)
+  tt.match(String(used.headers['content-type']), /^text\/html/)
   tt.match(used.text, /invalid/i)
   tt.notMatch(used.text, /<form/i)
   const resubmit = await api.post(path, undefined, {
@@ -267,7 +268,7 @@ t.test('HTML page: mismatched or weak passwords are a 400 page with the form, no
   )
 })
 
-t.test('HTML page: an invalid link shows a page saying so, without a form', async (tt) => {
+t.test('HTML page: an invalid link is a 400 page saying so, without a form', async (tt) => {
   const built = await setup(tt)
   const { api, user } = built
   const { uid, token } = await requestReset(built, user.email)
@@ -276,7 +277,7 @@ t.test('HTML page: an invalid link shows a page saying so, without a form', asyn
     `/auth/password/reset/confirm/${encodeUid(999_999)}/${token}/`,
   ]) {
     const page = await api.get(path)
-    tt.equal(page.status, 200, path)
+    tt.equal(page.status, 400, path)
     tt.match(String(page.headers['content-type']), /^text\/html/)
     tt.match(page.text, /invalid/i)
     tt.notMatch(page.text, /<form/i)
@@ -296,7 +297,8 @@ t.test('HTML page: no user input is reflected unescaped', async (tt) => {
   const markup = encodeURIComponent('"><script>alert(1)</script>')
   const pathWithMarkup = `/auth/password/reset/confirm/${encodeURIComponent(evil)}/${markup}/`
   const invalid = await api.get(pathWithMarkup)
-  tt.equal(invalid.status, 200)
+  tt.equal(invalid.status, 400)
+  tt.match(String(invalid.headers['content-type']), /^text\/html/)
   tt.notMatch(invalid.text, /<img|<script|onerror/i)
 
   const { path } = await requestReset(built, user.email)
@@ -323,9 +325,42 @@ t.test('HTML page: the application name is escaped', async (tt) => {
 t.test('HTML page: a long (but schema-valid) token in the link answers the invalid-link page', async (tt) => {
   const { api } = await setup(tt)
   const page = await api.get(`/auth/password/reset/confirm/MQ/${'a'.repeat(120)}/`)
-  tt.equal(page.status, 200)
+  tt.equal(page.status, 400)
   tt.match(String(page.headers['content-type']), /^text\/html/)
   tt.match(page.text, /invalid/i)
+})
+
+// Past THROTTLE_ANON a person opening the link or submitting the form gets a page saying when to
+// come back (Retry-After as for every 429), not the JSON error the API's programs get.
+t.test('HTML page: throttled, the link and the form answer a 429 page with Retry-After; the API JSON', async (tt) => {
+  // Sign-up, login and the reset request use up 127.0.0.1's three; the page is opened from elsewhere.
+  const built = await setup(tt, { throttleAnon: '3/hour' })
+  const { api, user } = built
+  const remoteAddress = '10.44.0.7'
+  const { path } = await requestReset(built, user.email)
+  tt.equal((await api.get(path, { remoteAddress })).status, 200, 'the first opening shows the form')
+  const form = { new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD + 'x' }
+  tt.equal((await api.post(path, undefined, { form, remoteAddress })).status, 400, 'a typo: the form again')
+  tt.equal((await api.get(path, { remoteAddress })).status, 200, 'opened again')
+  for (const res of [
+    await api.get(path, { remoteAddress }),
+    await api.post(path, undefined, { form, remoteAddress }),
+  ]) {
+    tt.equal(res.status, 429)
+    tt.match(String(res.headers['content-type']), /^text\/html/)
+    tt.match(String(res.headers['retry-after']), /^[1-9][0-9]*$/)
+    tt.match(res.text, /Too many attempts/)
+    tt.match(res.text, /Try again in [0-9]+ minutes/)
+    tt.notMatch(res.text, /<form|<script/i)
+  }
+  const json = await api.post('/auth/password/reset/', { email: user.email }, { remoteAddress })
+  tt.same([json.status, json.body.code], [429, 'throttled'], 'the JSON operation keeps its JSON error')
+  const elsewhere = await api.post(
+    '/auth/login/',
+    { email: user.email, password: user.password },
+    { remoteAddress: '10.44.0.8' },
+  )
+  tt.equal(elsewhere.status, 200, 'the password is unchanged')
 })
 
 t.test('HTML page: a JSON body is 415 and changes nothing', async (tt) => {

@@ -146,7 +146,7 @@ function paramSchema(op: OperationInfo, name: string): Record<string, unknown> {
   const all = [...(item.parameters ?? []), ...(item[op.method.toLowerCase()].parameters ?? [])].map(deref)
   return deref(all.find((p: { name: string; in: string }) => p.name === name && p.in === 'path')?.schema) ?? {}
 }
-/** The HTML pages an emailed link opens: a hostile link shows the invalid-link page, with 200. */
+/** The HTML pages an emailed link opens: a hostile link shows the invalid-link page (200 or 400). */
 const LINK_PAGES = ['resetPasswordPage', 'activationPage']
 const bodyRequired = (op: OperationInfo) => spec.paths[op.path][op.method.toLowerCase()].requestBody?.required === true
 
