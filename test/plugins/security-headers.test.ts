@@ -66,7 +66,7 @@ async function resetLink(app: Awaited<ReturnType<typeof build>>['app'], userId: 
 t.test('the reset page: CSP style-src is the hash of the page’s own <style> text; no script', async (tt) => {
   const { api } = await build(tt)
   const invalid = await api.get(MALFORMED_LINK)
-  tt.equal(invalid.status, 200)
+  tt.equal(invalid.status, 400, 'an invalid link is a 400 page (a page a person reads, not JSON)')
   tt.equal(invalid.headers['content-type'], 'text/html; charset=utf-8')
   tt.match(invalid.text, '<h1>Link invalid</h1>', 'the malformed link shows the invalid-link page')
   const styleHash = styleHashOf(invalid.text)
