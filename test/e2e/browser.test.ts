@@ -2,43 +2,22 @@
 // A real browser (Debian's chromium, driven by playwright-core; never a downloaded browser) against
 // the real server: the API docs page renders every operation, a password reset works from the
 // emailed link to the next login, and so does an account activation (EMAIL_VERIFICATION=on).
-import { createServer } from 'node:net'
 import t from 'tap'
 import { chromium, type Page } from 'playwright-core'
-import { buildWithMail, signUp } from '../helper.js'
+import { buildWithMail, freePort, signUp } from '../helper.js'
 import { declareSource, recordRequestSecrets, recordSecrets } from '../log-capture.js'
 import { CHROMIUM, requires } from '../requirements.js'
-import { checkAgainstSpec } from '../spec-check.js'
+import { CHROMIUM_ARGS, watchPage } from './chromium.js'
 import { operations } from '../../lib/spec.js'
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-/** A free loopback port, so that PUBLIC_URL (the links in emails) can name the server's own. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 
 type T = Parameters<typeof buildWithMail>[0]
 
 // Without chromium (and outside CI) both tests are skipped, saying how to get it.
 const needsChromium = await requires('chromium')
 // One browser for the file (starting it is the slow part); each test gets a fresh context.
-const browser = needsChromium.skip ? undefined : await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+const browser = needsChromium.skip
+  ? undefined
+  : await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 t.teardown(() => browser?.close())
 
 /**
@@ -58,31 +37,8 @@ async function setUp(tt: T, overrides: Parameters<typeof buildWithMail>[1] = {})
   tt.teardown(() => context.close())
   const page: Page = await context.newPage()
   const problems: string[] = []
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  watchPage(page, { origin, problems, notApi: (path) => path.startsWith('/docs') })
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`))
-  page.on('request', (req) => {
-    const url = new URL(req.url())
-    if (url.origin !== origin) return
-    recordRequestSecrets(url.pathname, req.headers(), 'e2e')
-    const form = req.headers()['content-type']?.startsWith('application/x-www-form-urlencoded')
-    const data = req.postData()
-    if (data) recordSecrets(form ? Object.fromEntries(new URLSearchParams(data)) : JSON.parse(data), false, 'e2e')
-  })
-  page.on('response', async (res) => {
-    const url = new URL(res.url())
-    if (url.origin !== origin || url.pathname.startsWith('/docs')) return
-    try {
-      const contentType = res.headers()['content-type'] ?? ''
-      const text = await res.text()
-      const body = contentType.startsWith('application/json') ? JSON.parse(text) : text
-      recordSecrets(body, true, 'e2e')
-      const answer = { status: res.status(), contentType, body, headers: res.headers() }
-      for (const p of checkAgainstSpec(res.request().method(), url.pathname, answer)) problems.push(`contract: ${p}`)
-    } catch (err) {
-      problems.push(`reading ${url.pathname}: ${(err as Error).message}`)
-    }
-  })
   const settled = async () => {
     await page.removeAllListeners(undefined, { behavior: 'wait' })
     return problems

@@ -7,25 +7,16 @@ import t, { type Test } from 'tap'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { buildWithMail, PASSWORD, signUp } from '../helper.js'
 import { enableApp, fakeClock, totp } from '../mfa-helpers.js'
-import { declareSource, recordRequestSecrets, recordSecrets } from '../log-capture.js'
+import { declareSource } from '../log-capture.js'
 import { CHROMIUM, requires } from '../requirements.js'
-import { checkAgainstSpec } from '../spec-check.js'
 import { webBundle } from '../web-bundle.js'
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+import { CHROMIUM_ARGS, watchPage } from './chromium.js'
 
 const needsChromium = await requires('chromium')
 // One browser for the file (starting it is the slow part); each person's browser is a context.
-const browser = needsChromium.skip ? undefined : await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+const browser = needsChromium.skip
+  ? undefined
+  : await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 t.teardown(() => browser?.close())
 
 /** The server on a real port serving a freshly built client; `open` starts one person's browser. */
@@ -47,36 +38,16 @@ async function setUp(tt: Test) {
     tt.teardown(() => context.close())
     const page = await context.newPage()
     pages.push(page)
-    page.on('console', (m) => {
+    watchPage(page, {
+      origin,
+      problems,
+      label,
+      notApi: (path) => path === '/' || path.startsWith('/app/'),
       // Chromium logs every answer >= 400 a script's fetch gets; 409 and 410 are the send loop's
       // expected answers (a device list out of date), which it mends. Anything else is a problem.
-      if (m.type() === 'error' && !/status of 4(09|10) \(/.test(m.text()))
-        problems.push(`${label} console: ${m.text()}`)
-    })
-    page.on('pageerror', (e) => problems.push(`${label} page error: ${e.message}`))
-    page.on('request', (req) => {
-      const url = new URL(req.url())
-      if (url.origin !== origin) return
-      recordRequestSecrets(url.pathname, req.headers(), 'e2e')
-      const data = req.postData()
-      if (data) recordSecrets(JSON.parse(data), false, 'e2e')
-    })
-    page.on('response', async (res) => {
-      const url = new URL(res.url())
-      if (url.origin !== origin || url.pathname === '/' || url.pathname.startsWith('/app/')) return
-      try {
-        const contentType = res.headers()['content-type'] ?? ''
-        const text = res.status() === 204 ? '' : await res.text()
-        const body = contentType.startsWith('application/json') ? JSON.parse(text) : text || undefined
-        recordSecrets(body, true, 'e2e')
-        const answer = { status: res.status(), contentType, body, headers: res.headers() }
-        for (const p of checkAgainstSpec(res.request().method(), url.pathname, answer))
-          problems.push(`${label} contract: ${p}`)
-      } catch (err) {
-        // A page closed (a removed device's) while an answer was read: nothing to check.
-        if (!/closed|Target/.test((err as Error).message))
-          problems.push(`${label} reading ${url.pathname}: ${(err as Error).message}`)
-      }
+      expectedConsoleError: (text) => /status of 4(09|10) \(/.test(text),
+      // A removed device's page may close while one of its answers is read.
+      pagesMayClose: true,
     })
     const opened = await page.goto(origin)
     tt.equal(opened?.status(), 200, `${label}: / answers the client`)
