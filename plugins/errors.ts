@@ -20,6 +20,9 @@ function fieldOf(context: string, issue: ValidationIssue): string {
   return `${context}${path}${extra !== undefined ? `.${extra}` : ''}`
 }
 
+/** What the security handler threw that is no refusal (fastify-openapi-glue wraps it), if anything. */
+const faultIn = (err: { errors?: unknown[] }) => err.errors?.find((e): e is Error => !(e instanceof ApiError))
+
 /** Maps anything thrown while handling a request to the API's one error shape. */
 export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError {
   if (err instanceof ApiError) return err
@@ -43,7 +46,7 @@ export function toApiError(err: FastifyError & { errors?: unknown[] }): ApiError
   // fastify-openapi-glue wraps what the security handler threw. A check that could not run (the
   // session could not be read) is not a failed authentication: that is the server's fault, never a 401.
   if (err.name === 'Unauthorized' && err.statusCode === 401) {
-    const fault = err.errors?.find((e) => !(e instanceof ApiError))
+    const fault = faultIn(err)
     if (fault) return toApiError(fault as FastifyError)
     const inner = err.errors?.find((e): e is ApiError => e instanceof ApiError)
     return inner ?? errors.notAuthenticated()
@@ -147,7 +150,7 @@ export default fp(
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const apiError = toApiError(err)
       // The original fault, unwrapped from the security handler's wrapper.
-      const fault = (err as { errors?: Error[] }).errors?.find((e) => !(e instanceof ApiError)) ?? err
+      const fault = faultIn(err as { errors?: unknown[] }) ?? err
       if (apiError.statusCode === 503) request.log.warn({ err: loggable(fault) }, 'database unavailable')
       else if (apiError.statusCode >= 500) request.log.error({ err: loggable(fault) }, 'request failed')
       const operationId = (request.routeOptions.schema as { operationId?: string } | undefined)?.operationId
