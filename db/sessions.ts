@@ -36,7 +36,7 @@ export function sessionsRepository(q: Queryable) {
       if (!rows.length) return undefined
       const first = rows[0] as { session_user_id: number; session_device_id: number | null; account_email: string }
       const { session_user_id: userId, session_device_id: bound, account_email: email } = first
-      const devices = devicesOf(rows, ['session_user_id', 'session_device_id', 'account_email'])
+      const devices = devicesOf(rows)
       return { userId, email, boundDeviceId: bound ?? null, devices }
     },
 

@@ -6,7 +6,6 @@ import type { DeviceRow } from '../db/devices.js'
 import type { ActiveSession } from '../db/sessions.js'
 import { parseAuthorization } from '../lib/credentials.js'
 import { errors } from '../lib/errors.js'
-import { operations } from '../lib/spec.js'
 
 type Claims = { sub: string; typ: 'auth' | 'mfa'; sid?: string; jti?: string; exp?: number; did?: number }
 
@@ -26,10 +25,7 @@ type Caller = {
   expiresAt: number
   /** The device (row key) the token is bound to: it acts for that device only. Null: unbound. */
   boundDeviceId: number | null
-  /**
-   * The account's devices by number. One rule: `x-device-signed` operations load them with the
-   * session in one query; any other operation loads them on the first call. Either way once.
-   */
+  /** The account's devices by number, as read with the session (one statement for both). */
   devices(): Promise<DeviceRow[]>
   /**
    * The device this request acts for, or null: the bound one; else the one the path's registration
@@ -63,9 +59,6 @@ declare module 'fastify' {
     caller: Caller
   }
 }
-
-const operationOf = (request: FastifyRequest) =>
-  operations.get((request.routeOptions.schema as { operationId?: string } | undefined)?.operationId ?? '')
 
 const SESSION_SCHEMES = new Set(['bearer', 'token'])
 
@@ -102,12 +95,12 @@ export default fp(
 
     function caller(
       request: FastifyRequest,
-      session: ActiveSession & { devices?: DeviceRow[] },
+      session: ActiveSession & { devices: DeviceRow[] },
       sessionId: string,
       expiresAt: number,
     ): Caller {
       const { userId, boundDeviceId } = session
-      let devices: Promise<DeviceRow[]> | undefined = session.devices && Promise.resolve(session.devices)
+      const devices = Promise.resolve(session.devices)
       // A device the request acts for was seen today (one write per device per day at most).
       const seen = async (device: DeviceRow) => {
         await db.devices.touch(device)
@@ -119,7 +112,7 @@ export default fp(
         sessionId,
         expiresAt,
         boundDeviceId,
-        devices: () => (devices ??= db.devices.listByUser(userId)),
+        devices: () => devices,
         async device() {
           const all = await self.devices()
           const registrationId = (request.params as { registrationId?: unknown } | undefined)?.registrationId
@@ -163,8 +156,9 @@ export default fp(
         const claims =
           presented && SESSION_SCHEMES.has(presented.scheme) ? claimsOf(presented.credentials, 'auth') : undefined
         if (!claims?.sid) throw errors.notAuthenticated()
-        const eager = operationOf(request)?.deviceSigned === true
-        const found = eager ? await db.sessions.activeWithDevices(claims.sid) : await db.sessions.active(claims.sid)
+        // With the account's devices, always: most operations act for a device, and a second
+        // statement for them cost more than the join (npx tsx scripts/bench/hot-statements.ts).
+        const found = await db.sessions.activeWithDevices(claims.sid)
         if (found === undefined || String(found.userId) !== claims.sub) throw errors.notAuthenticated()
         request.caller = caller(request, found, claims.sid, (claims.exp ?? 0) * 1000)
       },

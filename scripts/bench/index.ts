@@ -134,6 +134,7 @@ async function benchDatabase(
       const profileDir = join(resolve(opts.out), 'profiles')
       const profiling = opts.profile && scenario !== 'ceiling'
       const prof = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []
+      prof.push(...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []))
       const result = await (scenario === 'ceiling'
         ? withProcess(scripts.ceiling, { PATH: process.env.PATH ?? '' }, logFile, (p) =>
             measure(p, { db, scenario, connections }, undefined, opts),
@@ -149,7 +150,7 @@ async function benchDatabase(
       }
       log(describe(result))
       // Server logs at info grow by a line or two per request: keep only those of failed runs.
-      if (failuresOf([result]).length === 0) rmSync(logFile, { force: true })
+      if (failuresOf([result]).length === 0 && !process.env.BENCH_KEEP_LOGS) rmSync(logFile, { force: true })
       else log(`  server log kept: ${logFile}`)
       runs.push(result)
       return result
@@ -315,7 +316,7 @@ async function main(): Promise<number> {
   writeFileSync(join(out, 'chart.svg'), svgChart(results))
   console.log(md)
   log(`wrote ${join(out, 'results.json')}, results.md and chart.svg`)
-  if (results.ok) rmSync(tmp, { recursive: true, force: true })
+  if (results.ok && !process.env.BENCH_KEEP_LOGS) rmSync(tmp, { recursive: true, force: true })
   else log(`FAILED (${failures.length}); server logs of failed runs in ${tmp}`)
   return results.ok ? 0 : 1
 }
