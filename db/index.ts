@@ -8,6 +8,7 @@ import { keysRepository } from './keys.js'
 import { messagesRepository } from './messages.js'
 import { mfaRepository } from './mfa.js'
 import { provisioningRepository } from './provisioning.js'
+import { sendsRepository } from './sends.js'
 import { sessionsRepository } from './sessions.js'
 import { usersRepository } from './users.js'
 
@@ -22,6 +23,7 @@ function repositoriesOn(q: Queryable, box: SecretBox) {
     devices: devicesRepository(q),
     keys: keysRepository(q),
     messages: messagesRepository(q),
+    sends: sendsRepository(q),
     authFailures: authFailuresRepository(q),
     usedTokens: usedTokensRepository(q),
     provisioning: provisioningRepository(q),

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify'
 import type { DeviceRow } from '../db/devices.js'
 import type { TransactionRepositories } from '../db/index.js'
 import { type MessageRow, type NewMessage, toMessage } from '../db/messages.js'
@@ -39,6 +40,12 @@ function difference(want: number[], have: number[]) {
   return { missing: want.filter((id) => !have.includes(id)), extra: have.filter((id) => !want.includes(id)) }
 }
 
+/** A queued message's answer, once its event is out: a connected device (on any instance) reads the committed row. */
+async function sent(request: FastifyRequest, row: MessageRow) {
+  await request.server.bus.publish({ type: 'message', deviceId: row.recipient_device_id, messageId: row.id })
+  return { status: 201 as const, body: toMessage(row) }
+}
+
 export const messages = {
   async sendMessage(request) {
     const { db, config } = request.server
@@ -49,29 +56,29 @@ export const messages = {
     assertRecipientEmail(recipient)
     const sender = await request.caller.ownDevice(request.params.registrationId)
     const target = targetRegistrationId(message)
+    const from = {
+      sender_address: sender.address,
+      sender_registration_id: sender.registration_id,
+      sender_email: request.caller.email,
+      sender_device_id: sender.device_id,
+      sender_timestamp: null,
+    }
+    // One statement when the device is there and has room; else the look-up below says why not.
+    const fast = await db.sends.toDevice(recipient, target, message, from, config.maxQueuedMessages)
+    if (fast) return sent(request, fast)
     const account = await db.devices.accountByEmail(recipient)
     if (!account) throw errors.noRecipient()
     if (!account.devices.length) throw errors.noRecipientDevice()
     // The device the sender encrypted for, among the recipient's.
     const device = account.devices.find((d) => d.registration_id === target)
     if (!device) throw errors.recipientIdentityChanged()
-    const queued = {
-      recipient_device_id: device.id,
-      sender_address: sender.address,
-      sender_registration_id: sender.registration_id,
-      sender_email: request.caller.email,
-      sender_device_id: sender.device_id,
-      recipient_address: device.address,
-      content: message,
-    }
+    const queued = { ...from, recipient_device_id: device.id, recipient_address: device.address, content: message }
     // The insert finds the device row itself, so a device deleted since the look-up is a refusal
     // here, never a foreign-key error.
     const row = await queueOne(db, config, queued)
     if (!row && (await db.messages.queueLength(device.id)) === undefined) throw errors.noRecipientDevice()
     if (!row) throw errors.recipientQueueFull(config.maxQueuedMessages)
-    // Committed: a connected device (on any instance) can read the row when the event reaches it.
-    await request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id })
-    return { status: 201, body: toMessage(row) }
+    return sent(request, row)
   },
 
   async sendMessages(request) {
@@ -93,6 +100,23 @@ export const messages = {
       if (Buffer.byteLength(m.content, 'utf8') > config.maxMessageBytes)
         throw errors.messageTooLarge(config.maxMessageBytes)
     })
+    const from = {
+      sender_address: sender.address,
+      sender_registration_id: sender.registration_id,
+      sender_email: caller.email,
+      sender_device_id: sender.device_id,
+      sender_timestamp: timestamp ?? null,
+    }
+    // One statement when the messages name exactly the account's devices and all have room; else
+    // the transaction below says why not (409, 410, 404, 507) or makes room.
+    const fast = await db.sends.toAccount(recipientEmail, sender.id, outgoing, from, config.maxQueuedMessages)
+    if (fast) {
+      const queued = outgoing.map(({ deviceId }) => ({ deviceId, ...fast.get(deviceId)! }))
+      await Promise.all(
+        queued.map((m) => request.server.bus.publish({ type: 'message', deviceId: m.deviceRowId, messageId: m.id })),
+      )
+      return { status: 200, body: { messages: queued.map(({ deviceId, id }) => ({ deviceId, id })) } }
+    }
     const account = await db.devices.accountByEmail(recipientEmail)
     if (!account) throw errors.noRecipient()
     const stored = await db.transaction(async (tx) => {
@@ -111,12 +135,8 @@ export const messages = {
       const queued = outgoing.map((m) => {
         const device = byNumber.get(m.deviceId)!
         const message: NewMessage = {
+          ...from,
           recipient_device_id: device.id,
-          sender_address: sender.address,
-          sender_registration_id: sender.registration_id,
-          sender_email: caller.email,
-          sender_device_id: sender.device_id,
-          sender_timestamp: timestamp ?? null,
           recipient_address: device.address,
           content: m.content,
         }

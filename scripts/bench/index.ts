@@ -69,7 +69,9 @@ function describe(r: RunResult): string {
     `${r.db} ${r.scenario}${r.phase ? ` (${r.phase}, round ${r.round})` : ''} @${r.connections}: ` +
     `${r.reqPerSec} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ` +
     `non-2xx ${r.non2xx}, errors ${r.errors}, peak RSS ${r.peakRssMb} MB, ` +
-    `server CPU ${r.serverCpuMsPerRequest} ms/req (${r.serverCpuCores} cores), load ${r.loadavg1m}`
+    `server CPU ${r.serverCpuMsPerRequest} ms/req (${r.serverCpuCores} cores), ` +
+    (r.dbCpuMsPerRequest != null ? `PostgreSQL CPU ${r.dbCpuMsPerRequest} ms/req, ` : '') +
+    `load ${r.loadavg1m}`
   )
 }
 

@@ -1,7 +1,16 @@
 import { availableParallelism, loadavg } from 'node:os'
 import autocannon from 'autocannon'
 import type { Database, RunScenario } from './options.js'
-import { cpuSeconds, logErrors, round, sampleMemory, sizeOf, waitIdle, type Running } from './processes.js'
+import {
+  cpuSeconds,
+  logErrors,
+  postgresCpuSeconds,
+  round,
+  sampleMemory,
+  sizeOf,
+  waitIdle,
+  type Running,
+} from './processes.js'
 import { newChecks, plan } from './scenarios.js'
 import type { Seeded } from './seed.js'
 import type { RunResult } from './report.js'
@@ -43,8 +52,11 @@ export async function measure(
   const load = loadavg()[0]
   const memory = sampleMemory(server.pid)
   const cpuBefore = cpuSeconds(server.pid) ?? NaN
+  const postgres = target.db === 'postgres' && target.scenario !== 'ceiling'
+  const dbBefore = postgres ? postgresCpuSeconds() : 0
   const result = await autocannon({ ...base, duration: settings.duration, ...plan(target.scenario, seeded, checks) })
   const cpuUsed = (cpuSeconds(server.pid) ?? NaN) - cpuBefore
+  const dbUsed = postgres ? postgresCpuSeconds() - dbBefore : NaN
   const { peakRssMb, hwmMb } = memory.stop()
   const seconds = result.duration
   const reqPerSec = result.requests.total / seconds
@@ -77,6 +89,7 @@ export async function measure(
     warmup,
     serverCpuMsPerRequest: round((cpuUsed * 1000) / Math.max(1, result.requests.total), 3),
     serverCpuCores: round(cpuUsed / seconds, 2),
+    dbCpuMsPerRequest: postgres ? round((dbUsed * 1000) / Math.max(1, result.requests.total), 3) : null,
     cpuRatioToCeiling: null,
     peakRssMb,
     hwmMb,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, readFileSync, statSync } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 
@@ -197,6 +197,23 @@ export function cpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * CPU seconds of every `postgres` process on this machine (PostgreSQL's backends, WAL writer,
+ * checkpointer...): what the database did for a run, when it runs here.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid)) ?? 0
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total
 }
 
 /**

@@ -48,6 +48,11 @@ export type RunResult = {
   serverCpuMsPerRequest: number
   /** Cores the server kept busy on average during the window. */
   serverCpuCores: number
+  /**
+   * PostgreSQL's CPU time per request in the window: all of this machine's `postgres` processes
+   * (the harness's own database is on the same machine). Null on SQLite, which runs in the server.
+   */
+  dbCpuMsPerRequest?: number | null
   /** The ceiling's CPU per request over this run's: the req/s share to expect when the server alone is CPU-bound. */
   cpuRatioToCeiling: number | null
   /** Largest VmRSS sampled (every 100 ms) during the measured window. */
@@ -383,10 +388,11 @@ function runsTable(runs: RunResult[]): string {
       'vs ceiling',
       'server CPU ms/req',
       'vs ceiling by CPU',
+      'PostgreSQL CPU ms/req',
       'load 1m',
       'notes',
     ]),
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const share = (r: RunResult, v: number | null) => (r.scenario === 'ceiling' ? '—' : v === null ? 'n/a' : pct(v))
   for (const r of runs) {
@@ -405,6 +411,7 @@ function runsTable(runs: RunResult[]): string {
         share(r, r.ratioToCeiling),
         r.serverCpuMsPerRequest,
         share(r, r.cpuRatioToCeiling),
+        r.dbCpuMsPerRequest ?? '—',
         r.loadavg1m,
         notes(r),
       ]),

@@ -7,6 +7,7 @@ import type { Knex } from 'knex'
 import { createKnex } from '../../db/connection.js'
 import { devicesRepository } from '../../db/devices.js'
 import { messagesRepository } from '../../db/messages.js'
+import { type Sender, sendsRepository } from '../../db/sends.js'
 import { sessionsRepository } from '../../db/sessions.js'
 import { loadConfig } from '../../lib/config.js'
 import { expiryCutoff } from '../../lib/expiry.js'
@@ -14,6 +15,15 @@ import { hashPassword } from '../../lib/passwords.js'
 import type { Database } from './options.js'
 import type { QueryPlan } from './report.js'
 import { call, ciphertext, pool, type Account } from './seed.js'
+
+/** Who the explained sends come from (the statements never look the sender up). */
+const SENDER: Sender = {
+  sender_address: 'x.1',
+  sender_registration_id: 1,
+  sender_email: 'x@bench.example.com',
+  sender_device_id: 1,
+  sender_timestamp: null,
+}
 
 const BATCH = 100_000
 const EMAIL = (n: string) => `'scale-' || ${n} || '@bench.example.com'`
@@ -250,19 +260,29 @@ export async function queryPlans(engine: Database, url: string): Promise<QueryPl
         'session lookup (every authenticated request)',
         (trx) => sessionsRepository(trx).activeWithDevices(`scale-session-${device.user_id}`),
       ],
-      ["caller's devices by user (device operations)", (trx) => devicesRepository(trx).listByUser(device.user_id)],
-      ['recipient devices by email (send, bundle)', (trx) => devicesRepository(trx).accountByEmail(device.email)],
       [
-        'message insert (send, send-long)',
+        'recipient devices by email (bundle; a refused send)',
+        (trx) => devicesRepository(trx).accountByEmail(device.email),
+      ],
+      [
+        'recipient look-up and message insert, one statement (send, send-long)',
         (trx) =>
-          messagesRepository(trx).insertBounded(
-            {
-              recipient_device_id: device.id,
-              sender_address: 'x.1',
-              sender_registration_id: 1,
-              recipient_address: device.address,
-              content: ciphertext(device.registration_id),
-            },
+          sendsRepository(trx).toDevice(
+            device.email,
+            device.registration_id,
+            ciphertext(device.registration_id),
+            SENDER,
+            config.maxQueuedMessages,
+          ),
+      ],
+      [
+        'one message per device of the account, one statement (multi-device send)',
+        (trx) =>
+          sendsRepository(trx).toAccount(
+            device.email,
+            -1,
+            [{ deviceId: device.device_id, registrationId: device.registration_id, content: 'x' }],
+            SENDER,
             config.maxQueuedMessages,
           ),
       ],
