@@ -8,10 +8,9 @@ import { gracefulShutdown } from './lib/shutdown.js'
 // before it collects again: with ~35 MB live after start-up, a server under load held 250-310 MB
 // (npm run bench, BENCHMARKS.md). Collecting at one and a half times keeps it under 200 MB for a
 // few per cent of CPU. V8 reads the setting at each collection, so setting it here is enough; an
-// operator's own --heap-growing-percent (command line or NODE_OPTIONS) is left alone.
+// operator's own `node --heap-growing-percent=N dist/server.js` is left alone (0: V8's own rule).
 const HEAP_GROWING = '--heap-growing-percent'
-if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes(HEAP_GROWING)))
-  setFlagsFromString(`${HEAP_GROWING}=50`)
+if (!process.execArgv.some((arg) => arg.startsWith(HEAP_GROWING))) setFlagsFromString(`${HEAP_GROWING}=50`)
 
 let config: ReturnType<typeof loadConfig>
 // Development without SECRET_KEY: the key made at the first start and kept in the data directory.

@@ -3,8 +3,6 @@ import { insertedId, isPostgres, type Queryable, rowsOf } from './dialect.js'
 import { prepare, run } from './driver.js'
 
 /** A sender's look-up of the recipient on every send and bundle: a prepared statement (db/driver.ts). */
-const ACCOUNT_BY_EMAIL = prepare(`SELECT u.id AS account_id, u.email AS account_email, d.*
-  FROM users u LEFT JOIN devices d ON d.user_id = u.id WHERE u.email = ? ORDER BY d.device_id`)
 
 export type DeviceRow = {
   /** The row's key: what other tables and sessions refer to. */
@@ -37,27 +35,49 @@ const DAY_MS = 86_400_000
 /** UTC midnight of the day `ms` falls in. */
 const dayOf = (ms: number) => ms - (ms % DAY_MS)
 
-/** The device rows of a left join onto devices (none when the join found none), without the other columns. */
-export function devicesOf(rows: Record<string, unknown>[]): DeviceRow[] {
-  // Column by column rather than by filtering entries: every request's session check builds these.
+/** A device row's columns, in the order `devicesOf` reads them (selected as `d`). */
+export const DEVICE_COLUMNS = [
+  'id',
+  'user_id',
+  'device_id',
+  'address',
+  'identity_key',
+  'registration_id',
+  'name',
+  'created_at',
+  'last_seen_at',
+  'signing_key',
+]
+  .map((c) => `d.${c}`)
+  .join(', ')
+
+/**
+ * The device rows of a left join onto devices (none when the join found none), from rows read as
+ * arrays (db/driver.ts) whose device columns, DEVICE_COLUMNS, start at `from`.
+ */
+export function devicesOf(rows: unknown[][], from: number): DeviceRow[] {
   return rows
-    .filter((r) => r.id !== null && r.id !== undefined)
-    .map((r) => {
-      const d = r as DeviceRow
-      return {
-        id: d.id,
-        user_id: d.user_id,
-        device_id: d.device_id,
-        address: d.address,
-        identity_key: d.identity_key,
-        registration_id: d.registration_id,
-        name: d.name,
-        created_at: d.created_at,
-        last_seen_at: d.last_seen_at,
-        signing_key: d.signing_key,
-      }
-    })
+    .filter((r) => r[from] !== null && r[from] !== undefined)
+    .map((r) => ({
+      id: r[from] as number,
+      user_id: r[from + 1] as number,
+      device_id: r[from + 2] as number,
+      address: r[from + 3] as string,
+      identity_key: r[from + 4] as string,
+      registration_id: r[from + 5] as number,
+      name: r[from + 6] as string | null,
+      created_at: r[from + 7] as number,
+      last_seen_at: r[from + 8] as number,
+      signing_key: r[from + 9] as string | null,
+    }))
 }
+
+/** A sender's look-up of the recipient on every bundle (and a refused send): a prepared statement (db/driver.ts). */
+const ACCOUNT_BY_EMAIL = prepare(
+  `SELECT u.id, u.email, ${DEVICE_COLUMNS}
+  FROM users u LEFT JOIN devices d ON d.user_id = u.id WHERE u.email = ? ORDER BY d.device_id`,
+  { arrays: true },
+)
 
 /** An account found by email, with its devices by number (none: an empty list). */
 export type Account = { userId: number; email: string; devices: DeviceRow[] }
@@ -84,13 +104,9 @@ export function devicesRepository(q: Queryable) {
 
     /** The user with that email and its devices, in one round trip; undefined for no such user. */
     async accountByEmail(email: string): Promise<Account | undefined> {
-      const { rows } = await run<Record<string, unknown>>(q, ACCOUNT_BY_EMAIL, [email.toLowerCase()])
+      const { rows } = await run<unknown[]>(q, ACCOUNT_BY_EMAIL, [email.toLowerCase()])
       if (!rows.length) return undefined
-      const { account_id: userId, account_email: accountEmail } = rows[0] as {
-        account_id: number
-        account_email: string
-      }
-      return { userId, email: accountEmail, devices: devicesOf(rows) }
+      return { userId: rows[0][0] as number, email: rows[0][1] as string, devices: devicesOf(rows, 2) }
     },
 
     /**

@@ -16,6 +16,7 @@ type PgConnection = {
     name: string
     text: string
     values: unknown[]
+    rowMode?: 'array'
   }): Promise<{ rows: unknown[]; rowCount: number | null }>
 }
 type KnexClient = {
@@ -24,16 +25,21 @@ type KnexClient = {
   emit(event: 'query', query: { sql: string; bindings: unknown[] }): boolean
 }
 
-export type Prepared = { sql: string; pgText: string; name: string }
+export type Prepared = { sql: string; pgText: string; name: string; arrays: boolean }
 
-/** A statement for `run`, prepared on each connection on first use. */
-export function prepare(sql: string): Prepared {
+/**
+ * A statement for `run`, prepared on each connection on first use. `arrays`: its rows come back as
+ * arrays of the selected columns, in order: building one object per row cost both drivers about as
+ * much as the statement itself on a 20-message fetch (scripts/bench/hot-statements.ts).
+ */
+export function prepare(sql: string, { arrays = false } = {}): Prepared {
   let n = 0
   const text = sql.replace(/\s+/g, ' ').trim()
   return {
     sql: text,
     pgText: text.replace(/\?/g, () => `$${++n}`),
-    name: `h_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
+    name: `h_${createHash('sha256').update(`${arrays}${text}`).digest('hex').slice(0, 24)}`,
+    arrays,
   }
 }
 
@@ -50,11 +56,18 @@ export async function run<R>(
   client.emit('query', { sql: postgres ? statement.pgText : statement.sql, bindings: values })
   try {
     if (postgres) {
-      const result = await (connection as PgConnection).query({ name: statement.name, text: statement.pgText, values })
+      const result = await (connection as PgConnection).query({
+        name: statement.name,
+        text: statement.pgText,
+        values,
+        ...(statement.arrays && { rowMode: 'array' as const }),
+      })
       return { rows: result.rows as R[], changes: result.rowCount ?? 0 }
     }
     const sqlite = connection as SqliteConnection
+    // An `arrays` statement's text is its own, so setting raw mode cannot change another's rows.
     const prepared = cachedStatement(sqlite, statement.sql)
+    if (statement.arrays) prepared.raw(true)
     const bindings = values.map((v) => (typeof v === 'boolean' ? Number(v) : v))
     // Another process holding the file's write lock: retried as knex's own statements are (sqlite-client.ts).
     return await retryWhileBusy(sqlite, busyBudget(q.client), () => {

@@ -80,6 +80,23 @@ const DELETE_FOR_PG = prepare(`DELETE FROM messages WHERE recipient_device_id = 
   AND id IN (SELECT jsonb_array_elements_text(?::jsonb)::bigint) RETURNING id`)
 const DELETE_FOR_SQLITE = prepare(`DELETE FROM messages WHERE recipient_device_id = ?
   AND id IN (SELECT value FROM json_each(?)) RETURNING id`)
+/** A listed message's columns, in the order `listFor` reads them back. */
+const ROW = ['id', ...COLUMNS] as const
+type RowValues = unknown[]
+// Values as the drivers give them (pg's INT8 parser makes bigints numbers: db/connection.ts).
+const rowOf = (v: RowValues) =>
+  ({
+    id: v[0],
+    recipient_device_id: v[1],
+    sender_address: v[2],
+    sender_registration_id: v[3],
+    recipient_address: v[4],
+    content: v[5],
+    created_at: v[6],
+    sender_email: v[7],
+    sender_device_id: v[8],
+    sender_timestamp: v[9],
+  }) as MessageRow
 /** The eight shapes of `listFor`, by which options are given, each prepared once. */
 const LISTS = new Map<string, Prepared>()
 function listStatement(afterId?: number, createdAfter?: number, limit?: number): Prepared {
@@ -90,7 +107,9 @@ function listStatement(afterId?: number, createdAfter?: number, limit?: number):
     if (afterId !== undefined) where.push('id > ?')
     if (createdAfter !== undefined) where.push('created_at > ?')
     const limited = limit !== undefined ? ' LIMIT ?' : ''
-    statement = prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id${limited}`)
+    statement = prepare(`SELECT ${ROW.join(', ')} FROM messages WHERE ${where.join(' AND ')} ORDER BY id${limited}`, {
+      arrays: true,
+    })
     LISTS.set(key, statement)
   }
   return statement
@@ -177,7 +196,7 @@ export function messagesRepository(q: Queryable) {
       const { afterId, createdAfter, limit } = options
       const values: unknown[] = [deviceId]
       for (const v of [afterId, createdAfter, limit]) if (v !== undefined) values.push(v)
-      return (await run<MessageRow>(q, listStatement(afterId, createdAfter, limit), values)).rows
+      return (await run<RowValues>(q, listStatement(afterId, createdAfter, limit), values)).rows.map(rowOf)
     },
 
     /** Deletes those of `ids` queued for the device and returns the ids that were deleted. */

@@ -1,15 +1,17 @@
 import type { Queryable } from './dialect.js'
-import { type DeviceRow, devicesOf } from './devices.js'
+import { DEVICE_COLUMNS, type DeviceRow, devicesOf } from './devices.js'
 import { prepare, run } from './driver.js'
 
 // Every authenticated request reads its session: prepared statements (db/driver.ts), read afresh
 // each time, so that a revoked session is refused at once.
 const ACTIVE = prepare(`SELECT s.user_id, s.device_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = ? AND s.expires_at > ?`)
-const ACTIVE_WITH_DEVICES = prepare(`SELECT s.user_id AS session_user_id, s.device_id AS session_device_id,
-  u.email AS account_email, d.*
+const ACTIVE_WITH_DEVICES = prepare(
+  `SELECT s.user_id, s.device_id, u.email, ${DEVICE_COLUMNS}
   FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN devices d ON d.user_id = s.user_id
-  WHERE s.id = ? AND s.expires_at > ? ORDER BY d.device_id`)
+  WHERE s.id = ? AND s.expires_at > ? ORDER BY d.device_id`,
+  { arrays: true },
+)
 
 /** A live session: its account, the account's email, and the device (row key) it is bound to, if any. */
 export type ActiveSession = { userId: number; email: string; boundDeviceId: number | null }
@@ -32,12 +34,10 @@ export function sessionsRepository(q: Queryable) {
      * act for a device need both on every request.
      */
     async activeWithDevices(id: string): Promise<(ActiveSession & { devices: DeviceRow[] }) | undefined> {
-      const { rows } = await run<Record<string, unknown>>(q, ACTIVE_WITH_DEVICES, [id, Date.now()])
+      const { rows } = await run<unknown[]>(q, ACTIVE_WITH_DEVICES, [id, Date.now()])
       if (!rows.length) return undefined
-      const first = rows[0] as { session_user_id: number; session_device_id: number | null; account_email: string }
-      const { session_user_id: userId, session_device_id: bound, account_email: email } = first
-      const devices = devicesOf(rows)
-      return { userId, email, boundDeviceId: bound ?? null, devices }
+      const [userId, bound, email] = rows[0] as [number, number | null, string]
+      return { userId, email, boundDeviceId: bound ?? null, devices: devicesOf(rows, 3) }
     },
 
     delete: (id: string) => q('sessions').where({ id }).delete(),

@@ -23,6 +23,8 @@ export const SYNC_BUSY_WAIT_MS = 20
 type Statement = {
   reader: boolean
   all(bindings: unknown[]): unknown[]
+  /** Rows as arrays of the columns' values, in the statement's order (cheaper than objects). */
+  raw(on: boolean): Statement
   run(bindings: unknown[]): { changes: number; lastInsertRowid: number | bigint }
 }
 export type Connection = { prepare(sql: string): Statement; inTransaction: boolean }

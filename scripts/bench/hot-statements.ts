@@ -1,6 +1,8 @@
-// What each statement of the hot paths costs the server process, one at a time, through the same
-// repository functions the routes call (db/*.ts): the session check, the caller's devices, the
-// recipient look-up, the bounded insert, reading 20 queued messages and deleting them.
+// What each statement of the hot paths costs, one call at a time, through the same repository
+// functions the routes call (db/*.ts): this process's CPU (the server's share), PostgreSQL's own
+// CPU (every `postgres` process on this machine, when PostgreSQL runs here) and the wall time of a
+// call. Then two experiments for the next steps: committing several sends in one transaction (a
+// group commit), and a send's insert without the queue-counter trigger of migration 0004.
 //   npx tsx scripts/bench/hot-statements.ts [--n 5000] [--db sqlite,postgres]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +13,7 @@ import { createKnex, migrateLatest } from '../../db/connection.js'
 import { createRepositories } from '../../db/index.js'
 import { secretBox } from '../../lib/secret-box.js'
 import { freshDatabase } from './databases.js'
+import { postgresCpuSeconds } from './processes.js'
 
 const { values } = parseArgs({
   options: {
@@ -24,15 +27,26 @@ const { values } = parseArgs({
 })
 const N = Number(values.n)
 
-async function measure(label: string, fn: () => Promise<unknown>) {
-  for (let i = 0; i < 300; i++) await fn()
+let engine: 'sqlite' | 'postgres' = 'sqlite'
+
+/** Runs `fn` `calls` times after a warm-up; `per` calls' worth of work in each (a transaction of several sends). */
+async function measure(label: string, fn: () => Promise<unknown>, calls = N, per = 1) {
+  for (let i = 0; i < 300 / per; i++) await fn()
   const cpu = process.cpuUsage()
+  const pgBefore = engine === 'postgres' ? postgresCpuSeconds() : 0
   const started = process.hrtime.bigint()
-  for (let i = 0; i < N; i++) await fn()
-  const wallUs = Number(process.hrtime.bigint() - started) / 1000 / N
+  for (let i = 0; i < calls; i++) await fn()
+  const n = calls * per
+  const wallUs = Number(process.hrtime.bigint() - started) / 1000 / n
   const used = process.cpuUsage(cpu)
-  const cpuUs = (used.user + used.system) / N
-  console.log(`  ${label.padEnd(40)} CPU ${cpuUs.toFixed(1).padStart(6)} µs   wall ${wallUs.toFixed(1).padStart(6)} µs`)
+  const cpuUs = (used.user + used.system) / n
+  const pgUs =
+    engine === 'postgres'
+      ? `   PostgreSQL ${(((postgresCpuSeconds() - pgBefore) * 1e6) / n).toFixed(0).padStart(4)} µs`
+      : ''
+  console.log(
+    `  ${label.padEnd(52)} CPU ${cpuUs.toFixed(1).padStart(6)} µs   wall ${wallUs.toFixed(1).padStart(6)} µs${pgUs}`,
+  )
 }
 
 async function probe(knex: Knex) {
@@ -54,42 +68,65 @@ async function probe(knex: Knex) {
     recipient_address: 'b@example.com',
     content: 'x'.repeat(200),
   })
-  for (let i = 0; i < 20; i++) await db.messages.insertBounded(m(b.deviceId), 100000)
-  await measure('sessions.active', () => db.sessions.active('sid'))
-  await measure('sessions.activeWithDevices', () => db.sessions.activeWithDevices('sid'))
-  await measure('devices.listByUser', () => db.devices.listByUser(a.userId))
-  await measure('devices.accountByEmail', () => db.devices.accountByEmail('b@example.com'))
-  await measure('messages.listFor (20 rows)', () => db.messages.listFor(b.deviceId))
-  await measure('messages.insertBounded + deleteFor', async () => {
-    const row = await db.messages.insertBounded(m(a.deviceId), 100000)
-    await db.messages.deleteFor(a.deviceId, [row!.id])
-  })
-  await measure('messages.insertBounded', () => db.messages.insertBounded(m(a.deviceId), 1_000_000))
-  // What committing several sends together (a group commit) would save per send.
-  for (const group of [5, 20]) {
-    const per = Math.floor(N / group)
-    const started = process.cpuUsage()
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < per; i++)
-      await db.transaction(async (tx) => {
-        for (let j = 0; j < group; j++) await tx.messages.insertBounded(m(a.deviceId), 1_000_000)
-      })
-    const used = process.cpuUsage(started)
-    const n = per * group
-    console.log(
-      `  ${`messages.insertBounded, ${group} per transaction`.padEnd(40)} CPU ${((used.user + used.system) / n).toFixed(1).padStart(6)} µs   wall ${(Number(process.hrtime.bigint() - t0) / 1000 / n).toFixed(1).padStart(6)} µs`,
-    )
+  const sender = {
+    sender_address: 'a@example.com',
+    sender_registration_id: 7,
+    sender_email: 'a@example.com',
+    sender_device_id: 1,
+    sender_timestamp: null,
   }
+  for (let i = 0; i < 20; i++) await db.messages.insertBounded(m(b.deviceId), 100000)
+  await measure('session with the devices (every request)', () => db.sessions.activeWithDevices('sid'))
+  await measure('devices by knex builder (before: listByUser)', () => db.devices.listByUser(a.userId))
+  await measure('recipient by email (bundle)', () => db.devices.accountByEmail('b@example.com'))
+  await measure('queue of 20 messages (fetch)', () => db.messages.listFor(b.deviceId))
+  const send = () => db.sends.toDevice('a@example.com', 7, 'x'.repeat(200), sender, 1_000_000)
+  await measure('look-up and insert, one statement (send)', send)
+  await measure('multi-device send to one device, one statement', () =>
+    db.sends.toAccount(
+      'a@example.com',
+      -1,
+      [{ deviceId: 1, registrationId: 7, content: 'x'.repeat(200) }],
+      sender,
+      1e6,
+    ),
+  )
+  for (const group of [5, 20])
+    await measure(
+      `send, ${group} in one transaction (group commit)`,
+      () =>
+        db.transaction(async (tx) => {
+          for (let j = 0; j < group; j++) await tx.sends.toDevice('a@example.com', 7, 'x'.repeat(200), sender, 1e6)
+        }),
+      Math.ceil(N / group),
+      group,
+    )
+  // Last: the experiments change the throwaway database's queue counter.
+  if (engine === 'postgres') {
+    // Migration 0004's counter is a statement-level trigger with a transition table; a row-level
+    // one does the same for a single-row insert without the table and its GROUP BY.
+    await knex.raw('DROP TRIGGER messages_queued_insert ON messages')
+    await knex.raw(`CREATE FUNCTION queued_insert_row() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN UPDATE devices SET queued_messages = queued_messages + 1 WHERE id = NEW.recipient_device_id;
+      RETURN NULL; END $$`)
+    await knex.raw(
+      'CREATE TRIGGER queued_insert_row AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION queued_insert_row()',
+    )
+    await measure('send, the counter a row-level trigger', send)
+    await knex.raw('DROP TRIGGER queued_insert_row ON messages')
+  } else await knex.raw('DROP TRIGGER messages_queued_insert')
+  await measure('send without the queue-counter trigger', send)
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'hot-statements-'))
 try {
-  for (const engine of values.db.split(',') as ('sqlite' | 'postgres')[]) {
-    const fresh = await freshDatabase(engine, tmp, values['postgres-url'])
+  for (const kind of values.db.split(',') as ('sqlite' | 'postgres')[]) {
+    engine = kind
+    const fresh = await freshDatabase(kind, tmp, values['postgres-url'])
     const knex = createKnex(fresh.url)
     try {
       await migrateLatest(knex)
-      console.log(`${engine}: ${N} calls each, one at a time`)
+      console.log(`${kind}: ${N} calls each, one at a time`)
       await probe(knex)
     } finally {
       await knex.destroy()
