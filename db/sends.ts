@@ -21,8 +21,8 @@ export type Sender = {
 export type Outgoing = { deviceId: number; registrationId: number; content: string }
 
 // The device's number, for the answer (a subquery: an INSERT's RETURNING sees only its own table).
-const RETURNING_NUMBER =
-  'RETURNING id, recipient_device_id, (SELECT device_id FROM devices WHERE devices.id = recipient_device_id) AS device_number'
+const RETURNING_NUMBER = `RETURNING id, recipient_device_id,
+  (SELECT device_id FROM devices WHERE devices.id = recipient_device_id) AS device_number`
 const INSERTED = `INSERT INTO messages (recipient_device_id, recipient_address, content, sender_address,
   sender_registration_id, sender_email, sender_device_id, sender_timestamp, created_at)`
 
@@ -32,7 +32,8 @@ const INSERTED = `INSERT INTO messages (recipient_device_id, recipient_address, 
 const TO_DEVICE_PG = prepare(`WITH d AS (SELECT id, address FROM devices
     WHERE user_id = (SELECT id FROM users WHERE email = ?) AND registration_id = ? AND queued_messages < ?
     FOR NO KEY UPDATE)
-  ${INSERTED} SELECT d.id, d.address, ?, ?, ?, ?, ?, ?::bigint, ? FROM d RETURNING id, recipient_device_id, recipient_address`)
+  ${INSERTED} SELECT d.id, d.address, ?, ?, ?, ?, ?, ?::bigint, ? FROM d
+  RETURNING id, recipient_device_id, recipient_address`)
 const TO_DEVICE_SQLITE = prepare(`${INSERTED} SELECT d.id, d.address, ?, ?, ?, ?, ?, ?, ? FROM devices d
   WHERE d.user_id = (SELECT id FROM users WHERE email = ?) AND d.registration_id = ? AND d.queued_messages < ?
   RETURNING id, recipient_device_id, recipient_address`)

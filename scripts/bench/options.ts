@@ -68,7 +68,8 @@ export const USAGE = `npm run bench -- [options]
                         fetch-long (fetch-long reads the whole queue in one GET)
   --scale-rounds <n>    empty/scaled pairs per scenario and connection count (default 3; fewer
                         than 2 give no spread, so no verdict)
-  --bundle-prekeys <n>  one-time prekeys seeded for the bundle scenario, in all (default 120000)
+  --bundle-prekeys <n>  one-time prekeys seeded for the bundle scenario, in all (default 400000:
+                        a quiet 2-core machine claims ~115,000 in the default runs at 10 and 50)
   --no-build            skip \`npm run build\` (dist/ must be current)
   --profile             run each main run's server (not the scale check's) under node
                         --cpu-prof; the report lists where its CPU time went (whole process:
@@ -111,7 +112,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'scale-messages': { type: 'string', default: '1000000' },
       'scale-queue': { type: 'string', default: '1000' },
       'scale-rounds': { type: 'string', default: '3' },
-      'bundle-prekeys': { type: 'string', default: '120000' },
+      'bundle-prekeys': { type: 'string', default: '400000' },
       'no-build': { type: 'boolean', default: false },
       source: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },

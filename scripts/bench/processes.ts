@@ -40,7 +40,17 @@ export function serverEnv(
     THROTTLE_ANON: 'off',
     THROTTLE_USER: 'off',
     THROTTLE_PREKEYBUNDLE: 'off',
+    // Past it a device's bundles carry no one-time keys: cheaper answers, which the bundle
+    // scenario's check refuses to count (every bundle must be a real claim).
+    PREKEY_CLAIM_LIMIT: 'off',
     MAX_PREKEYS: '100000',
+    // Settings an experiment varies (e.g. BENCH_SERVER_ENV=DATABASE_POOL_MAX=20), space-separated.
+    ...Object.fromEntries(
+      (process.env.BENCH_SERVER_ENV ?? '')
+        .split(' ')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
     ...extra,
   }
 }

@@ -63,3 +63,49 @@ export function byPlace(profileFile: string, top = 12): { where: string; share: 
     .slice(0, top)
     .map(([where, hits]) => ({ where, share: Math.round((hits / Math.max(1, total)) * 1000) / 1000 }))
 }
+
+/**
+ * Where the server's busy CPU went in the last `windowMs` of a profile (the measured window, not
+ * start-up or warm-up): each sample goes to the first category its stack matches, in this order.
+ */
+const CATEGORIES: [string, RegExp][] = [
+  ['HTTP answer written (writev)', /^writePayload fastify/],
+  ['SQLite statements', /^(\(anonymous\) db\/driver\.js|runOnce db\/sqlite-client\.js)/],
+  ['pg driver (incl. its writev)', /^\S+ (pg|pg-protocol)$/],
+  ['knex and its pool', /^\S+ (knex|tarn)$/],
+  ['token check (JWT, HMAC)', /^(\S+ fast-jwt|claimsOf plugins\/auth\.js)$/],
+  ['answer serialisation', /^(\S+ fast-json-stringify|toMessage db\/messages\.js)$/],
+  ['request log line', /^(\S+ plugins\/request-log\.js|\S+ pino)$/],
+  ['validation', /^(\S+ ajv|validate fastify)$/],
+  ['GC', /^\(garbage collector\)/],
+]
+const OTHER = 'other (Fastify, HTTP parsing, routing, handlers)'
+export const CATEGORY_NAMES = [...CATEGORIES.map(([name]) => name), OTHER]
+
+export function byCategory(profileFile: string, windowMs: number): Record<string, number> {
+  const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as {
+    nodes: Node[]
+    samples: number[]
+    timeDeltas: number[]
+    startTime: number
+    endTime: number
+  }
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${placeOf(n.callFrame.url)}`
+  const from = profile.endTime - windowMs * 1000
+  const counts = new Map<string, number>()
+  let at = profile.startTime
+  let total = 0
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i]
+    if (at < from || byId.get(id)?.callFrame.functionName === '(idle)') return
+    const stack: string[] = []
+    for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) stack.push(label(byId.get(c)!))
+    const name = CATEGORIES.find(([, re]) => stack.some((frame) => re.test(frame)))?.[0] ?? OTHER
+    counts.set(name, (counts.get(name) ?? 0) + 1)
+    total++
+  })
+  return Object.fromEntries(CATEGORY_NAMES.map((name) => [name, (counts.get(name) ?? 0) / Math.max(1, total)]))
+}
