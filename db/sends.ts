@@ -60,6 +60,11 @@ const TO_ACCOUNT_SQLITE = prepare(`WITH m AS (
   ${INSERTED} SELECT d.id, d.address, m.content, ?, ?, ?, ?, ?, ?
   FROM m JOIN d ON d.device_id = m.device_number, ok WHERE ok.ok ${RETURNING_NUMBER}`)
 
+// Registration IDs and device numbers are 32-bit columns on PostgreSQL: a number outside that
+// range names no device, and binding it would be a database error (a 500), not the slow path's
+// refusal. Such sends take the slow path, which compares in JavaScript.
+const isInt32 = (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31
+
 const senderValues = (s: Sender) => [
   s.sender_address,
   s.sender_registration_id,
@@ -82,6 +87,7 @@ export function sendsRepository(q: Queryable) {
       sender: Sender,
       limit: number,
     ): Promise<MessageRow | undefined> {
+      if (!isInt32(registrationId)) return undefined
       const created_at = Date.now()
       const target = [email.toLowerCase(), registrationId, limit]
       const values = [content, ...senderValues(sender), created_at]
@@ -114,7 +120,7 @@ export function sendsRepository(q: Queryable) {
       sender: Sender,
       limit: number,
     ): Promise<Map<number, { id: number; deviceRowId: number }> | undefined> {
-      if (!outgoing.length) return undefined
+      if (!outgoing.length || !outgoing.every((m) => isInt32(m.deviceId) && isInt32(m.registrationId))) return undefined
       const account = [email.toLowerCase(), senderDeviceRowId, limit]
       const values = [...senderValues(sender), Date.now()]
       type Row = { id: number; recipient_device_id: number; device_number: number }

@@ -55,6 +55,9 @@ t.test('toDevice queues nothing: no such account, no such registration ID, a ful
   const bob = await account(app, 1)
   tt.equal(await app.db.sends.toDevice('nobody@example.com', 101, 'x', sender, LIMIT), undefined, 'no account')
   tt.equal(await app.db.sends.toDevice(bob.email, 999, 'x', sender, LIMIT), undefined, 'no such device')
+  // Beyond PostgreSQL's 32-bit column: no device, and no database error either.
+  for (const id of [2 ** 32 + 101, -(2 ** 31) - 1, 2 ** 53 + 2])
+    tt.equal(await app.db.sends.toDevice(bob.email, id, 'x', sender, LIMIT), undefined, `registration ID ${id}`)
   for (let i = 0; i < LIMIT; i++) tt.ok(await app.db.sends.toDevice(bob.email, 101, `m${i}`, sender, LIMIT))
   tt.equal(await app.db.sends.toDevice(bob.email, 101, 'over', sender, LIMIT), undefined, 'full')
   tt.equal((await queued(app)).length, LIMIT, 'only what fitted')
@@ -100,6 +103,8 @@ t.test('toAccount queues nothing at all unless the messages name exactly the dev
     ['a stale registration ID', [all[0], { ...all[1], registrationId: 999 }, all[2]]],
     ["another device's registration ID", [all[0], { ...all[1], registrationId: 103 }, all[2]]],
     ['no messages', []],
+    ['a registration ID beyond 32 bits', [all[0], { ...all[1], registrationId: 2 ** 32 + 102 }, all[2]]],
+    ['a device number beyond 32 bits', [all[0], all[1], { ...all[2], deviceId: 2 ** 32 + 3 }]],
     ['no such account', all, 'nobody@example.com'],
   ]
   for (const [name, messages, email] of cases)
