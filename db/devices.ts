@@ -2,8 +2,6 @@ import type { KyberPreKey, PreKey, SignedPreKey } from '../lib/key-checks.js'
 import { insertedId, isPostgres, type Queryable, rowsOf } from './dialect.js'
 import { prepare, run } from './driver.js'
 
-/** A sender's look-up of the recipient on every send and bundle: a prepared statement (db/driver.ts). */
-
 export type DeviceRow = {
   /** The row's key: what other tables and sessions refer to. */
   id: number

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { DeviceRow } from '../db/devices.js'
 import type { TransactionRepositories } from '../db/index.js'
 import { type MessageRow, type NewMessage, toMessage } from '../db/messages.js'
+import type { Sender } from '../db/sends.js'
 import type { Config } from '../lib/config.js'
 import { errors } from '../lib/errors.js'
 import { expiryCutoff } from '../lib/expiry.js'
@@ -40,10 +41,31 @@ function difference(want: number[], have: number[]) {
   return { missing: want.filter((id) => !have.includes(id)), extra: have.filter((id) => !want.includes(id)) }
 }
 
+/** Who sent a message, as every message of one send records it. */
+const senderOf = (device: DeviceRow, email: string, timestamp: number | null = null): Sender => ({
+  sender_address: device.address,
+  sender_registration_id: device.registration_id,
+  sender_email: email,
+  sender_device_id: device.device_id,
+  sender_timestamp: timestamp,
+})
+
 /** A queued message's answer, once its event is out: a connected device (on any instance) reads the committed row. */
 async function sent(request: FastifyRequest, row: MessageRow) {
   await request.server.bus.publish({ type: 'message', deviceId: row.recipient_device_id, messageId: row.id })
   return { status: 201 as const, body: toMessage(row) }
+}
+
+/**
+ * A multi-device send's answer, once all its messages are committed: each device's socket, on any
+ * instance, gets its message now. Published together: on PostgreSQL they go out in one NOTIFY
+ * statement (plugins/bus.ts).
+ */
+async function sentAll(request: FastifyRequest, queued: { deviceId: number; deviceRowId: number; id: number }[]) {
+  await Promise.all(
+    queued.map((m) => request.server.bus.publish({ type: 'message', deviceId: m.deviceRowId, messageId: m.id })),
+  )
+  return { status: 200 as const, body: { messages: queued.map(({ deviceId, id }) => ({ deviceId, id })) } }
 }
 
 export const messages = {
@@ -56,13 +78,7 @@ export const messages = {
     assertRecipientEmail(recipient)
     const sender = await request.caller.ownDevice(request.params.registrationId)
     const target = targetRegistrationId(message)
-    const from = {
-      sender_address: sender.address,
-      sender_registration_id: sender.registration_id,
-      sender_email: request.caller.email,
-      sender_device_id: sender.device_id,
-      sender_timestamp: null,
-    }
+    const from = senderOf(sender, request.caller.email)
     // One statement when the device is there and has room; else the look-up below says why not.
     const fast = await db.sends.toDevice(recipient, target, message, from, config.maxQueuedMessages)
     if (fast) return sent(request, fast)
@@ -100,23 +116,15 @@ export const messages = {
       if (Buffer.byteLength(m.content, 'utf8') > config.maxMessageBytes)
         throw errors.messageTooLarge(config.maxMessageBytes)
     })
-    const from = {
-      sender_address: sender.address,
-      sender_registration_id: sender.registration_id,
-      sender_email: caller.email,
-      sender_device_id: sender.device_id,
-      sender_timestamp: timestamp ?? null,
-    }
+    const from = senderOf(sender, caller.email, timestamp ?? null)
     // One statement when the messages name exactly the account's devices and all have room; else
     // the transaction below says why not (409, 410, 404, 507) or makes room.
     const fast = await db.sends.toAccount(recipientEmail, sender.id, outgoing, from, config.maxQueuedMessages)
-    if (fast) {
-      const queued = outgoing.map(({ deviceId }) => ({ deviceId, ...fast.get(deviceId)! }))
-      await Promise.all(
-        queued.map((m) => request.server.bus.publish({ type: 'message', deviceId: m.deviceRowId, messageId: m.id })),
+    if (fast)
+      return sentAll(
+        request,
+        outgoing.map(({ deviceId }) => ({ deviceId, ...fast.get(deviceId)! })),
       )
-      return { status: 200, body: { messages: queued.map(({ deviceId, id }) => ({ deviceId, id })) } }
-    }
     const account = await db.devices.accountByEmail(recipientEmail)
     if (!account) throw errors.noRecipient()
     const stored = await db.transaction(async (tx) => {
@@ -155,14 +163,10 @@ export const messages = {
       }
       return rows
     })
-    // Committed, all of them: each device's socket, on any instance, gets its message now.
-    // Published together: on PostgreSQL they go out in one NOTIFY statement (plugins/bus.ts).
-    await Promise.all(
-      stored.map(({ device, row }) =>
-        request.server.bus.publish({ type: 'message', deviceId: device.id, messageId: row.id }),
-      ),
+    return sentAll(
+      request,
+      stored.map(({ deviceId, device, row }) => ({ deviceId, deviceRowId: device.id, id: row.id })),
     )
-    return { status: 200, body: { messages: stored.map(({ deviceId, row }) => ({ deviceId, id: row.id })) } }
   },
 
   async getMessages(request) {
