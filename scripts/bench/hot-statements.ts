@@ -4,52 +4,17 @@
 // call. Then two experiments for the next steps: committing several sends in one transaction (a
 // group commit), and a send's insert without the queue-counter trigger of migration 0004.
 //   npx tsx scripts/bench/hot-statements.ts [--n 5000] [--db sqlite,postgres]
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { Knex } from 'knex'
-import { createKnex, migrateLatest } from '../../db/connection.js'
 import { createRepositories } from '../../db/index.js'
 import { secretBox } from '../../lib/secret-box.js'
-import { freshDatabase } from './databases.js'
-import { postgresCpuSeconds } from './processes.js'
+import { callCostOptions, measureCalls, onFreshDatabases } from './call-cost.js'
+import type { Database } from './options.js'
 
-const { values } = parseArgs({
-  options: {
-    n: { type: 'string', default: '5000' },
-    db: { type: 'string', default: 'sqlite,postgres' },
-    'postgres-url': {
-      type: 'string',
-      default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
-  },
-})
-const N = Number(values.n)
+const { n: N, engines, postgresUrl } = callCostOptions()
 
-let engine: 'sqlite' | 'postgres' = 'sqlite'
-
-/** Runs `fn` `calls` times after a warm-up; `per` calls' worth of work in each (a transaction of several sends). */
-async function measure(label: string, fn: () => Promise<unknown>, calls = N, per = 1) {
-  for (let i = 0; i < 300 / per; i++) await fn()
-  const cpu = process.cpuUsage()
-  const pgBefore = engine === 'postgres' ? postgresCpuSeconds() : 0
-  const started = process.hrtime.bigint()
-  for (let i = 0; i < calls; i++) await fn()
-  const n = calls * per
-  const wallUs = Number(process.hrtime.bigint() - started) / 1000 / n
-  const used = process.cpuUsage(cpu)
-  const cpuUs = (used.user + used.system) / n
-  const pgUs =
-    engine === 'postgres'
-      ? `   PostgreSQL ${(((postgresCpuSeconds() - pgBefore) * 1e6) / n).toFixed(0).padStart(4)} µs`
-      : ''
-  console.log(
-    `  ${label.padEnd(52)} CPU ${cpuUs.toFixed(1).padStart(6)} µs   wall ${wallUs.toFixed(1).padStart(6)} µs${pgUs}`,
-  )
-}
-
-async function probe(knex: Knex) {
+async function probe(knex: Knex, engine: Database) {
+  const measure = (label: string, fn: () => Promise<unknown>, calls = N, per = 1) =>
+    measureCalls(label, fn, { engine, calls, per })
   const db = createRepositories(knex, secretBox('x'.repeat(32), 'bench'))
   const user = async (email: string) => {
     const u = await db.users.create(email, 'x')
@@ -118,21 +83,7 @@ async function probe(knex: Knex) {
   await measure('send without the queue-counter trigger', send)
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'hot-statements-'))
-try {
-  for (const kind of values.db.split(',') as ('sqlite' | 'postgres')[]) {
-    engine = kind
-    const fresh = await freshDatabase(kind, tmp, values['postgres-url'])
-    const knex = createKnex(fresh.url)
-    try {
-      await migrateLatest(knex)
-      console.log(`${kind}: ${N} calls each, one at a time`)
-      await probe(knex)
-    } finally {
-      await knex.destroy()
-      await fresh.drop()
-    }
-  }
-} finally {
-  rmSync(tmp, { recursive: true, force: true })
-}
+await onFreshDatabases(engines, postgresUrl, async (knex, engine) => {
+  console.log(`${engine}: ${N} calls each, one at a time`)
+  await probe(knex, engine)
+})
